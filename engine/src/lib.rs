@@ -1,0 +1,25 @@
+//! # kakunin-engine
+//!
+//! The core of kakunin: it answers "is this JPKI certificate revoked right
+//! now?" at very high rate. Data flows one way:
+//!
+//! ```text
+//! CRL bytes → crl (parsed, RFC 5280-checked, signature verified)
+//!           → index (immutable file, mmap'd, queried in place)
+//!           → store (one snapshot per issuer key behind ArcSwap)
+//!           → lookups
+//! ```
+#![deny(missing_docs)]
+#![forbid(unsafe_op_in_unsafe_fn)]
+
+pub mod crl_number;
+pub mod key_id;
+pub mod reason;
+pub mod serial;
+pub mod time;
+
+pub use crl_number::CrlNumber;
+pub use key_id::IssuerKeyId;
+pub use reason::RevocationReason;
+pub use serial::Serial;
+pub use time::Timestamp;

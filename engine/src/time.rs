@@ -1,0 +1,99 @@
+//! Points in time as CRLs and certificates carry them.
+
+use std::fmt;
+
+/// Seconds since the Unix epoch, UTC. X.509 times have one-second
+/// resolution, so nothing is lost, and an `i64` compares and stores cheaply
+/// in the index side tables.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct Timestamp(i64);
+
+/// A time that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("bad time {text:?}: {why}")]
+pub struct TimeError {
+    text: String,
+    why: String,
+}
+
+impl Timestamp {
+    /// From seconds since the Unix epoch.
+    pub const fn from_unix(secs: i64) -> Timestamp {
+        Timestamp(secs)
+    }
+
+    /// Seconds since the Unix epoch.
+    pub const fn unix(self) -> i64 {
+        self.0
+    }
+
+    /// The current time of the system clock.
+    pub fn now() -> Timestamp {
+        Timestamp(time::OffsetDateTime::now_utc().unix_timestamp())
+    }
+
+    /// Parses RFC 3339 (`2026-11-25T10:00:00Z`, offsets allowed).
+    pub fn parse_rfc3339(text: &str) -> Result<Timestamp, TimeError> {
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+            .map(|t| Timestamp(t.unix_timestamp()))
+            .map_err(|e| TimeError {
+                text: text.to_string(),
+                why: format!("{e} (expected RFC 3339, e.g. 2026-11-25T10:00:00Z)"),
+            })
+    }
+
+    /// Builds a time from calendar fields (UTC), as DER times carry them.
+    /// Returns `None` for an impossible date or time.
+    pub fn from_utc_fields(
+        year: i32,
+        month: u8,
+        day: u8,
+        hour: u8,
+        minute: u8,
+        second: u8,
+    ) -> Option<Timestamp> {
+        let month = time::Month::try_from(month).ok()?;
+        let date = time::Date::from_calendar_date(year, month, day).ok()?;
+        let t = time::Time::from_hms(hour, minute, second).ok()?;
+        Some(Timestamp(
+            time::PrimitiveDateTime::new(date, t)
+                .assume_utc()
+                .unix_timestamp(),
+        ))
+    }
+
+    /// RFC 3339 in UTC with a `Z`, e.g. `2026-11-25T10:00:00Z`.
+    pub fn to_rfc3339(self) -> String {
+        match time::OffsetDateTime::from_unix_timestamp(self.0) {
+            Ok(t) => {
+                let (y, m, d) = (t.year(), t.month() as u8, t.day());
+                let (hh, mm, ss) = (t.hour(), t.minute(), t.second());
+                format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
+            }
+            Err(_) => format!("@{}", self.0),
+        }
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_rfc3339())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_round_trip() {
+        let t = Timestamp::parse_rfc3339("2026-11-25T10:00:00Z").unwrap();
+        assert_eq!(t.unix(), 1_795_600_800);
+        assert_eq!(t.to_rfc3339(), "2026-11-25T10:00:00Z");
+        let o = Timestamp::parse_rfc3339("2026-11-25T19:00:00+09:00").unwrap();
+        assert_eq!(o, t);
+        assert!(Timestamp::parse_rfc3339("yesterday").is_err());
+        assert_eq!(Timestamp::from_utc_fields(2026, 11, 25, 10, 0, 0), Some(t));
+        assert_eq!(Timestamp::from_utc_fields(2026, 2, 30, 0, 0, 0), None);
+    }
+}

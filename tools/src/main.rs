@@ -1,0 +1,67 @@
+//! `kakunin`: a thin command line over `kakunin-engine`.
+//!
+//! Each subcommand lives in its own module and returns an [`Outcome`];
+//! errors are mapped to exit codes in one place here: 0 success, 1 "some
+//! answer was not good" (verify-style commands), 2 usage, input or I/O error.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod gen;
+mod ingest;
+mod status;
+
+/// Check Japanese JPKI (My Number Card) certificates against CRLs at line rate.
+#[derive(Parser, Debug)]
+#[command(name = "kakunin", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Generate a deterministic JPKI-shaped test PKI (CAs, CRLs, certificates, holders).
+    Gen(gen::GenArgs),
+    /// Verify a CRL against its CA and write a memory-mappable serial index.
+    Ingest(ingest::IngestArgs),
+    /// Look serial numbers up in an index; one JSON line per serial.
+    Status(status::StatusArgs),
+}
+
+/// What a subcommand reports back to `main` when it did not fail.
+pub enum Outcome {
+    /// Everything asked for was done and every answer was good.
+    Success,
+    /// The command ran, but some answer was not good (exit 1).
+    NotAllGood,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Gen(a) => gen::run(a),
+        Command::Ingest(a) => ingest::run(a),
+        Command::Status(a) => status::run(a),
+    };
+    match result {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::NotAllGood) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("kakunin: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}
