@@ -13,6 +13,7 @@
 #![forbid(unsafe_op_in_unsafe_fn)]
 
 pub mod crl_number;
+pub mod index;
 pub mod key_id;
 pub mod reason;
 pub mod serial;

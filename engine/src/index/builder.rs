@@ -1,0 +1,396 @@
+//! Building an index file.
+//!
+//! Entries arrive in CRL order. CRLs are almost always sorted by serial, so
+//! the builder decides dense-or-sparse per 2^16 key chunk as each chunk
+//! closes and keeps only what the index itself needs in memory (a roaring
+//! bitmap, sparse keys, and one time and reason per entry). An unsorted CRL
+//! is collected whole, sorted, and replayed through the same path.
+
+use std::collections::BTreeMap;
+use std::io::{Seek, SeekFrom, Write};
+use std::path::Path;
+
+use roaring::RoaringBitmap;
+
+use super::{
+    bits::PAD, portable, section, side, sparse, IndexError, Scope, FORMAT_VERSION, HEADER_LEN,
+    MAGIC, SECTIONS, SECTIONS_AT,
+};
+use crate::crl_number::CrlNumber;
+use crate::key_id::IssuerKeyId;
+use crate::serial::Serial;
+use crate::{RevocationReason, Timestamp};
+
+/// What the index records about the CRL it was built from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexInfo {
+    /// Key identifier of the CA that signed the CRL.
+    pub issuer_key_id: IssuerKeyId,
+    /// SHA-256 of that CA's SubjectPublicKeyInfo.
+    pub issuer_spki_sha256: [u8; 32],
+    /// SHA-256 of the CRL bytes.
+    pub crl_sha256: [u8; 32],
+    /// cRLNumber.
+    pub crl_number: Option<CrlNumber>,
+    /// deltaCRLIndicator's base CRL number, for a delta CRL.
+    pub delta_base: Option<CrlNumber>,
+    /// thisUpdate.
+    pub this_update: Timestamp,
+    /// nextUpdate.
+    pub next_update: Timestamp,
+    /// issuingDistributionPoint scope.
+    pub scope: Scope,
+}
+
+/// What a build produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuildStats {
+    /// Distinct revoked serials indexed.
+    pub entries: u64,
+    /// In the roaring bitmap.
+    pub dense: u64,
+    /// In the sparse key table.
+    pub sparse: u64,
+    /// Negative or ≥ 2^64.
+    pub long: u64,
+    /// Repeated serials dropped (the first listing wins).
+    pub duplicates: u64,
+    /// Size of the index file.
+    pub bytes: u64,
+    /// How times and reasons were stored: "dictionary" or "frame".
+    pub side_encoding: &'static str,
+}
+
+/// Collects CRL entries and writes an index.
+pub struct IndexBuilder {
+    last: Option<u64>,
+    chunk: Vec<(u64, i64, u8)>,
+    buckets: BTreeMap<u32, RoaringBitmap>,
+    dense_times: Vec<i64>,
+    dense_reasons: Vec<u8>,
+    sparse_keys: Vec<u64>,
+    sparse_times: Vec<i64>,
+    sparse_reasons: Vec<u8>,
+    long: Vec<(Serial, i64, u8)>,
+    unsorted: Option<Vec<(u64, i64, u8)>>,
+    duplicates: u64,
+}
+
+impl Default for IndexBuilder {
+    fn default() -> Self {
+        IndexBuilder::new()
+    }
+}
+
+fn reason_byte(r: Option<RevocationReason>) -> u8 {
+    r.map_or(side::NO_REASON, |r| r.code())
+}
+
+impl IndexBuilder {
+    /// An empty builder.
+    pub fn new() -> IndexBuilder {
+        IndexBuilder {
+            last: None,
+            chunk: Vec::new(),
+            buckets: BTreeMap::new(),
+            dense_times: Vec::new(),
+            dense_reasons: Vec::new(),
+            sparse_keys: Vec::new(),
+            sparse_times: Vec::new(),
+            sparse_reasons: Vec::new(),
+            long: Vec::new(),
+            unsorted: None,
+            duplicates: 0,
+        }
+    }
+
+    /// Adds one revoked serial.
+    pub fn push(&mut self, serial: &Serial, at: Timestamp, reason: Option<RevocationReason>) {
+        let r = reason_byte(reason);
+        match serial.key() {
+            Some(k) => self.push_key(k, at.unix(), r),
+            None => self.long.push((*serial, at.unix(), r)),
+        }
+    }
+
+    fn push_key(&mut self, key: u64, t: i64, r: u8) {
+        if let Some(all) = self.unsorted.as_mut() {
+            all.push((key, t, r));
+            return;
+        }
+        match self.last {
+            Some(last) if key == last => {
+                self.duplicates += 1;
+                return;
+            }
+            Some(last) if key < last => {
+                self.go_unsorted();
+                if let Some(all) = self.unsorted.as_mut() {
+                    all.push((key, t, r));
+                }
+                return;
+            }
+            _ => {}
+        }
+        if self.chunk.first().is_some_and(|c| c.0 >> 16 != key >> 16) {
+            self.flush_chunk();
+        }
+        self.chunk.push((key, t, r));
+        self.last = Some(key);
+    }
+
+    /// Dense (roaring) or sparse (key table)? A roaring container costs
+    /// about 20 bytes of headers and rank table plus 2 per value (12 more
+    /// for a new 2^32 bucket); a sparse key costs 6.
+    fn flush_chunk(&mut self) {
+        if self.chunk.is_empty() {
+            return;
+        }
+        let c = self.chunk.len() as u64;
+        let hi = (self.chunk[0].0 >> 32) as u32;
+        let new_bucket = !self.buckets.contains_key(&hi);
+        let dense = 4 * c > 20 + if new_bucket { 12 } else { 0 };
+        if dense {
+            let bm = self.buckets.entry(hi).or_default();
+            for &(k, t, r) in &self.chunk {
+                // Keys arrive strictly increasing, so this is an append.
+                let _ = bm.try_push(k as u32);
+                self.dense_times.push(t);
+                self.dense_reasons.push(r);
+            }
+        } else {
+            for &(k, t, r) in &self.chunk {
+                self.sparse_keys.push(k);
+                self.sparse_times.push(t);
+                self.sparse_reasons.push(r);
+            }
+        }
+        self.chunk.clear();
+    }
+
+    /// Moves everything seen so far into the unsorted list.
+    fn go_unsorted(&mut self) {
+        self.flush_chunk();
+        let mut all = Vec::with_capacity(self.dense_times.len() + self.sparse_keys.len());
+        let dense_keys = self
+            .buckets
+            .iter()
+            .flat_map(|(hi, bm)| bm.iter().map(move |lo| ((*hi as u64) << 32) | lo as u64));
+        for ((k, t), r) in dense_keys
+            .zip(self.dense_times.drain(..))
+            .zip(self.dense_reasons.drain(..))
+        {
+            all.push((k, t, r));
+        }
+        for ((k, t), r) in self
+            .sparse_keys
+            .drain(..)
+            .zip(self.sparse_times.drain(..))
+            .zip(self.sparse_reasons.drain(..))
+        {
+            all.push((k, t, r));
+        }
+        self.buckets.clear();
+        self.last = None;
+        self.unsorted = Some(all);
+    }
+
+    /// Writes the index to `out` (which must start empty at position 0).
+    pub fn finish<W: Write + Seek>(
+        mut self,
+        info: &IndexInfo,
+        out: &mut W,
+    ) -> Result<BuildStats, IndexError> {
+        let io = |e| IndexError::io(Path::new("<index>"), e);
+        if let Some(mut all) = self.unsorted.take() {
+            // Stable, so that the first listing of a repeated serial wins.
+            all.sort_by_key(|e| e.0);
+            let dups_before = self.duplicates;
+            let long = std::mem::take(&mut self.long);
+            self = IndexBuilder::new();
+            self.duplicates = dups_before;
+            self.long = long;
+            for (k, t, r) in all {
+                self.push_key(k, t, r);
+            }
+        }
+        self.flush_chunk();
+
+        // Dense keys: the portable 64-bit treemap format.
+        let mut roaring = Vec::new();
+        let mut dense = 0u64;
+        if !self.buckets.is_empty() {
+            roaring.extend_from_slice(&(self.buckets.len() as u64).to_le_bytes());
+            for (hi, bm) in self.buckets.iter_mut() {
+                bm.optimize();
+                dense += bm.len();
+                roaring.extend_from_slice(&hi.to_le_bytes());
+                bm.serialize_into(&mut roaring).map_err(io)?;
+            }
+        }
+        let tm = portable::Treemap::parse(&roaring)?;
+        let (rank_table, rank_checks) = portable::RankAux::build(&tm, &roaring);
+
+        let sparse_bits = sparse::dir_bits_for(self.sparse_keys.len() as u64);
+        let (sparse_dir, sparse_data) = sparse::encode(&self.sparse_keys, sparse_bits);
+
+        // Long serials: sorted by (length, bytes), one fixed slot each.
+        self.long.sort_by(|a, b| a.0.cmp(&b.0));
+        let before = self.long.len();
+        self.long.dedup_by(|b, a| a.0 == b.0);
+        self.duplicates += (before - self.long.len()) as u64;
+        let max_len = self
+            .long
+            .iter()
+            .map(|e| e.0.as_der_content().len())
+            .max()
+            .unwrap_or(0);
+        let slot = if self.long.is_empty() { 0 } else { 1 + max_len };
+        let mut long = Vec::with_capacity(self.long.len() * slot);
+        for (s, _, _) in &self.long {
+            let c = s.as_der_content();
+            long.push(c.len() as u8);
+            long.extend_from_slice(c);
+            long.resize(long.len() + (slot - 1 - c.len()), 0);
+        }
+
+        let sparse_n = self.sparse_keys.len() as u64;
+        drop(std::mem::take(&mut self.sparse_keys));
+        let mut times = std::mem::take(&mut self.dense_times);
+        times.append(&mut self.sparse_times);
+        times.extend(self.long.iter().map(|e| e.1));
+        let mut reasons = std::mem::take(&mut self.dense_reasons);
+        reasons.append(&mut self.sparse_reasons);
+        reasons.extend(self.long.iter().map(|e| e.2));
+        let side = side::encode(&times, &reasons);
+        let entries = times.len() as u64;
+        drop(times);
+        drop(reasons);
+
+        // Body, then the header (which carries the body checksum).
+        out.write_all(&[0u8; HEADER_LEN]).map_err(io)?;
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        let mut pos = HEADER_LEN as u64;
+        let mut sections = [(0u64, 0u64); SECTIONS];
+        let parts: [(usize, &[u8]); SECTIONS] = [
+            (section::ROARING, &roaring),
+            (section::RANK_TABLE, &rank_table),
+            (section::RANK_CHECKS, &rank_checks),
+            (section::SPARSE_DIR, &sparse_dir),
+            (section::SPARSE_KEYS, &sparse_data),
+            (section::LONG, &long),
+            (section::SIDE_META, &side.meta),
+            (section::SIDE_DATA, &side.data),
+            (section::REASON_DICT, &side.reason_dict),
+            (section::REASON_DATA, &side.reason_data),
+        ];
+        for (i, bytes) in parts {
+            sections[i] = (pos, bytes.len() as u64);
+            out.write_all(bytes).map_err(io)?;
+            hasher.update(bytes);
+            pos += bytes.len() as u64;
+            let pad = (8 - pos % 8) % 8;
+            let zeros = [0u8; 8];
+            out.write_all(&zeros[..pad as usize]).map_err(io)?;
+            hasher.update(&zeros[..pad as usize]);
+            pos += pad;
+        }
+
+        let mut h = [0u8; HEADER_LEN];
+        h[..8].copy_from_slice(MAGIC);
+        h[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+        h[12..16].copy_from_slice(&(HEADER_LEN as u32).to_le_bytes());
+        h[16..24].copy_from_slice(&pos.to_le_bytes());
+        h[24..32].copy_from_slice(&hasher.digest().to_le_bytes());
+        h[40..44].copy_from_slice(&info.scope.to_bits().to_le_bytes());
+        h[44..46].copy_from_slice(&info.scope.only_some_reasons.unwrap_or(0).to_le_bytes());
+        h[48..56].copy_from_slice(&info.this_update.unix().to_le_bytes());
+        h[56..64].copy_from_slice(&info.next_update.unix().to_le_bytes());
+        h[64..72].copy_from_slice(&entries.to_le_bytes());
+        h[72..80].copy_from_slice(&dense.to_le_bytes());
+        h[80..88].copy_from_slice(&sparse_n.to_le_bytes());
+        h[88..96].copy_from_slice(&(self.long.len() as u64).to_le_bytes());
+        let kid = info.issuer_key_id.as_bytes();
+        h[96] = kid.len() as u8;
+        h[97..97 + kid.len()].copy_from_slice(kid);
+        for (at, n) in [(129usize, info.crl_number), (151, info.delta_base)] {
+            if let Some(n) = n {
+                let m = n.magnitude();
+                h[at] = 1;
+                h[at + 1] = m.len() as u8;
+                h[at + 2..at + 2 + m.len()].copy_from_slice(m);
+            }
+        }
+        h[173] = sparse_bits as u8;
+        h[174] = sparse::key_width_for(sparse_bits) as u8;
+        h[175] = slot as u8;
+        h[176] = side.mode as u8;
+        h[177] = side.code_width as u8;
+        h[178] = side.reason_width as u8;
+        h[184..216].copy_from_slice(&info.issuer_spki_sha256);
+        h[216..248].copy_from_slice(&info.crl_sha256);
+        h[248..256].copy_from_slice(&self.duplicates.to_le_bytes());
+        for (i, (off, len)) in sections.iter().enumerate() {
+            h[SECTIONS_AT + 16 * i..SECTIONS_AT + 16 * i + 8].copy_from_slice(&off.to_le_bytes());
+            h[SECTIONS_AT + 16 * i + 8..SECTIONS_AT + 16 * i + 16]
+                .copy_from_slice(&len.to_le_bytes());
+        }
+        let hc = super::header_checksum(&h);
+        h[32..40].copy_from_slice(&hc.to_le_bytes());
+        out.seek(SeekFrom::Start(0)).map_err(io)?;
+        out.write_all(&h).map_err(io)?;
+        out.flush().map_err(io)?;
+        let _ = PAD;
+        Ok(BuildStats {
+            entries,
+            dense,
+            sparse: sparse_n,
+            long: self.long.len() as u64,
+            duplicates: self.duplicates,
+            bytes: pos,
+            side_encoding: match side.mode {
+                side::Mode::Dictionary => "dictionary",
+                side::Mode::Frame => "frame",
+            },
+        })
+    }
+
+    /// Builds the index in memory (tests, benches).
+    pub fn finish_to_vec(self, info: &IndexInfo) -> Result<(Vec<u8>, BuildStats), IndexError> {
+        let mut cur = std::io::Cursor::new(Vec::new());
+        let stats = self.finish(info, &mut cur)?;
+        Ok((cur.into_inner(), stats))
+    }
+
+    /// Writes the index to `path` atomically: a temporary file in the same
+    /// directory, fsynced, then renamed over `path` (and the directory
+    /// fsynced), so a crash never leaves a half-written index under the
+    /// final name and readers of the old file keep their mapping.
+    pub fn write_to_path(self, info: &IndexInfo, path: &Path) -> Result<BuildStats, IndexError> {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".kakunin-index-")
+            .suffix(".tmp")
+            .tempfile_in(&dir)
+            .map_err(|e| IndexError::io(&dir, e))?;
+        let stats = {
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
+            let s = self.finish(info, &mut w)?;
+            w.flush().map_err(|e| IndexError::io(path, e))?;
+            s
+        };
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| IndexError::io(path, e))?;
+        tmp.persist(path)
+            .map_err(|e| IndexError::io(path, e.error))?;
+        if let Ok(d) = std::fs::File::open(&dir) {
+            // Make the rename itself durable; not all filesystems allow it.
+            let _ = d.sync_all();
+        }
+        Ok(stats)
+    }
+}

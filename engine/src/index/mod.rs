@@ -1,0 +1,585 @@
+//! The serial index: an immutable, versioned, checksummed file answering
+//! "is this serial on the CRL, and when and why was it revoked?" in place.
+//!
+//! # Layout (format version 1, all integers little-endian)
+//!
+//! ```text
+//! [0, 512)  header: magic "KAKUNIDX", version, file length, xxh3-64 of the
+//!           body, xxh3-64 of the header, issuer key id, SHA-256 of the
+//!           issuer's SubjectPublicKeyInfo and of the CRL, CRL number, delta
+//!           base, thisUpdate, nextUpdate, counts, encoding parameters and a
+//!           table of 10 sections (offset, length), each 8-byte aligned:
+//!   0 ROARING      dense keys: a 64-bit roaring treemap, portable format
+//!   1 RANK_TABLE   per roaring container: rank of its first value + checkpoint start
+//!   2 RANK_CHECKS  u16 rank checkpoints inside bitmap and run containers
+//!   3 SPARSE_DIR   sparse keys: (2^b + 1) u32 bucket starts
+//!   4 SPARSE_KEYS  sparse keys: low bits, fixed width
+//!   5 LONG         serials that are negative or ≥ 2^64: sorted fixed slots
+//!   6 SIDE_META    side table: dictionary or block headers
+//!   7 SIDE_DATA    side table: packed codes or time deltas
+//!   8 REASON_DICT  side table (frame mode): distinct reason bytes
+//!   9 REASON_DATA  side table (frame mode): packed reason codes
+//! ```
+//!
+//! Every revoked serial has a rank: dense keys first (ascending), then sparse
+//! keys (ascending), then long serials (sorted). The side tables are
+//! addressed by that rank.
+//!
+//! Opening ([`SerialIndex::from_bytes`], [`SerialIndex::open`]) checks the
+//! header checksum and that every section lies in the file and fits its
+//! neighbours — cheap, and enough that no lookup can read out of bounds. The
+//! full body checksum is [`SerialIndex::verify`]: callers that are about to
+//! serve an index (the store, the CLI) pay for it once.
+
+mod bits;
+mod builder;
+mod portable;
+mod side;
+mod sparse;
+
+use std::fs::File;
+use std::path::Path;
+
+pub use builder::{BuildStats, IndexBuilder, IndexInfo};
+
+use crate::crl_number::CrlNumber;
+use crate::key_id::IssuerKeyId;
+use crate::serial::{Serial, MAX_SERIAL_LEN};
+use crate::{RevocationReason, Timestamp};
+
+/// File magic.
+pub const MAGIC: &[u8; 8] = b"KAKUNIDX";
+/// Format version this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const HEADER_LEN: usize = 512;
+pub(crate) const SECTIONS: usize = 10;
+pub(crate) const SECTIONS_AT: usize = 256;
+
+pub(crate) mod section {
+    pub const ROARING: usize = 0;
+    pub const RANK_TABLE: usize = 1;
+    pub const RANK_CHECKS: usize = 2;
+    pub const SPARSE_DIR: usize = 3;
+    pub const SPARSE_KEYS: usize = 4;
+    pub const LONG: usize = 5;
+    pub const SIDE_META: usize = 6;
+    pub const SIDE_DATA: usize = 7;
+    pub const REASON_DICT: usize = 8;
+    pub const REASON_DATA: usize = 9;
+}
+
+/// Why an index could not be written, opened or trusted.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IndexError {
+    /// Reading or writing the file failed.
+    #[error("index I/O on {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Not a kakunin index at all.
+    #[error("not a kakunin index (expected magic \"KAKUNIDX\", found {found:?})")]
+    BadMagic {
+        /// The first bytes found.
+        found: String,
+    },
+    /// Written by another format version.
+    #[error("index format version {found} is not supported (this build reads version {FORMAT_VERSION}); re-run `kakunin ingest` to rebuild it")]
+    UnsupportedVersion {
+        /// The version in the file.
+        found: u32,
+    },
+    /// Shorter than its header says: a partial copy or an interrupted write.
+    #[error("index is truncated: header says {expected} bytes, file has {found}")]
+    Truncated {
+        /// Length recorded in the header.
+        expected: u64,
+        /// Actual length.
+        found: u64,
+    },
+    /// A checksum did not match.
+    #[error("index {part} checksum mismatch (expected {expected:016x}, computed {computed:016x}): the file is corrupted; rebuild it from the CRL")]
+    Checksum {
+        /// "header" or "body".
+        part: &'static str,
+        /// Stored checksum.
+        expected: u64,
+        /// Computed checksum.
+        computed: u64,
+    },
+    /// A structural check failed.
+    #[error("index is corrupted: {0}")]
+    Corrupt(String),
+    /// The builder was given something it cannot represent.
+    #[error("cannot build index: {0}")]
+    Build(String),
+}
+
+impl IndexError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> IndexError {
+        IndexError::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+}
+
+/// What a CRL's issuingDistributionPoint says it covers (RFC 5280 §5.2.5),
+/// as recorded in the index so that the store can refuse partial CRLs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Scope {
+    /// onlyContainsUserCerts.
+    pub only_user_certs: bool,
+    /// onlyContainsCACerts.
+    pub only_ca_certs: bool,
+    /// onlySomeReasons, as the ReasonFlags bits.
+    pub only_some_reasons: Option<u16>,
+    /// indirectCRL.
+    pub indirect: bool,
+    /// A distributionPoint name: the CRL is one partition of the issuer's.
+    pub partitioned: bool,
+}
+
+impl Scope {
+    /// True when a serial missing from the CRL may still be revoked by
+    /// another CRL of the same issuer (partitioned or reason-limited).
+    /// `onlyContainsUserCerts` is complete for end-entity lookups, which is
+    /// what kakunin answers.
+    pub fn is_partial(&self) -> bool {
+        self.only_ca_certs || self.only_some_reasons.is_some() || self.indirect || self.partitioned
+    }
+
+    fn to_bits(self) -> u32 {
+        (self.only_user_certs as u32)
+            | (self.only_ca_certs as u32) << 1
+            | (self.only_some_reasons.is_some() as u32) << 2
+            | (self.indirect as u32) << 3
+            | (self.partitioned as u32) << 4
+    }
+
+    fn from_bits(bits: u32, reasons: u16) -> Scope {
+        Scope {
+            only_user_certs: bits & 1 != 0,
+            only_ca_certs: bits & 2 != 0,
+            only_some_reasons: (bits & 4 != 0).then_some(reasons),
+            indirect: bits & 8 != 0,
+            partitioned: bits & 16 != 0,
+        }
+    }
+}
+
+/// The header of an index: where it came from and what it holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexMeta {
+    /// Key identifier of the CA that signed the CRL.
+    pub issuer_key_id: IssuerKeyId,
+    /// SHA-256 of that CA's SubjectPublicKeyInfo (the exact key verified).
+    pub issuer_spki_sha256: [u8; 32],
+    /// SHA-256 of the CRL's DER bytes (evidence of what was indexed).
+    pub crl_sha256: [u8; 32],
+    /// cRLNumber, when the CRL has one.
+    pub crl_number: Option<CrlNumber>,
+    /// For a delta CRL, the number of its base CRL; `None` for a complete CRL.
+    pub delta_base: Option<CrlNumber>,
+    /// thisUpdate.
+    pub this_update: Timestamp,
+    /// nextUpdate: after it the index answers nothing but `unknown`.
+    pub next_update: Timestamp,
+    /// The CRL's scope.
+    pub scope: Scope,
+    /// Revoked serials in the index.
+    pub entries: u64,
+    /// Of which in the roaring bitmap.
+    pub dense: u64,
+    /// Of which in the sparse key table.
+    pub sparse: u64,
+    /// Of which negative or ≥ 2^64 (exact side table).
+    pub long: u64,
+    /// Serials listed more than once in the CRL (kept once, first wins).
+    pub duplicates: u64,
+}
+
+/// A revocation found in the index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Revocation {
+    /// revocationDate.
+    pub revoked_at: Timestamp,
+    /// reasonCode, if the entry had one.
+    pub reason: Option<RevocationReason>,
+}
+
+#[derive(Clone, Copy, Default)]
+struct Params {
+    sparse_bits: u32,
+    sparse_width: u32,
+    long_slot: usize,
+    side_mode: u8,
+    code_width: u32,
+    reason_width: u32,
+}
+
+/// An open index over bytes `D`: a memory map ([`SerialIndex::open`]), a
+/// `Vec<u8>`, or a static slice in tests. Queries read `D` in place.
+pub struct SerialIndex<D> {
+    data: D,
+    meta: IndexMeta,
+    params: Params,
+    sections: [(usize, usize); SECTIONS],
+    treemap: portable::Treemap,
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    let mut w = [0u8; 4];
+    w.copy_from_slice(&b[at..at + 4]);
+    u32::from_le_bytes(w)
+}
+
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(w)
+}
+
+pub(crate) fn header_checksum(header: &[u8]) -> u64 {
+    let mut h = [0u8; HEADER_LEN];
+    h.copy_from_slice(&header[..HEADER_LEN]);
+    h[32..40].fill(0);
+    xxhash_rust::xxh3::xxh3_64(&h)
+}
+
+/// Maps a file read-only.
+fn map_file(path: &Path) -> Result<memmap2::Mmap, IndexError> {
+    let file = File::open(path).map_err(|e| IndexError::io(path, e))?;
+    // SAFETY: the map is read-only and an index file is never modified in
+    // place: the builder writes a temporary file, fsyncs it and renames it
+    // over the old name, so a mapped file keeps its bytes for as long as the
+    // map lives (the old inode stays alive until it is unmapped). Another
+    // program truncating the file under us would fault; that is outside what
+    // kakunin does and what its files' permissions should allow.
+    unsafe { memmap2::Mmap::map(&file) }.map_err(|e| IndexError::io(path, e))
+}
+
+impl SerialIndex<memmap2::Mmap> {
+    /// Maps an index file and opens it (header checks only; see
+    /// [`SerialIndex::verify`]).
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, IndexError> {
+        let map = map_file(path.as_ref())?;
+        SerialIndex::from_bytes(map)
+    }
+
+    /// Maps, opens and fully verifies an index: what a server should do
+    /// before it serves a file.
+    pub fn open_verified(path: impl AsRef<Path>) -> Result<Self, IndexError> {
+        let idx = SerialIndex::open(path)?;
+        idx.verify()?;
+        Ok(idx)
+    }
+}
+
+impl<D: AsRef<[u8]>> SerialIndex<D> {
+    /// Opens an index held in `data`. Cost: the header, the roaring bucket
+    /// list and the side table's block headers — no copy of the bitmap or
+    /// the keys.
+    pub fn from_bytes(data: D) -> Result<Self, IndexError> {
+        let b = data.as_ref();
+        if b.len() < 8 || &b[..8] != MAGIC {
+            let n = b.len().min(8);
+            return Err(IndexError::BadMagic {
+                found: String::from_utf8_lossy(&b[..n]).into_owned(),
+            });
+        }
+        if b.len() < HEADER_LEN {
+            return Err(IndexError::Truncated {
+                expected: HEADER_LEN as u64,
+                found: b.len() as u64,
+            });
+        }
+        let version = u32_at(b, 8);
+        if version != FORMAT_VERSION {
+            return Err(IndexError::UnsupportedVersion { found: version });
+        }
+        let stored = u64_at(b, 32);
+        let computed = header_checksum(b);
+        if stored != computed {
+            return Err(IndexError::Checksum {
+                part: "header",
+                expected: stored,
+                computed,
+            });
+        }
+        if u32_at(b, 12) as usize != HEADER_LEN {
+            return Err(IndexError::Corrupt("header length".into()));
+        }
+        let file_len = u64_at(b, 16);
+        if file_len != b.len() as u64 {
+            return Err(IndexError::Truncated {
+                expected: file_len,
+                found: b.len() as u64,
+            });
+        }
+        let corrupt = |w: &str| IndexError::Corrupt(w.to_string());
+        let flags = u32_at(b, 40);
+        let reasons = u16::from_le_bytes([b[44], b[45]]);
+        let key_len = b[96] as usize;
+        let issuer_key_id = IssuerKeyId::from_bytes(b.get(97..97 + key_len).unwrap_or(&[]))
+            .map_err(|_| corrupt("issuer key id"))?;
+        let read_number = |at: usize| -> Result<Option<CrlNumber>, IndexError> {
+            if b[at] == 0 {
+                return Ok(None);
+            }
+            let len = (b[at + 1] as usize).min(20);
+            CrlNumber::from_magnitude(&b[at + 2..at + 2 + len])
+                .map(Some)
+                .map_err(|_| corrupt("CRL number"))
+        };
+        let mut spki = [0u8; 32];
+        spki.copy_from_slice(&b[184..216]);
+        let mut crl_sha = [0u8; 32];
+        crl_sha.copy_from_slice(&b[216..248]);
+        let meta = IndexMeta {
+            issuer_key_id,
+            issuer_spki_sha256: spki,
+            crl_sha256: crl_sha,
+            crl_number: read_number(129)?,
+            delta_base: read_number(151)?,
+            this_update: Timestamp::from_unix(u64_at(b, 48) as i64),
+            next_update: Timestamp::from_unix(u64_at(b, 56) as i64),
+            scope: Scope::from_bits(flags, reasons),
+            entries: u64_at(b, 64),
+            dense: u64_at(b, 72),
+            sparse: u64_at(b, 80),
+            long: u64_at(b, 88),
+            duplicates: u64_at(b, 248),
+        };
+        if meta
+            .dense
+            .checked_add(meta.sparse)
+            .and_then(|s| s.checked_add(meta.long))
+            != Some(meta.entries)
+        {
+            return Err(corrupt("entry counts do not add up"));
+        }
+        let params = Params {
+            sparse_bits: b[173] as u32,
+            sparse_width: b[174] as u32,
+            long_slot: b[175] as usize,
+            side_mode: b[176],
+            code_width: b[177] as u32,
+            reason_width: b[178] as u32,
+        };
+        let mut sections = [(0usize, 0usize); SECTIONS];
+        for (i, s) in sections.iter_mut().enumerate() {
+            let off = u64_at(b, SECTIONS_AT + 16 * i);
+            let len = u64_at(b, SECTIONS_AT + 16 * i + 8);
+            let end = off
+                .checked_add(len)
+                .ok_or_else(|| corrupt("section overflow"))?;
+            if off < HEADER_LEN as u64 || end > file_len {
+                return Err(IndexError::Corrupt(format!(
+                    "section {i} lies outside the file"
+                )));
+            }
+            *s = (off as usize, len as usize);
+        }
+        let sec = |i: usize| &b[sections[i].0..sections[i].0 + sections[i].1];
+        let treemap = portable::Treemap::parse(sec(section::ROARING))?;
+        let idx = SerialIndex {
+            meta,
+            params,
+            sections,
+            treemap,
+            data,
+        };
+        // Build each view once to run its checks.
+        let d = idx.data.as_ref();
+        let aux = idx.rank_aux(d);
+        aux.check(&idx.treemap, idx.section(d, section::ROARING))?;
+        let dense_in_bitmap: u64 = idx
+            .treemap
+            .each_container(idx.section(d, section::ROARING))
+            .map(|(_, bm, i)| bm.cardinality(i) as u64)
+            .sum();
+        if dense_in_bitmap != idx.meta.dense {
+            return Err(corrupt("bitmap cardinality does not match the header"));
+        }
+        idx.sparse_table(d)?;
+        idx.side_table(d)?;
+        let long_len = idx.section(d, section::LONG).len();
+        if idx.meta.long > 0
+            && (idx.params.long_slot < 2
+                || idx.params.long_slot > 1 + MAX_SERIAL_LEN
+                || long_len as u64 != idx.meta.long * idx.params.long_slot as u64)
+        {
+            return Err(corrupt("long serial table size"));
+        }
+        Ok(idx)
+    }
+
+    #[inline]
+    fn section<'a>(&self, d: &'a [u8], i: usize) -> &'a [u8] {
+        let (off, len) = self.sections[i];
+        d.get(off..off + len).unwrap_or(&[])
+    }
+
+    #[inline]
+    fn rank_aux<'a>(&self, d: &'a [u8]) -> portable::RankAux<'a> {
+        portable::RankAux {
+            table: self.section(d, section::RANK_TABLE),
+            checkpoints: self.section(d, section::RANK_CHECKS),
+        }
+    }
+
+    #[inline]
+    fn sparse_table<'a>(&self, d: &'a [u8]) -> Result<sparse::SparseTable<'a>, IndexError> {
+        sparse::SparseTable::new(
+            self.params.sparse_bits,
+            self.params.sparse_width,
+            self.meta.sparse,
+            self.section(d, section::SPARSE_DIR),
+            self.section(d, section::SPARSE_KEYS),
+        )
+    }
+
+    fn side_table<'a>(&self, d: &'a [u8]) -> Result<side::SideTable<'a>, IndexError> {
+        let mode = side::Mode::from_u8(self.params.side_mode)
+            .ok_or_else(|| IndexError::Corrupt("side table mode".into()))?;
+        side::SideTable::new(
+            mode,
+            self.meta.entries,
+            self.params.code_width,
+            self.params.reason_width,
+            self.section(d, section::SIDE_META),
+            self.section(d, section::SIDE_DATA),
+            self.section(d, section::REASON_DICT),
+            self.section(d, section::REASON_DATA),
+        )
+    }
+
+    /// Checks the body checksum and the order of the sparse keys: a full
+    /// pass over the file. Do it once before trusting an index.
+    pub fn verify(&self) -> Result<(), IndexError> {
+        let d = self.data.as_ref();
+        let stored = u64_at(d, 24);
+        let computed = xxhash_rust::xxh3::xxh3_64(&d[HEADER_LEN..]);
+        if stored != computed {
+            return Err(IndexError::Checksum {
+                part: "body",
+                expected: stored,
+                computed,
+            });
+        }
+        self.sparse_table(d)?.verify()
+    }
+
+    /// What the index holds and where it came from.
+    pub fn meta(&self) -> &IndexMeta {
+        &self.meta
+    }
+
+    /// Size of the index in bytes.
+    pub fn len_bytes(&self) -> usize {
+        self.data.as_ref().len()
+    }
+
+    /// Looks a serial up: `Some` when it is on the CRL.
+    #[inline]
+    pub fn lookup(&self, serial: &Serial) -> Option<Revocation> {
+        match serial.key() {
+            Some(k) => self.lookup_key(k),
+            None => self.lookup_long(serial),
+        }
+    }
+
+    /// Looks a 64-bit key up (the fast path of [`SerialIndex::lookup`]).
+    #[inline]
+    pub fn lookup_key(&self, key: u64) -> Option<Revocation> {
+        let rank = self.rank_of_key(key)?;
+        Some(self.revocation(rank))
+    }
+
+    /// True when the 64-bit key is on the CRL (no side-table access).
+    #[inline]
+    pub fn contains_key(&self, key: u64) -> bool {
+        self.rank_of_key(key).is_some()
+    }
+
+    #[inline]
+    fn rank_of_key(&self, key: u64) -> Option<u64> {
+        let d = self.data.as_ref();
+        if self.meta.dense > 0 {
+            if let Some((flat, hit)) = self.treemap.find(self.section(d, section::ROARING), key) {
+                return Some(self.rank_aux(d).rank(flat, hit));
+            }
+        }
+        if self.meta.sparse > 0 {
+            if let Ok(t) = self.sparse_table(d) {
+                return t.find(key).map(|i| self.meta.dense + i);
+            }
+        }
+        None
+    }
+
+    fn lookup_long(&self, serial: &Serial) -> Option<Revocation> {
+        let slot = self.params.long_slot;
+        if self.meta.long == 0 || slot < 2 {
+            return None;
+        }
+        let content = serial.as_der_content();
+        if content.len() > slot - 1 {
+            return None;
+        }
+        let mut probe = [0u8; 1 + MAX_SERIAL_LEN];
+        probe[0] = content.len() as u8;
+        probe[1..1 + content.len()].copy_from_slice(content);
+        let probe = &probe[..slot];
+        let table = self.section(self.data.as_ref(), section::LONG);
+        let (mut lo, mut hi) = (0usize, self.meta.long as usize);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let s = table.get(mid * slot..(mid + 1) * slot)?;
+            match s.cmp(probe) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => {
+                    return Some(self.revocation(self.meta.dense + self.meta.sparse + mid as u64))
+                }
+            }
+        }
+        None
+    }
+
+    #[inline]
+    fn revocation(&self, rank: u64) -> Revocation {
+        let d = self.data.as_ref();
+        let mode = match self.params.side_mode {
+            1 => side::Mode::Dictionary,
+            _ => side::Mode::Frame,
+        };
+        let t = side::SideTable::view(
+            mode,
+            self.meta.entries,
+            self.params.code_width,
+            self.params.reason_width,
+            self.section(d, section::SIDE_META),
+            self.section(d, section::SIDE_DATA),
+            self.section(d, section::REASON_DICT),
+            self.section(d, section::REASON_DATA),
+        );
+        let (revoked_at, reason) = t.get(rank);
+        Revocation { revoked_at, reason }
+    }
+}
+
+impl<D> std::fmt::Debug for SerialIndex<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SerialIndex")
+            .field("meta", &self.meta)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests;

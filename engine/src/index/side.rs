@@ -1,0 +1,392 @@
+//! Per-entry revocation time and reason, addressed by rank.
+//!
+//! Entry `r` of the index (its rank among all revoked serials) has its
+//! revocation time and reason here. Two encodings, chosen per index by
+//! whichever is smaller:
+//!
+//! * **dictionary** — when a CRL has few distinct (time, reason) pairs (CAs
+//!   that revoke in batches, or CRLs made from an `index.txt`), each entry is
+//!   a code of `ceil(log2 D)` bits into a table of the D pairs;
+//! * **frame of reference** — otherwise, entries are cut into blocks of
+//!   [`BLOCK`] by rank; each block stores its minimum time and every entry
+//!   the difference at the block's bit width, and reasons are packed
+//!   separately through a tiny reason dictionary.
+//!
+//! Both give O(1) access with one or two unaligned loads.
+
+use std::collections::HashMap;
+
+use super::bits::{self, BitWriter};
+use super::IndexError;
+use crate::{RevocationReason, Timestamp};
+
+/// Entries per frame-of-reference block.
+pub(crate) const BLOCK: u64 = 128;
+/// Largest dictionary we build; past it the frame encoding always wins.
+const MAX_DICT: usize = 1 << 16;
+/// Reason byte meaning "the entry has no reasonCode extension".
+pub(crate) const NO_REASON: u8 = 0xFF;
+const DICT_ENTRY: usize = 9;
+const BLOCK_HEADER: usize = 16;
+
+/// How the side table is encoded (stored in the header).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Dictionary = 1,
+    Frame = 2,
+}
+
+impl Mode {
+    pub(crate) fn from_u8(v: u8) -> Option<Mode> {
+        match v {
+            1 => Some(Mode::Dictionary),
+            2 => Some(Mode::Frame),
+            _ => None,
+        }
+    }
+}
+
+/// The encoded side table, ready to be written.
+pub(crate) struct Encoded {
+    pub(crate) mode: Mode,
+    pub(crate) code_width: u32,
+    pub(crate) reason_width: u32,
+    /// Dictionary: D × (i64 time, u8 reason). Frame: (blocks + 1) × (i64
+    /// base, u64 bit position).
+    pub(crate) meta: Vec<u8>,
+    pub(crate) data: Vec<u8>,
+    /// Frame only: the distinct reason bytes.
+    pub(crate) reason_dict: Vec<u8>,
+    pub(crate) reason_data: Vec<u8>,
+}
+
+/// Encodes the side table for entries in rank order.
+pub(crate) fn encode(times: &[i64], reasons: &[u8]) -> Encoded {
+    debug_assert_eq!(times.len(), reasons.len());
+    let n = times.len() as u64;
+
+    // Dictionary candidate (bail out as soon as it grows too large).
+    let mut dict: HashMap<(i64, u8), u32> = HashMap::new();
+    let mut dict_ok = true;
+    for (t, r) in times.iter().zip(reasons) {
+        if !dict.contains_key(&(*t, *r)) {
+            if dict.len() == MAX_DICT {
+                dict_ok = false;
+                break;
+            }
+            let next = dict.len() as u32;
+            dict.insert((*t, *r), next);
+        }
+    }
+
+    // Frame candidate size.
+    let mut reason_set: Vec<u8> = reasons.to_vec();
+    reason_set.sort_unstable();
+    reason_set.dedup();
+    let reason_width = bits::width_of(reason_set.len().saturating_sub(1) as u64);
+    let mut frame_bits: u64 = 0;
+    for block in times.chunks(BLOCK as usize) {
+        frame_bits += block_width(block) as u64 * block.len() as u64;
+    }
+    let blocks = n.div_ceil(BLOCK);
+    let frame_size =
+        (blocks + 1) * BLOCK_HEADER as u64 + frame_bits / 8 + n * reason_width as u64 / 8;
+
+    if dict_ok {
+        let d = dict.len();
+        let code_width = bits::width_of(d.saturating_sub(1) as u64);
+        let dict_size = (d * DICT_ENTRY) as u64 + n * code_width as u64 / 8;
+        if dict_size <= frame_size {
+            // Sorted dictionary so the file does not depend on hash order.
+            let mut pairs: Vec<(i64, u8)> = dict.keys().copied().collect();
+            pairs.sort_unstable();
+            let code: HashMap<(i64, u8), u64> = pairs
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (*p, i as u64))
+                .collect();
+            let mut meta = Vec::with_capacity(d * DICT_ENTRY);
+            for (t, r) in &pairs {
+                meta.extend_from_slice(&t.to_le_bytes());
+                meta.push(*r);
+            }
+            let mut w = BitWriter::with_capacity_bits(n * code_width as u64);
+            for (t, r) in times.iter().zip(reasons) {
+                w.push(code[&(*t, *r)], code_width);
+            }
+            return Encoded {
+                mode: Mode::Dictionary,
+                code_width,
+                reason_width: 0,
+                meta,
+                data: w.finish(),
+                reason_dict: Vec::new(),
+                reason_data: bits::BitWriter::with_capacity_bits(0).finish(),
+            };
+        }
+    }
+
+    let mut meta = Vec::with_capacity((blocks as usize + 1) * BLOCK_HEADER);
+    let mut w = BitWriter::with_capacity_bits(frame_bits);
+    for block in times.chunks(BLOCK as usize) {
+        let base = block.iter().copied().min().unwrap_or(0);
+        let width = block_width(block);
+        meta.extend_from_slice(&base.to_le_bytes());
+        meta.extend_from_slice(&w.bit_len().to_le_bytes());
+        for t in block {
+            w.push(t.wrapping_sub(base) as u64, width);
+        }
+    }
+    meta.extend_from_slice(&0i64.to_le_bytes());
+    meta.extend_from_slice(&w.bit_len().to_le_bytes());
+    let mut rw = BitWriter::with_capacity_bits(n * reason_width as u64);
+    for r in reasons {
+        let code = reason_set.binary_search(r).unwrap_or(0) as u64;
+        rw.push(code, reason_width);
+    }
+    Encoded {
+        mode: Mode::Frame,
+        code_width: 0,
+        reason_width,
+        meta,
+        data: w.finish(),
+        reason_dict: reason_set,
+        reason_data: rw.finish(),
+    }
+}
+
+fn block_width(block: &[i64]) -> u32 {
+    let min = block.iter().copied().min().unwrap_or(0);
+    let max = block.iter().copied().max().unwrap_or(0);
+    bits::width_of(max.wrapping_sub(min) as u64)
+}
+
+/// The side table read in place.
+#[derive(Clone, Copy)]
+pub(crate) struct SideTable<'a> {
+    mode: Mode,
+    n: u64,
+    code_width: u32,
+    reason_width: u32,
+    meta: &'a [u8],
+    data: &'a [u8],
+    reason_dict: &'a [u8],
+    reason_data: &'a [u8],
+}
+
+fn le_i64(b: &[u8], at: usize) -> i64 {
+    let mut w = [0u8; 8];
+    if let Some(s) = b.get(at..at + 8) {
+        w.copy_from_slice(s);
+    }
+    i64::from_le_bytes(w)
+}
+
+fn le_u64(b: &[u8], at: usize) -> u64 {
+    le_i64(b, at) as u64
+}
+
+impl<'a> SideTable<'a> {
+    /// Checks every length and bit position so that [`SideTable::get`] can
+    /// never read out of bounds. Cost: one pass over the block headers.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        mode: Mode,
+        n: u64,
+        code_width: u32,
+        reason_width: u32,
+        meta: &'a [u8],
+        data: &'a [u8],
+        reason_dict: &'a [u8],
+        reason_data: &'a [u8],
+    ) -> Result<SideTable<'a>, IndexError> {
+        let t = SideTable::view(
+            mode,
+            n,
+            code_width,
+            reason_width,
+            meta,
+            data,
+            reason_dict,
+            reason_data,
+        );
+        let bad = |what: &str| IndexError::Corrupt(format!("side table: {what}"));
+        if code_width > bits::MAX_WIDTH || reason_width > 4 {
+            return Err(bad("bit width out of range"));
+        }
+        let data_bits = (data.len().saturating_sub(bits::PAD) as u64) * 8;
+        match mode {
+            Mode::Dictionary => {
+                if meta.len() % DICT_ENTRY != 0 || (n > 0 && meta.is_empty()) {
+                    return Err(bad("dictionary length"));
+                }
+                let d = (meta.len() / DICT_ENTRY) as u64;
+                if d > 0 && bits::width_of(d - 1) > code_width {
+                    return Err(bad("dictionary code width too small"));
+                }
+                if n * code_width as u64 > data_bits || data.len() < bits::PAD {
+                    return Err(bad("dictionary codes truncated"));
+                }
+            }
+            Mode::Frame => {
+                let blocks = n.div_ceil(BLOCK);
+                if meta.len() as u64 != (blocks + 1) * BLOCK_HEADER as u64 {
+                    return Err(bad("block header count"));
+                }
+                let mut prev = 0u64;
+                for b in 0..=blocks {
+                    let pos = le_u64(meta, b as usize * BLOCK_HEADER + 8);
+                    if pos < prev {
+                        return Err(bad("block positions go backwards"));
+                    }
+                    if b > 0 {
+                        let count = BLOCK.min(n - (b - 1) * BLOCK);
+                        let span = pos - prev;
+                        if span % count != 0 || span / count > bits::MAX_WIDTH as u64 {
+                            return Err(bad("block width"));
+                        }
+                    }
+                    prev = pos;
+                }
+                if prev > data_bits || data.len() < bits::PAD {
+                    return Err(bad("time data truncated"));
+                }
+                let rd = reason_dict.len() as u64;
+                if n > 0 && (rd == 0 || bits::width_of(rd - 1) > reason_width) {
+                    return Err(bad("reason dictionary"));
+                }
+                let rbits = (reason_data.len().saturating_sub(bits::PAD) as u64) * 8;
+                if n * reason_width as u64 > rbits || reason_data.len() < bits::PAD {
+                    return Err(bad("reason data truncated"));
+                }
+            }
+        }
+        Ok(t)
+    }
+
+    /// The same table without the checks, for lookups on a table that
+    /// [`SideTable::new`] accepted. Reads stay bounds-checked (a bad table
+    /// gives wrong answers, never a panic).
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub(crate) fn view(
+        mode: Mode,
+        n: u64,
+        code_width: u32,
+        reason_width: u32,
+        meta: &'a [u8],
+        data: &'a [u8],
+        reason_dict: &'a [u8],
+        reason_data: &'a [u8],
+    ) -> SideTable<'a> {
+        SideTable {
+            mode,
+            n,
+            code_width,
+            reason_width,
+            meta,
+            data,
+            reason_dict,
+            reason_data,
+        }
+    }
+
+    /// Time and reason of the entry with this rank.
+    #[inline]
+    pub(crate) fn get(&self, rank: u64) -> (Timestamp, Option<RevocationReason>) {
+        if rank >= self.n {
+            return (Timestamp::from_unix(0), None);
+        }
+        match self.mode {
+            Mode::Dictionary => {
+                let code = bits::read(self.data, rank * self.code_width as u64, self.code_width);
+                let at = code as usize * DICT_ENTRY;
+                let t = le_i64(self.meta, at);
+                let r = self.meta.get(at + 8).copied().unwrap_or(NO_REASON);
+                (Timestamp::from_unix(t), RevocationReason::from_code(r))
+            }
+            Mode::Frame => {
+                let b = (rank / BLOCK) as usize;
+                let base = le_i64(self.meta, b * BLOCK_HEADER);
+                let pos = le_u64(self.meta, b * BLOCK_HEADER + 8);
+                let next = le_u64(self.meta, (b + 1) * BLOCK_HEADER + 8);
+                let count = BLOCK.min(self.n - b as u64 * BLOCK);
+                let width = (next.saturating_sub(pos) / count.max(1)) as u32;
+                let delta = bits::read(self.data, pos + (rank % BLOCK) * width as u64, width);
+                let rc = bits::read(
+                    self.reason_data,
+                    rank * self.reason_width as u64,
+                    self.reason_width,
+                );
+                let r = self
+                    .reason_dict
+                    .get(rc as usize)
+                    .copied()
+                    .unwrap_or(NO_REASON);
+                (
+                    Timestamp::from_unix(base.wrapping_add(delta as i64)),
+                    RevocationReason::from_code(r),
+                )
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn check(times: &[i64], reasons: &[u8]) -> Mode {
+        let e = encode(times, reasons);
+        let t = SideTable::new(
+            e.mode,
+            times.len() as u64,
+            e.code_width,
+            e.reason_width,
+            &e.meta,
+            &e.data,
+            &e.reason_dict,
+            &e.reason_data,
+        )
+        .unwrap();
+        for (i, (tm, r)) in times.iter().zip(reasons).enumerate() {
+            let (gt, gr) = t.get(i as u64);
+            assert_eq!(gt.unix(), *tm, "time of rank {i}");
+            assert_eq!(gr, RevocationReason::from_code(*r), "reason of rank {i}");
+        }
+        e.mode
+    }
+
+    #[test]
+    fn few_distinct_times_use_the_dictionary() {
+        let times: Vec<i64> = (0..10_000)
+            .map(|i| 1_700_000_000 + (i % 3) * 86_400)
+            .collect();
+        let reasons: Vec<u8> = (0..10_000).map(|i| [1u8, 4, NO_REASON][i % 3]).collect();
+        assert_eq!(check(&times, &reasons), Mode::Dictionary);
+    }
+
+    #[test]
+    fn many_distinct_times_use_frames() {
+        let times: Vec<i64> = (0..200_000).map(|i| 1_600_000_000 + i * 37).collect();
+        let reasons: Vec<u8> = (0..200_000).map(|i| [3u8, 4, 5][i % 3]).collect();
+        assert_eq!(check(&times, &reasons), Mode::Frame);
+    }
+
+    #[test]
+    fn empty() {
+        check(&[], &[]);
+    }
+
+    proptest! {
+        #[test]
+        fn round_trip(entries in proptest::collection::vec(
+            (prop_oneof![Just(1_700_000_000i64), -62_135_596_800i64..253_402_300_799i64],
+             prop_oneof![Just(NO_REASON), 0u8..=10]), 0..700)) {
+            let times: Vec<i64> = entries.iter().map(|e| e.0).collect();
+            let reasons: Vec<u8> = entries.iter().map(|e| e.1).collect();
+            check(&times, &reasons);
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! Whole-index tests: lookups equal a `BTreeMap` of the same entries, and
+//! damaged files are refused.
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+
+use super::*;
+
+fn info() -> IndexInfo {
+    IndexInfo {
+        issuer_key_id: IssuerKeyId::from_bytes(&[7; 20]).unwrap(),
+        issuer_spki_sha256: [1; 32],
+        crl_sha256: [2; 32],
+        crl_number: Some(CrlNumber::from_u64(42)),
+        delta_base: None,
+        this_update: Timestamp::from_unix(1_790_000_000),
+        next_update: Timestamp::from_unix(1_790_086_400),
+        scope: Scope::default(),
+    }
+}
+
+type Entry = (Serial, i64, Option<RevocationReason>);
+
+fn build(entries: &[Entry]) -> (Vec<u8>, BuildStats) {
+    let mut b = IndexBuilder::new();
+    for (s, t, r) in entries {
+        b.push(s, Timestamp::from_unix(*t), *r);
+    }
+    b.finish_to_vec(&info()).unwrap()
+}
+
+/// The oracle: first listing of each serial wins.
+fn oracle(entries: &[Entry]) -> BTreeMap<Serial, (i64, Option<RevocationReason>)> {
+    let mut m = BTreeMap::new();
+    for (s, t, r) in entries {
+        m.entry(*s).or_insert((*t, *r));
+    }
+    m
+}
+
+fn check(entries: &[Entry], probes: &[Serial]) {
+    let (bytes, stats) = build(entries);
+    let idx = SerialIndex::from_bytes(&bytes[..]).unwrap();
+    idx.verify().unwrap();
+    let want = oracle(entries);
+    assert_eq!(stats.entries, want.len() as u64);
+    assert_eq!(idx.meta().entries, want.len() as u64);
+    assert_eq!(
+        stats.duplicates,
+        entries.len() as u64 - want.len() as u64,
+        "duplicates"
+    );
+    for (s, (t, r)) in &want {
+        let got = idx.lookup(s);
+        assert_eq!(
+            got,
+            Some(Revocation {
+                revoked_at: Timestamp::from_unix(*t),
+                reason: *r
+            }),
+            "serial {s}"
+        );
+    }
+    for p in probes {
+        assert_eq!(idx.lookup(p).is_some(), want.contains_key(p), "probe {p}");
+    }
+}
+
+fn serial_strategy() -> impl Strategy<Value = Serial> {
+    prop_oneof![
+        // Dense-ish: a few ranges.
+        4 => (0u64..3, 0u64..300_000).prop_map(|(r, i)| Serial::from_u64((r << 40) + i)),
+        // Random 64-bit.
+        2 => any::<u64>().prop_map(Serial::from_u64),
+        // Negative and long serials, up to 20 octets and beyond.
+        1 => proptest::collection::vec(any::<u8>(), 1..=21)
+            .prop_map(|c| Serial::from_der_content(&c).unwrap()),
+    ]
+}
+
+fn entry_strategy() -> impl Strategy<Value = Entry> {
+    (
+        serial_strategy(),
+        prop_oneof![Just(1_780_000_000i64), 1_600_000_000i64..1_790_000_000],
+        prop_oneof![Just(None), (0u8..=10).prop_map(RevocationReason::from_code)],
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn lookups_equal_btreemap(entries in proptest::collection::vec(entry_strategy(), 0..3000),
+                              probes in proptest::collection::vec(serial_strategy(), 0..300),
+                              sorted in any::<bool>()) {
+        let mut entries = entries;
+        if sorted {
+            entries.sort_by_key(|e| e.0.key());
+        }
+        check(&entries, &probes);
+    }
+}
+
+#[test]
+fn dense_sequential_is_compact() {
+    let entries: Vec<Entry> = (0..200_000u64)
+        .filter(|i| i % 1000 < 900)
+        .map(|i| {
+            (
+                Serial::from_u64(0x0A00_0000_0000 + i),
+                1_780_000_000,
+                Some(RevocationReason::Superseded),
+            )
+        })
+        .collect();
+    let (bytes, stats) = build(&entries);
+    assert_eq!(stats.sparse, 0);
+    assert_eq!(stats.dense, entries.len() as u64);
+    // Runs and one (time, reason) pair: far below a byte per entry.
+    assert!(bytes.len() < entries.len() / 4, "{} bytes", bytes.len());
+    check(&entries, &[Serial::from_u64(0x0A00_0000_0000 + 950)]);
+}
+
+#[test]
+fn random_serials_go_to_the_sparse_table() {
+    let entries: Vec<Entry> = (0..50_000u64)
+        .map(|i| {
+            (
+                Serial::from_u64(i.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+                1_780_000_000,
+                None,
+            )
+        })
+        .collect();
+    let (_, stats) = build(&entries);
+    assert_eq!(stats.dense, 0);
+    assert_eq!(stats.sparse, 50_000);
+    check(&entries, &[Serial::from_u64(1)]);
+}
+
+#[test]
+fn empty_index() {
+    check(&[], &[Serial::from_u64(1), Serial::from_hex("-5").unwrap()]);
+}
+
+#[test]
+fn truncated_and_corrupted_files_are_refused() {
+    let entries: Vec<Entry> = (0..5_000u64)
+        .map(|i| {
+            (
+                Serial::from_u64(i * 3),
+                1_700_000_000 + i as i64,
+                Some(RevocationReason::KeyCompromise),
+            )
+        })
+        .chain([(Serial::from_hex("-1234").unwrap(), 1_700_000_000, None)])
+        .collect();
+    let (bytes, _) = build(&entries);
+    assert!(SerialIndex::from_bytes(&bytes[..]).is_ok());
+    for cut in [0, 7, 100, HEADER_LEN, bytes.len() / 2, bytes.len() - 1] {
+        let err = SerialIndex::from_bytes(&bytes[..cut]).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                IndexError::Truncated { .. } | IndexError::BadMagic { .. }
+            ),
+            "cut {cut}: {err}"
+        );
+    }
+    // A flipped bit in the header: refused at open.
+    let mut h = bytes.clone();
+    h[60] ^= 1;
+    assert!(matches!(
+        SerialIndex::from_bytes(&h[..]).unwrap_err(),
+        IndexError::Checksum { part: "header", .. }
+    ));
+    // A flipped bit anywhere in the body: refused by verify.
+    for at in [HEADER_LEN + 3, bytes.len() / 2, bytes.len() - 9] {
+        let mut b = bytes.clone();
+        b[at] ^= 0x10;
+        let r = SerialIndex::from_bytes(&b[..]).and_then(|i| i.verify());
+        assert!(r.is_err(), "flip at {at} went unnoticed");
+    }
+    let mut v = bytes.clone();
+    v[8] = 9;
+    assert!(SerialIndex::from_bytes(&v[..]).is_err());
+    assert!(matches!(
+        SerialIndex::from_bytes(&b"not an index at all"[..]).unwrap_err(),
+        IndexError::BadMagic { .. }
+    ));
+}
+
+#[test]
+fn atomic_write_and_mmap_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x.idx");
+    let mut b = IndexBuilder::new();
+    b.push(
+        &Serial::from_u64(5),
+        Timestamp::from_unix(1_700_000_000),
+        None,
+    );
+    b.write_to_path(&info(), &path).unwrap();
+    let idx = SerialIndex::open_verified(&path).unwrap();
+    assert!(idx.lookup(&Serial::from_u64(5)).is_some());
+    assert_eq!(idx.meta().crl_number, Some(CrlNumber::from_u64(42)));
+    assert_eq!(idx.meta().issuer_key_id, info().issuer_key_id);
+    // Only the final file remains: no temporaries left behind.
+    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(names.len(), 1);
+}
