@@ -235,7 +235,7 @@ impl IndexBuilder {
         let (sparse_dir, sparse_data) = sparse::encode(&self.sparse_keys, sparse_bits);
 
         // Long serials: sorted by (length, bytes), one fixed slot each.
-        self.long.sort_by(|a, b| a.0.cmp(&b.0));
+        self.long.sort_by_key(|e| e.0);
         let before = self.long.len();
         self.long.dedup_by(|b, a| a.0 == b.0);
         self.duplicates += (before - self.long.len()) as u64;

@@ -217,7 +217,7 @@ impl<'a> SideTable<'a> {
         let data_bits = (data.len().saturating_sub(bits::PAD) as u64) * 8;
         match mode {
             Mode::Dictionary => {
-                if meta.len() % DICT_ENTRY != 0 || (n > 0 && meta.is_empty()) {
+                if !meta.len().is_multiple_of(DICT_ENTRY) || (n > 0 && meta.is_empty()) {
                     return Err(bad("dictionary length"));
                 }
                 let d = (meta.len() / DICT_ENTRY) as u64;
@@ -242,7 +242,7 @@ impl<'a> SideTable<'a> {
                     if b > 0 {
                         let count = BLOCK.min(n - (b - 1) * BLOCK);
                         let span = pos - prev;
-                        if span % count != 0 || span / count > bits::MAX_WIDTH as u64 {
+                        if !span.is_multiple_of(count) || span / count > bits::MAX_WIDTH as u64 {
                             return Err(bad("block width"));
                         }
                     }
