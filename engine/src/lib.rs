@@ -17,6 +17,7 @@ pub mod index;
 pub mod key_id;
 pub mod reason;
 pub mod serial;
+pub mod store;
 pub mod time;
 
 pub use crl_number::CrlNumber;
