@@ -479,6 +479,19 @@ impl<D: AsRef<[u8]>> SerialIndex<D> {
         &self.meta
     }
 
+    /// Bytes spent on revocation times and reasons (the side tables).
+    pub fn side_bytes(&self) -> usize {
+        [
+            section::SIDE_META,
+            section::SIDE_DATA,
+            section::REASON_DICT,
+            section::REASON_DATA,
+        ]
+        .iter()
+        .map(|&i| self.sections[i].1)
+        .sum()
+    }
+
     /// Size of the index in bytes.
     pub fn len_bytes(&self) -> usize {
         self.data.as_ref().len()
