@@ -1,0 +1,182 @@
+//! From CRL bytes to an index file.
+//!
+//! The steps run in this order, and nothing is written unless all pass:
+//!
+//! 1. parse the CRL header and check it against the CA (name, key id,
+//!    cRLSign, algorithm) and the clock (nextUpdate present and not passed,
+//!    thisUpdate not in the future);
+//! 2. in parallel (rayon): verify the signature over tbsCertList and hash
+//!    the whole CRL for the evidence record, while the entries are walked
+//!    and fed to the [`IndexBuilder`];
+//! 3. write the index atomically (temp file, fsync, rename).
+//!
+//! A CRL that fails anywhere leaves the previous index file untouched.
+
+use std::path::Path;
+
+use crate::ca::CaCert;
+use crate::crl::{self, Crl, CrlError};
+use crate::index::{BuildStats, IndexBuilder, IndexError, IndexInfo, Scope};
+use crate::{CrlNumber, IssuerKeyId, Timestamp};
+
+/// Clock and policy for an ingest.
+#[derive(Clone, Copy, Debug)]
+pub struct IngestOptions {
+    /// The time to check freshness against (normally now).
+    pub now: Timestamp,
+    /// How far thisUpdate may lie in the future (clock skew), in seconds.
+    pub max_clock_skew: i64,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            now: Timestamp::now(),
+            max_clock_skew: 300,
+        }
+    }
+}
+
+/// Why a CRL was not ingested.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IngestError {
+    /// The CRL is malformed, violates RFC 5280, or does not verify.
+    #[error(transparent)]
+    Crl(#[from] CrlError),
+    /// Writing the index failed.
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    /// No nextUpdate: nobody could tell when the CRL stops being current.
+    #[error("CRL has no nextUpdate (RFC 5280 §5.1.2.5 requires it); kakunin cannot tell when it goes stale")]
+    NoNextUpdate,
+    /// nextUpdate has passed.
+    #[error("CRL is stale: nextUpdate {next_update} is not after the current time {now}; fetch a fresh CRL (or pass --at to check it as of an earlier time)")]
+    Stale {
+        /// The CRL's nextUpdate.
+        next_update: Timestamp,
+        /// The time checked against.
+        now: Timestamp,
+    },
+    /// thisUpdate is in the future beyond the allowed skew.
+    #[error("CRL is not yet valid: thisUpdate {this_update} is after the current time {now} (check the clock)")]
+    NotYetValid {
+        /// The CRL's thisUpdate.
+        this_update: Timestamp,
+        /// The time checked against.
+        now: Timestamp,
+    },
+}
+
+/// What an ingest produced.
+#[derive(Clone, Debug)]
+pub struct IngestReport {
+    /// The index build.
+    pub stats: BuildStats,
+    /// Issuer key the CRL was verified against.
+    pub issuer_key_id: IssuerKeyId,
+    /// cRLNumber.
+    pub crl_number: Option<CrlNumber>,
+    /// deltaCRLIndicator base, for a delta CRL.
+    pub delta_base: Option<CrlNumber>,
+    /// thisUpdate.
+    pub this_update: Timestamp,
+    /// nextUpdate.
+    pub next_update: Timestamp,
+    /// Signature algorithm name.
+    pub signature_algorithm: String,
+    /// SHA-256 of the CRL DER, hex.
+    pub crl_sha256: [u8; 32],
+    /// Size of the CRL DER.
+    pub crl_bytes: usize,
+}
+
+/// Verifies a CRL (DER or PEM bytes) against `ca` and writes its index to
+/// `out`. `progress` is called now and then with the number of bytes of the
+/// entry list walked so far (of [`Crl::entries_len_bytes`]).
+pub fn ingest(
+    input: &[u8],
+    ca: &CaCert,
+    out: &Path,
+    opts: &IngestOptions,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<IngestReport, IngestError> {
+    let der = crl::der_from_pem_or_der(input)?;
+    let der: &[u8] = &der;
+    let crl = Crl::parse(der)?;
+    crl.check_issued_by(ca)?;
+    let next_update = crl.next_update().ok_or(IngestError::NoNextUpdate)?;
+    if opts.now >= next_update {
+        return Err(IngestError::Stale {
+            next_update,
+            now: opts.now,
+        });
+    }
+    if crl.this_update().unix() > opts.now.unix() + opts.max_clock_skew {
+        return Err(IngestError::NotYetValid {
+            this_update: crl.this_update(),
+            now: opts.now,
+        });
+    }
+
+    let total = crl.entries_len_bytes() as u64;
+    let ((sig, sha), built) = rayon::join(
+        || {
+            rayon::join(
+                || crl.verify_signature(ca),
+                || {
+                    let d = ring::digest::digest(&ring::digest::SHA256, der);
+                    let mut out = [0u8; 32];
+                    out.copy_from_slice(d.as_ref());
+                    out
+                },
+            )
+        },
+        || -> Result<IndexBuilder, CrlError> {
+            let mut b = IndexBuilder::new();
+            let mut entries = crl.entries();
+            let mut n = 0u64;
+            for e in entries.by_ref() {
+                let e = e?;
+                b.push(&e.serial, e.revoked_at, e.reason);
+                n += 1;
+                if n % 65_536 == 0 {
+                    progress(entries.offset() as u64, total);
+                }
+            }
+            progress(total, total);
+            Ok(b)
+        },
+    );
+    sig?;
+    let builder = built?;
+    let scope = crl.scope();
+    let info = IndexInfo {
+        issuer_key_id: ca.key_id(),
+        issuer_spki_sha256: ca.spki_sha256(),
+        crl_sha256: sha,
+        crl_number: crl.number(),
+        delta_base: crl.delta_base(),
+        this_update: crl.this_update(),
+        next_update,
+        scope: Scope {
+            only_user_certs: scope.only_user_certs,
+            only_ca_certs: scope.only_ca_certs,
+            only_some_reasons: scope.only_some_reasons,
+            indirect: scope.indirect,
+            partitioned: scope.has_distribution_point,
+        },
+    };
+    let stats = builder.write_to_path(&info, out)?;
+    Ok(IngestReport {
+        stats,
+        issuer_key_id: info.issuer_key_id,
+        crl_number: info.crl_number,
+        delta_base: info.delta_base,
+        this_update: info.this_update,
+        next_update,
+        signature_algorithm: crl.signature_algorithm().to_string(),
+        crl_sha256: sha,
+        crl_bytes: der.len(),
+    })
+}
