@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""Time `kakunin ingest` against `openssl crl -noout -CAfile` on the same CRLs.
+
+For each size, the CRL is made by OpenSSL itself (`openssl ca -gencrl` over an
+index.txt written here) unless --source gen asks for `kakunin gen`. Both tools
+then read the same DER file and verify its signature against the same CA; we
+report the best wall time of --runs runs, the peak resident memory of each
+(ru_maxrss of the child), the ratio, and the index size per entry.
+
+Usage:
+  python3 benches/compare_openssl.py [--entries 1000000,10000000]
+      [--shape dense|random] [--source openssl|gen] [--runs 3] [--work DIR]
+"""
+
+import argparse
+import os
+import platform
+import random
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REASONS = ["keyCompromise", "affiliationChanged", "superseded",
+           "cessationOfOperation", "unspecified"]
+
+
+def run_measured(cmd):
+    """Runs cmd; returns (seconds, peak RSS in MiB, stdout)."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = p.communicate()
+    # wait4 via communicate() already reaped it; use resource of children.
+    dt = time.perf_counter() - t0
+    if p.returncode != 0:
+        sys.exit(f"failed ({p.returncode}): {' '.join(cmd)}\n{err.decode()}")
+    return dt, out, err
+
+
+def measure(cmd, runs):
+    best = None
+    peak = 0.0
+    out = b""
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        pid = os.fork()
+        if pid == 0:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)
+            fd = os.open(os.path.join(WORK, "stdout.tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+            os.dup2(fd, 1)
+            os.execvp(cmd[0], cmd)
+        _, status, ru = os.wait4(pid, 0)
+        dt = time.perf_counter() - t0
+        if os.waitstatus_to_exitcode(status) != 0:
+            sys.exit(f"failed: {' '.join(cmd)}")
+        best = dt if best is None else min(best, dt)
+        peak = max(peak, ru.ru_maxrss / 1024.0)
+        with open(os.path.join(WORK, "stdout.tmp"), "rb") as f:
+            out = f.read()
+    return best, peak, out
+
+
+def openssl_crl(n, shape, d):
+    """A CRL of n entries made by `openssl ca -gencrl`."""
+    os.makedirs(d, exist_ok=True)
+    key, ca = os.path.join(d, "ca.key"), os.path.join(d, "ca.pem")
+    if not os.path.exists(ca):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                        "-keyout", key, "-out", ca, "-days", "3650", "-subj",
+                        "/C=JP/O=JPKI/OU=JPKI for digital signature/OU=Japan Agency for Local Authority Information Systems",
+                        "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+                        "-addext", "basicConstraints=critical,CA:TRUE"],
+                       check=True, capture_output=True)
+    rng = random.Random(n)
+    base = 1793491200
+    with open(os.path.join(d, "index.txt"), "w") as f:
+        k = 0x0123000000
+        for i in range(n):
+            if shape == "dense":
+                k += 1 if rng.random() < 0.95 else rng.randint(2, 300)
+                s = k
+            else:
+                s = rng.getrandbits(63) | (1 << 62)
+            rd = time.strftime("%y%m%d%H%M%SZ", time.gmtime(
+                base - 86400 * rng.randint(0, 1800) - rng.randint(0, 86399)))
+            h = "%X" % s
+            h = "0" * (len(h) % 2) + h
+            f.write(f"R\t310101000000Z\t{rd},{REASONS[i % 5]}\t{h}\tunknown\t/CN=c{i}\n")
+    with open(os.path.join(d, "index.txt.attr"), "w") as f:
+        f.write("unique_subject = no\n")
+    with open(os.path.join(d, "crlnumber"), "w") as f:
+        f.write("1000\n")
+    with open(os.path.join(d, "ca.cnf"), "w") as f:
+        f.write(f"""[ca]
+default_ca=d
+[d]
+database={d}/index.txt
+certificate={ca}
+private_key={key}
+default_md=sha256
+default_crl_days=30
+crlnumber={d}/crlnumber
+crl_extensions=ext
+[ext]
+authorityKeyIdentifier=keyid
+""")
+    pem = os.path.join(d, "crl.pem")
+    subprocess.run(["openssl", "ca", "-config", os.path.join(d, "ca.cnf"), "-gencrl",
+                    "-out", pem], check=True, capture_output=True)
+    der = os.path.join(d, f"crl-{n}.der")
+    subprocess.run(["openssl", "crl", "-in", pem, "-outform", "DER", "-out", der],
+                   check=True, capture_output=True)
+    os.remove(pem)
+    return der, ca
+
+
+def gen_crl(n, d, kakunin):
+    subprocess.run([kakunin, "gen", "--out", d, "--revoked", str(n), "--certs", "100",
+                    "--holders", "1", "--crl-days", "3650"], check=True, capture_output=True)
+    return os.path.join(d, "sign.crl"), os.path.join(d, "sign-ca.pem")
+
+
+def main():
+    global WORK
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--entries", default="1000000,10000000")
+    ap.add_argument("--shape", default="dense", choices=["dense", "random"])
+    ap.add_argument("--source", default="openssl", choices=["openssl", "gen"])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--work", default=os.path.join(ROOT, "benches", "out"))
+    a = ap.parse_args()
+    WORK = a.work
+    os.makedirs(WORK, exist_ok=True)
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "kakunin"], cwd=ROOT, check=True)
+    kakunin = os.path.join(ROOT, "target", "release", "kakunin")
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except Exception:
+        pass
+    ossl = subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout.strip()
+    print(f"machine: {os.cpu_count()} cores, {cpu}, {platform.system()} {platform.release()}; {ossl}")
+    print(f"source: {a.source}, shape: {a.shape}, best of {a.runs} runs\n")
+    print("| entries | CRL MiB | openssl s | openssl MiB | kakunin s | kakunin MiB | speed-up | kakunin MiB / CRL MiB | index bytes/entry |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n in [int(x) for x in a.entries.split(",")]:
+        d = os.path.join(WORK, f"{a.source}-{a.shape}-{n}")
+        if a.source == "openssl":
+            crl = os.path.join(d, f"crl-{n}.der")
+            ca = os.path.join(d, "ca.pem")
+            if not os.path.exists(crl):
+                crl, ca = openssl_crl(n, a.shape, d)
+        else:
+            crl, ca = gen_crl(n, d, kakunin)
+        size = os.path.getsize(crl) / 2**20
+        o_s, o_m, _ = measure(["openssl", "crl", "-inform", "DER", "-in", crl, "-noout",
+                               "-CAfile", ca], a.runs)
+        idx = os.path.join(d, "crl.idx")
+        k_s, k_m, out = measure([kakunin, "ingest", "--crl", crl, "--ca", ca, "--out", idx,
+                                 "--quiet"], a.runs)
+        import json
+        rep = json.loads(out)
+        assert rep["entries"] == n, rep
+        print(f"| {n:,} | {size:.1f} | {o_s:.3f} | {o_m:.0f} | {k_s:.3f} | {k_m:.0f} | "
+              f"{o_s / k_s:.1f}x | {k_m / size:.2f} | {rep['index_bytes'] / n:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
