@@ -12,12 +12,17 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_op_in_unsafe_fn)]
 
+pub mod ca;
+pub mod crl;
 pub mod crl_number;
+pub mod der;
 pub mod key_id;
 pub mod reason;
 pub mod serial;
 pub mod time;
 
+pub use ca::{CaCert, CaError};
+pub use crl::{Crl, CrlError, CrlScope, Entries, RevokedEntry, SignatureAlgorithm};
 pub use crl_number::CrlNumber;
 pub use key_id::IssuerKeyId;
 pub use reason::RevocationReason;
