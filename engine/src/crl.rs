@@ -428,22 +428,46 @@ impl<'a> Crl<'a> {
     /// [`Crl::entries`], so ingest can stream them).
     pub fn parse(der: &'a [u8]) -> Result<Crl<'a>, CrlError> {
         let mut top = Reader::new(der);
-        let cert_list = top.read(tag::SEQUENCE).map_err(at("CertificateList"))?;
+        // read_partial: on truncated input keep descending so that the
+        // error names the innermost field that is cut off.
+        let (cert_list, cl_cut) = top
+            .read_partial(tag::SEQUENCE)
+            .map_err(at("CertificateList"))?;
         if !top.is_empty() {
             return Err(CrlError::TrailingGarbage(top.remaining().len()));
         }
         let mut outer = Reader::new(cert_list.value);
-        let tbs = outer.read(tag::SEQUENCE).map_err(at("tbsCertList"))?;
+        let (tbs, tbs_cut) = outer
+            .read_partial(tag::SEQUENCE)
+            .map_err(at("tbsCertList"))?;
+        if tbs_cut {
+            Crl::parse_tbs(tbs, None)?;
+            return Err(CrlError::Truncated {
+                field: "tbsCertList",
+            });
+        }
         let outer_alg = outer
             .read(tag::SEQUENCE)
             .map_err(at("signatureAlgorithm"))?;
         let sig = outer.read(tag::BIT_STRING).map_err(at("signatureValue"))?;
+        if cl_cut {
+            return Err(CrlError::Truncated {
+                field: "CertificateList",
+            });
+        }
         finish(&outer, "CertificateList")?;
         let (unused, signature) = der::bit_string(sig.value).map_err(at("signatureValue"))?;
         if unused != 0 {
             return Err(CrlError::SignatureUnusedBits(unused));
         }
+        let mut crl = Crl::parse_tbs(tbs, Some(outer_alg.raw))?;
+        crl.signature = signature;
+        Ok(crl)
+    }
 
+    /// Parses tbsCertList; `outer_alg` is the outer signatureAlgorithm
+    /// (§5.1.1.2 requires byte equality with tbsCertList.signature).
+    fn parse_tbs(tbs: Tlv<'a>, outer_alg: Option<&[u8]>) -> Result<Crl<'a>, CrlError> {
         let mut t = Reader::new(tbs.value);
         // §5.1.2.1 version
         let v2 = match t.read_optional(tag::INTEGER).map_err(at("version"))? {
@@ -452,7 +476,7 @@ impl<'a> Crl<'a> {
             Some(v) => return Err(CrlError::BadVersion(hex::encode(v.value))),
         };
         let inner_alg = t.read(tag::SEQUENCE).map_err(at("tbsCertList.signature"))?;
-        if inner_alg.raw != outer_alg.raw {
+        if outer_alg.is_some_and(|o| o != inner_alg.raw) {
             return Err(CrlError::SignatureAlgorithmMismatch);
         }
         let signature_algorithm = parse_signature_algorithm(inner_alg.value)?;
@@ -490,7 +514,7 @@ impl<'a> Crl<'a> {
         let mut crl = Crl {
             tbs: tbs.raw,
             signature_algorithm,
-            signature,
+            signature: &[],
             v2,
             issuer,
             this_update,

@@ -193,6 +193,44 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// Like [`Reader::read`], but when the header is complete and only the
+    /// value runs past the end of input, returns the available part and
+    /// `true`. Lets a caller keep descending into a truncated structure to
+    /// report *which* inner field is cut off.
+    pub fn read_partial(&mut self, expected: u8) -> Result<(Tlv<'a>, bool), DerError> {
+        let mut probe = self.clone();
+        match probe.read(expected) {
+            Ok(t) => {
+                *self = probe;
+                Ok((t, false))
+            }
+            Err(DerError::Truncated) => {
+                // Re-read the header only: tag, then length octets.
+                let d = self.data;
+                let start = self.pos;
+                let first = *d.get(start + 1).ok_or(DerError::Truncated)?;
+                let header = if first < 0x80 {
+                    2
+                } else {
+                    2 + (first & 0x7F) as usize
+                };
+                if header > 6 || start + header > d.len() {
+                    return Err(DerError::Truncated);
+                }
+                self.pos = d.len();
+                Ok((
+                    Tlv {
+                        tag: expected,
+                        value: &d[start + header..],
+                        raw: &d[start..],
+                    },
+                    true,
+                ))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Reads the next element and requires `expected` as its tag.
     #[inline]
     pub fn read(&mut self, expected: u8) -> Result<Tlv<'a>, DerError> {
