@@ -551,7 +551,7 @@ impl<'a> Crl<'a> {
         let mut seen: Vec<&[u8]> = Vec::new();
         let mut r = Reader::new(seq.value);
         while !r.is_empty() {
-            let (oid, critical, value) = read_extension(&mut r, "crlExtensions")?;
+            let (oid, critical, value) = read_extension(&mut r, "crlExtensions", true)?;
             if seen.contains(&oid) {
                 return Err(CrlError::DuplicateExtension {
                     oid: Oid(oid).to_string(),
@@ -684,14 +684,20 @@ impl<'a> Crl<'a> {
 }
 
 /// Reads one Extension; returns (OID content, critical, extnValue content).
+/// `validate_oid`: the entry walker skips the OID syntax check on its hot
+/// path (an unknown OID is only displayed, and display tolerates bad ones).
+#[inline]
 fn read_extension<'a>(
     r: &mut Reader<'a>,
     field: &'static str,
+    validate_oid: bool,
 ) -> Result<(&'a [u8], bool, &'a [u8]), CrlError> {
     let ext = r.read(tag::SEQUENCE).map_err(at(field))?;
     let mut e = Reader::new(ext.value);
     let oid = e.read(tag::OID).map_err(at(field))?.value;
-    Oid(oid).validate().map_err(at(field))?;
+    if validate_oid {
+        Oid(oid).validate().map_err(at(field))?;
+    }
     let critical = match e.read_optional(tag::BOOLEAN).map_err(at(field))? {
         Some(b) => der::boolean(b.value).map_err(at(field))?,
         None => false,
@@ -1196,7 +1202,7 @@ fn parse_entry_extensions(
     let mut r = Reader::new(exts.value);
     while !r.is_empty() {
         let (oid, critical, value) =
-            read_extension(&mut r, "crlEntryExtensions").map_err(|e| match e {
+            read_extension(&mut r, "crlEntryExtensions", false).map_err(|e| match e {
                 CrlError::Malformed { problem, .. } => CrlError::MalformedEntry {
                     index,
                     field: "crlEntryExtensions",
