@@ -136,7 +136,7 @@ pub fn ingest(
             let mut b = IndexBuilder::new();
             let mut entries = crl.entries();
             let mut n = 0u64;
-            for e in entries.by_ref() {
+            while let Some(e) = entries.next() {
                 let e = e?;
                 b.push(&e.serial, e.revoked_at, e.reason);
                 n += 1;

@@ -12,14 +12,20 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_op_in_unsafe_fn)]
 
+pub mod ca;
+pub mod crl;
 pub mod crl_number;
+pub mod der;
 pub mod index;
+pub mod ingest;
 pub mod key_id;
 pub mod reason;
 pub mod serial;
 pub mod store;
 pub mod time;
 
+pub use ca::{CaCert, CaError};
+pub use crl::{Crl, CrlError, CrlScope, Entries, RevokedEntry, SignatureAlgorithm};
 pub use crl_number::CrlNumber;
 pub use key_id::IssuerKeyId;
 pub use reason::RevocationReason;

@@ -62,6 +62,52 @@ impl Timestamp {
         ))
     }
 
+    /// Calendar fields to a timestamp without going through the `time`
+    /// crate: the CRL walker converts one date per entry, so this must be a
+    /// handful of integer operations (Howard Hinnant's `days_from_civil`).
+    /// Validates the fields exactly like [`Timestamp::from_utc_fields`]
+    /// (no leap second, real calendar days), for years 0..=9999.
+    #[inline]
+    pub fn from_utc_fields_fast(
+        year: i32,
+        month: u8,
+        day: u8,
+        hour: u8,
+        minute: u8,
+        second: u8,
+    ) -> Option<Timestamp> {
+        if !(0..=9999).contains(&year)
+            || !(1..=12).contains(&month)
+            || day == 0
+            || hour > 23
+            || minute > 59
+            || second > 59
+        {
+            return None;
+        }
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let dim = match month {
+            2 if leap => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        if day > dim {
+            return None;
+        }
+        let y = i64::from(year) - i64::from(month <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let m = i64::from(month);
+        let mp = if m > 2 { m - 3 } else { m + 9 };
+        let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        Some(Timestamp(
+            days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second),
+        ))
+    }
+
     /// RFC 3339 in UTC with a `Z`, e.g. `2026-11-25T10:00:00Z`.
     pub fn to_rfc3339(self) -> String {
         match time::OffsetDateTime::from_unix_timestamp(self.0) {
@@ -95,5 +141,18 @@ mod tests {
         assert!(Timestamp::parse_rfc3339("yesterday").is_err());
         assert_eq!(Timestamp::from_utc_fields(2026, 11, 25, 10, 0, 0), Some(t));
         assert_eq!(Timestamp::from_utc_fields(2026, 2, 30, 0, 0, 0), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_fields_agree_with_time_crate(
+            y in 0i32..=9999, mo in 0u8..=13, d in 0u8..=32,
+            h in 0u8..=24, mi in 0u8..=60, s in 0u8..=60,
+        ) {
+            proptest::prop_assert_eq!(
+                Timestamp::from_utc_fields_fast(y, mo, d, h, mi, s),
+                Timestamp::from_utc_fields(y, mo, d, h, mi, s)
+            );
+        }
     }
 }
