@@ -93,7 +93,7 @@ pub struct IngestReport {
 
 /// Verifies a CRL (DER or PEM bytes) against `ca` and writes its index to
 /// `out`. `progress` is called now and then with the number of bytes of the
-/// entry list walked so far (of [`Crl::entries_len_bytes`]).
+/// entry list walked so far and their total.
 pub fn ingest(
     input: &[u8],
     ca: &CaCert,
@@ -101,6 +101,45 @@ pub fn ingest(
     opts: &IngestOptions,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<IngestReport, IngestError> {
+    verify_crl(input, ca, opts, progress)?.write(out)
+}
+
+/// A CRL that passed every check, held as what its index needs: it no
+/// longer borrows the CRL bytes, so a caller can unmap the CRL before the
+/// index is encoded and written (this keeps peak memory near the CRL size).
+pub struct VerifiedCrl {
+    builder: IndexBuilder,
+    info: IndexInfo,
+    signature_algorithm: String,
+    crl_bytes: usize,
+}
+
+impl VerifiedCrl {
+    /// Encodes and writes the index atomically.
+    pub fn write(self, out: &Path) -> Result<IngestReport, IngestError> {
+        let info = self.info;
+        let stats = self.builder.write_to_path(&info, out)?;
+        Ok(IngestReport {
+            stats,
+            issuer_key_id: info.issuer_key_id,
+            crl_number: info.crl_number,
+            delta_base: info.delta_base,
+            this_update: info.this_update,
+            next_update: info.next_update,
+            signature_algorithm: self.signature_algorithm,
+            crl_sha256: info.crl_sha256,
+            crl_bytes: self.crl_bytes,
+        })
+    }
+}
+
+/// Steps 1 and 2 of [`ingest`]: every check, and the entries collected.
+pub fn verify_crl(
+    input: &[u8],
+    ca: &CaCert,
+    opts: &IngestOptions,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<VerifiedCrl, IngestError> {
     let der = crl::der_from_pem_or_der(input)?;
     let der: &[u8] = &der;
     let crl = Crl::parse(der)?;
@@ -133,14 +172,16 @@ pub fn ingest(
             )
         },
         || -> Result<IndexBuilder, CrlError> {
-            let mut b = IndexBuilder::new();
+            // The smallest entry is 20 bytes; capacity never touched costs
+            // no memory.
+            let mut b = IndexBuilder::with_capacity(total as usize / 20);
             let mut entries = crl.entries();
             let mut n = 0u64;
             while let Some(e) = entries.next() {
                 let e = e?;
                 b.push(&e.serial, e.revoked_at, e.reason);
                 n += 1;
-                if n % 65_536 == 0 {
+                if n.is_multiple_of(65_536) {
                     progress(entries.offset() as u64, total);
                 }
             }
@@ -167,16 +208,10 @@ pub fn ingest(
             partitioned: scope.has_distribution_point,
         },
     };
-    let stats = builder.write_to_path(&info, out)?;
-    Ok(IngestReport {
-        stats,
-        issuer_key_id: info.issuer_key_id,
-        crl_number: info.crl_number,
-        delta_base: info.delta_base,
-        this_update: info.this_update,
-        next_update,
+    Ok(VerifiedCrl {
+        builder,
+        info,
         signature_algorithm: crl.signature_algorithm().to_string(),
-        crl_sha256: sha,
         crl_bytes: der.len(),
     })
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use kakunin_engine::ca::CaCert;
-use kakunin_engine::ingest::{ingest, IngestOptions};
+use kakunin_engine::ingest::{verify_crl, IngestOptions};
 use kakunin_engine::Timestamp;
 use serde_json::json;
 
@@ -14,12 +14,14 @@ use crate::Outcome;
 
 /// Arguments of `kakunin ingest`.
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Checks the CRL (RFC 5280 rules, issuer, signature, freshness) and writes a \
+#[command(
+    after_help = "Checks the CRL (RFC 5280 rules, issuer, signature, freshness) and writes a \
 memory-mappable index atomically (temporary file, fsync, rename): a rejected CRL never touches \
 an existing index.\n\
 Prints one JSON object on stdout: entries, dense/sparse/long counts, crl_number, this_update, \
 next_update, issuer_key_id, index_bytes, elapsed_ms.\n\
-Exit status: 0 on success, 2 when the CRL or the arguments are rejected (the reason is on stderr).")]
+Exit status: 0 on success, 2 when the CRL or the arguments are rejected (the reason is on stderr)."
+)]
 pub struct IngestArgs {
     /// The CRL, DER or PEM.
     #[arg(long, value_name = "FILE")]
@@ -87,13 +89,19 @@ pub fn run(args: IngestArgs) -> anyhow::Result<Outcome> {
     };
     // With several CA generations, try the one whose key id the CRL names
     // first; fall back to each in turn and report the first error.
-    let ca = pick_ca(&cas, &map).context("selecting the CA")?;
-    let report = ingest(&map, ca, &args.out, &opts, &progress)
+    let ca = pick_ca(&cas, &map).with_context(|| format!("CRL {} rejected", args.crl.display()))?;
+    let verified = verify_crl(&map, ca, &opts, &progress)
         .with_context(|| format!("CRL {} rejected", args.crl.display()));
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let report = report?;
+    let verified = verified?;
+    // The CRL bytes are no longer needed: unmap them before the index is
+    // encoded so that peak memory stays near the CRL's size.
+    drop(map);
+    let report = verified
+        .write(&args.out)
+        .with_context(|| format!("writing index {}", args.out.display()))?;
     let s = &report.stats;
     let out = json!({
         "crl": args.crl.display().to_string(),

@@ -6,15 +6,14 @@
 //! bitmap, sparse keys, and one time and reason per entry). An unsorted CRL
 //! is collected whole, sorted, and replayed through the same path.
 
-use std::collections::BTreeMap;
 use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 
-use roaring::RoaringBitmap;
-
+use super::roaring_writer::TreemapWriter;
+use super::side::TimeColumn;
 use super::{
-    bits::PAD, portable, section, side, sparse, IndexError, Scope, FORMAT_VERSION, HEADER_LEN,
-    MAGIC, SECTIONS, SECTIONS_AT,
+    portable, section, side, sparse, IndexError, Scope, FORMAT_VERSION, HEADER_LEN, MAGIC,
+    SECTIONS, SECTIONS_AT,
 };
 use crate::crl_number::CrlNumber;
 use crate::key_id::IssuerKeyId;
@@ -65,11 +64,12 @@ pub struct BuildStats {
 pub struct IndexBuilder {
     last: Option<u64>,
     chunk: Vec<(u64, i64, u8)>,
-    buckets: BTreeMap<u32, RoaringBitmap>,
-    dense_times: Vec<i64>,
+    lows: Vec<u16>,
+    dense: TreemapWriter,
+    dense_times: TimeColumn,
     dense_reasons: Vec<u8>,
     sparse_keys: Vec<u64>,
-    sparse_times: Vec<i64>,
+    sparse_times: TimeColumn,
     sparse_reasons: Vec<u8>,
     long: Vec<(Serial, i64, u8)>,
     unsorted: Option<Vec<(u64, i64, u8)>>,
@@ -92,16 +92,26 @@ impl IndexBuilder {
         IndexBuilder {
             last: None,
             chunk: Vec::new(),
-            buckets: BTreeMap::new(),
-            dense_times: Vec::new(),
+            lows: Vec::new(),
+            dense: TreemapWriter::default(),
+            dense_times: TimeColumn::default(),
             dense_reasons: Vec::new(),
             sparse_keys: Vec::new(),
-            sparse_times: Vec::new(),
+            sparse_times: TimeColumn::default(),
             sparse_reasons: Vec::new(),
             long: Vec::new(),
             unsorted: None,
             duplicates: 0,
         }
+    }
+
+    /// A builder sized for about `entries` serials. Capacity that is never
+    /// touched costs address space, not memory, so callers may overestimate.
+    pub fn with_capacity(entries: usize) -> IndexBuilder {
+        let mut b = IndexBuilder::new();
+        b.dense_times.reserve(entries);
+        b.dense_reasons.reserve(entries);
+        b
     }
 
     /// Adds one revoked serial.
@@ -148,16 +158,16 @@ impl IndexBuilder {
         }
         let c = self.chunk.len() as u64;
         let hi = (self.chunk[0].0 >> 32) as u32;
-        let new_bucket = !self.buckets.contains_key(&hi);
+        let new_bucket = self.dense.is_new_bucket(hi);
         let dense = 4 * c > 20 + if new_bucket { 12 } else { 0 };
         if dense {
-            let bm = self.buckets.entry(hi).or_default();
+            self.lows.clear();
             for &(k, t, r) in &self.chunk {
-                // Keys arrive strictly increasing, so this is an append.
-                let _ = bm.try_push(k as u32);
+                self.lows.push(k as u16);
                 self.dense_times.push(t);
                 self.dense_reasons.push(r);
             }
+            self.dense.push_chunk(self.chunk[0].0 >> 16, &self.lows);
         } else {
             for &(k, t, r) in &self.chunk {
                 self.sparse_keys.push(k);
@@ -172,25 +182,18 @@ impl IndexBuilder {
     fn go_unsorted(&mut self) {
         self.flush_chunk();
         let mut all = Vec::with_capacity(self.dense_times.len() + self.sparse_keys.len());
-        let dense_keys = self
-            .buckets
-            .iter()
-            .flat_map(|(hi, bm)| bm.iter().map(move |lo| ((*hi as u64) << 32) | lo as u64));
-        for ((k, t), r) in dense_keys
-            .zip(self.dense_times.drain(..))
-            .zip(self.dense_reasons.drain(..))
-        {
-            all.push((k, t, r));
+        for (i, k) in self.dense.values().enumerate() {
+            all.push((k, self.dense_times.get(i), self.dense_reasons[i]));
         }
-        for ((k, t), r) in self
-            .sparse_keys
-            .drain(..)
-            .zip(self.sparse_times.drain(..))
-            .zip(self.sparse_reasons.drain(..))
-        {
-            all.push((k, t, r));
+        for (i, k) in self.sparse_keys.iter().enumerate() {
+            all.push((*k, self.sparse_times.get(i), self.sparse_reasons[i]));
         }
-        self.buckets.clear();
+        self.dense = TreemapWriter::default();
+        self.dense_times = TimeColumn::default();
+        self.dense_reasons = Vec::new();
+        self.sparse_keys = Vec::new();
+        self.sparse_times = TimeColumn::default();
+        self.sparse_reasons = Vec::new();
         self.last = None;
         self.unsorted = Some(all);
     }
@@ -217,17 +220,9 @@ impl IndexBuilder {
         self.flush_chunk();
 
         // Dense keys: the portable 64-bit treemap format.
-        let mut roaring = Vec::new();
-        let mut dense = 0u64;
-        if !self.buckets.is_empty() {
-            roaring.extend_from_slice(&(self.buckets.len() as u64).to_le_bytes());
-            for (hi, bm) in self.buckets.iter_mut() {
-                bm.optimize();
-                dense += bm.len();
-                roaring.extend_from_slice(&hi.to_le_bytes());
-                bm.serialize_into(&mut roaring).map_err(io)?;
-            }
-        }
+        let roaring = self.dense.serialize();
+        let dense = self.dense.len();
+        self.dense = TreemapWriter::default();
         let tm = portable::Treemap::parse(&roaring)?;
         let (rank_table, rank_checks) = portable::RankAux::build(&tm, &roaring);
 
@@ -258,7 +253,9 @@ impl IndexBuilder {
         drop(std::mem::take(&mut self.sparse_keys));
         let mut times = std::mem::take(&mut self.dense_times);
         times.append(&mut self.sparse_times);
-        times.extend(self.long.iter().map(|e| e.1));
+        for e in &self.long {
+            times.push(e.1);
+        }
         let mut reasons = std::mem::take(&mut self.dense_reasons);
         reasons.append(&mut self.sparse_reasons);
         reasons.extend(self.long.iter().map(|e| e.2));
@@ -340,7 +337,6 @@ impl IndexBuilder {
         out.seek(SeekFrom::Start(0)).map_err(io)?;
         out.write_all(&h).map_err(io)?;
         out.flush().map_err(io)?;
-        let _ = PAD;
         Ok(BuildStats {
             entries,
             dense,

@@ -34,6 +34,7 @@
 mod bits;
 mod builder;
 mod portable;
+mod roaring_writer;
 mod side;
 mod sparse;
 
