@@ -25,7 +25,7 @@ fn lookups(c: &mut Criterion) {
         // Half hits (revoked serials), half misses near them.
         let probes: Vec<u64> = (0..PROBES)
             .map(|i| {
-                let k = ks[(rng.next() % ks.len() as u64) as usize];
+                let k = ks[(rng.next_u64() % ks.len() as u64) as usize];
                 if i % 2 == 0 {
                     k
                 } else {

@@ -34,7 +34,7 @@ impl Rng {
         Rng(seed | 1)
     }
     /// Next value.
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x << 13;
         x ^= x >> 7;
@@ -52,22 +52,22 @@ pub fn keys(shape: Shape, n: usize, seed: u64) -> Vec<u64> {
         Shape::Dense => {
             let mut k = 0x0123_0000_0000u64;
             while v.len() < n {
-                let batch = 50 + rng.next() % 450;
+                let batch = 50 + rng.next_u64() % 450;
                 for _ in 0..batch.min((n - v.len()) as u64) {
                     v.push(k);
                     k += 1;
                 }
-                k += rng.next() % batch;
+                k += rng.next_u64() % batch;
             }
         }
         Shape::Random => {
             for _ in 0..n {
-                v.push(rng.next());
+                v.push(rng.next_u64());
             }
             v.sort_unstable();
             v.dedup();
             while v.len() < n {
-                v.push(rng.next());
+                v.push(rng.next_u64());
                 v.sort_unstable();
                 v.dedup();
             }
@@ -102,10 +102,10 @@ pub fn build(keys: &[u64], times: Times, path: &Path) -> BuildStats {
     let mut b = IndexBuilder::new();
     for &k in keys {
         let t = match times {
-            Times::Batched => 1_790_000_000 + (rng.next() % 4) as i64 * 86_400,
-            Times::EverySecond => 1_793_491_200 - (rng.next() % (5 * 365 * 86_400)) as i64,
+            Times::Batched => 1_790_000_000 + (rng.next_u64() % 4) as i64 * 86_400,
+            Times::EverySecond => 1_793_491_200 - (rng.next_u64() % (5 * 365 * 86_400)) as i64,
         };
-        let r = reasons[(rng.next() % 4) as usize];
+        let r = reasons[(rng.next_u64() % 4) as usize];
         b.push(&Serial::from_u64(k), Timestamp::from_unix(t), Some(r));
     }
     match b.write_to_path(&info(), path) {
