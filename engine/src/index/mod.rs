@@ -74,7 +74,7 @@ pub(crate) mod section {
 #[non_exhaustive]
 pub enum IndexError {
     /// Reading or writing the file failed.
-    #[error("index I/O on {path}: {source}")]
+    #[error("index I/O on {path}")]
     Io {
         /// The file.
         path: String,
