@@ -113,3 +113,90 @@ pub fn build(keys: &[u64], times: Times, path: &Path) -> BuildStats {
         Err(e) => panic!("building bench index: {e}"),
     }
 }
+
+/// A CRL of `n` entries made by `openssl ca -gencrl` (cached under
+/// `target/bench-data`), with its CA certificate: (crl DER path, CA PEM path).
+pub fn openssl_crl(n: usize, shape: Shape) -> (std::path::PathBuf, std::path::PathBuf) {
+    use std::fmt::Write as _;
+    use std::process::Command;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data");
+    let dir = root.join(format!("openssl-{shape:?}-{n}").to_lowercase());
+    let crl = dir.join("crl.der");
+    let ca = dir.join("ca.pem");
+    if crl.exists() && ca.exists() {
+        return (crl, ca);
+    }
+    let _ = std::fs::create_dir_all(&dir);
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .current_dir(&dir)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("openssl: {e}"));
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "3650",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-subj",
+        "/C=JP/O=JPKI/OU=JPKI for digital signature",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    let reasons = [
+        "keyCompromise",
+        "affiliationChanged",
+        "superseded",
+        "cessationOfOperation",
+    ];
+    let mut rng = Rng::new(11);
+    let mut index = String::with_capacity(n * 80);
+    for (i, k) in keys(shape, n, 5).into_iter().enumerate() {
+        let t = time::OffsetDateTime::from_unix_timestamp(
+            1_793_491_200 - (rng.next_u64() % (5 * 365 * 86_400)) as i64,
+        )
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        let _ = writeln!(
+            index,
+            "R\t351231000000Z\t{:02}{:02}{:02}{:02}{:02}{:02}Z,{}\t{:016X}\tunknown\t/CN=c{i}",
+            t.year() % 100,
+            t.month() as u8,
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            reasons[i % 4],
+            k
+        );
+    }
+    let w =
+        |name: &str, s: &str| std::fs::write(dir.join(name), s).unwrap_or_else(|e| panic!("{e}"));
+    w("index.txt", &index);
+    w("index.txt.attr", "unique_subject = no\n");
+    w("crlnumber", "1000\n");
+    w(
+        "ca.cnf",
+        "[ca]\ndefault_ca=d\n[d]\ndatabase=index.txt\ncertificate=ca.pem\nprivate_key=ca.key\n\
+         default_md=sha256\ndefault_crl_days=3650\ncrlnumber=crlnumber\ncrl_extensions=ext\n\
+         [ext]\nauthorityKeyIdentifier=keyid\n",
+    );
+    run(&["ca", "-config", "ca.cnf", "-gencrl", "-out", "crl.pem"]);
+    run(&[
+        "crl", "-in", "crl.pem", "-outform", "DER", "-out", "crl.der",
+    ]);
+    let _ = std::fs::remove_file(dir.join("index.txt"));
+    (crl, ca)
+}
