@@ -402,7 +402,10 @@ pub fn run(args: GenArgs) -> anyhow::Result<Outcome> {
     // 6. Certificates (in parallel, collected in bundle order).
     let out = &args.out;
     fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let ca_nb = first_day * DAY - 5 * 365 * DAY;
+    // CA validity: from a month before the first issue in the history to
+    // ten years after --at (so a sample made with --crl-days 3650 stays
+    // verifiable for as long as its CRLs are current).
+    let ca_nb = (first_day - 30) * DAY;
     let ca_na = at + 3653 * DAY;
     let mut ocsp_pem = String::new();
     for (i, kind) in [CaKind::Sign, CaKind::Auth].into_iter().enumerate() {
@@ -452,21 +455,21 @@ pub fn run(args: GenArgs) -> anyhow::Result<Outcome> {
             write(&dir, &format!("{}.key", kind.as_str()), leaf_key(i, kind).pkcs8_pem().as_bytes())?;
         }
         let (status, reason) = c.status(CaKind::Sign);
-        let facts = serde_json::json!({
-            "name": c.person.name,
-            "name_alt": c.person.name_alt,
-            "sex": c.person.sex,
-            "birth_date": c.birth_date,
-            "address": c.person.address,
-            "address_alt": c.person.address_alt,
-            "auth_serial": hex_serial(c.auth_serial),
-            "sign_serial": hex_serial(c.sign_serial),
-            "status": status,
-            "reason": reason.map(|r| r.name()),
-            "revoked_at": c.revoked_at.map(rfc3339),
-            "not_before": rfc3339(c.not_before),
-            "not_after": rfc3339(c.not_after),
-        });
+        let facts = HolderFacts {
+            name: &c.person.name,
+            name_alt: &c.person.name_alt,
+            sex: c.person.sex,
+            birth_date: &c.birth_date,
+            address: &c.person.address,
+            address_alt: &c.person.address_alt,
+            auth_serial: hex_serial(c.auth_serial),
+            sign_serial: hex_serial(c.sign_serial),
+            status,
+            reason: reason.map(|r| r.name()),
+            revoked_at: c.revoked_at.map(rfc3339),
+            not_before: rfc3339(c.not_before),
+            not_after: rfc3339(c.not_after),
+        };
         let mut text = serde_json::to_string_pretty(&facts)?;
         text.push('\n');
         write(&dir, "facts.json", text.as_bytes())?;
@@ -478,16 +481,16 @@ pub fn run(args: GenArgs) -> anyhow::Result<Outcome> {
     for kind in [CaKind::Sign, CaKind::Auth] {
         for c in &cards {
             let (status, reason) = c.status(kind);
-            let line = serde_json::json!({
-                "kind": kind.as_str(),
-                "serial": hex_serial(c.serial(kind)),
-                "status": status,
-                "reason": reason.map(|r| r.name()),
-                "holder": c.holder,
-                "revoked_at": reason.and(c.revoked_at).map(rfc3339),
-                "not_after": rfc3339(c.not_after),
-            });
-            expected.push_str(&line.to_string());
+            let line = ExpectedLine {
+                kind: kind.as_str(),
+                serial: hex_serial(c.serial(kind)),
+                status,
+                reason: reason.map(|r| r.name()),
+                holder: c.holder,
+                revoked_at: reason.and(c.revoked_at).map(rfc3339),
+                not_after: rfc3339(c.not_after),
+            };
+            expected.push_str(&serde_json::to_string(&line)?);
             expected.push('\n');
         }
     }
@@ -571,6 +574,38 @@ pub fn run(args: GenArgs) -> anyhow::Result<Outcome> {
         );
     }
     Ok(Outcome::Success)
+}
+
+/// `holders/<n>/facts.json`: what the card carries, values exactly as in the
+/// signing certificate's SAN, plus the ground truth for both certificates
+/// (a holder's two certificates always share one status).
+#[derive(serde::Serialize)]
+struct HolderFacts<'a> {
+    name: &'a str,
+    name_alt: &'a str,
+    sex: &'a str,
+    birth_date: &'a str,
+    address: &'a str,
+    address_alt: &'a str,
+    auth_serial: String,
+    sign_serial: String,
+    status: &'static str,
+    reason: Option<&'static str>,
+    revoked_at: Option<String>,
+    not_before: String,
+    not_after: String,
+}
+
+/// One line of `expected.jsonl`.
+#[derive(serde::Serialize)]
+struct ExpectedLine {
+    kind: &'static str,
+    serial: String,
+    status: &'static str,
+    reason: Option<&'static str>,
+    holder: Option<u64>,
+    revoked_at: Option<String>,
+    not_after: String,
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
