@@ -30,7 +30,10 @@ use rand_core::RngCore;
 use rayon::prelude::*;
 
 use crate::Outcome;
-use calendar::{add_years, civil_from_days, fifth_birthday_after, jpki_birth_date, is_working_day, DAY, JST_OFFSET};
+use calendar::{
+    add_years, civil_from_days, fifth_birthday_after, is_working_day, jpki_birth_date, DAY,
+    JST_OFFSET,
+};
 use crl_writer::{CrlHeader, Revoked};
 use keys::{derive_rng, pem, Key};
 use layout::Layout;
@@ -280,7 +283,12 @@ pub fn run(args: GenArgs) -> anyhow::Result<Outcome> {
     let total = (10 * n).max(20 * m).max(10_000);
     let first_day = at_day - 1800;
     let last_day = at_day - QUIET_DAYS;
-    let layout = Layout::build(&mut derive_rng(args.seed, "layout"), total, first_day, last_day);
+    let layout = Layout::build(
+        &mut derive_rng(args.seed, "layout"),
+        total,
+        first_day,
+        last_day,
+    );
 
     // 2. The bundle's cards: M distinct positions, then shuffled so that
     //    holders are not simply the oldest cards.
@@ -308,7 +316,7 @@ pub fn run(args: GenArgs) -> anyhow::Result<Outcome> {
     }
     let issue_day = |pos: u64| layout.batch_of(pos).day;
     let mut expirable: Vec<usize> = (0..m as usize)
-        .filter(|&i| !forced[i] && add_years(issue_day(order[i]), 4) + 1 <= at_day - 1)
+        .filter(|&i| !forced[i] && add_years(issue_day(order[i]), 4) < at_day - 1)
         .collect();
     for i in (1..expirable.len()).rev() {
         expirable.swap(i, below(&mut rng, i as u64 + 1) as usize);
@@ -410,9 +418,24 @@ pub fn run(args: GenArgs) -> anyhow::Result<Outcome> {
     let mut ocsp_pem = String::new();
     for (i, kind) in [CaKind::Sign, CaKind::Auth].into_iter().enumerate() {
         let ca = profile::ca_certificate(kind, ca_key(kind), 1, ca_nb, ca_na)?;
-        write(out, &format!("{}-ca.pem", kind.as_str()), pem("CERTIFICATE", &ca).as_bytes())?;
-        write(out, &format!("{}-ca.key", kind.as_str()), ca_key(kind).pkcs8_pem().as_bytes())?;
-        let oc = profile::ocsp_certificate(kind, ca_key(kind), ocsp, 2 + i as u64, at - 30 * DAY, ca_na)?;
+        write(
+            out,
+            &format!("{}-ca.pem", kind.as_str()),
+            pem("CERTIFICATE", &ca).as_bytes(),
+        )?;
+        write(
+            out,
+            &format!("{}-ca.key", kind.as_str()),
+            ca_key(kind).pkcs8_pem().as_bytes(),
+        )?;
+        let oc = profile::ocsp_certificate(
+            kind,
+            ca_key(kind),
+            ocsp,
+            2 + i as u64,
+            at - 30 * DAY,
+            ca_na,
+        )?;
         ocsp_pem.push_str(&pem("CERTIFICATE", &oc));
     }
     write(out, "ocsp.pem", ocsp_pem.as_bytes())?;
@@ -442,7 +465,11 @@ pub fn run(args: GenArgs) -> anyhow::Result<Outcome> {
             })
             .collect::<anyhow::Result<_>>()?;
         let bundle: String = certs.iter().map(|d| pem("CERTIFICATE", d)).collect();
-        write(out, &format!("{}-certs.pem", kind.as_str()), bundle.as_bytes())?;
+        write(
+            out,
+            &format!("{}-certs.pem", kind.as_str()),
+            bundle.as_bytes(),
+        )?;
         bundles.push(certs);
     }
 
@@ -451,8 +478,16 @@ pub fn run(args: GenArgs) -> anyhow::Result<Outcome> {
         let dir = out.join("holders").join((i + 1).to_string());
         fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         for (b, kind) in [CaKind::Sign, CaKind::Auth].into_iter().enumerate() {
-            write(&dir, &format!("{}.pem", kind.as_str()), pem("CERTIFICATE", &bundles[b][i]).as_bytes())?;
-            write(&dir, &format!("{}.key", kind.as_str()), leaf_key(i, kind).pkcs8_pem().as_bytes())?;
+            write(
+                &dir,
+                &format!("{}.pem", kind.as_str()),
+                pem("CERTIFICATE", &bundles[b][i]).as_bytes(),
+            )?;
+            write(
+                &dir,
+                &format!("{}.key", kind.as_str()),
+                leaf_key(i, kind).pkcs8_pem().as_bytes(),
+            )?;
         }
         let (status, reason) = c.status(CaKind::Sign);
         let facts = HolderFacts {
@@ -534,7 +569,11 @@ pub fn run(args: GenArgs) -> anyhow::Result<Outcome> {
             });
         });
         entries.extend(own_iter);
-        anyhow::ensure!(entries.len() as u64 == n, "internal: {} CRL entries, wanted {n}", entries.len());
+        anyhow::ensure!(
+            entries.len() as u64 == n,
+            "internal: {} CRL entries, wanted {n}",
+            entries.len()
+        );
         let issuer = profile::ca_name(kind);
         let der = crl_writer::write_crl(
             &CrlHeader {

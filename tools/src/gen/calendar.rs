@@ -67,7 +67,11 @@ pub fn is_working_day(day: i64) -> bool {
 pub fn add_years(day: i64, years: i32) -> i64 {
     let (y, m, d) = civil_from_days(day);
     let y2 = y + years;
-    let d2 = if m == 2 && d == 29 && !is_leap(y2) { 28 } else { d };
+    let d2 = if m == 2 && d == 29 && !is_leap(y2) {
+        28
+    } else {
+        d
+    };
     days_from_civil(y2, m, d2)
 }
 
@@ -80,7 +84,11 @@ pub fn is_leap(y: i32) -> bool {
 /// certificate's validity ends. Birthdays on 29 February are not generated.
 pub fn fifth_birthday_after(issue_day: i64, birth_month: u32, birth_day: u32) -> i64 {
     let (y, m, d) = civil_from_days(issue_day);
-    let first_year = if (birth_month, birth_day) > (m, d) { y } else { y + 1 };
+    let first_year = if (birth_month, birth_day) > (m, d) {
+        y
+    } else {
+        y + 1
+    };
     days_from_civil(first_year + 4, birth_month, birth_day)
 }
 
@@ -163,10 +171,22 @@ mod tests {
     fn fifth_birthday() {
         let issue = days_from_civil(2022, 3, 10);
         // Birthday later in the year: the first one is the same year.
-        assert_eq!(fifth_birthday_after(issue, 5, 1), days_from_civil(2026, 5, 1));
+        assert_eq!(
+            fifth_birthday_after(issue, 5, 1),
+            days_from_civil(2026, 5, 1)
+        );
         // Birthday already passed (or today): the first one is next year.
-        assert_eq!(fifth_birthday_after(issue, 1, 1), days_from_civil(2027, 1, 1));
-        assert_eq!(fifth_birthday_after(issue, 3, 10), days_from_civil(2027, 3, 10));
-        assert_eq!(add_years(days_from_civil(2024, 2, 29), 1), days_from_civil(2025, 2, 28));
+        assert_eq!(
+            fifth_birthday_after(issue, 1, 1),
+            days_from_civil(2027, 1, 1)
+        );
+        assert_eq!(
+            fifth_birthday_after(issue, 3, 10),
+            days_from_civil(2027, 3, 10)
+        );
+        assert_eq!(
+            add_years(days_from_civil(2024, 2, 29), 1),
+            days_from_civil(2025, 2, 28)
+        );
     }
 }

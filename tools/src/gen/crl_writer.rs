@@ -85,7 +85,11 @@ fn put_entry(out: &mut [u8], e: &Revoked) {
     p += 2 + n;
     let (y, mo, d, h, mi, s) = civil_from_unix(e.time);
     let utc = time_len(e.time) == 15;
-    out[p] = if utc { tag::UTC_TIME } else { tag::GENERALIZED_TIME };
+    out[p] = if utc {
+        tag::UTC_TIME
+    } else {
+        tag::GENERALIZED_TIME
+    };
     out[p + 1] = if utc { 13 } else { 15 };
     p += 2;
     if utc {
@@ -111,7 +115,11 @@ const CHUNK: usize = 1 << 16;
 
 /// Encodes and signs the CRL. `entries` must be sorted by serial (the
 /// generator's promise; checked in debug builds).
-pub fn write_crl(header: &CrlHeader<'_>, entries: &[Revoked], key: &Key) -> anyhow::Result<Vec<u8>> {
+pub fn write_crl(
+    header: &CrlHeader<'_>,
+    entries: &[Revoked],
+    key: &Key,
+) -> anyhow::Result<Vec<u8>> {
     debug_assert!(entries.windows(2).all(|w| w[0].serial < w[1].serial));
     let mut head = DerWriter::new();
     head.integer_u64(1); // v2
@@ -126,7 +134,9 @@ pub fn write_crl(header: &CrlHeader<'_>, entries: &[Revoked], key: &Key) -> anyh
         w.sequence(|w| {
             w.sequence(|w| {
                 w.oid(EXT_AKI);
-                w.octet_string_with(|w| w.sequence(|w| w.context_primitive(0, header.issuer_key_id)));
+                w.octet_string_with(|w| {
+                    w.sequence(|w| w.context_primitive(0, header.issuer_key_id))
+                });
             });
             w.sequence(|w| {
                 w.oid(&[2, 5, 29, 20]); // cRLNumber

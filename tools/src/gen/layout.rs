@@ -19,9 +19,9 @@
 use rand_chacha::ChaCha20Rng;
 use rand_core::RngCore;
 
+use super::below;
 use super::calendar::is_working_day;
 use super::profile::CaKind;
-use super::below;
 
 /// A run of consecutive serials issued on one day.
 #[derive(Clone, Copy, Debug)]
@@ -58,7 +58,9 @@ impl Layout {
     /// Lays out at least `total` cards issued on working days from
     /// `first_day` to `last_day` inclusive.
     pub fn build(rng: &mut ChaCha20Rng, total: u64, first_day: i64, last_day: i64) -> Layout {
-        let days: Vec<i64> = (first_day..=last_day).filter(|&d| is_working_day(d)).collect();
+        let days: Vec<i64> = (first_day..=last_day)
+            .filter(|&d| is_working_day(d))
+            .collect();
         let mut sign = (1u64 << 60) | (rng.next_u64() & 0x0FFF_FFFF_FFFF_0000);
         let mut auth = (2u64 << 60) | (rng.next_u64() & 0x0FFF_FFFF_FFFF_0000);
         let mut batches = Vec::new();
@@ -104,7 +106,13 @@ impl Layout {
     /// without replacement from all positions not in `excluded` (sorted),
     /// in ascending order (Knuth's selection sampling, Algorithm S: one pass,
     /// no memory, exact count).
-    pub fn select(&self, rng: &mut ChaCha20Rng, count: u64, excluded: &[u64], mut f: impl FnMut(&Batch, u64)) {
+    pub fn select(
+        &self,
+        rng: &mut ChaCha20Rng,
+        count: u64,
+        excluded: &[u64],
+        mut f: impl FnMut(&Batch, u64),
+    ) {
         let mut need = count;
         let mut left = self.total - excluded.len() as u64;
         let mut ex = excluded.iter().peekable();

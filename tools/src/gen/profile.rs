@@ -192,7 +192,13 @@ pub fn certificate(
 }
 
 /// A self-signed JPKI root CA certificate.
-pub fn ca_certificate(kind: CaKind, key: &Key, serial: u64, not_before: i64, not_after: i64) -> anyhow::Result<Vec<u8>> {
+pub fn ca_certificate(
+    kind: CaKind,
+    key: &Key,
+    serial: u64,
+    not_before: i64,
+    not_after: i64,
+) -> anyhow::Result<Vec<u8>> {
     let dn = ca_name(kind);
     let parts = TbsParts {
         serial,
@@ -203,7 +209,9 @@ pub fn ca_certificate(kind: CaKind, key: &Key, serial: u64, not_before: i64, not
         public_key: key.public_key_der(),
     };
     certificate(&parts, key, |w| {
-        extension(w, EXT_BASIC_CONSTRAINTS, true, |w| w.sequence(|w| w.boolean(true)));
+        extension(w, EXT_BASIC_CONSTRAINTS, true, |w| {
+            w.sequence(|w| w.boolean(true))
+        });
         // keyCertSign (5) + cRLSign (6)
         extension(w, EXT_KEY_USAGE, true, |w| w.named_bits(&[5, 6]));
         ski(w, key.key_id());
@@ -238,7 +246,9 @@ pub fn ocsp_certificate(
     };
     certificate(&parts, ca_key, |w| {
         extension(w, EXT_KEY_USAGE, true, |w| w.named_bits(&[0]));
-        extension(w, EXT_EKU, false, |w| w.sequence(|w| w.oid(KP_OCSP_SIGNING)));
+        extension(w, EXT_EKU, false, |w| {
+            w.sequence(|w| w.oid(KP_OCSP_SIGNING))
+        });
         // id-pkix-ocsp-nocheck: the value is NULL (RFC 6960 §4.2.2.2.1).
         extension(w, OCSP_NOCHECK, false, |w| w.null());
         aki(w, ca_key.key_id());
@@ -272,7 +282,11 @@ pub struct Leaf<'a> {
 }
 
 /// Builds a JPKI end-entity certificate (signing or authentication).
-pub fn leaf_certificate(leaf: &Leaf<'_>, subject_key: &Key, ca_key: &Key) -> anyhow::Result<Vec<u8>> {
+pub fn leaf_certificate(
+    leaf: &Leaf<'_>,
+    subject_key: &Key,
+    ca_key: &Key,
+) -> anyhow::Result<Vec<u8>> {
     let issuer = ca_name(leaf.kind);
     let subject = match leaf.kind {
         CaKind::Sign => name(&[
@@ -291,7 +305,10 @@ pub fn leaf_certificate(leaf: &Leaf<'_>, subject_key: &Key, ca_key: &Key) -> any
         subject: &subject,
         public_key: subject_key.public_key_der(),
     };
-    let jpki_o = name(&[(AT_C, Str::Printable, "JP"), (AT_O, Str::Utf8, "公的個人認証サービス")]);
+    let jpki_o = name(&[
+        (AT_C, Str::Printable, "JP"),
+        (AT_O, Str::Utf8, "公的個人認証サービス"),
+    ]);
     certificate(&parts, ca_key, |w| {
         match leaf.kind {
             // digitalSignature (0) + nonRepudiation (1)
@@ -326,14 +343,20 @@ pub fn leaf_certificate(leaf: &Leaf<'_>, subject_key: &Key, ca_key: &Key) -> any
             });
         }
         // IssuerAltName: directoryName [4] (EXPLICIT: Name is a CHOICE).
-        extension(w, EXT_IAN, false, |w| w.sequence(|w| w.context(4, |w| w.raw(&jpki_o))));
+        extension(w, EXT_IAN, false, |w| {
+            w.sequence(|w| w.context(4, |w| w.raw(&jpki_o)))
+        });
         aki(w, ca_key.key_id());
         ski(w, subject_key.key_id());
         extension(w, EXT_CRL_DP, false, |w| {
             w.sequence(|w| {
                 w.sequence(|w| {
                     // distributionPoint [0] { fullName [0] { URI [6] } }
-                    w.context(0, |w| w.context(0, |w| w.context_primitive(6, leaf.kind.crl_url().as_bytes())))
+                    w.context(0, |w| {
+                        w.context(0, |w| {
+                            w.context_primitive(6, leaf.kind.crl_url().as_bytes())
+                        })
+                    })
                 })
             })
         });
@@ -349,6 +372,8 @@ pub fn leaf_certificate(leaf: &Leaf<'_>, subject_key: &Key, ca_key: &Key) -> any
             CaKind::Sign => POLICY_SIGN,
             CaKind::Auth => POLICY_AUTH,
         };
-        extension(w, EXT_POLICIES, false, |w| w.sequence(|w| w.sequence(|w| w.oid(policy))));
+        extension(w, EXT_POLICIES, false, |w| {
+            w.sequence(|w| w.sequence(|w| w.oid(policy)))
+        });
     })
 }
