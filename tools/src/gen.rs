@@ -65,7 +65,7 @@ pub struct GenArgs {
     /// of the bundles plus revoked serials of earlier, unbundled
     /// certificates. Must be at least the number of revoked bundle
     /// certificates (12% of --certs).
-    #[arg(long, default_value_t = 1000, value_name = "N")]
+    #[arg(long, default_value_t = 1000, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=100_000_000))]
     revoked: u64,
     /// Certificates in EACH bundle (sign-certs.pem, auth-certs.pem): about
     /// 80% valid, 12% revoked, 8% expired.
@@ -73,7 +73,7 @@ pub struct GenArgs {
     certs: u64,
     /// Card holders with their own keys and facts under holders/<n>/: the
     /// first K certificates of each bundle. At most --certs.
-    #[arg(long, default_value_t = 10, value_name = "K")]
+    #[arg(long, default_value_t = 10, value_name = "K", value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
     holders: u64,
     /// Seed for every key and random choice.
     #[arg(long, default_value_t = 1, value_name = "S")]
@@ -149,25 +149,22 @@ fn office_time(rng: &mut ChaCha20Rng, day: i64) -> i64 {
 }
 
 /// A revocation time for a certificate issued on `issue_day`: a working day
-/// drawn uniformly from the days strictly after issue and strictly before
-/// `at_day`, during office hours. Strictly-after days keep it later than
+/// drawn uniformly from the working days strictly after issue and strictly
+/// before `at_day`, at a uniform time in office hours. Strictly-after days keep it later than
 /// any issue time; strictly-before keeps it earlier than `--at`.
 fn revocation_time(rng: &mut ChaCha20Rng, issue_day: i64, at_day: i64) -> i64 {
     let (lo, hi) = (issue_day + 1, at_day - 1);
     let span = (hi - lo + 1).max(1) as u64;
+    // Redraw on weekends and the year-end closure (uniform over working
+    // days; stepping to a neighbour would pile revocations onto Fridays).
+    // 2/7 of draws miss, so 32 misses in a row does not happen in
+    // practice; if it did, the day is still inside the window.
     let mut day = lo + below(rng, span) as i64;
-    // Weekends and the year-end closure are short: step back to the
-    // previous working day, or forward if that would precede `lo`.
-    let mut d = day;
-    while d >= lo && !is_working_day(d) {
-        d -= 1;
-    }
-    if d >= lo {
-        day = d;
-    } else {
-        while day < hi && !is_working_day(day) {
-            day += 1;
+    for _ in 0..32 {
+        if is_working_day(day) {
+            break;
         }
+        day = lo + below(rng, span) as i64;
     }
     office_time(rng, day)
 }
@@ -293,7 +290,20 @@ pub fn run(args: GenArgs) -> anyhow::Result<Outcome> {
     // 2. The bundle's cards: M distinct positions, then shuffled so that
     //    holders are not simply the oldest cards.
     let mut rng = derive_rng(args.seed, "bundle");
+    // The expired quota is exact: cards old enough to have expired (issued
+    // more than four years before --at) are a prefix of the stream; draw
+    // the quota (plus two, in case the forced holders land on old cards)
+    // from there first, the rest from anywhere.
+    let old_end: u64 = layout
+        .batches
+        .iter()
+        .take_while(|b| add_years(b.day, 4) < at_day - 1)
+        .map(|b| b.len)
+        .sum();
     let mut positions = std::collections::BTreeSet::new();
+    while (positions.len() as u64) < (expired_target + 2).min(old_end).min(m) {
+        positions.insert(below(&mut rng, old_end));
+    }
     while (positions.len() as u64) < m {
         positions.insert(below(&mut rng, layout.total));
     }
@@ -650,4 +660,63 @@ struct ExpectedLine {
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
     let path = dir.join(name);
     fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        gen: GenArgs,
+    }
+
+    #[test]
+    fn flags_and_defaults() {
+        let a = Cli::try_parse_from(["gen", "--out", "x"]).unwrap().gen;
+        assert_eq!(
+            (a.revoked, a.certs, a.holders, a.seed, a.crl_days),
+            (1000, 100, 10, 1, 1)
+        );
+        assert_eq!(a.at.to_rfc3339(), DEFAULT_AT);
+        let a = Cli::try_parse_from([
+            "gen",
+            "--out",
+            "x",
+            "--at",
+            "2027-01-01T09:00:00+09:00",
+            "--crl-days",
+            "3650",
+        ])
+        .unwrap()
+        .gen;
+        assert_eq!(a.at.to_rfc3339(), "2027-01-01T00:00:00Z");
+        assert_eq!(a.crl_days, 3650);
+        for bad in [
+            &["gen"][..],
+            &["gen", "--out", "x", "--certs", "0"],
+            &["gen", "--out", "x", "--crl-days", "0"],
+            &["gen", "--out", "x", "--revoked", "100000001"],
+            &["gen", "--out", "x", "--at", "2026-13-01T00:00:00Z"],
+        ] {
+            assert!(Cli::try_parse_from(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn revocation_times_fall_in_office_hours_between_issue_and_at() {
+        let mut rng = derive_rng(1, "test");
+        let at_day = calendar::days_from_civil(2026, 11, 1);
+        for issue_day in (at_day - 1800..at_day - QUIET_DAYS).step_by(7) {
+            let t = revocation_time(&mut rng, issue_day, at_day);
+            let jst = t + JST_OFFSET;
+            let day = jst.div_euclid(DAY);
+            assert!(day > issue_day && day < at_day, "{issue_day} {t}");
+            assert!(is_working_day(day));
+            let secs = jst.rem_euclid(DAY);
+            assert!((8 * 3600 + 1800..17 * 3600 + 15 * 60).contains(&secs));
+        }
+    }
 }
