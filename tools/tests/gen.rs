@@ -204,26 +204,45 @@ fn default_run_is_a_valid_jpki_pki() {
     .unwrap();
     assert_eq!(s(&facts, "status"), "revoked");
 
-    // (2) OpenSSL: chains, CRL signatures, entries and reasons.
+    // (2) OpenSSL: chain + CRL check of every holder certificate at --at:
+    // valid ones pass, revoked and expired ones fail for exactly that reason.
     for n in 1..=10 {
-        for (kind, ca) in [("sign", "sign-ca.pem"), ("auth", "auth-ca.pem")] {
+        let facts: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(d.join(format!("holders/{n}/facts.json"))).unwrap(),
+        )
+        .unwrap();
+        for kind in ["sign", "auth"] {
+            let (ca, crl) = (format!("{kind}-ca.pem"), format!("{kind}.crl"));
             let o = openssl(
                 &[
                     "verify",
                     "-attime",
                     AT_UNIX,
+                    "-crl_check",
+                    "-CRLfile",
+                    &crl,
                     "-CAfile",
-                    ca,
+                    &ca,
                     &format!("holders/{n}/{kind}.pem"),
                 ],
                 d,
             );
-            assert!(
-                o.status.success(),
-                "openssl verify holder {n} {kind}: {} {}",
+            let out = format!(
+                "{}{}",
                 String::from_utf8_lossy(&o.stdout),
                 String::from_utf8_lossy(&o.stderr)
             );
+            match s(&facts, "status") {
+                "valid" => assert!(o.status.success(), "holder {n} {kind}: {out}"),
+                "revoked" => assert!(
+                    out.contains("certificate revoked"),
+                    "holder {n} {kind}: {out}"
+                ),
+                _ => assert!(
+                    out.contains("certificate has expired"),
+                    "holder {n} {kind}: {out}"
+                ),
+            }
         }
     }
     for kind in ["sign", "auth"] {
