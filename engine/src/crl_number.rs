@@ -31,10 +31,7 @@ impl CrlNumber {
         if content.is_empty() || content.len() > MAX_CRL_NUMBER_LEN || content[0] & 0x80 != 0 {
             return Err(CrlNumberError::OutOfRange);
         }
-        let first = content
-            .iter()
-            .position(|&b| b != 0)
-            .unwrap_or(content.len());
+        let first = content.iter().position(|&b| b != 0).unwrap_or(content.len());
         CrlNumber::from_magnitude(&content[first..])
     }
 

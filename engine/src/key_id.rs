@@ -48,7 +48,10 @@ impl IssuerKeyId {
     /// RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING
     /// contents (without tag, length and unused-bits octet).
     pub fn from_public_key_bits(subject_public_key: &[u8]) -> IssuerKeyId {
-        let d = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, subject_public_key);
+        let d = ring::digest::digest(
+            &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
+            subject_public_key,
+        );
         match IssuerKeyId::from_bytes(d.as_ref()) {
             Ok(id) => id,
             Err(_) => unreachable!("SHA-1 is 20 bytes"),

@@ -153,11 +153,7 @@ impl Serial {
         if self.is_negative() {
             return None;
         }
-        let c = if c.len() == 9 && c[0] == 0 {
-            &c[1..]
-        } else {
-            c
-        };
+        let c = if c.len() == 9 && c[0] == 0 { &c[1..] } else { c };
         if c.len() > 8 {
             return None;
         }
@@ -231,10 +227,7 @@ mod tests {
         assert_eq!(Serial::from_hex("-0").unwrap().to_hex(), "00");
         assert_eq!(Serial::from_hex("-1").unwrap().as_der_content(), &[0xFF]);
         assert_eq!(Serial::from_hex("-80").unwrap().as_der_content(), &[0x80]);
-        assert_eq!(
-            Serial::from_hex("-81").unwrap().as_der_content(),
-            &[0xFF, 0x7F]
-        );
+        assert_eq!(Serial::from_hex("-81").unwrap().as_der_content(), &[0xFF, 0x7F]);
         assert!(Serial::from_hex("").is_err());
         assert!(Serial::from_hex("0x").is_err());
         assert!(Serial::from_hex("12g4").is_err());
