@@ -19,8 +19,9 @@ use std::fmt;
 use x509_parser::prelude::FromDer;
 use x509_parser::x509::X509Name;
 
-use crate::ca::{CaCert, CaKeyType};
+use crate::ca::CaCert;
 use crate::crl_number::CrlNumber;
+use crate::crypto::{CryptoError, Provider, VerifyingKey};
 use crate::der::{self, tag, DerError, Oid, Reader, Tlv};
 use crate::reason::RevocationReason;
 use crate::serial::{Serial, SerialError};
@@ -615,16 +616,22 @@ impl<'a> Crl<'a> {
         if !ca.can_sign_crls() {
             return Err(CrlError::CaCannotSignCrls(ca.subject_string()));
         }
-        ring_algorithm(self.signature_algorithm, ca)?;
-        Ok(())
+        VerifyingKey::new(ca.key_type().clone(), ca.public_key_bits(), Provider::DEFAULT)
+            .check_algorithm(self.signature_algorithm)
+            .map_err(|e| crypto_error(e, ca))
     }
 
-    /// Verifies the signature over the exact tbsCertList bytes with ring.
+    /// Verifies the signature over the exact tbsCertList bytes through the
+    /// crypto seam ([`crate::crypto`]).
     pub fn verify_signature(&self, ca: &CaCert) -> Result<(), CrlError> {
-        let alg = ring_algorithm(self.signature_algorithm, ca)?;
-        ring::signature::UnparsedPublicKey::new(alg, ca.public_key_bits())
-            .verify(self.tbs, self.signature)
-            .map_err(|_| CrlError::BadSignature(ca.subject_string()))
+        self.verify_signature_with(ca, &VerifyingKey::from_ca(ca))
+    }
+
+    /// Like [`Crl::verify_signature`], with a key already prepared for `ca`
+    /// (the verifier keeps one per CA key).
+    pub fn verify_signature_with(&self, ca: &CaCert, key: &VerifyingKey) -> Result<(), CrlError> {
+        key.verify(self.signature_algorithm, self.tbs, self.signature)
+            .map_err(|e| crypto_error(e, ca))
     }
 
     /// A lazy, zero-copy walk over revokedCertificates.
@@ -811,7 +818,7 @@ fn parse_idp(value: &[u8]) -> Result<CrlScope, CrlError> {
 }
 
 /// Parses an AlgorithmIdentifier's content into a supported algorithm.
-fn parse_signature_algorithm(alg: &[u8]) -> Result<SignatureAlgorithm, CrlError> {
+pub(crate) fn parse_signature_algorithm(alg: &[u8]) -> Result<SignatureAlgorithm, CrlError> {
     let mut r = Reader::new(alg);
     let oid = r
         .read(tag::OID)
@@ -951,71 +958,23 @@ fn parse_pss_params(params: &[u8]) -> Result<SignatureAlgorithm, CrlError> {
     Ok(alg)
 }
 
-/// Picks ring's verification algorithm, checking it fits the CA's key.
-fn ring_algorithm(
-    alg: SignatureAlgorithm,
-    ca: &CaCert,
-) -> Result<&'static dyn ring::signature::VerificationAlgorithm, CrlError> {
-    use ring::signature as s;
-    use SignatureAlgorithm as A;
-    let key = ca.key_type();
-    let chosen: Option<&'static dyn s::VerificationAlgorithm> = match (alg, key) {
-        (A::RsaPkcs1Sha256, CaKeyType::Rsa) => Some(&s::RSA_PKCS1_2048_8192_SHA256),
-        (A::RsaPkcs1Sha384, CaKeyType::Rsa) => Some(&s::RSA_PKCS1_2048_8192_SHA384),
-        (A::RsaPkcs1Sha512, CaKeyType::Rsa) => Some(&s::RSA_PKCS1_2048_8192_SHA512),
-        (A::RsaPssSha256, CaKeyType::Rsa | CaKeyType::RsaPss) => Some(&s::RSA_PSS_2048_8192_SHA256),
-        (A::RsaPssSha384, CaKeyType::Rsa | CaKeyType::RsaPss) => Some(&s::RSA_PSS_2048_8192_SHA384),
-        (A::RsaPssSha512, CaKeyType::Rsa | CaKeyType::RsaPss) => Some(&s::RSA_PSS_2048_8192_SHA512),
-        (A::EcdsaSha256, CaKeyType::EcP256) => Some(&s::ECDSA_P256_SHA256_ASN1),
-        (A::EcdsaSha256, CaKeyType::EcP384) => Some(&s::ECDSA_P384_SHA256_ASN1),
-        (A::EcdsaSha384, CaKeyType::EcP256) => Some(&s::ECDSA_P256_SHA384_ASN1),
-        (A::EcdsaSha384, CaKeyType::EcP384) => Some(&s::ECDSA_P384_SHA384_ASN1),
-        (A::Ed25519, CaKeyType::Ed25519) => Some(&s::ED25519),
-        _ => None,
-    };
-    if let CaKeyType::Other(what) = key {
-        return Err(CrlError::UnsupportedCaKey {
+/// Maps a [`CryptoError`] from the signature seam to a CRL error.
+fn crypto_error(e: CryptoError, ca: &CaCert) -> CrlError {
+    match e {
+        CryptoError::UnsupportedKey(why) => CrlError::UnsupportedCaKey {
             subject: ca.subject_string(),
-            why: what.clone(),
-        });
-    }
-    let chosen = chosen.ok_or_else(|| CrlError::AlgorithmKeyMismatch {
-        alg,
-        key: key.to_string(),
-    })?;
-    if matches!(key, CaKeyType::Rsa | CaKeyType::RsaPss) {
-        let bits = rsa_modulus_bits(ca.public_key_bits());
-        if !(2048..=8192).contains(&bits) {
-            return Err(CrlError::UnsupportedCaKey {
-                subject: ca.subject_string(),
-                why: format!("RSA modulus of {bits} bits (2048 to 8192 supported)"),
-            });
+            why,
+        },
+        CryptoError::AlgorithmKeyMismatch { alg, key } => {
+            CrlError::AlgorithmKeyMismatch { alg, key }
         }
-    }
-    Ok(chosen)
-}
-
-/// Bit length of an RSAPublicKey's modulus (0 if malformed).
-fn rsa_modulus_bits(key: &[u8]) -> usize {
-    let n = Reader::new(key)
-        .read(tag::SEQUENCE)
-        .and_then(|s| Reader::new(s.value).read(tag::INTEGER));
-    match n {
-        Ok(n) => {
-            let v = n.value;
-            let first = v.iter().position(|&b| b != 0).unwrap_or(v.len());
-            match v.get(first) {
-                Some(&b) => (v.len() - first) * 8 - b.leading_zeros() as usize,
-                None => 0,
-            }
-        }
-        Err(_) => 0,
+        _ => CrlError::BadSignature(ca.subject_string()),
     }
 }
 
 /// RFC 5280 §7.1: exact DER equality, else attribute by attribute with
 /// case-insensitive, whitespace-collapsed comparison of string values.
-fn names_match(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn names_match(a: &[u8], b: &[u8]) -> bool {
     if a == b {
         return true;
     }

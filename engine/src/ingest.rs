@@ -119,17 +119,38 @@ impl VerifiedCrl {
     pub fn write(self, out: &Path) -> Result<IngestReport, IngestError> {
         let info = self.info;
         let stats = self.builder.write_to_path(&info, out)?;
-        Ok(IngestReport {
+        Ok(Self::report(info, stats, self.signature_algorithm, self.crl_bytes))
+    }
+
+    /// Encodes the index into memory: the same bytes [`VerifiedCrl::write`]
+    /// would put in a file, so a verifier fed raw CRLs answers from exactly
+    /// the index code a verifier fed index files uses.
+    pub fn into_index_bytes(self) -> Result<(Vec<u8>, IngestReport), IngestError> {
+        let info = self.info;
+        let (bytes, stats) = self.builder.finish_to_vec(&info)?;
+        Ok((
+            bytes,
+            Self::report(info, stats, self.signature_algorithm, self.crl_bytes),
+        ))
+    }
+
+    fn report(
+        info: IndexInfo,
+        stats: BuildStats,
+        signature_algorithm: String,
+        crl_bytes: usize,
+    ) -> IngestReport {
+        IngestReport {
             stats,
             issuer_key_id: info.issuer_key_id,
             crl_number: info.crl_number,
             delta_base: info.delta_base,
             this_update: info.this_update,
             next_update: info.next_update,
-            signature_algorithm: self.signature_algorithm,
+            signature_algorithm,
             crl_sha256: info.crl_sha256,
-            crl_bytes: self.crl_bytes,
-        })
+            crl_bytes,
+        }
     }
 }
 

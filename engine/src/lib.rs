@@ -15,6 +15,7 @@
 pub mod ca;
 pub mod crl;
 pub mod crl_number;
+pub mod crypto;
 pub mod der;
 pub mod index;
 pub mod ingest;
@@ -23,6 +24,7 @@ pub mod reason;
 pub mod serial;
 pub mod store;
 pub mod time;
+pub mod verify;
 
 pub use ca::{CaCert, CaError};
 pub use crl::{Crl, CrlError, CrlScope, Entries, RevokedEntry, SignatureAlgorithm};

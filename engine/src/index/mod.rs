@@ -493,6 +493,11 @@ impl<D: AsRef<[u8]>> SerialIndex<D> {
         .sum()
     }
 
+    /// The whole index as stored (for evidence hashes).
+    pub fn as_bytes(&self) -> &[u8] {
+        self.data.as_ref()
+    }
+
     /// Size of the index in bytes.
     pub fn len_bytes(&self) -> usize {
         self.data.as_ref().len()

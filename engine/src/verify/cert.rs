@@ -1,0 +1,307 @@
+//! A zero-copy X.509 certificate reader for the hot path (RFC 5280 §4.1).
+//!
+//! Parses exactly what path validation needs — tbsCertificate bytes,
+//! algorithms, signature, serial, issuer/subject DER, validity, SPKI and a
+//! summary of the extensions — over borrowed bytes with [`crate::der`]. No
+//! allocation on success; about a microsecond's worth of work for a JPKI leaf.
+
+use crate::crl::{parse_signature_algorithm, parse_time, SignatureAlgorithm};
+use crate::der::{self, tag, Oid, Reader};
+use crate::serial::Serial;
+use crate::time::Timestamp;
+
+use super::Check;
+
+/// keyUsage bits (RFC 5280 §4.2.1.3), as `1 << n` for named bit n.
+pub(crate) mod ku {
+    pub const KEY_CERT_SIGN: u16 = 1 << 5;
+}
+
+// Extension OIDs (content octets), RFC 5280 §4.2.1 / §4.2.2.
+const OID_SKI: &[u8] = &[0x55, 0x1D, 0x0E];
+const OID_KU: &[u8] = &[0x55, 0x1D, 0x0F];
+const OID_SAN: &[u8] = &[0x55, 0x1D, 0x11];
+const OID_IAN: &[u8] = &[0x55, 0x1D, 0x12];
+const OID_BC: &[u8] = &[0x55, 0x1D, 0x13];
+const OID_NC: &[u8] = &[0x55, 0x1D, 0x1E];
+const OID_CRL_DP: &[u8] = &[0x55, 0x1D, 0x1F];
+const OID_POLICIES: &[u8] = &[0x55, 0x1D, 0x20];
+const OID_POLICY_MAPPINGS: &[u8] = &[0x55, 0x1D, 0x21];
+const OID_AKI: &[u8] = &[0x55, 0x1D, 0x23];
+const OID_POLICY_CONSTRAINTS: &[u8] = &[0x55, 0x1D, 0x24];
+const OID_EKU: &[u8] = &[0x55, 0x1D, 0x25];
+const OID_FRESHEST: &[u8] = &[0x55, 0x1D, 0x2E];
+const OID_INHIBIT_ANY: &[u8] = &[0x55, 0x1D, 0x36];
+const OID_AIA: &[u8] = &[0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01];
+
+/// A parse or profile failure: which check, and a message.
+pub(crate) type Failure = (Check, String);
+
+fn malformed(field: &'static str) -> impl Fn(der::DerError) -> Failure {
+    move |e| (Check::Malformed, format!("{field}: {e}"))
+}
+
+/// What the extensions say, as far as path validation cares.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Extensions<'a> {
+    /// basicConstraints: (cA, pathLenConstraint). `None` when absent.
+    pub basic: Option<(bool, Option<u64>)>,
+    /// keyUsage bits, `None` when absent.
+    pub key_usage: Option<u16>,
+    /// authorityKeyIdentifier keyIdentifier.
+    pub aki: Option<&'a [u8]>,
+    /// subjectKeyIdentifier.
+    pub ski: Option<&'a [u8]>,
+    /// First critical extension we do not process (its OID content).
+    pub unknown_critical: Option<&'a [u8]>,
+    /// nameConstraints is present (we do not process it: fail closed).
+    pub name_constraints: bool,
+}
+
+/// A certificate borrowed from its DER.
+#[derive(Clone, Debug)]
+pub(crate) struct Cert<'a> {
+    pub tbs: &'a [u8],
+    pub sig_alg: SignatureAlgorithm,
+    pub signature: &'a [u8],
+    pub serial: Serial,
+    pub issuer: &'a [u8],
+    pub subject: &'a [u8],
+    pub not_before: Timestamp,
+    pub not_after: Timestamp,
+    pub ext: Extensions<'a>,
+}
+
+impl<'a> Cert<'a> {
+    /// Parses one DER certificate; trailing bytes are an error.
+    pub fn parse(input: &'a [u8]) -> Result<Cert<'a>, Failure> {
+        let mut top = Reader::new(input);
+        let cert = top.read(tag::SEQUENCE).map_err(malformed("Certificate"))?;
+        top.finish().map_err(malformed("after Certificate"))?;
+        let mut c = Reader::new(cert.value);
+        let tbs = c
+            .read(tag::SEQUENCE)
+            .map_err(malformed("tbsCertificate"))?;
+        let outer_alg = c
+            .read(tag::SEQUENCE)
+            .map_err(malformed("signatureAlgorithm"))?;
+        let sig = c
+            .read(tag::BIT_STRING)
+            .map_err(malformed("signatureValue"))?;
+        c.finish().map_err(malformed("Certificate"))?;
+        let (unused, signature) =
+            der::bit_string(sig.value).map_err(malformed("signatureValue"))?;
+        if unused != 0 {
+            return Err((
+                Check::Malformed,
+                "signatureValue has unused bits".to_string(),
+            ));
+        }
+
+        let mut t = Reader::new(tbs.value);
+        // version [0] EXPLICIT Version DEFAULT v1 (§4.1.2.1)
+        let version = match t
+            .read_optional(tag::context_constructed(0))
+            .map_err(malformed("version"))?
+        {
+            Some(v) => {
+                let mut r = Reader::new(v.value);
+                let i = r.read(tag::INTEGER).map_err(malformed("version"))?;
+                r.finish().map_err(malformed("version"))?;
+                match der::small_unsigned(i.value).map_err(malformed("version"))? {
+                    Some(n @ 0..=2) => n,
+                    _ => return Err((Check::Malformed, "version is not v1, v2 or v3".into())),
+                }
+            }
+            None => 0,
+        };
+        let serial_tlv = t.read(tag::INTEGER).map_err(malformed("serialNumber"))?;
+        let serial_content =
+            der::integer_content(serial_tlv.value).map_err(malformed("serialNumber"))?;
+        let serial = Serial::from_der_content(serial_content)
+            .map_err(|e| (Check::Malformed, format!("serialNumber: {e}")))?;
+        let inner_alg = t.read(tag::SEQUENCE).map_err(malformed("signature"))?;
+        // §4.1.1.2: signatureAlgorithm MUST equal tbsCertificate.signature.
+        if inner_alg.raw != outer_alg.raw {
+            return Err((
+                Check::Malformed,
+                "signatureAlgorithm differs from tbsCertificate.signature (RFC 5280 §4.1.1.2)"
+                    .into(),
+            ));
+        }
+        let sig_alg = parse_signature_algorithm(outer_alg.value)
+            .map_err(|e| (Check::UnsupportedAlgorithm, e.to_string()))?;
+        let issuer = t.read(tag::SEQUENCE).map_err(malformed("issuer"))?.raw;
+        let validity = t.read(tag::SEQUENCE).map_err(malformed("validity"))?;
+        let mut v = Reader::new(validity.value);
+        let nb = v.read_any().map_err(malformed("notBefore"))?;
+        let na = v.read_any().map_err(malformed("notAfter"))?;
+        v.finish().map_err(malformed("validity"))?;
+        let not_before = parse_time(nb.tag, nb.value)
+            .map_err(|e| (Check::Malformed, format!("notBefore: {e}")))?;
+        let not_after = parse_time(na.tag, na.value)
+            .map_err(|e| (Check::Malformed, format!("notAfter: {e}")))?;
+        let subject = t.read(tag::SEQUENCE).map_err(malformed("subject"))?.raw;
+        t.read(tag::SEQUENCE)
+            .map_err(malformed("subjectPublicKeyInfo"))?;
+        // issuerUniqueID [1], subjectUniqueID [2] (§4.1.2.8): skipped.
+        t.read_optional(tag::context_primitive(1))
+            .map_err(malformed("issuerUniqueID"))?;
+        t.read_optional(tag::context_primitive(2))
+            .map_err(malformed("subjectUniqueID"))?;
+        let ext = match t
+            .read_optional(tag::context_constructed(3))
+            .map_err(malformed("extensions"))?
+        {
+            Some(e) => {
+                if version != 2 {
+                    return Err((
+                        Check::Malformed,
+                        "extensions in a certificate that is not v3 (RFC 5280 §4.1.2.9)".into(),
+                    ));
+                }
+                parse_extensions(e.value)?
+            }
+            None => Extensions::default(),
+        };
+        t.finish().map_err(malformed("tbsCertificate"))?;
+        Ok(Cert {
+            tbs: tbs.raw,
+            sig_alg,
+            signature,
+            serial,
+            issuer,
+            subject,
+            not_before,
+            not_after,
+            ext,
+        })
+    }
+
+    /// True when basicConstraints says cA (RFC 5280 §4.2.1.9).
+    pub fn is_ca(&self) -> bool {
+        matches!(self.ext.basic, Some((true, _)))
+    }
+}
+
+fn parse_extensions(value: &[u8]) -> Result<Extensions<'_>, Failure> {
+    let mut outer = Reader::new(value);
+    let seq = outer.read(tag::SEQUENCE).map_err(malformed("extensions"))?;
+    outer.finish().map_err(malformed("extensions"))?;
+    if seq.value.is_empty() {
+        return Err((Check::Malformed, "empty extensions SEQUENCE".into()));
+    }
+    let mut out = Extensions::default();
+    // §4.2: each extension at most once. Certificates carry ~10, so a
+    // small fixed list beats hashing.
+    let mut seen: [&[u8]; 24] = [&[]; 24];
+    let mut n_seen = 0usize;
+    let mut r = Reader::new(seq.value);
+    while !r.is_empty() {
+        let ext = r.read(tag::SEQUENCE).map_err(malformed("Extension"))?;
+        let mut e = Reader::new(ext.value);
+        let oid = e.read(tag::OID).map_err(malformed("extnID"))?.value;
+        let critical = match e
+            .read_optional(tag::BOOLEAN)
+            .map_err(malformed("critical"))?
+        {
+            Some(b) => der::boolean(b.value).map_err(malformed("critical"))?,
+            None => false,
+        };
+        let val = e
+            .read(tag::OCTET_STRING)
+            .map_err(malformed("extnValue"))?
+            .value;
+        e.finish().map_err(malformed("Extension"))?;
+        if seen[..n_seen].contains(&oid) {
+            return Err((
+                Check::Malformed,
+                format!("extension {} appears twice (RFC 5280 §4.2)", Oid(oid)),
+            ));
+        }
+        if n_seen < seen.len() {
+            seen[n_seen] = oid;
+            n_seen += 1;
+        }
+        match oid {
+            OID_BC => out.basic = Some(parse_basic_constraints(val)?),
+            OID_KU => out.key_usage = Some(parse_key_usage(val)?),
+            OID_AKI => out.aki = parse_aki(val)?,
+            OID_SKI => {
+                let mut s = Reader::new(val);
+                let o = s
+                    .read(tag::OCTET_STRING)
+                    .map_err(malformed("subjectKeyIdentifier"))?;
+                s.finish().map_err(malformed("subjectKeyIdentifier"))?;
+                out.ski = Some(o.value);
+            }
+            OID_NC => out.name_constraints = true,
+            OID_SAN | OID_IAN | OID_EKU | OID_POLICIES | OID_POLICY_MAPPINGS
+            | OID_POLICY_CONSTRAINTS | OID_INHIBIT_ANY | OID_CRL_DP | OID_FRESHEST | OID_AIA => {}
+            _ => {
+                if critical && out.unknown_critical.is_none() {
+                    out.unknown_critical = Some(oid);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE,
+/// pathLenConstraint INTEGER (0..MAX) OPTIONAL } (§4.2.1.9).
+fn parse_basic_constraints(v: &[u8]) -> Result<(bool, Option<u64>), Failure> {
+    let f = malformed("basicConstraints");
+    let mut r = Reader::new(v);
+    let seq = r.read(tag::SEQUENCE).map_err(&f)?;
+    r.finish().map_err(&f)?;
+    let mut s = Reader::new(seq.value);
+    let ca = match s.read_optional(tag::BOOLEAN).map_err(&f)? {
+        Some(b) => der::boolean(b.value).map_err(&f)?,
+        None => false,
+    };
+    let path_len = match s.read_optional(tag::INTEGER).map_err(&f)? {
+        Some(i) => match der::small_unsigned(i.value).map_err(&f)? {
+            Some(n) => Some(n),
+            None => {
+                return Err((
+                    Check::Malformed,
+                    "basicConstraints pathLenConstraint is negative or too large".into(),
+                ))
+            }
+        },
+        None => None,
+    };
+    s.finish().map_err(&f)?;
+    Ok((ca, path_len))
+}
+
+/// KeyUsage ::= BIT STRING (§4.2.1.3), returned as `1 << n` per bit n.
+fn parse_key_usage(v: &[u8]) -> Result<u16, Failure> {
+    let f = malformed("keyUsage");
+    let mut r = Reader::new(v);
+    let b = r.read(tag::BIT_STRING).map_err(&f)?;
+    r.finish().map_err(&f)?;
+    let (_, bits) = der::bit_string(b.value).map_err(&f)?;
+    let mut mask = 0u16;
+    for n in 0..16u16 {
+        let byte = bits.get((n / 8) as usize).copied().unwrap_or(0);
+        if byte & (0x80 >> (n % 8)) != 0 {
+            mask |= 1 << n;
+        }
+    }
+    Ok(mask)
+}
+
+/// AuthorityKeyIdentifier's keyIdentifier [0] (§4.2.1.1).
+fn parse_aki(v: &[u8]) -> Result<Option<&[u8]>, Failure> {
+    let f = malformed("authorityKeyIdentifier");
+    let mut r = Reader::new(v);
+    let seq = r.read(tag::SEQUENCE).map_err(&f)?;
+    r.finish().map_err(&f)?;
+    let mut s = Reader::new(seq.value);
+    Ok(s
+        .read_optional(tag::context_primitive(0))
+        .map_err(&f)?
+        .map(|t| t.value))
+}

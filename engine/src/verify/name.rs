@@ -1,0 +1,159 @@
+//! Distinguished names as text (RFC 4514-ish) and compared (RFC 5280 §7.1).
+//!
+//! Text is written in encoding order (`C=JP, L=東京都, CN=…`), as OpenSSL's
+//! `-nameopt RFC2253` would but without reversing, because that is how
+//! JPKI names are usually quoted. String types are decoded to UTF-8
+//! (UTF8String, PrintableString, IA5String, TeletexString as Latin-1,
+//! BMPString, UniversalString); anything else is `#hex` of the DER value
+//! (RFC 4514 §2.4).
+
+use std::fmt::Write;
+
+use crate::der::{tag, Oid, Reader};
+
+fn short_name(oid: &[u8]) -> Option<&'static str> {
+    Some(match oid {
+        [0x55, 0x04, 0x03] => "CN",
+        [0x55, 0x04, 0x05] => "serialNumber",
+        [0x55, 0x04, 0x06] => "C",
+        [0x55, 0x04, 0x07] => "L",
+        [0x55, 0x04, 0x08] => "ST",
+        [0x55, 0x04, 0x09] => "street",
+        [0x55, 0x04, 0x0A] => "O",
+        [0x55, 0x04, 0x0B] => "OU",
+        [0x55, 0x04, 0x0C] => "title",
+        [0x55, 0x04, 0x2A] => "GN",
+        [0x55, 0x04, 0x04] => "SN",
+        [0x09, 0x92, 0x26, 0x89, 0x93, 0xF2, 0x2C, 0x64, 0x01, 0x19] => "DC",
+        [0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x01] => "emailAddress",
+        _ => return None,
+    })
+}
+
+fn decode_string(tag_byte: u8, v: &[u8]) -> Option<String> {
+    match tag_byte {
+        // UTF8String, PrintableString, IA5String, NumericString, VisibleString
+        0x0C | 0x13 | 0x16 | 0x12 | 0x1A => std::str::from_utf8(v).ok().map(str::to_owned),
+        // TeletexString: treated as Latin-1, as OpenSSL does.
+        0x14 => Some(v.iter().map(|&b| b as char).collect()),
+        // BMPString: UCS-2 big-endian.
+        0x1E => {
+            if v.len() % 2 != 0 {
+                return None;
+            }
+            let units: Vec<u16> = v
+                .chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect();
+            String::from_utf16(&units).ok()
+        }
+        // UniversalString: UCS-4 big-endian.
+        0x1C => {
+            if v.len() % 4 != 0 {
+                return None;
+            }
+            v.chunks_exact(4)
+                .map(|c| char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]])))
+                .collect()
+        }
+        _ => None,
+    }
+}
+
+fn escape_into(out: &mut String, s: &str) {
+    let last = s.chars().count().saturating_sub(1);
+    for (i, ch) in s.chars().enumerate() {
+        let special = matches!(ch, ',' | '+' | '"' | '\\' | '<' | '>' | ';' | '=')
+            || (i == 0 && (ch == '#' || ch == ' '))
+            || (i == last && ch == ' ');
+        if special {
+            out.push('\\');
+            out.push(ch);
+        } else if ch.is_control() {
+            let mut b = [0u8; 4];
+            for byte in ch.encode_utf8(&mut b).bytes() {
+                let _ = write!(out, "\\{byte:02X}");
+            }
+        } else {
+            out.push(ch);
+        }
+    }
+}
+
+/// The DER Name (a full `SEQUENCE` TLV) as text; `None` if malformed.
+pub(crate) fn name_to_string(name: &[u8]) -> Option<String> {
+    let seq = Reader::new(name).read(tag::SEQUENCE).ok()?;
+    let mut rdns = Reader::new(seq.value);
+    let mut out = String::with_capacity(seq.value.len());
+    let mut first_rdn = true;
+    while !rdns.is_empty() {
+        let set = rdns.read(tag::SET).ok()?;
+        let mut atvs = Reader::new(set.value);
+        if !first_rdn {
+            out.push_str(", ");
+        }
+        first_rdn = false;
+        let mut first_atv = true;
+        while !atvs.is_empty() {
+            let atv = atvs.read(tag::SEQUENCE).ok()?;
+            let mut a = Reader::new(atv.value);
+            let oid = a.read(tag::OID).ok()?.value;
+            let value = a.read_any().ok()?;
+            a.finish().ok()?;
+            if !first_atv {
+                out.push('+');
+            }
+            first_atv = false;
+            match short_name(oid) {
+                Some(n) => out.push_str(n),
+                None => {
+                    let _ = write!(out, "{}", Oid(oid));
+                }
+            }
+            out.push('=');
+            match decode_string(value.tag, value.value) {
+                Some(s) => escape_into(&mut out, &s),
+                None => {
+                    out.push('#');
+                    out.push_str(&hex::encode(value.raw));
+                }
+            }
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jpki_like_subject() {
+        // SEQUENCE { SET { C=JP } SET { L=東京都 (UTF8) } SET { CN=a,b (Printable) } }
+        let l = "東京都".as_bytes();
+        let mut body = vec![];
+        let mut rdn = |oid: &[u8], t: u8, v: &[u8]| {
+            let mut atv = vec![0x06, oid.len() as u8];
+            atv.extend_from_slice(oid);
+            atv.push(t);
+            atv.push(v.len() as u8);
+            atv.extend_from_slice(v);
+            let mut seq = vec![0x30, atv.len() as u8];
+            seq.extend(atv);
+            body.push(0x31);
+            body.push(seq.len() as u8);
+            body.extend(seq);
+        };
+        rdn(&[0x55, 4, 6], 0x13, b"JP");
+        rdn(&[0x55, 4, 7], 0x0C, l);
+        rdn(&[0x55, 4, 3], 0x13, b"a,b");
+        let mut name = vec![0x30, body.len() as u8];
+        name.extend(body);
+        assert_eq!(
+            name_to_string(&name).unwrap(),
+            "C=JP, L=東京都, CN=a\\,b"
+        );
+        assert_eq!(name_to_string(&[0x30, 0x00]).unwrap(), "");
+        assert!(name_to_string(&[0x30, 0x02, 0x31]).is_none());
+    }
+}
