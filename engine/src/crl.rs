@@ -616,9 +616,13 @@ impl<'a> Crl<'a> {
         if !ca.can_sign_crls() {
             return Err(CrlError::CaCannotSignCrls(ca.subject_string()));
         }
-        VerifyingKey::new(ca.key_type().clone(), ca.public_key_bits(), Provider::DEFAULT)
-            .check_algorithm(self.signature_algorithm)
-            .map_err(|e| crypto_error(e, ca))
+        VerifyingKey::new(
+            ca.key_type().clone(),
+            ca.public_key_bits(),
+            Provider::DEFAULT,
+        )
+        .check_algorithm(self.signature_algorithm)
+        .map_err(|e| crypto_error(e, ca))
     }
 
     /// Verifies the signature over the exact tbsCertList bytes through the

@@ -158,7 +158,11 @@ impl VerifyingKey {
 
     /// The key of a CA certificate, with the default provider.
     pub fn from_ca(ca: &CaCert) -> VerifyingKey {
-        VerifyingKey::new(ca.key_type().clone(), ca.public_key_bits(), Provider::DEFAULT)
+        VerifyingKey::new(
+            ca.key_type().clone(),
+            ca.public_key_bits(),
+            Provider::DEFAULT,
+        )
     }
 
     /// Same key, another backend (benches and cross-checks).

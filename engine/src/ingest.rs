@@ -119,7 +119,12 @@ impl VerifiedCrl {
     pub fn write(self, out: &Path) -> Result<IngestReport, IngestError> {
         let info = self.info;
         let stats = self.builder.write_to_path(&info, out)?;
-        Ok(Self::report(info, stats, self.signature_algorithm, self.crl_bytes))
+        Ok(Self::report(
+            info,
+            stats,
+            self.signature_algorithm,
+            self.crl_bytes,
+        ))
     }
 
     /// Encodes the index into memory: the same bytes [`VerifiedCrl::write`]

@@ -79,9 +79,7 @@ impl<'a> Cert<'a> {
         let cert = top.read(tag::SEQUENCE).map_err(malformed("Certificate"))?;
         top.finish().map_err(malformed("after Certificate"))?;
         let mut c = Reader::new(cert.value);
-        let tbs = c
-            .read(tag::SEQUENCE)
-            .map_err(malformed("tbsCertificate"))?;
+        let tbs = c.read(tag::SEQUENCE).map_err(malformed("tbsCertificate"))?;
         let outer_alg = c
             .read(tag::SEQUENCE)
             .map_err(malformed("signatureAlgorithm"))?;
@@ -236,8 +234,16 @@ fn parse_extensions(value: &[u8]) -> Result<Extensions<'_>, Failure> {
                 out.ski = Some(o.value);
             }
             OID_NC => out.name_constraints = true,
-            OID_SAN | OID_IAN | OID_EKU | OID_POLICIES | OID_POLICY_MAPPINGS
-            | OID_POLICY_CONSTRAINTS | OID_INHIBIT_ANY | OID_CRL_DP | OID_FRESHEST | OID_AIA => {}
+            OID_SAN
+            | OID_IAN
+            | OID_EKU
+            | OID_POLICIES
+            | OID_POLICY_MAPPINGS
+            | OID_POLICY_CONSTRAINTS
+            | OID_INHIBIT_ANY
+            | OID_CRL_DP
+            | OID_FRESHEST
+            | OID_AIA => {}
             _ => {
                 if critical && out.unknown_critical.is_none() {
                     out.unknown_critical = Some(oid);
@@ -300,8 +306,7 @@ fn parse_aki(v: &[u8]) -> Result<Option<&[u8]>, Failure> {
     let seq = r.read(tag::SEQUENCE).map_err(&f)?;
     r.finish().map_err(&f)?;
     let mut s = Reader::new(seq.value);
-    Ok(s
-        .read_optional(tag::context_primitive(0))
+    Ok(s.read_optional(tag::context_primitive(0))
         .map_err(&f)?
         .map(|t| t.value))
 }

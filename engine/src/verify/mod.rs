@@ -351,7 +351,8 @@ impl VerifierBuilder {
     /// [`VerifierBuilder::build`]; its currency is judged per `verify` call.
     pub fn crl_der(&mut self, der: &[u8]) -> Result<&mut Self, VerifyError> {
         let n = self.crls.len() + 1;
-        let bytes = crl::der_from_pem_or_der(der).map_err(|source| VerifyError::Crl { n, source })?;
+        let bytes =
+            crl::der_from_pem_or_der(der).map_err(|source| VerifyError::Crl { n, source })?;
         crl::Crl::parse(&bytes).map_err(|source| VerifyError::Crl { n, source })?;
         self.crls.push(bytes.into_owned());
         Ok(self)
@@ -409,18 +410,20 @@ impl VerifierBuilder {
                 }
                 match verify_crl(raw, &node.ca, &opts, &|_, _| {}) {
                     Ok(v) => {
-                        let (bytes, _) = v.into_index_bytes().map_err(|e| VerifyError::CrlIssuer {
-                            n,
-                            issuer: node.ca.subject_string(),
-                            why: e.to_string(),
-                        })?;
-                        let index = SerialIndex::from_bytes(IndexBytes::Owned(bytes)).map_err(
-                            |e| VerifyError::CrlIssuer {
+                        let (bytes, _) =
+                            v.into_index_bytes().map_err(|e| VerifyError::CrlIssuer {
                                 n,
                                 issuer: node.ca.subject_string(),
                                 why: e.to_string(),
-                            },
-                        )?;
+                            })?;
+                        let index =
+                            SerialIndex::from_bytes(IndexBytes::Owned(bytes)).map_err(|e| {
+                                VerifyError::CrlIssuer {
+                                    n,
+                                    issuer: node.ca.subject_string(),
+                                    why: e.to_string(),
+                                }
+                            })?;
                         let sha = index.meta().crl_sha256;
                         sources.push(Source {
                             index: Arc::new(index),
@@ -479,7 +482,11 @@ impl VerifierBuilder {
             let mut out = Vec::new();
             let mut stack = vec![i];
             enumerate_chains(&nodes, &edges, &mut stack, &mut out);
-            chains.push(out.into_iter().map(|p| Chain::new(&nodes, &edges, p)).collect());
+            chains.push(
+                out.into_iter()
+                    .map(|p| Chain::new(&nodes, &edges, p))
+                    .collect(),
+            );
         }
 
         let mut by_key_id: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
@@ -641,12 +648,7 @@ fn candidates(nodes: &[CaNode], c: &Cert<'_>) -> Vec<usize> {
 fn find_issuers(nodes: &[CaNode], c: &Cert<'_>) -> Vec<Edge> {
     candidates(nodes, c)
         .into_iter()
-        .filter(|&i| {
-            nodes[i]
-                .key
-                .verify(c.sig_alg, c.tbs, c.signature)
-                .is_ok()
-        })
+        .filter(|&i| nodes[i].key.verify(c.sig_alg, c.tbs, c.signature).is_ok())
         .map(|i| Edge {
             issuer: i,
             name_ok: names_match(c.issuer, nodes[i].ca.subject_der()),
@@ -715,10 +717,7 @@ impl Chain {
         if problem.is_none() {
             for (k, &i) in path.iter().enumerate() {
                 if let Some(limit) = nodes[i].path_len {
-                    let below = path[..k]
-                        .iter()
-                        .filter(|&&j| !nodes[j].self_issued)
-                        .count() as u64;
+                    let below = path[..k].iter().filter(|&&j| !nodes[j].self_issued).count() as u64;
                     if below > limit {
                         problem = Some((
                             Check::PathLen,
@@ -882,7 +881,9 @@ impl Verifier {
             return (
                 Status::Invalid {
                     check: Check::NameConstraintsUnsupported,
-                    detail: "nameConstraints present, which kakunin does not process: failing closed".into(),
+                    detail:
+                        "nameConstraints present, which kakunin does not process: failing closed"
+                            .into(),
                 },
                 Vec::new(),
                 Vec::new(),

@@ -149,10 +149,7 @@ mod tests {
         rdn(&[0x55, 4, 3], 0x13, b"a,b");
         let mut name = vec![0x30, body.len() as u8];
         name.extend(body);
-        assert_eq!(
-            name_to_string(&name).unwrap(),
-            "C=JP, L=東京都, CN=a\\,b"
-        );
+        assert_eq!(name_to_string(&name).unwrap(), "C=JP, L=東京都, CN=a\\,b");
         assert_eq!(name_to_string(&[0x30, 0x00]).unwrap(), "");
         assert!(name_to_string(&[0x30, 0x02, 0x31]).is_none());
     }

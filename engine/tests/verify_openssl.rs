@@ -1,0 +1,744 @@
+//! The verifier against OpenSSL, case by case.
+//!
+//! Every PKI here is made with the `openssl` CLI (`req`, `ca`, `ca -gencrl`)
+//! and every case is also run through
+//! `openssl verify -crl_check_all -CAfile … -untrusted … -CRLfile … -attime T`.
+//! Our verdict must agree with OpenSSL's under this mapping:
+//!
+//! | OpenSSL says                                               | we say    |
+//! |------------------------------------------------------------|-----------|
+//! | `OK`                                                       | `Valid`   |
+//! | `certificate revoked`                                      | `Revoked` |
+//! | `unable to get certificate CRL`, `CRL has expired`,        | `Unknown` |
+//! | `CRL is not yet valid`, `different CRL scope` (the only    |           |
+//! | CRL found does not cover the certificate)                  |           |
+//! | anything else (expired, not yet valid, invalid CA, path    | `Invalid` |
+//! | length, unhandled critical extension, no issuer, …)        |           |
+//!
+//! Each case is also verified twice by us — raw CRLs and indexes made by
+//! `ingest` and opened from files — and both must give the same verdict.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use kakunin_engine::index::SerialIndex;
+use kakunin_engine::ingest::{ingest, IngestOptions};
+use kakunin_engine::store::IndexBytes;
+use kakunin_engine::verify::{Check, Status, Verdict, VerifierBuilder};
+use kakunin_engine::{CaCert, Crl, RevocationReason, Timestamp};
+
+fn run(args: &[&str]) -> (bool, String) {
+    let out = Command::new("openssl").args(args).output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+fn ok(args: &[&str]) {
+    let (success, text) = run(args);
+    assert!(success, "openssl {args:?} failed: {text}");
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+struct Ca {
+    cert: PathBuf,
+    cnf: PathBuf,
+}
+
+const REQ_CNF: &str = "[req]\ndistinguished_name = dn\n[dn]\n";
+
+const EXTS: &str = "\
+[root]
+basicConstraints = critical, CA:true
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[root_pathlen0]
+basicConstraints = critical, CA:true, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[inter]
+basicConstraints = critical, CA:true
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[inter_noca]
+basicConstraints = critical, CA:false
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[inter_noku]
+basicConstraints = critical, CA:true
+keyUsage = critical, cRLSign, digitalSignature
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[leaf]
+keyUsage = critical, digitalSignature, nonRepudiation
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[leaf_crit]
+keyUsage = critical, digitalSignature, nonRepudiation
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+1.2.3.4.5 = critical, ASN1:NULL
+";
+
+struct Lab {
+    dir: PathBuf,
+    n: usize,
+}
+
+impl Lab {
+    fn path(&mut self, what: &str) -> PathBuf {
+        self.n += 1;
+        self.dir.join(format!("{}-{what}", self.n))
+    }
+
+    fn key(&mut self) -> PathBuf {
+        let k = self.path("key.pem");
+        ok(&[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+            s(&k),
+        ]);
+        k
+    }
+
+    fn exts(&self) -> PathBuf {
+        self.dir.join("exts.cnf")
+    }
+
+    /// A CA directory for `openssl ca` around an existing cert and key.
+    fn ca_dir(&mut self, key: PathBuf, cert: PathBuf, crl_ext: &str) -> Ca {
+        let dir = self.path("ca");
+        std::fs::create_dir_all(dir.join("new")).unwrap();
+        std::fs::write(dir.join("index.txt"), "").unwrap();
+        std::fs::write(dir.join("serial"), format!("{:04X}\n", 0x1000 + self.n)).unwrap();
+        std::fs::write(dir.join("crlnumber"), "01\n").unwrap();
+        let cnf = dir.join("ca.cnf");
+        std::fs::write(
+            &cnf,
+            format!(
+                "[ca]\ndefault_ca = d\n[d]\ndatabase = {d}/index.txt\nnew_certs_dir = {d}/new\n\
+                 serial = {d}/serial\ncrlnumber = {d}/crlnumber\ncertificate = {c}\n\
+                 private_key = {k}\ndefault_md = sha256\npolicy = any\nunique_subject = no\n\
+                 default_crl_days = 7\ncrl_extensions = crl_ext\n\
+                 [any]\ncountryName = optional\norganizationName = optional\n\
+                 organizationalUnitName = optional\ncommonName = optional\n\
+                 [crl_ext]\nauthorityKeyIdentifier = keyid:always\n{crl_ext}\n",
+                d = s(&dir),
+                c = s(&cert),
+                k = s(&key),
+            ),
+        )
+        .unwrap();
+        Ca { cert, cnf }
+    }
+
+    fn root(&mut self, subj: &str, ext: &str) -> Ca {
+        let key = self.key();
+        let cert = self.path("root.pem");
+        let rc = self.dir.join("req.cnf");
+        ok(&[
+            "req",
+            "-new",
+            "-x509",
+            "-config",
+            s(&rc),
+            "-key",
+            s(&key),
+            "-subj",
+            subj,
+            "-days",
+            "7300",
+            "-set_serial",
+            "1",
+            "-extensions",
+            ext,
+            "-out",
+            s(&cert),
+        ]);
+        self.ca_dir(key, cert, "")
+    }
+
+    /// Issues a certificate from `ca`.
+    fn issue(
+        &mut self,
+        ca: &Ca,
+        subj: &str,
+        key: &Path,
+        ext: &str,
+        start: &str,
+        end: &str,
+    ) -> PathBuf {
+        let csr = self.path("req.csr");
+        let rc = self.dir.join("req.cnf");
+        ok(&[
+            "req",
+            "-new",
+            "-config",
+            s(&rc),
+            "-key",
+            s(key),
+            "-subj",
+            subj,
+            "-out",
+            s(&csr),
+        ]);
+        let cert = self.path("cert.pem");
+        ok(&[
+            "ca",
+            "-batch",
+            "-config",
+            s(&ca.cnf),
+            "-in",
+            s(&csr),
+            "-out",
+            s(&cert),
+            "-startdate",
+            start,
+            "-enddate",
+            end,
+            "-extfile",
+            s(&self.exts()),
+            "-extensions",
+            ext,
+            "-notext",
+            "-preserveDN",
+        ]);
+        cert
+    }
+
+    fn leaf(&mut self, ca: &Ca, cn: &str, ext: &str) -> PathBuf {
+        let key = self.dir.join("leafkey.pem");
+        let subj = format!("/C=JP/L=Tokyo/CN={cn}");
+        self.issue(ca, &subj, &key, ext, "20200101000000Z", "20400101000000Z")
+    }
+
+    fn sub_ca(&mut self, parent: &Ca, subj: &str, ext: &str, crl_ext: &str) -> Ca {
+        let key = self.key();
+        let cert = self.issue(
+            parent,
+            subj,
+            &key,
+            ext,
+            "20200101000000Z",
+            "20400101000000Z",
+        );
+        self.ca_dir(key, cert, crl_ext)
+    }
+
+    fn revoke(&mut self, ca: &Ca, cert: &Path, reason: &str) {
+        ok(&[
+            "ca",
+            "-config",
+            s(&ca.cnf),
+            "-revoke",
+            s(cert),
+            "-crl_reason",
+            reason,
+        ]);
+    }
+
+    fn crl(&mut self, ca: &Ca) -> PathBuf {
+        let out = self.path("crl.pem");
+        ok(&["ca", "-config", s(&ca.cnf), "-gencrl", "-out", s(&out)]);
+        out
+    }
+}
+
+fn der_of(cert: &Path) -> Vec<u8> {
+    let out = Command::new("openssl")
+        .args(["x509", "-outform", "DER", "-in", s(cert)])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    out.stdout
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Valid,
+    Revoked,
+    Unknown,
+    Invalid,
+}
+
+fn kind_of(status: &Status) -> Kind {
+    match status {
+        Status::Valid => Kind::Valid,
+        Status::Revoked { .. } => Kind::Revoked,
+        Status::Unknown { .. } => Kind::Unknown,
+        Status::Invalid { .. } => Kind::Invalid,
+    }
+}
+
+/// The mapping in the module comment.
+fn openssl_kind(success: bool, text: &str) -> Kind {
+    if success && text.contains(": OK") {
+        Kind::Valid
+    } else if text.contains("certificate revoked") {
+        Kind::Revoked
+    } else if text.contains("unable to get certificate CRL")
+        || text.contains("CRL has expired")
+        || text.contains("CRL is not yet valid")
+        || text.contains("different CRL scope")
+    {
+        Kind::Unknown
+    } else {
+        Kind::Invalid
+    }
+}
+
+struct Case<'a> {
+    name: &'a str,
+    trust: Vec<&'a Path>,
+    untrusted: Vec<&'a Path>,
+    crls: Vec<&'a Path>,
+    leaf: &'a Path,
+    at: Timestamp,
+    use_deltas: bool,
+}
+
+fn cat(dir: &Path, name: &str, files: &[&Path]) -> PathBuf {
+    let out = dir.join(name);
+    let mut all = Vec::new();
+    for f in files {
+        all.extend(std::fs::read(f).unwrap());
+    }
+    std::fs::write(&out, all).unwrap();
+    out
+}
+
+/// Runs one case through OpenSSL and through us (raw CRLs and indexes);
+/// returns our verdict after checking both agree with OpenSSL.
+fn check(lab: &Lab, case: &Case<'_>) -> Verdict {
+    let dir = &lab.dir;
+    let trust = cat(dir, "trust.pem", &case.trust);
+    let crls = cat(dir, "crls.pem", &case.crls);
+    let at = case.at.unix().to_string();
+    let mut args = vec!["verify", "-crl_check_all", "-CAfile", s(&trust)];
+    let untrusted = cat(dir, "untrusted.pem", &case.untrusted);
+    if !case.untrusted.is_empty() {
+        args.extend(["-untrusted", s(&untrusted)]);
+    }
+    if !case.crls.is_empty() {
+        args.extend(["-CRLfile", s(&crls)]);
+    }
+    if case.use_deltas {
+        args.push("-use_deltas");
+    }
+    args.extend(["-attime", &at, s(case.leaf)]);
+    let (success, text) = run(&args);
+    let want = openssl_kind(success, &text);
+
+    let cas: Vec<CaCert> = case
+        .trust
+        .iter()
+        .chain(&case.untrusted)
+        .map(|p| CaCert::from_der(&der_of(p)).unwrap())
+        .collect();
+    let leaf = der_of(case.leaf);
+
+    let mut raw = VerifierBuilder::new();
+    let mut indexed = VerifierBuilder::new();
+    for t in &case.trust {
+        raw.trust_anchor_der(&der_of(t)).unwrap();
+        indexed.trust_anchor_der(&der_of(t)).unwrap();
+    }
+    for t in &case.untrusted {
+        raw.intermediate_der(&der_of(t)).unwrap();
+        indexed.intermediate_der(&der_of(t)).unwrap();
+    }
+    for (i, c) in case.crls.iter().enumerate() {
+        let bytes = std::fs::read(c).unwrap();
+        raw.crl_der(&bytes).unwrap();
+        let der = kakunin_engine::crl::der_from_pem_or_der(&bytes).unwrap();
+        let this_update = Crl::parse(&der).unwrap().this_update();
+        let opts = IngestOptions {
+            now: this_update,
+            max_clock_skew: 0,
+        };
+        let out = dir.join(format!("{}-{i}.idx", case.name));
+        let made = cas
+            .iter()
+            .any(|ca| ingest(&bytes, ca, &out, &opts, &|_, _| {}).is_ok());
+        assert!(made, "{}: no CA ingests CRL {i}", case.name);
+        let map = SerialIndex::open(&out).unwrap();
+        let data = std::fs::read(&out).unwrap();
+        drop(map);
+        indexed
+            .index(SerialIndex::from_bytes(IndexBytes::Owned(data)).unwrap())
+            .unwrap();
+    }
+    let v_raw = raw.build().unwrap().verify(&leaf, case.at);
+    let v_idx = indexed.build().unwrap().verify(&leaf, case.at);
+    assert_eq!(
+        v_raw.status, v_idx.status,
+        "{}: raw CRLs and indexes disagree",
+        case.name
+    );
+    assert_eq!(v_raw.path, v_idx.path, "{}", case.name);
+    assert_eq!(
+        v_raw.revocation_sources.len(),
+        v_idx.revocation_sources.len(),
+        "{}",
+        case.name
+    );
+    assert_eq!(
+        kind_of(&v_raw.status),
+        want,
+        "{}: we say {:?}, openssl says {text}",
+        case.name,
+        v_raw.status
+    );
+    v_raw
+}
+
+#[test]
+fn agrees_with_openssl() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut lab = Lab {
+        dir: tmp.path().to_path_buf(),
+        n: 0,
+    };
+    std::fs::write(lab.dir.join("req.cnf"), format!("{REQ_CNF}{EXTS}")).unwrap();
+    std::fs::write(lab.exts(), EXTS).unwrap();
+    let leaf_key = lab.key();
+    std::fs::rename(&leaf_key, lab.dir.join("leafkey.pem")).unwrap();
+
+    let root_dn = "/C=JP/O=JPKI-TEST/OU=Root";
+    let inter_dn = "/C=JP/O=JPKI-TEST/OU=JPKI for digital signature";
+    let now = Timestamp::now();
+    let at = Timestamp::from_unix(now.unix() + 3600);
+
+    // H1: root → inter → leaves; the main hierarchy.
+    let root = lab.root(root_dn, "root");
+    // freshestCRL on the base: OpenSSL only looks for deltas when the base
+    // CRL or the certificate points at one.
+    let inter = lab.sub_ca(
+        &root,
+        inter_dn,
+        "inter",
+        "freshestCRL = URI:http://crl.example.test/delta.crl",
+    );
+    let good = lab.leaf(&inter, "good", "leaf");
+    let revoked = lab.leaf(&inter, "revoked", "leaf");
+    let expired = {
+        let key = lab.dir.join("leafkey.pem");
+        lab.issue(
+            &inter,
+            "/C=JP/CN=expired",
+            &key,
+            "leaf",
+            "20200101000000Z",
+            "20210101000000Z",
+        )
+    };
+    let future = {
+        let key = lab.dir.join("leafkey.pem");
+        lab.issue(
+            &inter,
+            "/C=JP/CN=future",
+            &key,
+            "leaf",
+            "20390101000000Z",
+            "20400101000000Z",
+        )
+    };
+    let crit = lab.leaf(&inter, "crit", "leaf_crit");
+    let later = lab.leaf(&inter, "later", "leaf");
+    lab.revoke(&inter, &revoked, "keyCompromise");
+    let root_crl = lab.crl(&root);
+    let inter_crl = lab.crl(&inter);
+    // Delta CRL: revoke `later` after the base, publish a delta on base 1.
+    lab.revoke(&inter, &later, "superseded");
+    let inter_delta = {
+        let cnf = std::fs::read_to_string(&inter.cnf).unwrap();
+        std::fs::write(
+            &inter.cnf,
+            cnf.replace(
+                "[crl_ext]\n",
+                "[crl_ext]\ndeltaCRL = critical, ASN1:INTEGER:1\n",
+            ),
+        )
+        .unwrap();
+        lab.crl(&inter)
+    };
+
+    // H2: the intermediate itself is revoked by the root.
+    let root2 = lab.root(root_dn, "root");
+    let inter2 = lab.sub_ca(&root2, inter_dn, "inter", "");
+    let leaf2 = lab.leaf(&inter2, "under-revoked-ca", "leaf");
+    lab.revoke(&root2, &inter2.cert, "cACompromise");
+    let root2_crl = lab.crl(&root2);
+    let inter2_crl = lab.crl(&inter2);
+
+    // A rogue CA with the intermediate's DN and another key.
+    let rogue = lab.root(inter_dn, "root");
+    let rogue_leaf = lab.leaf(&rogue, "rogue", "leaf");
+
+    // Two generations of a self-signed JPKI-like CA under one DN.
+    let gen_dn = "/C=JP/O=JPKI/OU=JPKI for digital signature/OU=Japan Agency for Local Authority Information Systems";
+    let g1 = lab.root(gen_dn, "root");
+    let g2 = lab.root(gen_dn, "root");
+    let g1_leaf = lab.leaf(&g1, "gen1", "leaf");
+    let g2_leaf = lab.leaf(&g2, "gen2", "leaf");
+    let g1_crl = lab.crl(&g1);
+    let g2_crl = lab.crl(&g2);
+
+    // Broken intermediates.
+    let broken = |lab: &mut Lab, root_ext: &str, inter_ext: &str, crl_ext: &str| {
+        let r = lab.root(root_dn, root_ext);
+        let i = lab.sub_ca(&r, inter_dn, inter_ext, crl_ext);
+        let l = lab.leaf(&i, "leaf", "leaf");
+        let rc = lab.crl(&r);
+        let ic = lab.crl(&i);
+        (r.cert, i.cert, l, rc, ic)
+    };
+    let noca = broken(&mut lab, "root", "inter_noca", "");
+    let pathlen = broken(&mut lab, "root_pathlen0", "inter", "");
+    let noku = broken(&mut lab, "root", "inter_noku", "");
+    let only_ca = broken(
+        &mut lab,
+        "root",
+        "inter",
+        "issuingDistributionPoint = critical, @idp\n[idp]\nonlyCA = TRUE",
+    );
+
+    let mut cases: Vec<(Case<'_>, Kind, Option<Check>)> = Vec::new();
+    let std_crls = vec![root_crl.as_path(), inter_crl.as_path()];
+    for (name, leaf, crls, at, want, check_want) in [
+        ("good", &good, std_crls.clone(), at, Kind::Valid, None),
+        (
+            "revoked_leaf",
+            &revoked,
+            std_crls.clone(),
+            at,
+            Kind::Revoked,
+            None,
+        ),
+        (
+            "expired_leaf",
+            &expired,
+            std_crls.clone(),
+            at,
+            Kind::Invalid,
+            Some(Check::Expired),
+        ),
+        (
+            "not_yet_valid",
+            &future,
+            std_crls.clone(),
+            at,
+            Kind::Invalid,
+            Some(Check::NotYetValid),
+        ),
+        (
+            "unknown_critical",
+            &crit,
+            std_crls.clone(),
+            at,
+            Kind::Invalid,
+            Some(Check::UnknownCriticalExtension),
+        ),
+        (
+            "stale_crl",
+            &good,
+            std_crls.clone(),
+            Timestamp::from_unix(now.unix() + 10 * 86_400),
+            Kind::Unknown,
+            None,
+        ),
+        (
+            "missing_root_crl",
+            &good,
+            vec![inter_crl.as_path()],
+            at,
+            Kind::Unknown,
+            None,
+        ),
+        (
+            "later_without_delta",
+            &later,
+            std_crls.clone(),
+            at,
+            Kind::Valid,
+            None,
+        ),
+    ] {
+        cases.push((
+            Case {
+                name,
+                trust: vec![root.cert.as_path()],
+                untrusted: vec![inter.cert.as_path()],
+                crls,
+                leaf,
+                at,
+                use_deltas: false,
+            },
+            want,
+            check_want,
+        ));
+    }
+    cases.push((
+        Case {
+            name: "delta_crl",
+            trust: vec![root.cert.as_path()],
+            untrusted: vec![inter.cert.as_path()],
+            crls: vec![
+                root_crl.as_path(),
+                inter_crl.as_path(),
+                inter_delta.as_path(),
+            ],
+            leaf: &later,
+            at,
+            use_deltas: true,
+        },
+        Kind::Revoked,
+        None,
+    ));
+    cases.push((
+        Case {
+            name: "revoked_intermediate",
+            trust: vec![root2.cert.as_path()],
+            untrusted: vec![inter2.cert.as_path()],
+            crls: vec![root2_crl.as_path(), inter2_crl.as_path()],
+            leaf: &leaf2,
+            at,
+            use_deltas: false,
+        },
+        Kind::Revoked,
+        None,
+    ));
+    cases.push((
+        Case {
+            name: "wrong_ca_same_dn",
+            trust: vec![root.cert.as_path()],
+            untrusted: vec![inter.cert.as_path()],
+            crls: std_crls.clone(),
+            leaf: &rogue_leaf,
+            at,
+            use_deltas: false,
+        },
+        Kind::Invalid,
+        None,
+    ));
+    for (name, leaf) in [("generation_1", &g1_leaf), ("generation_2", &g2_leaf)] {
+        cases.push((
+            Case {
+                name,
+                trust: vec![g1.cert.as_path(), g2.cert.as_path()],
+                untrusted: vec![],
+                crls: vec![g1_crl.as_path(), g2_crl.as_path()],
+                leaf,
+                at,
+                use_deltas: false,
+            },
+            Kind::Valid,
+            None,
+        ));
+    }
+    for (name, b, want, check_want) in [
+        (
+            "intermediate_without_ca",
+            &noca,
+            Kind::Invalid,
+            Some(Check::BasicConstraints),
+        ),
+        (
+            "path_len_violated",
+            &pathlen,
+            Kind::Invalid,
+            Some(Check::PathLen),
+        ),
+        (
+            "ca_without_key_cert_sign",
+            &noku,
+            Kind::Invalid,
+            Some(Check::KeyUsage),
+        ),
+        ("idp_only_ca_certs_for_leaf", &only_ca, Kind::Unknown, None),
+    ] {
+        cases.push((
+            Case {
+                name,
+                trust: vec![b.0.as_path()],
+                untrusted: vec![b.1.as_path()],
+                crls: vec![b.3.as_path(), b.4.as_path()],
+                leaf: &b.2,
+                at,
+                use_deltas: false,
+            },
+            want,
+            check_want,
+        ));
+    }
+
+    for (case, want, check_want) in &cases {
+        let v = check(&lab, case);
+        assert_eq!(kind_of(&v.status), *want, "{}: {:?}", case.name, v.status);
+        if let Some(c) = check_want {
+            assert!(
+                matches!(&v.status, Status::Invalid { check, .. } if check == c),
+                "{}: {:?}",
+                case.name,
+                v.status
+            );
+        }
+        match case.name {
+            "revoked_leaf" => assert!(matches!(
+                v.status,
+                Status::Revoked {
+                    depth: 0,
+                    reason: Some(RevocationReason::KeyCompromise),
+                    ..
+                }
+            )),
+            "revoked_intermediate" => assert!(matches!(
+                v.status,
+                Status::Revoked {
+                    depth: 1,
+                    reason: Some(RevocationReason::CaCompromise),
+                    ..
+                }
+            )),
+            "delta_crl" => assert!(matches!(
+                v.status,
+                Status::Revoked {
+                    depth: 0,
+                    reason: Some(RevocationReason::Superseded),
+                    ..
+                }
+            )),
+            "good" => {
+                assert_eq!(v.path.len(), 3);
+                assert!(v.path[2].anchor);
+                assert_eq!(v.revocation_sources.len(), 2);
+                assert_eq!(v.subject.as_deref(), Some("C=JP, L=Tokyo, CN=good"));
+            }
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn builder_refuses_incomplete_configuration() {
+    let b = VerifierBuilder::new();
+    assert!(matches!(
+        b.build(),
+        Err(kakunin_engine::verify::VerifyError::NoTrustAnchor)
+    ));
+    let mut b = VerifierBuilder::new();
+    assert!(b.trust_anchor_der(b"not a certificate").is_err());
+    assert!(b.crl_der(b"not a crl").is_err());
+}
