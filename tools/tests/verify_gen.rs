@@ -86,7 +86,13 @@ fn every_generated_certificate_matches_expected_jsonl() {
                 }
                 "invalid" => {
                     assert!(
-                        matches!(v.status, Status::Invalid { check: Check::Expired, .. }),
+                        matches!(
+                            v.status,
+                            Status::Invalid {
+                                check: Check::Expired,
+                                ..
+                            }
+                        ),
                         "{line}: {:?}",
                         v.status
                     );

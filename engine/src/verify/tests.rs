@@ -43,7 +43,10 @@ fn check_names_are_stable() {
         (Check::BasicConstraints, "basic_constraints"),
         (Check::PathLen, "path_len"),
         (Check::KeyUsage, "key_usage"),
-        (Check::UnknownCriticalExtension, "unknown_critical_extension"),
+        (
+            Check::UnknownCriticalExtension,
+            "unknown_critical_extension",
+        ),
         (
             Check::NameConstraintsUnsupported,
             "name_constraints_unsupported",
@@ -74,7 +77,10 @@ fn parser_agrees_with_x509_parser() {
     assert_eq!(ours.tbs, theirs.tbs_certificate.as_ref());
     assert!(ours.is_ca());
     let bc = theirs.basic_constraints().unwrap().unwrap().value;
-    assert_eq!(ours.ext.basic, Some((bc.ca, bc.path_len_constraint.map(u64::from))));
+    assert_eq!(
+        ours.ext.basic,
+        Some((bc.ca, bc.path_len_constraint.map(u64::from)))
+    );
     assert!(ours.ext.ski.is_some());
     assert_eq!(
         name::name_to_string(ours.subject).unwrap(),
