@@ -43,7 +43,7 @@ fn template(dir: &Path) -> Vec<u8> {
         certificatePolicies=1.2.392.200149.8.5.1.1.10\n\
         subjectAltName=otherName:1.2.392.200149.8.5.5.1;UTF8:公的 太郎,otherName:1.2.392.200149.8.5.5.4;PRINTABLESTRING:419700101,otherName:1.2.392.200149.8.5.5.3;PRINTABLESTRING:1,otherName:1.2.392.200149.8.5.5.5;UTF8:東京都千代田区霞が関二丁目一番二号\n\
         issuerAltName=dirName:ian\n\
-        crlDistributionPoints=URI:ldap://cert.example.jp/cn%3DCRL,o%3DJPKI\n\
+        crlDistributionPoints=URI:http://crl.example.jp/jpki/sign.crl\n\
         authorityInfoAccess=OCSP;URI:http://ocsp.example.jp\n\
         [ian]\nC=JP\nO=公的個人認証サービス\n";
     std::fs::write(dir.join("leaf.ext"), ext).unwrap_or_else(|e| panic!("{e}"));

@@ -522,6 +522,8 @@ struct CaNode {
     not_before: Timestamp,
     not_after: Timestamp,
     anchor: bool,
+    /// Has a subjectKeyIdentifier extension (else AKI cannot exclude it).
+    has_ski: bool,
     self_issued: bool,
     path_len: Option<u64>,
     /// Problems of the certificate itself (not of its place in a path).
@@ -583,6 +585,7 @@ impl CaNode {
             not_before: c.not_before,
             not_after: c.not_after,
             anchor,
+            has_ski: c.ext.ski.is_some(),
             self_issued: names_match(c.issuer, c.subject),
             path_len: c.ext.basic.and_then(|(_, p)| p),
             problem,
@@ -637,8 +640,13 @@ fn candidates(nodes: &[CaNode], c: &Cert<'_>) -> Vec<usize> {
         .iter()
         .enumerate()
         .filter(|(_, n)| match c.ext.aki {
-            // Several generations share one DN: the key id decides.
-            Some(aki) => aki == n.ca.key_id().as_bytes(),
+            // Several generations share one DN: the key id decides. A CA
+            // without subjectKeyIdentifier cannot be excluded by it
+            // (as OpenSSL's X509_check_akid), so its name decides.
+            Some(aki) => {
+                aki == n.ca.key_id().as_bytes()
+                    || (!n.has_ski && names_match(c.issuer, n.ca.subject_der()))
+            }
             None => names_match(c.issuer, n.ca.subject_der()),
         })
         .map(|(i, _)| i)
@@ -847,15 +855,15 @@ impl Verifier {
         }
     }
 
-    fn leaf_candidates(&self, c: &Cert<'_>) -> Vec<usize> {
+    fn leaf_candidates(&self, c: &Cert<'_>) -> std::borrow::Cow<'_, [usize]> {
         let hit = match c.ext.aki {
             Some(aki) => self.by_key_id.get(aki),
             None => self.by_name.get(c.issuer),
         };
         match hit {
-            Some(v) => v.clone(),
+            Some(v) => std::borrow::Cow::Borrowed(v.as_slice()),
             // Not byte-equal: fall back to the RFC 5280 §7.1 comparison.
-            None => candidates(&self.nodes, c),
+            None => std::borrow::Cow::Owned(candidates(&self.nodes, c)),
         }
     }
 
@@ -908,7 +916,7 @@ impl Verifier {
         }
         let mut best: Option<(Status, Vec<PathCert>, Vec<RevocationSource>)> = None;
         let mut sig_error = None;
-        for i in cands {
+        for &i in cands.iter() {
             let node = &self.nodes[i];
             if let Err(e) = node.key.verify(c.sig_alg, c.tbs, c.signature) {
                 sig_error = Some(e);
@@ -1102,9 +1110,9 @@ impl Verifier {
                 }
             }
         }
-        let consulted: Vec<&Source> = match base {
-            Some(b) => vec![b],
-            None if mask & ALL_REASONS == ALL_REASONS => partial,
+        let consulted: &[&Source] = match &base {
+            Some(b) => std::slice::from_ref(b),
+            None if mask & ALL_REASONS == ALL_REASONS => &partial,
             None => {
                 return Rev::Unknown(if let Some(t) = stale {
                     format!(
@@ -1122,7 +1130,7 @@ impl Verifier {
             }
         };
         let mut result = Rev::Good;
-        for src in &consulted {
+        for src in consulted {
             out.push(src.evidence(depth));
             if let Some(r) = src.index.lookup(serial) {
                 if r.reason != Some(RevocationReason::RemoveFromCrl) {
