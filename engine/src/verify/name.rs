@@ -38,7 +38,7 @@ fn decode_string(tag_byte: u8, v: &[u8]) -> Option<String> {
         0x14 => Some(v.iter().map(|&b| b as char).collect()),
         // BMPString: UCS-2 big-endian.
         0x1E => {
-            if v.len() % 2 != 0 {
+            if !v.len().is_multiple_of(2) {
                 return None;
             }
             let units: Vec<u16> = v
@@ -49,7 +49,7 @@ fn decode_string(tag_byte: u8, v: &[u8]) -> Option<String> {
         }
         // UniversalString: UCS-4 big-endian.
         0x1C => {
-            if v.len() % 4 != 0 {
+            if !v.len().is_multiple_of(4) {
                 return None;
             }
             v.chunks_exact(4)
