@@ -98,8 +98,10 @@ pub enum CryptoError {
     BadSignature,
 }
 
+#[cfg(feature = "aws-lc-rs")]
 const ALGS: usize = 9;
 
+#[cfg(feature = "aws-lc-rs")]
 fn alg_slot(alg: SignatureAlgorithm) -> usize {
     use SignatureAlgorithm as A;
     match alg {
