@@ -1,0 +1,1 @@
+//! Evidence records (証跡保存).
