@@ -369,7 +369,7 @@ fn decode_string(t: u8, v: &[u8]) -> Result<String, String> {
             Ok(v.iter().map(|&b| char::from(b)).collect())
         }
         BMP => {
-            if v.len() % 2 != 0 {
+            if !v.len().is_multiple_of(2) {
                 return Err(format!("BMPString has odd length {}", v.len()));
             }
             let units = v.chunks_exact(2).map(|p| u16::from_be_bytes([p[0], p[1]]));
@@ -383,7 +383,7 @@ fn decode_string(t: u8, v: &[u8]) -> Result<String, String> {
                 })
         }
         UNIVERSAL => {
-            if v.len() % 4 != 0 {
+            if !v.len().is_multiple_of(4) {
                 return Err(format!(
                     "UniversalString length {} is not a multiple of 4",
                     v.len()
@@ -568,7 +568,7 @@ fn days_in_month(y: u32, m: u32) -> u32 {
     match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 if (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400) => 29,
         2 => 28,
         _ => 0,
     }
