@@ -255,10 +255,16 @@ const OU_AUTH: &str = "JPKI for user authentication";
 ///    only. Any other bit (keyCertSign on the CA's own certificate,
 ///    keyEncipherment, …) makes it `Other`. Criticality is not checked
 ///    here: this is a classification, not a validity check.
+/// 3. **Not a CA or responder**: basicConstraints with `cA` TRUE, or an
+///    extendedKeyUsage containing id-kp-OCSPSigning, makes it `Other`.
+///    A delegated OCSP responder certified by the authentication CA has
+///    the same issuer and often the same keyUsage (digitalSignature) as a
+///    card's authentication certificate; only this tells them apart.
 ///
 /// The issuer name alone is not enough: the CA's self-signed certificate
 /// has the same issuer, and only keyUsage tells it apart. Unparseable input
-/// is `Other`; this function never fails or panics.
+/// (including any of these extensions being malformed or duplicated) is
+/// `Other`; this function never fails or panics.
 pub fn classify(cert_der: &[u8]) -> CertKind {
     let Ok((rest, cert)) = X509Certificate::from_der(cert_der) else {
         return CertKind::Other;
@@ -278,11 +284,20 @@ pub fn classify(cert_der: &[u8]) -> CertKind {
         CertKind::JpkiAuthentication => KU_DIGITAL_SIGNATURE,
         CertKind::Other => return CertKind::Other,
     };
-    if flags == want {
-        by_issuer
-    } else {
-        CertKind::Other
+    if flags != want {
+        return CertKind::Other;
     }
+    match cert.basic_constraints() {
+        Ok(None) => {}
+        Ok(Some(bc)) if !bc.value.ca => {}
+        _ => return CertKind::Other,
+    }
+    match cert.extended_key_usage() {
+        Ok(None) => {}
+        Ok(Some(eku)) if !eku.value.ocsp_signing => {}
+        _ => return CertKind::Other,
+    }
+    by_issuer
 }
 
 /// Part 1 of the [`classify`] rule, over the raw issuer Name

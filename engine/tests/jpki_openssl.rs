@@ -186,6 +186,32 @@ fn authentication_ca_and_lookalikes() {
         &[],
     );
     assert_eq!(classify(&x), CertKind::Other);
+    // A delegated OCSP responder of the authentication CA.
+    let (x, _) = make(
+        d,
+        "x6",
+        AUTH_CA,
+        "digitalSignature\nextendedKeyUsage = OCSPSigning",
+        &[],
+    );
+    assert_eq!(classify(&x), CertKind::Other);
+    // A subordinate CA certificate with leaf keyUsage.
+    let (x, _) = make(
+        d,
+        "x7",
+        AUTH_CA,
+        "digitalSignature\nbasicConstraints = critical,CA:true",
+        &[],
+    );
+    assert_eq!(classify(&x), CertKind::Other);
+    let (x, _) = make(
+        d,
+        "x8",
+        AUTH_CA,
+        "digitalSignature\nbasicConstraints = critical,CA:false\nextendedKeyUsage = clientAuth",
+        &[],
+    );
+    assert_eq!(classify(&x), CertKind::JpkiAuthentication);
     // Not JPKI at all.
     let (x, _) = make(
         d,
