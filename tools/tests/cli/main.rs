@@ -1,5 +1,7 @@
 //! End-to-end runs of the `kakunin` binary, one module per subcommand.
 
 mod common;
+mod gen;
 mod ingest;
+mod sample;
 mod status;
