@@ -3,5 +3,6 @@
 mod common;
 mod gen;
 mod ingest;
+mod jpki;
 mod sample;
 mod status;

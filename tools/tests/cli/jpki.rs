@@ -6,10 +6,10 @@
 use std::path::Path;
 use std::process::Command;
 
+use crate::common::kakunin;
+
 use kakunin_engine::docsig::{verify_pkcs1_sha256, MessageRef};
 use kakunin_engine::jpki::{basic_facts, classify, CertKind, Era};
-
-const BIN: &str = env!("CARGO_BIN_EXE_kakunin");
 
 fn pem_certs(path: &Path) -> Vec<Vec<u8>> {
     let bytes = std::fs::read(path).unwrap();
@@ -29,22 +29,20 @@ fn s<'a>(v: &'a serde_json::Value, k: &str) -> &'a str {
 fn gen_holders_facts_and_signatures() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let o = Command::new(BIN)
-        .args([
-            "gen",
-            "--certs",
-            "30",
-            "--holders",
-            "12",
-            "--revoked",
-            "5",
-            "--seed",
-            "7",
-            "--out",
-        ])
-        .arg(d)
-        .output()
-        .expect("run kakunin");
+    let out = d.to_str().unwrap();
+    let o = kakunin(&[
+        "gen",
+        "--certs",
+        "30",
+        "--holders",
+        "12",
+        "--revoked",
+        "5",
+        "--seed",
+        "7",
+        "--out",
+        out,
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 
     for ca in ["sign-ca.pem", "auth-ca.pem", "ocsp.pem"] {
