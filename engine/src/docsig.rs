@@ -69,6 +69,11 @@ pub enum DocSigError {
     /// The RSAPublicKey could not be decoded or is unusable.
     #[error("RSA public key is malformed or unsupported: {0}")]
     BadRsaKey(String),
+    /// The RSA key is shorter than [`MIN_RSA_BITS`]: JPKI keys are
+    /// RSA-2048, and anything shorter is too weak to be evidence of a
+    /// signature (NIST SP 800-131A).
+    #[error("RSA key is {0} bits; at least {MIN_RSA_BITS} are required")]
+    KeyTooSmall(usize),
     /// The signature is not exactly as long as the modulus (RFC 8017 §8.2.2
     /// step 1): truncated, padded, or for another key size.
     #[error("signature is {found} bytes, the {bits}-bit key needs exactly {expected}")]
@@ -99,6 +104,9 @@ pub enum DocSigError {
     WrongKeyOrCorrupt(&'static str),
 }
 
+/// The smallest RSA modulus accepted, in bits.
+pub const MIN_RSA_BITS: usize = 2048;
+
 /// DER DigestInfo prefix for SHA-256 (RFC 8017 §9.2 note 1).
 const SHA256_PREFIX: &[u8] = &[
     0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05,
@@ -114,13 +122,17 @@ const RSA_ENCRYPTION: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 
 /// a DER X.509 certificate (typically the JPKI signing certificate), or
 /// either in PEM (`PUBLIC KEY` / `CERTIFICATE`). Only the key is used:
 /// whether the certificate is valid is a separate question (chain and
-/// revocation checks). `signature` must be exactly as long as the modulus.
+/// revocation checks). The key must be RSA of at least [`MIN_RSA_BITS`]
+/// bits, and `signature` exactly as long as the modulus.
 pub fn verify_pkcs1_sha256(
     spki_der_or_cert: &[u8],
     signature: &[u8],
     message: MessageRef<'_>,
 ) -> Result<(), DocSigError> {
     let key = public_key(spki_der_or_cert)?;
+    if key.n().bits() < MIN_RSA_BITS {
+        return Err(DocSigError::KeyTooSmall(key.n().bits()));
+    }
     let k = key.size();
     if signature.len() != k {
         return Err(DocSigError::SignatureLength {

@@ -33,6 +33,7 @@ struct Fixture {
     cert_der: Vec<u8>,
     cert_pem: Vec<u8>,
     ec_spki_der: Vec<u8>,
+    small_spki_der: Vec<u8>,
 }
 
 fn fixture() -> &'static Fixture {
@@ -70,6 +71,18 @@ fn fixture() -> &'static Fixture {
                 "ec.pem",
             ],
         );
+        openssl(
+            d,
+            &[
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:1024",
+                "-out",
+                "small.pem",
+            ],
+        );
         let sign = |key: &str, md: &str, out: &str| {
             openssl(d, &["dgst", md, "-sign", key, "-out", out, "doc.txt"]);
             std::fs::read(d.join(out)).unwrap()
@@ -88,6 +101,19 @@ fn fixture() -> &'static Fixture {
             d,
             &[
                 "pkey", "-in", "ec.pem", "-pubout", "-outform", "DER", "-out", "ec.der",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "pkey",
+                "-in",
+                "small.pem",
+                "-pubout",
+                "-outform",
+                "DER",
+                "-out",
+                "small.der",
             ],
         );
         openssl(
@@ -123,6 +149,7 @@ fn fixture() -> &'static Fixture {
             cert_der: rd("cert.der"),
             cert_pem: rd("cert.pem"),
             ec_spki_der: rd("ec.der"),
+            small_spki_der: rd("small.der"),
             _dir: dir,
         }
     })
@@ -221,6 +248,10 @@ fn non_rsa_and_garbage_keys() {
         verify_pkcs1_sha256(&f.ec_spki_der, &f.sig, m),
         Err(DocSigError::NotRsa("1.2.840.10045.2.1".into()))
     );
+    assert_eq!(
+        verify_pkcs1_sha256(&f.small_spki_der, &f.sig[..128], m),
+        Err(DocSigError::KeyTooSmall(1024))
+    );
     for junk in [&b""[..], b"hello", &[0x30, 0x00], &f.spki_der[..40]] {
         assert!(
             matches!(
@@ -249,6 +280,7 @@ fn errors_are_distinct() {
         verify_pkcs1_sha256(&f.spki_der, &f.sig_other_key, m),
         verify_pkcs1_sha256(&f.ec_spki_der, &f.sig, m),
         verify_pkcs1_sha256(&f.spki_der, &f.sig_sha1, m),
+        verify_pkcs1_sha256(&f.small_spki_der, &f.sig, m),
     ];
     let msgs: std::collections::BTreeSet<String> = errs
         .iter()
