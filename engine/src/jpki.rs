@@ -13,7 +13,7 @@
 //! x509-parser hands otherName values back as opaque bytes and its string
 //! accessors do not cover every string type (BMPString, OCTET STRING
 //! holding UTF-8) that cards and generators use. Walking them ourselves
-//! means one string decoder, [`decode_string`] below, with one set of
+//! means one string decoder (`decode_string`, private) with one set of
 //! rules for every field.
 //!
 //! # The My Number is never touched
