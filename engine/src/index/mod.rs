@@ -445,9 +445,21 @@ impl<D: AsRef<[u8]>> SerialIndex<D> {
     }
 
     fn side_table<'a>(&self, d: &'a [u8]) -> Result<side::SideTable<'a>, IndexError> {
-        let mode = side::Mode::from_u8(self.params.side_mode)
-            .ok_or_else(|| IndexError::Corrupt("side table mode".into()))?;
-        side::SideTable::new(
+        if side::Mode::from_u8(self.params.side_mode).is_none() {
+            return Err(IndexError::Corrupt("side table mode".into()));
+        }
+        let t = self.side_view(d);
+        t.check()?;
+        Ok(t)
+    }
+
+    #[inline]
+    fn side_view<'a>(&self, d: &'a [u8]) -> side::SideTable<'a> {
+        let mode = match self.params.side_mode {
+            1 => side::Mode::Dictionary,
+            _ => side::Mode::Frame,
+        };
+        side::SideTable::view(
             mode,
             self.meta.entries,
             self.params.code_width,
@@ -572,22 +584,7 @@ impl<D: AsRef<[u8]>> SerialIndex<D> {
 
     #[inline]
     fn revocation(&self, rank: u64) -> Revocation {
-        let d = self.data.as_ref();
-        let mode = match self.params.side_mode {
-            1 => side::Mode::Dictionary,
-            _ => side::Mode::Frame,
-        };
-        let t = side::SideTable::view(
-            mode,
-            self.meta.entries,
-            self.params.code_width,
-            self.params.reason_width,
-            self.section(d, section::SIDE_META),
-            self.section(d, section::SIDE_DATA),
-            self.section(d, section::REASON_DICT),
-            self.section(d, section::REASON_DATA),
-        );
-        let (revoked_at, reason) = t.get(rank);
+        let (revoked_at, reason) = self.side_view(self.data.as_ref()).get(rank);
         Revocation { revoked_at, reason }
     }
 }

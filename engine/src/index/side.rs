@@ -307,20 +307,11 @@ fn le_u64(b: &[u8], at: usize) -> u64 {
 }
 
 impl<'a> SideTable<'a> {
-    /// Checks every length and bit position so that [`SideTable::get`] can
-    /// never read out of bounds. Cost: one pass over the block headers.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new(
-        mode: Mode,
-        n: u64,
-        code_width: u32,
-        reason_width: u32,
-        meta: &'a [u8],
-        data: &'a [u8],
-        reason_dict: &'a [u8],
-        reason_data: &'a [u8],
-    ) -> Result<SideTable<'a>, IndexError> {
-        let t = SideTable::view(
+    /// Checks every length and bit position so that [`SideTable::get`]
+    /// reads only what the encoder wrote. Cost: one pass over the block
+    /// headers.
+    pub(crate) fn check(&self) -> Result<(), IndexError> {
+        let SideTable {
             mode,
             n,
             code_width,
@@ -329,7 +320,7 @@ impl<'a> SideTable<'a> {
             data,
             reason_dict,
             reason_data,
-        );
+        } = *self;
         let bad = |what: &str| IndexError::Corrupt(format!("side table: {what}"));
         if code_width > bits::MAX_WIDTH || reason_width > 4 {
             return Err(bad("bit width out of range"));
@@ -381,12 +372,12 @@ impl<'a> SideTable<'a> {
                 }
             }
         }
-        Ok(t)
+        Ok(())
     }
 
-    /// The same table without the checks, for lookups on a table that
-    /// [`SideTable::new`] accepted. Reads stay bounds-checked (a bad table
-    /// gives wrong answers, never a panic).
+    /// The table over its sections, unchecked: lookups call this on a table
+    /// that [`SideTable::check`] accepted at open. Reads stay bounds-checked
+    /// (a bad table gives wrong answers, never a panic).
     #[allow(clippy::too_many_arguments)]
     #[inline]
     pub(crate) fn view(
@@ -459,7 +450,7 @@ mod tests {
 
     fn check(times: &[i64], reasons: &[u8]) -> Mode {
         let e = encode(&TimeColumn::from(times), reasons);
-        let t = SideTable::new(
+        let t = SideTable::view(
             e.mode,
             times.len() as u64,
             e.code_width,
@@ -468,8 +459,8 @@ mod tests {
             &e.data,
             &e.reason_dict,
             &e.reason_data,
-        )
-        .unwrap();
+        );
+        t.check().unwrap();
         for (i, (tm, r)) in times.iter().zip(reasons).enumerate() {
             let (gt, gr) = t.get(i as u64);
             assert_eq!(gt.unix(), *tm, "time of rank {i}");

@@ -1,5 +1,8 @@
 //! End-to-end runs of the `kakunin` binary, one module per subcommand.
 
 mod common;
+mod gen;
 mod ingest;
+mod jpki;
+mod sample;
 mod status;

@@ -1,0 +1,303 @@
+//! Signatures made by `openssl dgst -sha256 -sign` (the oracle), verified
+//! in both modes, and every way they can fail.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::OnceLock;
+
+use super::*;
+use proptest::prelude::*;
+
+fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl must be on PATH");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    data: Vec<u8>,
+    sig: Vec<u8>,
+    sig_sha1: Vec<u8>,
+    sig_other_key: Vec<u8>,
+    spki_der: Vec<u8>,
+    spki_pem: Vec<u8>,
+    cert_der: Vec<u8>,
+    cert_pem: Vec<u8>,
+    ec_spki_der: Vec<u8>,
+    small_spki_der: Vec<u8>,
+}
+
+fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let data = "契約書 v1: 山田太郎は…に同意する\n"
+            .repeat(100)
+            .into_bytes();
+        std::fs::write(d.join("doc.txt"), &data).unwrap();
+        for k in ["key.pem", "other.pem"] {
+            openssl(
+                d,
+                &[
+                    "genpkey",
+                    "-algorithm",
+                    "RSA",
+                    "-pkeyopt",
+                    "rsa_keygen_bits:2048",
+                    "-out",
+                    k,
+                ],
+            );
+        }
+        openssl(
+            d,
+            &[
+                "genpkey",
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-out",
+                "ec.pem",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:1024",
+                "-out",
+                "small.pem",
+            ],
+        );
+        let sign = |key: &str, md: &str, out: &str| {
+            openssl(d, &["dgst", md, "-sign", key, "-out", out, "doc.txt"]);
+            std::fs::read(d.join(out)).unwrap()
+        };
+        let sig = sign("key.pem", "-sha256", "sig");
+        let sig_sha1 = sign("key.pem", "-sha1", "sig1");
+        let sig_other_key = sign("other.pem", "-sha256", "sig2");
+        openssl(
+            d,
+            &[
+                "pkey", "-in", "key.pem", "-pubout", "-outform", "DER", "-out", "pub.der",
+            ],
+        );
+        openssl(d, &["pkey", "-in", "key.pem", "-pubout", "-out", "pub.pem"]);
+        openssl(
+            d,
+            &[
+                "pkey", "-in", "ec.pem", "-pubout", "-outform", "DER", "-out", "ec.der",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "pkey",
+                "-in",
+                "small.pem",
+                "-pubout",
+                "-outform",
+                "DER",
+                "-out",
+                "small.der",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "req",
+                "-x509",
+                "-new",
+                "-key",
+                "key.pem",
+                "-days",
+                "30",
+                "-subj",
+                "/C=JP/CN=signer",
+                "-out",
+                "cert.pem",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "x509", "-in", "cert.pem", "-outform", "DER", "-out", "cert.der",
+            ],
+        );
+        let rd = |n: &str| std::fs::read(d.join(n)).unwrap();
+        Fixture {
+            data,
+            sig,
+            sig_sha1,
+            sig_other_key,
+            spki_der: rd("pub.der"),
+            spki_pem: rd("pub.pem"),
+            cert_der: rd("cert.der"),
+            cert_pem: rd("cert.pem"),
+            ec_spki_der: rd("ec.der"),
+            small_spki_der: rd("small.der"),
+            _dir: dir,
+        }
+    })
+}
+
+fn sha256(b: &[u8]) -> [u8; 32] {
+    MessageRef::Data(b).digest()
+}
+
+#[test]
+fn verifies_data_and_digest_with_every_key_form() {
+    let f = fixture();
+    let digest = sha256(&f.data);
+    for key in [&f.spki_der, &f.spki_pem, &f.cert_der, &f.cert_pem] {
+        verify_pkcs1_sha256(key, &f.sig, MessageRef::Data(&f.data)).unwrap();
+        verify_pkcs1_sha256(key, &f.sig, MessageRef::Digest(digest)).unwrap();
+    }
+}
+
+#[test]
+fn wrong_data_or_digest_is_a_digest_mismatch() {
+    let f = fixture();
+    let mut other = f.data.clone();
+    other[0] ^= 1;
+    assert_eq!(
+        verify_pkcs1_sha256(&f.cert_der, &f.sig, MessageRef::Data(&other)),
+        Err(DocSigError::DigestMismatch { message: "data" })
+    );
+    let mut digest = sha256(&f.data);
+    digest[31] ^= 0x80;
+    assert_eq!(
+        verify_pkcs1_sha256(&f.cert_der, &f.sig, MessageRef::Digest(digest)),
+        Err(DocSigError::DigestMismatch { message: "digest" })
+    );
+}
+
+#[test]
+fn truncated_or_long_signature_is_a_length_error() {
+    let f = fixture();
+    let m = MessageRef::Data(&f.data);
+    assert_eq!(
+        verify_pkcs1_sha256(&f.spki_der, &f.sig[..255], m),
+        Err(DocSigError::SignatureLength {
+            expected: 256,
+            found: 255,
+            bits: 2048
+        })
+    );
+    let mut long = f.sig.clone();
+    long.push(0);
+    assert!(matches!(
+        verify_pkcs1_sha256(&f.spki_der, &long, m),
+        Err(DocSigError::SignatureLength { found: 257, .. })
+    ));
+    assert!(matches!(
+        verify_pkcs1_sha256(&f.spki_der, &[], m),
+        Err(DocSigError::SignatureLength { found: 0, .. })
+    ));
+}
+
+#[test]
+fn another_key_or_corruption_is_wrong_key() {
+    let f = fixture();
+    let m = MessageRef::Data(&f.data);
+    assert!(matches!(
+        verify_pkcs1_sha256(&f.spki_der, &f.sig_other_key, m),
+        Err(DocSigError::WrongKeyOrCorrupt(_))
+    ));
+    let mut flipped = f.sig.clone();
+    flipped[100] ^= 0x01;
+    assert!(matches!(
+        verify_pkcs1_sha256(&f.spki_der, &flipped, m),
+        Err(DocSigError::WrongKeyOrCorrupt(_))
+    ));
+    // s ≥ n
+    assert!(matches!(
+        verify_pkcs1_sha256(&f.spki_der, &[0xFF; 256], m),
+        Err(DocSigError::WrongKeyOrCorrupt(_))
+    ));
+}
+
+#[test]
+fn sha1_signature_names_the_hash() {
+    let f = fixture();
+    assert_eq!(
+        verify_pkcs1_sha256(&f.spki_der, &f.sig_sha1, MessageRef::Data(&f.data)),
+        Err(DocSigError::WrongHashAlgorithm("SHA-1".into()))
+    );
+}
+
+#[test]
+fn non_rsa_and_garbage_keys() {
+    let f = fixture();
+    let m = MessageRef::Data(&f.data);
+    assert_eq!(
+        verify_pkcs1_sha256(&f.ec_spki_der, &f.sig, m),
+        Err(DocSigError::NotRsa("1.2.840.10045.2.1".into()))
+    );
+    assert_eq!(
+        verify_pkcs1_sha256(&f.small_spki_der, &f.sig[..128], m),
+        Err(DocSigError::KeyTooSmall(1024))
+    );
+    for junk in [&b""[..], b"hello", &[0x30, 0x00], &f.spki_der[..40]] {
+        assert!(
+            matches!(
+                verify_pkcs1_sha256(junk, &f.sig, m),
+                Err(DocSigError::KeyInput(_))
+            ),
+            "{junk:?}"
+        );
+    }
+    let mut trailing = f.spki_der.clone();
+    trailing.push(0);
+    assert!(matches!(
+        verify_pkcs1_sha256(&trailing, &f.sig, m),
+        Err(DocSigError::KeyInput(_))
+    ));
+}
+
+#[test]
+fn errors_are_distinct() {
+    let f = fixture();
+    let m = MessageRef::Data(&f.data);
+    let errs = [
+        verify_pkcs1_sha256(&f.spki_der, &f.sig, MessageRef::Data(b"other")),
+        verify_pkcs1_sha256(&f.spki_der, &f.sig, MessageRef::Digest([0; 32])),
+        verify_pkcs1_sha256(&f.spki_der, &f.sig[1..], m),
+        verify_pkcs1_sha256(&f.spki_der, &f.sig_other_key, m),
+        verify_pkcs1_sha256(&f.ec_spki_der, &f.sig, m),
+        verify_pkcs1_sha256(&f.spki_der, &f.sig_sha1, m),
+        verify_pkcs1_sha256(&f.small_spki_der, &f.sig, m),
+    ];
+    let msgs: std::collections::BTreeSet<String> = errs
+        .iter()
+        .map(|e| e.clone().unwrap_err().to_string())
+        .collect();
+    assert_eq!(msgs.len(), errs.len(), "{msgs:#?}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn random_signatures_and_keys_never_panic(
+        sig in proptest::collection::vec(any::<u8>(), 256..=256),
+        key in proptest::collection::vec(any::<u8>(), 0..300),
+    ) {
+        let f = fixture();
+        prop_assert!(verify_pkcs1_sha256(&f.spki_der, &sig, MessageRef::Digest([7; 32])).is_err());
+        prop_assert!(verify_pkcs1_sha256(&key, &sig, MessageRef::Data(b"x")).is_err());
+    }
+}

@@ -1,0 +1,282 @@
+//! `kakunin verify`: batch offline verification of certificates.
+//!
+//! Inputs are streamed in chunks: a reader thread decodes certificates
+//! while rayon verifies the previous chunk on every core, and results are
+//! written in input order. Memory is bounded by two chunks, whatever the
+//! size of the batch.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::mpsc;
+
+use anyhow::Context;
+use kakunin_engine::index::SerialIndex;
+use kakunin_engine::store::IndexBytes;
+use kakunin_engine::verify::{Status, Verdict, Verifier, VerifierBuilder};
+use kakunin_engine::{jpki, Timestamp};
+use rayon::prelude::*;
+use serde_json::{json, Value};
+
+use crate::inputs::{Inputs, Item};
+use crate::Outcome;
+
+/// Certificates verified per parallel step.
+const CHUNK: usize = 4096;
+
+/// Output format.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// One JSON object per line.
+    Json,
+    /// An aligned table for people.
+    Table,
+}
+
+/// Arguments of `kakunin verify`.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Prints one line per input certificate, in input order:\n  \
+{\"input\",\"serial\",\"subject\",\"kind\",\"status\":\"valid|revoked|invalid|unknown\",\"reason\",\"revoked_at\",\"detail\"}\n\
+`unknown` means no current CRL covers some certificate of the path: treat it as not valid.\n\
+Exit status: 0 all valid, 1 some not valid, 2 usage or I/O error.")]
+pub struct VerifyArgs {
+    /// Trust anchor certificate(s), PEM or DER (repeat; bundles allowed).
+    #[arg(long = "trust", value_name = "CERT", required = true)]
+    trust: Vec<PathBuf>,
+    /// Intermediate CA certificate(s) to build paths through (repeat).
+    #[arg(long = "intermediate", value_name = "CERT")]
+    intermediates: Vec<PathBuf>,
+    /// CRL file(s), DER or PEM (repeat). Checked against their issuer on the path.
+    #[arg(long = "crl", value_name = "FILE")]
+    crls: Vec<PathBuf>,
+    /// Index file(s) written by `kakunin ingest` (repeat). Same answers as --crl.
+    #[arg(long = "index", value_name = "FILE")]
+    indexes: Vec<PathBuf>,
+    /// Validation time (RFC 3339); default now.
+    #[arg(long, value_name = "RFC3339")]
+    at: Option<String>,
+    /// Add the JPKI basic facts (name, sex, birth date, address) of signing certificates.
+    #[arg(long)]
+    facts: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    format: Format,
+    /// Append one evidence record per decision to FILE (JSON Lines, fsynced in batches).
+    #[arg(long, value_name = "FILE")]
+    evidence: Option<PathBuf>,
+    /// Never draw a progress bar, even on a terminal.
+    #[arg(long)]
+    quiet: bool,
+    /// Certificates to verify: files (DER, PEM, bundles), directories, or `-` for stdin.
+    #[arg(value_name = "INPUT", required = true, allow_hyphen_values = true)]
+    inputs: Vec<String>,
+}
+
+/// Reads every certificate of the given files (for --trust and friends).
+pub(crate) fn read_certs(paths: &[PathBuf], what: &str) -> anyhow::Result<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    for p in paths {
+        let args = [p.display().to_string()];
+        for item in Inputs::new(&args)? {
+            let der = item
+                .der
+                .map_err(|e| anyhow::anyhow!("{what} {}: {e}", item.label))?;
+            out.push(der);
+        }
+    }
+    Ok(out)
+}
+
+/// Builds the verifier from the trust, intermediate, CRL and index options.
+pub(crate) fn build_verifier(
+    trust: &[PathBuf],
+    intermediates: &[PathBuf],
+    crls: &[PathBuf],
+    indexes: &[PathBuf],
+) -> anyhow::Result<Verifier> {
+    let mut b = VerifierBuilder::new();
+    for der in read_certs(trust, "--trust")? {
+        b.trust_anchor_der(&der).context("--trust")?;
+    }
+    for der in read_certs(intermediates, "--intermediate")? {
+        b.intermediate_der(&der).context("--intermediate")?;
+    }
+    for p in crls {
+        let bytes = std::fs::read(p).with_context(|| format!("cannot read CRL {}", p.display()))?;
+        b.crl_der(&bytes)
+            .with_context(|| format!("CRL {}", p.display()))?;
+    }
+    for p in indexes {
+        let file = std::fs::File::open(p).with_context(|| format!("cannot open index {}", p.display()))?;
+        // SAFETY: index files are replaced by rename, never rewritten in place.
+        let map = unsafe { memmap2::Mmap::map(&file) }
+            .with_context(|| format!("cannot map index {}", p.display()))?;
+        let idx = SerialIndex::from_bytes(IndexBytes::Mapped(map))
+            .with_context(|| format!("index {}", p.display()))?;
+        idx.verify().with_context(|| format!("index {}", p.display()))?;
+        b.index(idx).with_context(|| format!("index {}", p.display()))?;
+    }
+    Ok(b.build()?)
+}
+
+/// Runs `kakunin verify`.
+pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
+    let at = match &args.at {
+        Some(t) => Timestamp::parse_rfc3339(t).context("--at")?,
+        None => Timestamp::now(),
+    };
+    let verifier = build_verifier(&args.trust, &args.intermediates, &args.crls, &args.indexes)?;
+    let inputs = Inputs::new(&args.inputs)?;
+    let mut evidence = match &args.evidence {
+        Some(p) => Some(
+            kakunin_engine::evidence::EvidenceWriter::open(p)
+                .with_context(|| format!("cannot open evidence file {}", p.display()))?,
+        ),
+        None => None,
+    };
+
+    // Reader thread: decode inputs into chunks; at most two chunks wait.
+    let (tx, rx) = mpsc::sync_channel::<Vec<Item>>(2);
+    let reader = std::thread::spawn(move || {
+        let mut chunk = Vec::with_capacity(CHUNK);
+        for item in inputs {
+            chunk.push(item);
+            if chunk.len() == CHUNK {
+                if tx.send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK))).is_err() {
+                    return;
+                }
+            }
+        }
+        if !chunk.is_empty() {
+            let _ = tx.send(chunk);
+        }
+    });
+
+    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
+        let b = indicatif::ProgressBar::new_spinner();
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} verified {pos} certificates ({per_sec})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        b
+    });
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut all_valid = true;
+    let mut table_header = args.format == Format::Table;
+    for chunk in rx {
+        let results: Vec<(String, Option<Verdict>, Value)> = chunk
+            .into_par_iter()
+            .map(|item| {
+                let (verdict, line) = decide(&verifier, &item, at, args.facts);
+                (item.label, verdict, line)
+            })
+            .collect();
+        for (_, verdict, line) in &results {
+            if line["status"] != "valid" {
+                all_valid = false;
+            }
+            if let (Some(ev), Some(v)) = (evidence.as_mut(), verdict) {
+                ev.append(&crate::evidence_record(v, line, at))
+                    .context("writing evidence")?;
+            }
+            let written = match args.format {
+                Format::Json => writeln!(out, "{line}"),
+                Format::Table => {
+                    if table_header {
+                        table_header = false;
+                        let _ = writeln!(out, "{:<8} {:<20} {:<18} {:<24} {}", "STATUS", "SERIAL", "REASON", "INPUT", "SUBJECT / DETAIL");
+                    }
+                    writeln!(
+                        out,
+                        "{:<8} {:<20} {:<18} {:<24} {}",
+                        line["status"].as_str().unwrap_or(""),
+                        line["serial"].as_str().unwrap_or("-"),
+                        line["reason"].as_str().unwrap_or("-"),
+                        line["input"].as_str().unwrap_or(""),
+                        line["detail"]
+                            .as_str()
+                            .or_else(|| line["subject"].as_str())
+                            .unwrap_or("")
+                    )
+                }
+            };
+            if written.is_err() {
+                // The reader went away (`| head`): stop quietly.
+                return Ok(Outcome::NotAllGood);
+            }
+        }
+        if let Some(b) = &bar {
+            b.inc(results.len() as u64);
+        }
+        if let Some(ev) = evidence.as_mut() {
+            ev.flush_batch().context("writing evidence")?;
+        }
+    }
+    let _ = reader.join();
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    out.flush().context("writing results")?;
+    if let Some(ev) = evidence.as_mut() {
+        ev.flush_batch().context("writing evidence")?;
+    }
+    Ok(if all_valid {
+        Outcome::Success
+    } else {
+        Outcome::NotAllGood
+    })
+}
+
+/// Verifies one input and renders its output line.
+fn decide(verifier: &Verifier, item: &Item, at: Timestamp, facts: bool) -> (Option<Verdict>, Value) {
+    let der = match &item.der {
+        Ok(d) => d,
+        Err(e) => {
+            return (
+                None,
+                json!({"input": item.label, "serial": null, "subject": null, "kind": null,
+                       "status": "invalid", "reason": null, "revoked_at": null,
+                       "detail": format!("malformed: {e}")}),
+            )
+        }
+    };
+    let v = verifier.verify(der, at);
+    let (status, reason, revoked_at, detail) = match &v.status {
+        Status::Valid => ("valid", None, None, None),
+        Status::Revoked {
+            reason,
+            revoked_at,
+            depth,
+        } => (
+            "revoked",
+            reason.map(|r| r.name()),
+            Some(revoked_at.to_rfc3339()),
+            (*depth > 0).then(|| format!("certificate at depth {depth} of the path is revoked")),
+        ),
+        Status::Invalid { check, detail } => ("invalid", None, None, Some(format!("{check}: {detail}"))),
+        Status::Unknown { detail } => ("unknown", None, None, Some(detail.clone())),
+    };
+    let kind = match jpki::classify(der) {
+        jpki::CertKind::JpkiSigning => Some("jpki-signing"),
+        jpki::CertKind::JpkiAuthentication => Some("jpki-authentication"),
+        jpki::CertKind::Other => None,
+    };
+    let mut line = json!({
+        "input": item.label,
+        "serial": v.serial.map(|s| s.to_hex()),
+        "subject": v.subject,
+        "kind": kind,
+        "status": status,
+        "reason": reason,
+        "revoked_at": revoked_at,
+        "detail": detail,
+    });
+    if facts {
+        line["facts"] = match jpki::basic_facts(der) {
+            Ok(Some(f)) => crate::facts_json(&f),
+            Ok(None) => Value::Null,
+            Err(e) => json!({"error": e.to_string()}),
+        };
+    }
+    (Some(v), line)
+}
