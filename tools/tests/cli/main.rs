@@ -6,3 +6,4 @@ mod ingest;
 mod jpki;
 mod sample;
 mod status;
+mod verify_gen;
