@@ -9,6 +9,12 @@
 //!           → store (one snapshot per issuer key behind ArcSwap)
 //!           → lookups
 //! ```
+//!
+//! [`verify`] builds on all of it: certificate paths to a trust anchor,
+//! every signature checked through the [`crypto`] seam (aws-lc-rs by
+//! default, ring with `--no-default-features --features ring`), and
+//! revocation of every certificate on the path from raw CRLs or index
+//! files through one lookup code path.
 #![deny(missing_docs)]
 #![forbid(unsafe_op_in_unsafe_fn)]
 
