@@ -92,7 +92,8 @@ impl Inputs {
                 }
             }
         };
-        Some(Ok(self.start(reader)))
+        self.start(reader);
+        Some(Ok(()))
     }
 
     fn start(&mut self, mut reader: Box<dyn BufRead + Send>) {
@@ -137,7 +138,10 @@ impl Iterator for Inputs {
                         self.count = 1;
                         return Some(Item {
                             label: self.label(),
-                            der: Err("no certificate found (expected DER or PEM \"CERTIFICATE\" blocks)".into()),
+                            der: Err(
+                                "no certificate found (expected DER or PEM \"CERTIFICATE\" blocks)"
+                                    .into(),
+                            ),
                         });
                     }
                 }
@@ -203,7 +207,9 @@ fn next_der(r: &mut Box<dyn BufRead + Send>) -> Result<Option<Vec<u8>>, ReadErro
         _ => return Err(fatal("not DER: unsupported length encoding".into())),
     };
     if len > MAX_CERT {
-        return Err(fatal(format!("certificate of {len} bytes is larger than {MAX_CERT}")));
+        return Err(fatal(format!(
+            "certificate of {len} bytes is larger than {MAX_CERT}"
+        )));
     }
     let mut der = Vec::with_capacity(2 + extra.len() + len);
     der.extend_from_slice(&head);
@@ -211,7 +217,9 @@ fn next_der(r: &mut Box<dyn BufRead + Send>) -> Result<Option<Vec<u8>>, ReadErro
     let start = der.len();
     der.resize(start + len, 0);
     r.read_exact(&mut der[start..]).map_err(|_| {
-        fatal(format!("truncated DER: certificate of {len} bytes cut short"))
+        fatal(format!(
+            "truncated DER: certificate of {len} bytes cut short"
+        ))
     })?;
     Ok(Some(der))
 }
@@ -236,7 +244,11 @@ fn next_pem(r: &mut Box<dyn BufRead + Send>) -> Result<Option<Vec<u8>>, ReadErro
     loop {
         line.clear();
         match read_line(r, &mut line) {
-            Ok(0) => return Err(fatal("truncated PEM: no -----END CERTIFICATE----- line".into())),
+            Ok(0) => {
+                return Err(fatal(
+                    "truncated PEM: no -----END CERTIFICATE----- line".into(),
+                ))
+            }
             Ok(_) => {}
             Err(e) => return Err(fatal(e)),
         }
@@ -296,10 +308,19 @@ mod tests {
     fn bundles_junk_der_and_directories() {
         let d = tempfile::tempdir().unwrap();
         let a = [0x30, 0x03, 1, 2, 3];
-        let b = [0x30, 0x81, 0x80].iter().copied().chain([7u8; 0x80]).collect::<Vec<u8>>();
+        let b = [0x30, 0x81, 0x80]
+            .iter()
+            .copied()
+            .chain([7u8; 0x80])
+            .collect::<Vec<u8>>();
         let mut f = File::create(d.path().join("1.pem")).unwrap();
         write!(f, "junk before\n{}\nmore junk ÿ\n{}", pem(&a), pem(&b)).unwrap();
-        write!(f, "-----BEGIN CERTIFICATE-----\n!!notbase64!!\n-----END CERTIFICATE-----\n{}", pem(&a)).unwrap();
+        write!(
+            f,
+            "-----BEGIN CERTIFICATE-----\n!!notbase64!!\n-----END CERTIFICATE-----\n{}",
+            pem(&a)
+        )
+        .unwrap();
         let mut g = File::create(d.path().join("2.der")).unwrap();
         g.write_all(&a).unwrap();
         g.write_all(&b).unwrap();
@@ -307,10 +328,23 @@ mod tests {
         std::fs::write(d.path().join("3.txt"), "no certificates here\n").unwrap();
         std::fs::write(d.path().join("4.empty"), "").unwrap();
         let got = items(&[d.path().display().to_string()]);
-        let labels: Vec<&str> = got.iter().map(|g| g.0.rsplit('/').next().unwrap()).collect();
+        let labels: Vec<&str> = got
+            .iter()
+            .map(|g| g.0.rsplit('/').next().unwrap())
+            .collect();
         assert_eq!(
             labels,
-            ["1.pem#1", "1.pem#2", "1.pem#3", "1.pem#4", "2.der#1", "2.der#2", "2.der#3", "3.txt#1", "4.empty#1"]
+            [
+                "1.pem#1",
+                "1.pem#2",
+                "1.pem#3",
+                "1.pem#4",
+                "2.der#1",
+                "2.der#2",
+                "2.der#3",
+                "3.txt#1",
+                "4.empty#1"
+            ]
         );
         assert_eq!(got[0].1.as_deref().unwrap(), &a);
         assert_eq!(got[1].1.as_deref().unwrap(), &b[..]);

@@ -10,7 +10,10 @@ use clap::{Parser, Subcommand};
 
 mod gen;
 mod ingest;
+mod inputs;
 mod status;
+mod verify;
+mod verify_signature;
 
 /// Check Japanese JPKI (My Number Card) certificates against CRLs at line rate.
 #[derive(Parser, Debug)]
@@ -28,6 +31,10 @@ enum Command {
     Ingest(ingest::IngestArgs),
     /// Look serial numbers up in an index; one JSON line per serial.
     Status(status::StatusArgs),
+    /// Verify certificates in batch: path, signatures, validity, revocation on every link.
+    Verify(verify::VerifyArgs),
+    /// Verify a document signature made by a card's signing key, and its certificate.
+    VerifySignature(verify_signature::VerifySignatureArgs),
 }
 
 /// What a subcommand reports back to `main` when it did not fail.
@@ -44,6 +51,8 @@ fn main() -> ExitCode {
         Command::Gen(a) => gen::run(a),
         Command::Ingest(a) => ingest::run(a),
         Command::Status(a) => status::run(a),
+        Command::Verify(a) => verify::run(a),
+        Command::VerifySignature(a) => verify_signature::run(a),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

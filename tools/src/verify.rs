@@ -10,9 +10,12 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 
 use anyhow::Context;
+use kakunin_engine::evidence::{EvidenceRecord, EvidenceSource, EvidenceStatus, SourceKind};
 use kakunin_engine::index::SerialIndex;
 use kakunin_engine::store::IndexBytes;
-use kakunin_engine::verify::{Status, Verdict, Verifier, VerifierBuilder};
+use kakunin_engine::verify::{
+    SourceKind as VerifySourceKind, Status, Verdict, Verifier, VerifierBuilder,
+};
 use kakunin_engine::{jpki, Timestamp};
 use rayon::prelude::*;
 use serde_json::{json, Value};
@@ -34,10 +37,12 @@ pub enum Format {
 
 /// Arguments of `kakunin verify`.
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Prints one line per input certificate, in input order:\n  \
+#[command(
+    after_help = "Prints one line per input certificate, in input order:\n  \
 {\"input\",\"serial\",\"subject\",\"kind\",\"status\":\"valid|revoked|invalid|unknown\",\"reason\",\"revoked_at\",\"detail\"}\n\
 `unknown` means no current CRL covers some certificate of the path: treat it as not valid.\n\
-Exit status: 0 all valid, 1 some not valid, 2 usage or I/O error.")]
+Exit status: 0 all valid, 1 some not valid, 2 usage or I/O error."
+)]
 pub struct VerifyArgs {
     /// Trust anchor certificate(s), PEM or DER (repeat; bundles allowed).
     #[arg(long = "trust", value_name = "CERT", required = true)]
@@ -106,14 +111,17 @@ pub(crate) fn build_verifier(
             .with_context(|| format!("CRL {}", p.display()))?;
     }
     for p in indexes {
-        let file = std::fs::File::open(p).with_context(|| format!("cannot open index {}", p.display()))?;
+        let file =
+            std::fs::File::open(p).with_context(|| format!("cannot open index {}", p.display()))?;
         // SAFETY: index files are replaced by rename, never rewritten in place.
         let map = unsafe { memmap2::Mmap::map(&file) }
             .with_context(|| format!("cannot map index {}", p.display()))?;
         let idx = SerialIndex::from_bytes(IndexBytes::Mapped(map))
             .with_context(|| format!("index {}", p.display()))?;
-        idx.verify().with_context(|| format!("index {}", p.display()))?;
-        b.index(idx).with_context(|| format!("index {}", p.display()))?;
+        idx.verify()
+            .with_context(|| format!("index {}", p.display()))?;
+        b.index(idx)
+            .with_context(|| format!("index {}", p.display()))?;
     }
     Ok(b.build()?)
 }
@@ -140,10 +148,12 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
         let mut chunk = Vec::with_capacity(CHUNK);
         for item in inputs {
             chunk.push(item);
-            if chunk.len() == CHUNK {
-                if tx.send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK))).is_err() {
-                    return;
-                }
+            if chunk.len() == CHUNK
+                && tx
+                    .send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))
+                    .is_err()
+            {
+                return;
             }
         }
         if !chunk.is_empty() {
@@ -154,8 +164,10 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
         let b = indicatif::ProgressBar::new_spinner();
         b.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} verified {pos} certificates ({per_sec})")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} verified {pos} certificates ({per_sec})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
         );
         b
     });
@@ -175,16 +187,22 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
             if line["status"] != "valid" {
                 all_valid = false;
             }
-            if let (Some(ev), Some(v)) = (evidence.as_mut(), verdict) {
-                ev.append(&crate::evidence_record(v, line, at))
-                    .context("writing evidence")?;
+            if let (Some(ev), Some(rec)) = (
+                evidence.as_mut(),
+                verdict.as_ref().and_then(|v| evidence_record(v, at)),
+            ) {
+                ev.append(&rec).context("writing evidence")?;
             }
             let written = match args.format {
                 Format::Json => writeln!(out, "{line}"),
                 Format::Table => {
                     if table_header {
                         table_header = false;
-                        let _ = writeln!(out, "{:<8} {:<20} {:<18} {:<24} {}", "STATUS", "SERIAL", "REASON", "INPUT", "SUBJECT / DETAIL");
+                        let _ = writeln!(
+                            out,
+                            "{:<8} {:<20} {:<18} {:<24} SUBJECT / DETAIL",
+                            "STATUS", "SERIAL", "REASON", "INPUT"
+                        );
                     }
                     writeln!(
                         out,
@@ -228,18 +246,35 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
 }
 
 /// Verifies one input and renders its output line.
-fn decide(verifier: &Verifier, item: &Item, at: Timestamp, facts: bool) -> (Option<Verdict>, Value) {
-    let der = match &item.der {
-        Ok(d) => d,
-        Err(e) => {
-            return (
-                None,
-                json!({"input": item.label, "serial": null, "subject": null, "kind": null,
-                       "status": "invalid", "reason": null, "revoked_at": null,
-                       "detail": format!("malformed: {e}")}),
-            )
+fn decide(
+    verifier: &Verifier,
+    item: &Item,
+    at: Timestamp,
+    facts: bool,
+) -> (Option<Verdict>, Value) {
+    match &item.der {
+        Ok(der) => {
+            let (v, line) = decide_der(verifier, &item.label, der, at, facts);
+            (Some(v), line)
         }
-    };
+        Err(e) => (
+            None,
+            json!({"input": item.label, "serial": null, "subject": null, "kind": null,
+                   "status": "invalid", "reason": null, "revoked_at": null,
+                   "detail": format!("malformed: {e}")}),
+        ),
+    }
+}
+
+/// Verifies one certificate and renders its output line (shared with
+/// `verify-signature`).
+pub(crate) fn decide_der(
+    verifier: &Verifier,
+    label: &str,
+    der: &[u8],
+    at: Timestamp,
+    facts: bool,
+) -> (Verdict, Value) {
     let v = verifier.verify(der, at);
     let (status, reason, revoked_at, detail) = match &v.status {
         Status::Valid => ("valid", None, None, None),
@@ -253,7 +288,9 @@ fn decide(verifier: &Verifier, item: &Item, at: Timestamp, facts: bool) -> (Opti
             Some(revoked_at.to_rfc3339()),
             (*depth > 0).then(|| format!("certificate at depth {depth} of the path is revoked")),
         ),
-        Status::Invalid { check, detail } => ("invalid", None, None, Some(format!("{check}: {detail}"))),
+        Status::Invalid { check, detail } => {
+            ("invalid", None, None, Some(format!("{check}: {detail}")))
+        }
         Status::Unknown { detail } => ("unknown", None, None, Some(detail.clone())),
     };
     let kind = match jpki::classify(der) {
@@ -262,7 +299,7 @@ fn decide(verifier: &Verifier, item: &Item, at: Timestamp, facts: bool) -> (Opti
         jpki::CertKind::Other => None,
     };
     let mut line = json!({
-        "input": item.label,
+        "input": label,
         "serial": v.serial.map(|s| s.to_hex()),
         "subject": v.subject,
         "kind": kind,
@@ -273,10 +310,74 @@ fn decide(verifier: &Verifier, item: &Item, at: Timestamp, facts: bool) -> (Opti
     });
     if facts {
         line["facts"] = match jpki::basic_facts(der) {
-            Ok(Some(f)) => crate::facts_json(&f),
+            Ok(Some(f)) => facts_json(&f),
             Ok(None) => Value::Null,
             Err(e) => json!({"error": e.to_string()}),
         };
     }
-    (Some(v), line)
+    (v, line)
+}
+
+/// The basic facts of a signing certificate as JSON (UTF-8 text as the
+/// card carries it, plus decoded forms of the coded fields).
+fn facts_json(f: &jpki::BasicFacts) -> Value {
+    json!({
+        "name": f.name,
+        "name_alt": f.name_alt,
+        "sex": f.sex,
+        "sex_label": f.sex_label(),
+        "birth_date": f.birth_date,
+        "birth_date_iso": f.birth_date_iso,
+        "era": f.era,
+        "address": f.address,
+        "address_alt": f.address_alt,
+    })
+}
+
+/// The evidence record of one decision (None when the input had no
+/// readable serial: there is nothing to identify it by but its hash, and
+/// the output line already says it was malformed).
+fn evidence_record(v: &Verdict, at: Timestamp) -> Option<EvidenceRecord> {
+    let serial = v.serial?;
+    let (status, reason, revoked_at, detail) = match &v.status {
+        Status::Valid => (EvidenceStatus::Valid, None, None, None),
+        Status::Revoked {
+            reason, revoked_at, ..
+        } => (EvidenceStatus::Revoked, *reason, Some(*revoked_at), None),
+        Status::Invalid { check, detail } => (
+            EvidenceStatus::Invalid,
+            None,
+            None,
+            Some(format!("{check}: {detail}")),
+        ),
+        Status::Unknown { detail } => (EvidenceStatus::Unknown, None, None, Some(detail.clone())),
+    };
+    Some(EvidenceRecord {
+        cert_sha256: v.cert_sha256,
+        serial,
+        issuer: v
+            .path
+            .get(1)
+            .map(|p| p.subject.to_string())
+            .unwrap_or_default(),
+        status,
+        reason,
+        revoked_at,
+        detail,
+        validation_time: at,
+        checked_at: Timestamp::now(),
+        sources: v
+            .revocation_sources
+            .iter()
+            .map(|s| EvidenceSource {
+                kind: match s.kind {
+                    VerifySourceKind::Crl => SourceKind::Crl,
+                    VerifySourceKind::Index => SourceKind::Index,
+                },
+                issuer_key_id: s.issuer_key_id,
+                crl_number: s.crl_number,
+                sha256: s.sha256,
+            })
+            .collect(),
+    })
 }

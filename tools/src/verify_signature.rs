@@ -1,0 +1,235 @@
+//! `kakunin verify-signature`: a document signature made by a card's
+//! signing key (署名検証), and the signing certificate behind it.
+//!
+//! The signature is RSA PKCS#1 v1.5 with SHA-256, over the document (or
+//! given as its SHA-256 digest, when the document itself cannot be shared).
+//! The certificate is then verified like `kakunin verify` does: path,
+//! validity, revocation on every link. The answer is one JSON object with
+//! both results; only both good is a valid signature.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use base64::Engine as _;
+use kakunin_engine::docsig::{verify_pkcs1_sha256, MessageRef};
+use kakunin_engine::verify::Verifier;
+use kakunin_engine::Timestamp;
+use serde_json::{json, Value};
+
+use crate::verify::{build_verifier, decide_der};
+use crate::Outcome;
+
+/// Arguments of `kakunin verify-signature`.
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Single form: --cert C --sig S and one of --data FILE or --digest HEX.\n\
+Batch form: --batch FILE (or -) with JSON Lines {\"cert\",\"sig\",\"data\"|\"digest\"}:\n  \
+cert = PEM text or base64 DER, sig = base64, data = base64 of the document, digest = hex SHA-256.\n\
+Prints one JSON object per signature: {\"input\",\"signature\":{\"status\",\"detail\"},\"certificate\":{...as kakunin verify...},\"status\"}\n\
+status is \"valid\" only when the signature verifies AND the certificate is valid.\n\
+Exit status: 0 all valid, 1 some not valid, 2 usage or I/O error."
+)]
+pub struct VerifySignatureArgs {
+    /// The signer's certificate (PEM or DER).
+    #[arg(
+        long,
+        value_name = "CERT",
+        required_unless_present = "batch",
+        conflicts_with = "batch"
+    )]
+    cert: Option<PathBuf>,
+    /// The signature: raw bytes, or base64 text.
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "batch",
+        conflicts_with = "batch"
+    )]
+    sig: Option<PathBuf>,
+    /// The signed document.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["digest", "batch"])]
+    data: Option<PathBuf>,
+    /// SHA-256 of the signed document, hex.
+    #[arg(long, value_name = "HEX", conflicts_with = "batch")]
+    digest: Option<String>,
+    /// JSON Lines of signatures to check (`-` for stdin).
+    #[arg(long, value_name = "FILE")]
+    batch: Option<String>,
+    /// Trust anchor certificate(s) (repeat).
+    #[arg(long = "trust", value_name = "CERT", required = true)]
+    trust: Vec<PathBuf>,
+    /// Intermediate CA certificate(s) (repeat).
+    #[arg(long = "intermediate", value_name = "CERT")]
+    intermediates: Vec<PathBuf>,
+    /// CRL file(s) (repeat).
+    #[arg(long = "crl", value_name = "FILE")]
+    crls: Vec<PathBuf>,
+    /// Index file(s) from `kakunin ingest` (repeat).
+    #[arg(long = "index", value_name = "FILE")]
+    indexes: Vec<PathBuf>,
+    /// Validation time (RFC 3339); default now.
+    #[arg(long, value_name = "RFC3339")]
+    at: Option<String>,
+    /// Add the JPKI basic facts of the signing certificate.
+    #[arg(long)]
+    facts: bool,
+}
+
+/// Runs `kakunin verify-signature`.
+pub fn run(args: VerifySignatureArgs) -> anyhow::Result<Outcome> {
+    let at = match &args.at {
+        Some(t) => Timestamp::parse_rfc3339(t).context("--at")?,
+        None => Timestamp::now(),
+    };
+    let verifier = build_verifier(&args.trust, &args.intermediates, &args.crls, &args.indexes)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut all_valid = true;
+    if let Some(batch) = &args.batch {
+        let reader: Box<dyn BufRead> = if batch == "-" {
+            Box::new(std::io::BufReader::new(std::io::stdin()))
+        } else {
+            Box::new(std::io::BufReader::new(
+                std::fs::File::open(batch).with_context(|| format!("cannot open {batch}"))?,
+            ))
+        };
+        for (n, line) in reader.lines().enumerate() {
+            let line = line.with_context(|| format!("reading {batch}"))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let label = format!("{batch}:{}", n + 1);
+            let result = match parse_batch_line(&line) {
+                Ok(job) => check(&verifier, &label, &job, at, args.facts),
+                Err(e) => json!({"input": label, "status": "invalid",
+                                 "signature": {"status": "invalid", "detail": e}, "certificate": null}),
+            };
+            all_valid &= result["status"] == "valid";
+            if writeln!(out, "{result}").is_err() {
+                return Ok(Outcome::NotAllGood);
+            }
+        }
+    } else {
+        let (Some(cert), Some(sig)) = (&args.cert, &args.sig) else {
+            anyhow::bail!("--cert and --sig are required without --batch");
+        };
+        let cert_bytes =
+            std::fs::read(cert).with_context(|| format!("cannot read {}", cert.display()))?;
+        let cert_der = crate::verify::read_certs(std::slice::from_ref(cert), "--cert")?
+            .into_iter()
+            .next()
+            .with_context(|| format!("no certificate in {}", cert.display()))?;
+        drop(cert_bytes);
+        let sig_bytes =
+            std::fs::read(sig).with_context(|| format!("cannot read {}", sig.display()))?;
+        let message = match (&args.data, &args.digest) {
+            (Some(d), None) => Message::Data(
+                std::fs::read(d).with_context(|| format!("cannot read {}", d.display()))?,
+            ),
+            (None, Some(h)) => {
+                Message::Digest(parse_digest(h).map_err(|e| anyhow::anyhow!("--digest: {e}"))?)
+            }
+            _ => anyhow::bail!("give exactly one of --data FILE or --digest HEX"),
+        };
+        let job = Job {
+            cert: cert_der,
+            sig: decode_signature(&sig_bytes),
+            message,
+        };
+        let result = check(&verifier, &sig.display().to_string(), &job, at, args.facts);
+        all_valid = result["status"] == "valid";
+        let _ = writeln!(out, "{result}");
+    }
+    out.flush().context("writing results")?;
+    Ok(if all_valid {
+        Outcome::Success
+    } else {
+        Outcome::NotAllGood
+    })
+}
+
+enum Message {
+    Data(Vec<u8>),
+    Digest([u8; 32]),
+}
+
+struct Job {
+    cert: Vec<u8>,
+    sig: Vec<u8>,
+    message: Message,
+}
+
+fn parse_digest(h: &str) -> Result<[u8; 32], String> {
+    let raw = hex::decode(h.trim()).map_err(|e| format!("not hex: {e}"))?;
+    raw.try_into()
+        .map_err(|v: Vec<u8>| format!("a SHA-256 digest is 32 bytes, got {}", v.len()))
+}
+
+/// A signature file holds raw bytes or base64 text of them.
+fn decode_signature(bytes: &[u8]) -> Vec<u8> {
+    let text: Vec<u8> = bytes
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    if !text.is_empty()
+        && text
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(b))
+    {
+        if let Ok(d) = base64::engine::general_purpose::STANDARD.decode(&text) {
+            return d;
+        }
+    }
+    bytes.to_vec()
+}
+
+fn parse_batch_line(line: &str) -> Result<Job, String> {
+    let v: Value = serde_json::from_str(line).map_err(|e| format!("not a JSON object: {e}"))?;
+    let b64 = |k: &str| -> Result<Vec<u8>, String> {
+        let s = v[k].as_str().ok_or(format!("missing \"{k}\""))?;
+        base64::engine::general_purpose::STANDARD
+            .decode(s.trim())
+            .map_err(|e| format!("\"{k}\" is not base64: {e}"))
+    };
+    let cert_text = v["cert"].as_str().ok_or("missing \"cert\"")?;
+    let cert = if cert_text.contains("-----BEGIN") {
+        let body: String = cert_text
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect();
+        base64::engine::general_purpose::STANDARD
+            .decode(body.trim())
+            .map_err(|e| format!("\"cert\" PEM is not base64: {e}"))?
+    } else {
+        b64("cert")?
+    };
+    let sig = b64("sig")?;
+    let message = match (v.get("data"), v.get("digest")) {
+        (Some(_), None) => Message::Data(b64("data")?),
+        (None, Some(d)) => Message::Digest(parse_digest(
+            d.as_str().ok_or("\"digest\" must be a string")?,
+        )?),
+        _ => return Err("give exactly one of \"data\" or \"digest\"".into()),
+    };
+    Ok(Job { cert, sig, message })
+}
+
+fn check(verifier: &Verifier, label: &str, job: &Job, at: Timestamp, facts: bool) -> Value {
+    let m = match &job.message {
+        Message::Data(d) => MessageRef::Data(d),
+        Message::Digest(d) => MessageRef::Digest(*d),
+    };
+    let signature = match verify_pkcs1_sha256(&job.cert, &job.sig, m) {
+        Ok(()) => json!({"status": "valid", "detail": null}),
+        Err(e) => json!({"status": "invalid", "detail": e.to_string()}),
+    };
+    let (_, cert) = decide_der(verifier, label, &job.cert, at, facts);
+    let status = if signature["status"] != "valid" {
+        "invalid"
+    } else {
+        cert["status"].as_str().unwrap_or("invalid")
+    };
+    json!({"input": label, "status": status, "signature": signature, "certificate": cert})
+}
