@@ -6,4 +6,5 @@ mod ingest;
 mod jpki;
 mod sample;
 mod status;
+mod verify;
 mod verify_gen;
