@@ -81,7 +81,7 @@ pub fn info() -> IndexInfo {
     IndexInfo {
         issuer_key_id: IssuerKeyId::from_bytes(&[0x42; 20]).unwrap_or_else(|_| unreachable!()),
         issuer_spki_sha256: [0; 32],
-        crl_sha256: [0; 32],
+        crl_digest: [0; 16],
         crl_number: Some(CrlNumber::from_u64(1)),
         delta_base: None,
         this_update: Timestamp::from_unix(1_793_491_200),

@@ -648,6 +648,36 @@ impl<'a> Crl<'a> {
         }
     }
 
+    /// Entries in the byte range `[start, end)` of the revokedCertificates
+    /// content, for walking parts of a large CRL on several threads. The
+    /// range is trusted only once the walk of the part before it has ended
+    /// exactly at `start` (see [`Crl::guess_entry_boundary`]); entry
+    /// indexes in error messages count from the start of the range.
+    pub fn entries_range(&self, start: usize, end: usize) -> Entries<'a> {
+        let end = end.min(self.revoked.len());
+        let start = start.min(end);
+        Entries {
+            reader: Reader::new(&self.revoked[start..end]),
+            index: 0,
+            v2: self.v2,
+            failed: false,
+        }
+    }
+
+    /// A byte offset at or after `near` where an entry plausibly starts:
+    /// four entries in a row parse from there. Only a guess — a crafted CRL
+    /// can fool it — so callers confirm it by walking the entries before
+    /// it and landing exactly on it; [`Crl::entries_range`] explains.
+    pub fn guess_entry_boundary(&self, near: usize) -> Option<usize> {
+        let limit = self.revoked.len().min(near.saturating_add(1 << 16));
+        (near..limit).find(|&p| {
+            self.revoked[p] == tag::SEQUENCE && {
+                let mut e = self.entries_range(p, self.revoked.len());
+                (0..4).all(|_| matches!(e.next(), Some(Ok(_)) | None))
+            }
+        })
+    }
+
     /// The exact tbsCertList DER (what the signature covers).
     pub fn tbs_der(&self) -> &'a [u8] {
         self.tbs
@@ -1096,8 +1126,57 @@ impl Entries<'_> {
         self.index
     }
 
+    /// The common entry shape, matched byte for byte: a short SEQUENCE of
+    /// a short INTEGER, a UTCTime and nothing else or a lone reasonCode
+    /// extension. `None` sends the entry to the general parser, which
+    /// enforces every rule and reports errors precisely; this path accepts
+    /// nothing the general one would refuse.
+    #[inline]
+    fn parse_common_entry(&mut self) -> Option<RevokedEntry> {
+        let rem = self.reader.remaining();
+        let (&[0x30, len], rest) = rem.split_first_chunk::<2>()? else {
+            return None;
+        };
+        let body = rest.get(..len as usize).filter(|_| len < 0x80)?;
+        let (&[0x02, sl], rest) = body.split_first_chunk::<2>()? else {
+            return None;
+        };
+        if sl == 0 || sl >= 0x80 {
+            return None;
+        }
+        let serial_bytes = rest.get(..sl as usize)?;
+        let rest = &rest[sl as usize..];
+        let (&[tag::UTC_TIME, 13], rest) = rest.split_first_chunk::<2>()? else {
+            return None;
+        };
+        let time = rest.get(..13)?;
+        let exts = &rest[13..];
+        let reason = match *exts {
+            [] => None,
+            [0x30, 0x0E, 0x30, 0x0C, 0x06, 0x03, 0x55, 0x1D, 0x15, 0x04, 0x03, 0x0A, 0x01, code]
+                if self.v2 && code < 0x80 =>
+            {
+                Some(RevocationReason::from_code(code)?)
+            }
+            _ => return None,
+        };
+        let serial = Serial::from_der_content(serial_bytes).ok()?;
+        let revoked_at = parse_time(tag::UTC_TIME, time).ok()?;
+        // Advance past the entry: its header is the short form just read.
+        self.reader.read_any().ok()?;
+        Some(RevokedEntry {
+            serial,
+            revoked_at,
+            reason,
+            invalidity_date: None,
+        })
+    }
+
     #[inline]
     fn parse_entry(&mut self) -> Result<RevokedEntry, CrlError> {
+        if let Some(e) = self.parse_common_entry() {
+            return Ok(e);
+        }
         let index = self.index;
         let mal = |field: &'static str| {
             move |problem| CrlError::MalformedEntry {
@@ -1151,6 +1230,22 @@ fn parse_entry_extensions(
     entry: &mut RevokedEntry,
 ) -> Result<(), CrlError> {
     let serial = entry.serial;
+    // Fast path for the overwhelmingly common case, a lone non-critical
+    // reasonCode: Extension { extnID 2.5.29.21, extnValue OCTET STRING {
+    // ENUMERATED x } } in its one DER encoding. Anything else takes the
+    // general path below, which enforces every rule.
+    if let [0x30, 0x0A, 0x06, 0x03, 0x55, 0x1D, 0x15, 0x04, 0x03, 0x0A, 0x01, code] = *exts.value {
+        return match RevocationReason::from_code(code) {
+            Some(r) if code < 0x80 => {
+                entry.reason = Some(r);
+                Ok(())
+            }
+            _ => Err(CrlError::BadReasonCode {
+                serial,
+                code: format!("0x{code:02x}"),
+            }),
+        };
+    }
     if exts.value.is_empty() {
         return Err(CrlError::MalformedEntry {
             index,

@@ -85,8 +85,8 @@ pub struct IngestReport {
     pub next_update: Timestamp,
     /// Signature algorithm name.
     pub signature_algorithm: String,
-    /// SHA-256 of the CRL DER, hex.
-    pub crl_sha256: [u8; 32],
+    /// xxh3-128 of the CRL bytes (identity, not a cryptographic digest).
+    pub crl_digest: [u8; 16],
     /// Size of the CRL DER.
     pub crl_bytes: usize,
 }
@@ -153,10 +153,39 @@ impl VerifiedCrl {
             this_update: info.this_update,
             next_update: info.next_update,
             signature_algorithm,
-            crl_sha256: info.crl_sha256,
+            crl_digest: info.crl_digest,
             crl_bytes,
         }
     }
+}
+
+/// Below this many bytes of entries a second thread is not worth it.
+const PARALLEL_MIN_BYTES: usize = 4 << 20;
+
+/// Walks entries into a part builder; errors out unless the walk consumed
+/// exactly `len` bytes (which is what confirms a guessed split).
+fn walk(
+    mut entries: crate::crl::Entries<'_>,
+    len: usize,
+    center: Timestamp,
+    later_part: bool,
+    report: &(dyn Fn(u64) + Sync),
+) -> Result<IndexBuilder, CrlError> {
+    // The smallest entry is 20 bytes; capacity never touched costs no
+    // memory.
+    let mut b = IndexBuilder::for_part(len / 20, center, later_part);
+    let mut last = 0usize;
+    while let Some(e) = entries.next() {
+        let e = e?;
+        b.push(&e.serial, e.revoked_at, e.reason);
+        if entries.index().is_multiple_of(65_536) {
+            let at = entries.offset();
+            report((at - last) as u64);
+            last = at;
+        }
+    }
+    report((entries.offset() - last) as u64);
+    Ok(b)
 }
 
 /// Steps 1 and 2 of [`ingest`]: every check, and the entries collected.
@@ -184,44 +213,61 @@ pub fn verify_crl(
         });
     }
 
-    let total = crl.entries_len_bytes() as u64;
-    let ((sig, sha), built) = rayon::join(
+    let total = crl.entries_len_bytes();
+    // Two threads: one verifies the signature (a SHA-256 pass over the whole
+    // TBS) and walks the first part of the entries, the other walks the
+    // rest; the first part is smaller to even out the signature's cost.
+    // The split is a guessed entry boundary, trusted only if the first
+    // walk lands exactly on it; otherwise (or on any error, to report it
+    // exactly) the entries are walked again in one piece.
+    let split = if total >= PARALLEL_MIN_BYTES {
+        crl.guess_entry_boundary(total * 3 / 10)
+    } else {
+        None
+    };
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let report = |n: u64| {
+        let d = done.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n;
+        progress(d.min(total as u64), total as u64);
+    };
+    let center = crl.this_update();
+    let ((sig, digest, first), second) = rayon::join(
         || {
-            rayon::join(
-                || crl.verify_signature(ca),
-                || {
-                    let d = ring::digest::digest(&ring::digest::SHA256, der);
-                    let mut out = [0u8; 32];
-                    out.copy_from_slice(d.as_ref());
-                    out
-                },
-            )
+            let sig = crl.verify_signature(ca);
+            let digest = xxhash_rust::xxh3::xxh3_128(der).to_le_bytes();
+            let end = split.unwrap_or(total);
+            let first = walk(crl.entries_range(0, end), end, center, false, &report);
+            (sig, digest, first)
         },
-        || -> Result<IndexBuilder, CrlError> {
-            // The smallest entry is 20 bytes; capacity never touched costs
-            // no memory.
-            let mut b = IndexBuilder::with_capacity(total as usize / 20);
-            let mut entries = crl.entries();
-            let mut n = 0u64;
-            while let Some(e) = entries.next() {
-                let e = e?;
-                b.push(&e.serial, e.revoked_at, e.reason);
-                n += 1;
-                if n.is_multiple_of(65_536) {
-                    progress(entries.offset() as u64, total);
-                }
-            }
-            progress(total, total);
-            Ok(b)
+        || {
+            split.map(|s| {
+                walk(
+                    crl.entries_range(s, total),
+                    total - s,
+                    center,
+                    true,
+                    &report,
+                )
+            })
         },
     );
     sig?;
-    let builder = built?;
+    let joined = match (first, second) {
+        (Ok(b), None) => Some(b),
+        (Ok(mut a), Some(Ok(b))) => a.append(b).then_some(a),
+        _ => None,
+    };
+    let builder = match joined {
+        Some(b) => b,
+        // A bad guess, an unsorted CRL, or an error: walk it whole.
+        None => walk(crl.entries(), total, center, false, &|_| {})?,
+    };
+    progress(total as u64, total as u64);
     let scope = crl.scope();
     let info = IndexInfo {
         issuer_key_id: ca.key_id(),
         issuer_spki_sha256: ca.spki_sha256(),
-        crl_sha256: sha,
+        crl_digest: digest,
         crl_number: crl.number(),
         delta_base: crl.delta_base(),
         this_update: crl.this_update(),

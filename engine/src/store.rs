@@ -257,7 +257,7 @@ impl Store {
         let mut outcome = Installed::New;
         if let Some(old) = current.get(&m.issuer_key_id) {
             let o = old.meta();
-            if o.crl_sha256 == m.crl_sha256 {
+            if o.crl_digest == m.crl_digest {
                 return Ok(Installed::Unchanged);
             }
             if let (Some(new_n), Some(old_n)) = (m.crl_number, o.crl_number) {
@@ -327,7 +327,7 @@ mod tests {
         let info = IndexInfo {
             issuer_key_id: issuer(),
             issuer_spki_sha256: [0; 32],
-            crl_sha256: [content; 32],
+            crl_digest: [content; 16],
             crl_number: Some(CrlNumber::from_u64(number)),
             delta_base: None,
             this_update: Timestamp::from_unix(1_700_000_000 + number as i64),

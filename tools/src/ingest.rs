@@ -117,7 +117,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<Outcome> {
         "next_update": report.next_update.to_rfc3339(),
         "issuer_key_id": report.issuer_key_id.to_hex(),
         "signature_algorithm": report.signature_algorithm,
-        "crl_sha256": hex::encode(report.crl_sha256),
+        "crl_xxh3_128": hex::encode(report.crl_digest),
         "crl_bytes": report.crl_bytes,
         "index_bytes": s.bytes,
         "side_encoding": s.side_encoding,

@@ -17,10 +17,10 @@ pub(crate) fn width_of(v: u64) -> u32 {
     64 - v.leading_zeros()
 }
 
-/// Appends values at a fixed width.
+/// Appends values at a fixed width, a 64-bit word at a time.
 pub(crate) struct BitWriter {
     out: Vec<u8>,
-    acc: u128,
+    acc: u64,
     nacc: u32,
 }
 
@@ -38,26 +38,29 @@ impl BitWriter {
         self.out.len() as u64 * 8 + self.nacc as u64
     }
 
+    #[inline]
     pub(crate) fn push(&mut self, value: u64, width: u32) {
         debug_assert!(width <= MAX_WIDTH);
         debug_assert!(width == 64 || value >> width == 0);
         if width == 0 {
             return;
         }
-        self.acc |= (value as u128) << self.nacc;
-        self.nacc += width;
-        while self.nacc >= 8 {
-            self.out.push(self.acc as u8);
-            self.acc >>= 8;
-            self.nacc -= 8;
+        self.acc |= value << self.nacc;
+        let total = self.nacc + width;
+        if total >= 64 {
+            self.out.extend_from_slice(&self.acc.to_le_bytes());
+            let used = 64 - self.nacc;
+            self.acc = if used < 64 { value >> used } else { 0 };
+            self.nacc = total - 64;
+        } else {
+            self.nacc = total;
         }
     }
 
-    /// Flushes the last partial byte and adds the read padding.
+    /// Flushes the last partial word and adds the read padding.
     pub(crate) fn finish(mut self) -> Vec<u8> {
-        if self.nacc > 0 {
-            self.out.push(self.acc as u8);
-        }
+        let bytes = self.nacc.div_ceil(8) as usize;
+        self.out.extend_from_slice(&self.acc.to_le_bytes()[..bytes]);
         self.out.extend_from_slice(&[0u8; PAD]);
         self.out
     }

@@ -27,8 +27,12 @@ pub struct IndexInfo {
     pub issuer_key_id: IssuerKeyId,
     /// SHA-256 of that CA's SubjectPublicKeyInfo.
     pub issuer_spki_sha256: [u8; 32],
-    /// SHA-256 of the CRL bytes.
-    pub crl_sha256: [u8; 32],
+    /// xxh3-128 of the CRL bytes: identifies the exact CRL (the store uses
+    /// it to tell "the same CRL again" from "another CRL with the same
+    /// number"). Not a cryptographic digest: the CRL's own signature is
+    /// what authenticates it, and evidence records hash the files with
+    /// SHA-256 themselves.
+    pub crl_digest: [u8; 16],
     /// cRLNumber.
     pub crl_number: Option<CrlNumber>,
     /// deltaCRLIndicator's base CRL number, for a delta CRL.
@@ -74,6 +78,11 @@ pub struct IndexBuilder {
     long: Vec<(Serial, i64, u8)>,
     unsorted: Option<Vec<(u64, i64, u8)>>,
     duplicates: u64,
+    /// For a builder of a later part of a CRL: keep the first chunk aside
+    /// (it may continue the previous part's last chunk) until
+    /// [`IndexBuilder::append`] joins the two.
+    defer_head: bool,
+    head: Option<Vec<(u64, i64, u8)>>,
 }
 
 impl Default for IndexBuilder {
@@ -102,7 +111,65 @@ impl IndexBuilder {
             long: Vec::new(),
             unsorted: None,
             duplicates: 0,
+            defer_head: false,
+            head: None,
         }
+    }
+
+    /// A builder for one part of a sorted CRL walked on several threads:
+    /// times are stored relative to `time_center` (use thisUpdate for every
+    /// part), and a part after the first (`later_part`) keeps its first
+    /// chunk aside for [`IndexBuilder::append`].
+    pub fn for_part(entries: usize, time_center: Timestamp, later_part: bool) -> IndexBuilder {
+        let mut b = IndexBuilder::new();
+        b.dense_times = TimeColumn::centered_on(time_center.unix());
+        b.sparse_times = TimeColumn::centered_on(time_center.unix());
+        b.dense_times.reserve(entries);
+        b.dense_reasons.reserve(entries);
+        b.defer_head = later_part;
+        b
+    }
+
+    /// Joins the builder of the next part of the same CRL. Returns `false`
+    /// (and changes nothing useful: the caller must rebuild sequentially)
+    /// when the parts are not both sorted or do not follow each other.
+    pub fn append(&mut self, mut other: IndexBuilder) -> bool {
+        if self.unsorted.is_some() || other.unsorted.is_some() {
+            return false;
+        }
+        let head = match other.head.take() {
+            Some(h) => h,
+            // The whole part was one chunk, still pending.
+            None => std::mem::take(&mut other.chunk),
+        };
+        let Some(first) = head.first().map(|e| e.0) else {
+            // An empty part.
+            self.long.append(&mut other.long);
+            self.duplicates += other.duplicates;
+            return true;
+        };
+        if self.last.is_some_and(|l| l >= first) {
+            return false;
+        }
+        if self.chunk.first().is_some_and(|c| c.0 >> 16 != first >> 16) {
+            self.flush_chunk();
+        }
+        self.chunk.extend_from_slice(&head);
+        self.last = head.last().map(|e| e.0);
+        self.flush_chunk();
+        self.dense.append(std::mem::take(&mut other.dense));
+        self.dense_times.append(&mut other.dense_times);
+        self.dense_reasons.append(&mut other.dense_reasons);
+        self.sparse_keys.append(&mut other.sparse_keys);
+        self.sparse_times.append(&mut other.sparse_times);
+        self.sparse_reasons.append(&mut other.sparse_reasons);
+        self.long.append(&mut other.long);
+        self.duplicates += other.duplicates;
+        if !other.chunk.is_empty() {
+            self.chunk = std::mem::take(&mut other.chunk);
+            self.last = other.last;
+        }
+        true
     }
 
     /// A builder sized for about `entries` serials. Capacity that is never
@@ -143,7 +210,11 @@ impl IndexBuilder {
             _ => {}
         }
         if self.chunk.first().is_some_and(|c| c.0 >> 16 != key >> 16) {
-            self.flush_chunk();
+            if self.defer_head && self.head.is_none() {
+                self.head = Some(std::mem::take(&mut self.chunk));
+            } else {
+                self.flush_chunk();
+            }
         }
         self.chunk.push((key, t, r));
         self.last = Some(key);
@@ -182,6 +253,9 @@ impl IndexBuilder {
     fn go_unsorted(&mut self) {
         self.flush_chunk();
         let mut all = Vec::with_capacity(self.dense_times.len() + self.sparse_keys.len());
+        if let Some(head) = self.head.take() {
+            all.extend(head);
+        }
         for (i, k) in self.dense.values().enumerate() {
             all.push((k, self.dense_times.get(i), self.dense_reasons[i]));
         }
@@ -205,6 +279,11 @@ impl IndexBuilder {
         out: &mut W,
     ) -> Result<BuildStats, IndexError> {
         let io = |e| IndexError::io(Path::new("<index>"), e);
+        if self.head.is_some() {
+            // A part builder finished on its own: its held-back first chunk
+            // goes through the general (sorting) path.
+            self.go_unsorted();
+        }
         if let Some(mut all) = self.unsorted.take() {
             // Stable, so that the first listing of a repeated serial wins.
             all.sort_by_key(|e| e.0);
@@ -325,7 +404,7 @@ impl IndexBuilder {
         h[177] = side.code_width as u8;
         h[178] = side.reason_width as u8;
         h[184..216].copy_from_slice(&info.issuer_spki_sha256);
-        h[216..248].copy_from_slice(&info.crl_sha256);
+        h[216..232].copy_from_slice(&info.crl_digest);
         h[248..256].copy_from_slice(&self.duplicates.to_le_bytes());
         for (i, (off, len)) in sections.iter().enumerate() {
             h[SECTIONS_AT + 16 * i..SECTIONS_AT + 16 * i + 8].copy_from_slice(&off.to_le_bytes());

@@ -179,8 +179,8 @@ pub struct IndexMeta {
     pub issuer_key_id: IssuerKeyId,
     /// SHA-256 of that CA's SubjectPublicKeyInfo (the exact key verified).
     pub issuer_spki_sha256: [u8; 32],
-    /// SHA-256 of the CRL's DER bytes (evidence of what was indexed).
-    pub crl_sha256: [u8; 32],
+    /// xxh3-128 of the CRL's bytes (see [`IndexInfo::crl_digest`]).
+    pub crl_digest: [u8; 16],
     /// cRLNumber, when the CRL has one.
     pub crl_number: Option<CrlNumber>,
     /// For a delta CRL, the number of its base CRL; `None` for a complete CRL.
@@ -338,12 +338,12 @@ impl<D: AsRef<[u8]>> SerialIndex<D> {
         };
         let mut spki = [0u8; 32];
         spki.copy_from_slice(&b[184..216]);
-        let mut crl_sha = [0u8; 32];
-        crl_sha.copy_from_slice(&b[216..248]);
+        let mut crl_digest = [0u8; 16];
+        crl_digest.copy_from_slice(&b[216..232]);
         let meta = IndexMeta {
             issuer_key_id,
             issuer_spki_sha256: spki,
-            crl_sha256: crl_sha,
+            crl_digest,
             crl_number: read_number(129)?,
             delta_base: read_number(151)?,
             this_update: Timestamp::from_unix(u64_at(b, 48) as i64),

@@ -114,6 +114,28 @@ impl TreemapWriter {
         self.len += card as u64;
     }
 
+    /// Appends a writer whose values all lie above this one's (parts of one
+    /// sorted CRL built on several threads). A bucket split between the two
+    /// is joined: its containers are disjoint and in order.
+    pub(crate) fn append(&mut self, other: TreemapWriter) {
+        let mut buckets = other.buckets.into_iter();
+        if let (Some(last), Some(first)) = (self.buckets.last_mut(), buckets.as_slice().first()) {
+            if last.hi == first.hi {
+                if let Some(first) = buckets.next() {
+                    let shift = last.payload.len();
+                    last.containers
+                        .extend(first.containers.into_iter().map(|mut c| {
+                            c.start += shift;
+                            c
+                        }));
+                    last.payload.extend_from_slice(&first.payload);
+                }
+            }
+        }
+        self.buckets.extend(buckets);
+        self.len += other.len;
+    }
+
     /// Every value, in order (used when an unsorted CRL forces a rebuild).
     pub(crate) fn values(&self) -> impl Iterator<Item = u64> + '_ {
         self.buckets.iter().flat_map(|b| {

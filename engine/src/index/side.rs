@@ -66,11 +66,23 @@ pub(crate) struct Encoded {
 #[derive(Default)]
 pub(crate) struct TimeColumn {
     base: i64,
+    fixed_base: bool,
     narrow: Vec<u32>,
     wide: Option<Vec<i64>>,
 }
 
 impl TimeColumn {
+    /// A column whose 4-byte values are offsets from around `center`, so
+    /// that columns built in parallel share a base and append by copy.
+    pub(crate) fn centered_on(center: i64) -> TimeColumn {
+        TimeColumn {
+            base: center.saturating_sub(1 << 31),
+            fixed_base: true,
+            narrow: Vec::new(),
+            wide: None,
+        }
+    }
+
     pub(crate) fn reserve(&mut self, n: usize) {
         match &mut self.wide {
             Some(w) => w.reserve(n),
@@ -84,7 +96,7 @@ impl TimeColumn {
             w.push(t);
             return;
         }
-        if self.narrow.is_empty() {
+        if self.narrow.is_empty() && !self.fixed_base {
             self.base = t.saturating_sub(1 << 31);
         }
         match t.checked_sub(self.base).and_then(|d| u32::try_from(d).ok()) {
@@ -114,21 +126,17 @@ impl TimeColumn {
     }
 
     pub(crate) fn append(&mut self, other: &mut TimeColumn) {
+        let same_base = self.base == other.base || self.len() == 0 && !self.fixed_base;
+        if same_base && self.wide.is_none() && other.wide.is_none() {
+            self.base = other.base;
+            self.narrow.append(&mut other.narrow);
+            *other = TimeColumn::default();
+            return;
+        }
         for i in 0..other.len() {
             self.push(other.get(i));
         }
         *other = TimeColumn::default();
-    }
-
-    fn range(&self, start: usize, end: usize) -> (i64, i64) {
-        let mut min = i64::MAX;
-        let mut max = i64::MIN;
-        for i in start..end {
-            let t = self.get(i);
-            min = min.min(t);
-            max = max.max(t);
-        }
-        (min, max)
     }
 }
 
@@ -173,47 +181,115 @@ fn pair_key(t: i64, r: u8) -> u64 {
 /// Encodes the side table for entries in rank order.
 pub(crate) fn encode(times: &TimeColumn, reasons: &[u8]) -> Encoded {
     debug_assert_eq!(times.len(), reasons.len());
+    match &times.wide {
+        Some(w) => encode_with(&|i| w[i], times, reasons),
+        None => {
+            let (base, narrow) = (times.base, &times.narrow);
+            encode_with(&|i| base + narrow[i] as i64, times, reasons)
+        }
+    }
+}
+
+fn encode_with(
+    time_at: &(dyn Fn(usize) -> i64 + Sync),
+    times: &TimeColumn,
+    reasons: &[u8],
+) -> Encoded {
     let n = times.len() as u64;
 
-    // Dictionary candidate (bail out as soon as it grows too large).
+    // The two candidates are sized in parallel.
+    let ((dict, dict_ok), (reason_set, widths, frame_bits)) = rayon::join(
+        || dictionary(time_at, reasons),
+        || frame_plan(time_at, reasons, n),
+    );
+    let blocks = n.div_ceil(BLOCK);
+    let reason_width = bits::width_of(reason_set.len().saturating_sub(1) as u64);
+    let mut reason_code = [0u8; 256];
+    for (i, r) in reason_set.iter().enumerate() {
+        reason_code[*r as usize] = i as u8;
+    }
+    let frame_size =
+        (blocks + 1) * BLOCK_HEADER as u64 + frame_bits / 8 + n * reason_width as u64 / 8;
+    encode_chosen(
+        time_at,
+        reasons,
+        n,
+        dict,
+        dict_ok,
+        reason_set,
+        reason_code,
+        reason_width,
+        widths,
+        frame_bits,
+        frame_size,
+    )
+}
+
+/// The distinct (time, reason) pairs, or `false` once there are too many.
+fn dictionary(
+    time_at: &(dyn Fn(usize) -> i64 + Sync),
+    reasons: &[u8],
+) -> (FastMap<u64, (i64, u8)>, bool) {
     let mut dict: FastMap<u64, (i64, u8)> = FastMap::default();
-    let mut dict_ok = true;
     for (i, &r) in reasons.iter().enumerate() {
-        let t = times.get(i);
+        let t = time_at(i);
         let k = pair_key(t, r);
         if !dict.contains_key(&k) {
             if dict.len() == MAX_DICT {
-                dict_ok = false;
-                break;
+                return (dict, false);
             }
             dict.insert(k, (t, r));
         }
     }
+    (dict, true)
+}
 
-    // Frame candidate size.
+/// Reason set, per-block (base, width) and total bits of the frame
+/// encoding.
+#[allow(clippy::type_complexity)]
+fn frame_plan(
+    time_at: &(dyn Fn(usize) -> i64 + Sync),
+    reasons: &[u8],
+    n: u64,
+) -> (Vec<u8>, Vec<(i64, u32)>, u64) {
     let mut seen = [false; 256];
     for &r in reasons {
         seen[r as usize] = true;
     }
     let reason_set: Vec<u8> = (0..=255u8).filter(|r| seen[*r as usize]).collect();
-    let mut reason_code = [0u8; 256];
-    for (i, r) in reason_set.iter().enumerate() {
-        reason_code[*r as usize] = i as u8;
-    }
-    let reason_width = bits::width_of(reason_set.len().saturating_sub(1) as u64);
     let blocks = n.div_ceil(BLOCK);
     let mut widths = Vec::with_capacity(blocks as usize);
     let mut frame_bits: u64 = 0;
     for b in 0..blocks {
         let (s, e) = block_bounds(b, n);
-        let (min, max) = times.range(s, e);
+        let (mut min, mut max) = (i64::MAX, i64::MIN);
+        for i in s..e {
+            let t = time_at(i);
+            min = min.min(t);
+            max = max.max(t);
+        }
         let w = bits::width_of(max.wrapping_sub(min) as u64);
         widths.push((min, w));
         frame_bits += w as u64 * (e - s) as u64;
     }
-    let frame_size =
-        (blocks + 1) * BLOCK_HEADER as u64 + frame_bits / 8 + n * reason_width as u64 / 8;
+    (reason_set, widths, frame_bits)
+}
 
+#[allow(clippy::too_many_arguments)]
+fn encode_chosen(
+    time_at: &(dyn Fn(usize) -> i64 + Sync),
+    reasons: &[u8],
+    n: u64,
+    dict: FastMap<u64, (i64, u8)>,
+    dict_ok: bool,
+    reason_set: Vec<u8>,
+    reason_code: [u8; 256],
+    reason_width: u32,
+    widths: Vec<(i64, u32)>,
+    frame_bits: u64,
+    frame_size: u64,
+) -> Encoded {
+    let blocks = n.div_ceil(BLOCK);
     if dict_ok {
         let d = dict.len();
         let code_width = bits::width_of(d.saturating_sub(1) as u64);
@@ -234,7 +310,7 @@ pub(crate) fn encode(times: &TimeColumn, reasons: &[u8]) -> Encoded {
             }
             let mut w = BitWriter::with_capacity_bits(n * code_width as u64);
             for (i, &r) in reasons.iter().enumerate() {
-                let c = code.get(&pair_key(times.get(i), r)).copied().unwrap_or(0);
+                let c = code.get(&pair_key(time_at(i), r)).copied().unwrap_or(0);
                 w.push(c, code_width);
             }
             return Encoded {
@@ -256,7 +332,7 @@ pub(crate) fn encode(times: &TimeColumn, reasons: &[u8]) -> Encoded {
         meta.extend_from_slice(&base.to_le_bytes());
         meta.extend_from_slice(&w.bit_len().to_le_bytes());
         for i in s..e {
-            w.push(times.get(i).wrapping_sub(base) as u64, width);
+            w.push(time_at(i).wrapping_sub(base) as u64, width);
         }
     }
     meta.extend_from_slice(&0i64.to_le_bytes());

@@ -424,7 +424,7 @@ impl VerifierBuilder {
                                     why: e.to_string(),
                                 }
                             })?;
-                        let sha = index.meta().crl_sha256;
+                        let sha = sha256(raw);
                         sources.push(Source {
                             index: Arc::new(index),
                             kind: SourceKind::Crl,
