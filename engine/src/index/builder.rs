@@ -67,7 +67,10 @@ pub struct BuildStats {
 /// Collects CRL entries and writes an index.
 pub struct IndexBuilder {
     last: Option<u64>,
-    chunk: Vec<(u64, i64, u8)>,
+    /// Keys of the open 2^16 chunk. Their times and reasons are already at
+    /// the tail of `dense_times`/`dense_reasons` (most chunks are dense, so
+    /// this writes each entry once); a chunk found sparse moves them.
+    chunk: Vec<u64>,
     lows: Vec<u16>,
     dense: TreemapWriter,
     dense_times: TimeColumn,
@@ -140,7 +143,7 @@ impl IndexBuilder {
         let head = match other.head.take() {
             Some(h) => h,
             // The whole part was one chunk, still pending.
-            None => std::mem::take(&mut other.chunk),
+            None => other.take_chunk(),
         };
         let Some(first) = head.first().map(|e| e.0) else {
             // An empty part.
@@ -151,10 +154,12 @@ impl IndexBuilder {
         if self.last.is_some_and(|l| l >= first) {
             return false;
         }
-        if self.chunk.first().is_some_and(|c| c.0 >> 16 != first >> 16) {
+        if self.chunk.first().is_some_and(|c| c >> 16 != first >> 16) {
             self.flush_chunk();
         }
-        self.chunk.extend_from_slice(&head);
+        for &(k, t, r) in &head {
+            self.open_chunk_push(k, t, r);
+        }
         self.last = head.last().map(|e| e.0);
         self.flush_chunk();
         self.dense.append(std::mem::take(&mut other.dense));
@@ -209,15 +214,43 @@ impl IndexBuilder {
             }
             _ => {}
         }
-        if self.chunk.first().is_some_and(|c| c.0 >> 16 != key >> 16) {
+        if self.chunk.first().is_some_and(|c| c >> 16 != key >> 16) {
             if self.defer_head && self.head.is_none() {
-                self.head = Some(std::mem::take(&mut self.chunk));
+                self.head = Some(self.take_chunk());
             } else {
                 self.flush_chunk();
             }
         }
-        self.chunk.push((key, t, r));
+        self.open_chunk_push(key, t, r);
         self.last = Some(key);
+    }
+
+    #[inline]
+    fn open_chunk_push(&mut self, key: u64, t: i64, r: u8) {
+        self.chunk.push(key);
+        self.dense_times.push(t);
+        self.dense_reasons.push(r);
+    }
+
+    /// Removes the open chunk, with its times and reasons.
+    fn take_chunk(&mut self) -> Vec<(u64, i64, u8)> {
+        let start = self.dense_reasons.len() - self.chunk.len();
+        let out = self
+            .chunk
+            .iter()
+            .enumerate()
+            .map(|(i, &k)| {
+                (
+                    k,
+                    self.dense_times.get(start + i),
+                    self.dense_reasons[start + i],
+                )
+            })
+            .collect();
+        self.chunk.clear();
+        self.dense_times.truncate(start);
+        self.dense_reasons.truncate(start);
+        out
     }
 
     /// Dense (roaring) or sparse (key table)? A roaring container costs
@@ -228,23 +261,23 @@ impl IndexBuilder {
             return;
         }
         let c = self.chunk.len() as u64;
-        let hi = (self.chunk[0].0 >> 32) as u32;
+        let hi = (self.chunk[0] >> 32) as u32;
         let new_bucket = self.dense.is_new_bucket(hi);
         let dense = 4 * c > 20 + if new_bucket { 12 } else { 0 };
         if dense {
             self.lows.clear();
-            for &(k, t, r) in &self.chunk {
-                self.lows.push(k as u16);
-                self.dense_times.push(t);
-                self.dense_reasons.push(r);
-            }
-            self.dense.push_chunk(self.chunk[0].0 >> 16, &self.lows);
+            self.lows.extend(self.chunk.iter().map(|&k| k as u16));
+            self.dense.push_chunk(self.chunk[0] >> 16, &self.lows);
         } else {
-            for &(k, t, r) in &self.chunk {
-                self.sparse_keys.push(k);
-                self.sparse_times.push(t);
-                self.sparse_reasons.push(r);
+            let start = self.dense_reasons.len() - self.chunk.len();
+            self.sparse_keys.extend_from_slice(&self.chunk);
+            for i in start..self.dense_reasons.len() {
+                self.sparse_times.push(self.dense_times.get(i));
             }
+            self.sparse_reasons
+                .extend_from_slice(&self.dense_reasons[start..]);
+            self.dense_times.truncate(start);
+            self.dense_reasons.truncate(start);
         }
         self.chunk.clear();
     }

@@ -118,6 +118,13 @@ impl TimeColumn {
         }
     }
 
+    pub(crate) fn truncate(&mut self, n: usize) {
+        match &mut self.wide {
+            Some(w) => w.truncate(n),
+            None => self.narrow.truncate(n),
+        }
+    }
+
     pub(crate) fn len(&self) -> usize {
         match &self.wide {
             Some(w) => w.len(),
