@@ -162,8 +162,9 @@ impl VerifiedCrl {
 /// Below this many bytes of entries a second thread is not worth it.
 const PARALLEL_MIN_BYTES: usize = 4 << 20;
 
-/// Walks entries into a part builder; errors out unless the walk consumed
-/// exactly `len` bytes (which is what confirms a guessed split).
+/// Walks entries into a part builder sized for `len` bytes of entries.
+/// Any error (including an entry cut by a wrongly guessed split) ends the
+/// walk.
 fn walk(
     mut entries: crate::crl::Entries<'_>,
     len: usize,
@@ -236,7 +237,9 @@ pub fn verify_crl(
             let sig = crl.verify_signature(ca);
             let digest = xxhash_rust::xxh3::xxh3_128(der).to_le_bytes();
             let end = split.unwrap_or(total);
-            let first = walk(crl.entries_range(0, end), end, center, false, &report);
+            // The first part's builder receives the second at the end:
+            // size it for the whole list.
+            let first = walk(crl.entries_range(0, end), total, center, false, &report);
             (sig, digest, first)
         },
         || {

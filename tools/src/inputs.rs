@@ -22,6 +22,26 @@ pub struct Item {
     pub label: String,
     /// The DER bytes, or a description of what was wrong.
     pub der: Result<Vec<u8>, String>,
+    /// `der` still holds the base64 body of a PEM block: decoding is left
+    /// to [`Item::decode`] so that batch commands do it on every core
+    /// rather than on the single reader thread.
+    base64: bool,
+}
+
+impl Item {
+    /// Finishes decoding a PEM body (a no-op for DER and errors).
+    pub fn decode(mut self) -> Item {
+        if self.base64 {
+            self.base64 = false;
+            self.der = match self.der {
+                Ok(b64) => base64::engine::general_purpose::STANDARD
+                    .decode(&b64)
+                    .map_err(|e| format!("PEM block is not valid base64: {e}")),
+                Err(e) => Err(e),
+            };
+        }
+        self
+    }
 }
 
 /// Largest certificate we accept (a JPKI certificate is ~1.5 KB).
@@ -88,6 +108,7 @@ impl Inputs {
                     return Some(Err(Item {
                         label: self.name.clone(),
                         der: Err(format!("cannot open: {e}")),
+                        base64: false,
                     }))
                 }
             }
@@ -126,9 +147,11 @@ impl Iterator for Inputs {
             match step {
                 Some(Ok(Some(der))) => {
                     self.count += 1;
+                    let base64 = matches!(self.current, Source::Pem(_));
                     return Some(Item {
                         label: self.label(),
                         der: Ok(der),
+                        base64,
                     });
                 }
                 Some(Ok(None)) => {
@@ -142,6 +165,7 @@ impl Iterator for Inputs {
                                 "no certificate found (expected DER or PEM \"CERTIFICATE\" blocks)"
                                     .into(),
                             ),
+                            base64: false,
                         });
                     }
                 }
@@ -150,6 +174,7 @@ impl Iterator for Inputs {
                     let item = Item {
                         label: self.label(),
                         der: Err(e.message),
+                        base64: false,
                     };
                     if e.fatal {
                         self.current = Source::Done;
@@ -225,60 +250,44 @@ fn next_der(r: &mut Box<dyn BufRead + Send>) -> Result<Option<Vec<u8>>, ReadErro
 }
 
 /// Reads the next `-----BEGIN CERTIFICATE-----` block, skipping anything
-/// between blocks.
+/// between blocks, and returns its base64 body (see [`Item::decode`]).
 fn next_pem(r: &mut Box<dyn BufRead + Send>) -> Result<Option<Vec<u8>>, ReadError> {
-    let mut line = String::new();
+    let mut line = Vec::with_capacity(80);
     loop {
         line.clear();
-        match read_line(r, &mut line) {
-            Ok(0) => return Ok(None),
-            Ok(_) => {}
-            Err(e) => return Err(fatal(e)),
+        if read_line(r, &mut line).map_err(fatal)? == 0 {
+            return Ok(None);
         }
-        let t = line.trim();
-        if t == "-----BEGIN CERTIFICATE-----" || t == "-----BEGIN X509 CERTIFICATE-----" {
+        let t = line.trim_ascii();
+        if t == b"-----BEGIN CERTIFICATE-----" || t == b"-----BEGIN X509 CERTIFICATE-----" {
             break;
         }
     }
-    let mut b64 = String::new();
+    let mut b64 = Vec::with_capacity(2048);
     loop {
         line.clear();
-        match read_line(r, &mut line) {
-            Ok(0) => {
-                return Err(fatal(
-                    "truncated PEM: no -----END CERTIFICATE----- line".into(),
-                ))
-            }
-            Ok(_) => {}
-            Err(e) => return Err(fatal(e)),
+        if read_line(r, &mut line).map_err(fatal)? == 0 {
+            return Err(fatal(
+                "truncated PEM: no -----END CERTIFICATE----- line".into(),
+            ));
         }
-        let t = line.trim();
-        if t.starts_with("-----END") {
+        let t = line.trim_ascii();
+        if t.starts_with(b"-----END") {
             break;
         }
         if b64.len() > 2 * MAX_CERT {
             return Err(fatal("PEM block larger than any certificate".into()));
         }
-        b64.push_str(t);
+        b64.extend_from_slice(t);
     }
-    base64::engine::general_purpose::STANDARD
-        .decode(b64.as_bytes())
-        .map(Some)
-        .map_err(|e| ReadError {
-            message: format!("PEM block is not valid base64: {e}"),
-            fatal: false,
-        })
+    Ok(Some(b64))
 }
 
-/// `read_line` that tolerates non-UTF-8 junk between blocks.
-fn read_line(r: &mut Box<dyn BufRead + Send>, line: &mut String) -> Result<usize, String> {
-    let mut buf = Vec::new();
-    let n = r
-        .take(1 << 20)
-        .read_until(b'\n', &mut buf)
-        .map_err(|e| format!("read error: {e}"))?;
-    line.push_str(&String::from_utf8_lossy(&buf));
-    Ok(n)
+/// One line (bytes, junk allowed), at most 1 MiB.
+fn read_line(r: &mut Box<dyn BufRead + Send>, line: &mut Vec<u8>) -> Result<usize, String> {
+    r.take(1 << 20)
+        .read_until(b'\n', line)
+        .map_err(|e| format!("read error: {e}"))
 }
 
 #[cfg(test)]
@@ -289,7 +298,10 @@ mod tests {
     fn items(args: &[String]) -> Vec<(String, Result<Vec<u8>, String>)> {
         Inputs::new(args)
             .unwrap()
-            .map(|i| (i.label, i.der))
+            .map(|i| {
+                let i = i.decode();
+                (i.label, i.der)
+            })
             .collect()
     }
 

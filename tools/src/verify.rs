@@ -82,6 +82,7 @@ pub(crate) fn read_certs(paths: &[PathBuf], what: &str) -> anyhow::Result<Vec<Ve
     for p in paths {
         let args = [p.display().to_string()];
         for item in Inputs::new(&args)? {
+            let item = item.decode();
             let der = item
                 .der
                 .map_err(|e| anyhow::anyhow!("{what} {}: {e}", item.label))?;
@@ -179,6 +180,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
         let results: Vec<(String, Option<Verdict>, Value)> = chunk
             .into_par_iter()
             .map(|item| {
+                let item = item.decode();
                 let (verdict, line) = decide(&verifier, &item, at, args.facts);
                 (item.label, verdict, line)
             })

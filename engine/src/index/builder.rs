@@ -127,8 +127,14 @@ impl IndexBuilder {
         let mut b = IndexBuilder::new();
         b.dense_times = TimeColumn::centered_on(time_center.unix());
         b.sparse_times = TimeColumn::centered_on(time_center.unix());
+        // Reserve for every column the entries may land in: untouched
+        // capacity costs no memory, while growing by doubling would copy
+        // (and, for a moment, hold twice) the largest ones.
         b.dense_times.reserve(entries);
         b.dense_reasons.reserve(entries);
+        b.sparse_keys.reserve(entries);
+        b.sparse_times.reserve(entries);
+        b.sparse_reasons.reserve(entries);
         b.defer_head = later_part;
         b
     }
