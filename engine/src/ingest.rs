@@ -109,16 +109,33 @@ pub fn ingest(
 /// index is encoded and written (this keeps peak memory near the CRL size).
 pub struct VerifiedCrl {
     builder: IndexBuilder,
+    /// The second part of a two-thread walk, joined when the index is
+    /// encoded: the join copies columns, and doing it after the caller
+    /// has unmapped the CRL keeps the peak memory down.
+    rest: Option<IndexBuilder>,
     info: IndexInfo,
     signature_algorithm: String,
     crl_bytes: usize,
+}
+
+/// Joins the two parts of a two-thread walk ([`IndexBuilder::can_append`]
+/// was checked while the CRL was at hand).
+fn join(mut first: IndexBuilder, rest: Option<IndexBuilder>) -> Result<IndexBuilder, IngestError> {
+    if let Some(rest) = rest {
+        if !first.append(rest) {
+            return Err(IngestError::Index(IndexError::Build(
+                "the two halves of the entry list do not join".into(),
+            )));
+        }
+    }
+    Ok(first)
 }
 
 impl VerifiedCrl {
     /// Encodes and writes the index atomically.
     pub fn write(self, out: &Path) -> Result<IngestReport, IngestError> {
         let info = self.info;
-        let stats = self.builder.write_to_path(&info, out)?;
+        let stats = join(self.builder, self.rest)?.write_to_path(&info, out)?;
         Ok(Self::report(
             info,
             stats,
@@ -132,7 +149,7 @@ impl VerifiedCrl {
     /// the index code a verifier fed index files uses.
     pub fn into_index_bytes(self) -> Result<(Vec<u8>, IngestReport), IngestError> {
         let info = self.info;
-        let (bytes, stats) = self.builder.finish_to_vec(&info)?;
+        let (bytes, stats) = join(self.builder, self.rest)?.finish_to_vec(&info)?;
         Ok((
             bytes,
             Self::report(info, stats, self.signature_algorithm, self.crl_bytes),
@@ -256,14 +273,14 @@ pub fn verify_crl(
     );
     sig?;
     let joined = match (first, second) {
-        (Ok(b), None) => Some(b),
-        (Ok(mut a), Some(Ok(b))) => a.append(b).then_some(a),
+        (Ok(b), None) => Some((b, None)),
+        (Ok(a), Some(Ok(b))) if a.can_append(&b) => Some((a, Some(b))),
         _ => None,
     };
-    let builder = match joined {
-        Some(b) => b,
+    let (builder, rest) = match joined {
+        Some(parts) => parts,
         // A bad guess, an unsorted CRL, or an error: walk it whole.
-        None => walk(crl.entries(), total, center, false, &|_| {})?,
+        None => (walk(crl.entries(), total, center, false, &|_| {})?, None),
     };
     progress(total as u64, total as u64);
     let scope = crl.scope();
@@ -285,6 +302,7 @@ pub fn verify_crl(
     };
     Ok(VerifiedCrl {
         builder,
+        rest,
         info,
         signature_algorithm: crl.signature_algorithm().to_string(),
         crl_bytes: der.len(),

@@ -139,6 +139,23 @@ impl IndexBuilder {
         b
     }
 
+    /// True when [`IndexBuilder::append`] of `other` will succeed: both
+    /// parts sorted, and `other` starting above this part's last key. Lets
+    /// a caller decide before it lets go of the CRL bytes, and join later.
+    pub fn can_append(&self, other: &IndexBuilder) -> bool {
+        if self.unsorted.is_some() || other.unsorted.is_some() {
+            return false;
+        }
+        let first = match &other.head {
+            Some(h) => h.first().map(|e| e.0),
+            None => other.chunk.first().copied(),
+        };
+        match (self.last, first) {
+            (Some(l), Some(f)) => l < f,
+            _ => true,
+        }
+    }
+
     /// Joins the builder of the next part of the same CRL. Returns `false`
     /// (and changes nothing useful: the caller must rebuild sequentially)
     /// when the parts are not both sorted or do not follow each other.
