@@ -44,21 +44,8 @@ pub enum Format {
 Exit status: 0 all valid, 1 some not valid, 2 usage or I/O error."
 )]
 pub struct VerifyArgs {
-    /// Trust anchor certificate(s), PEM or DER (repeat; bundles allowed).
-    #[arg(long = "trust", value_name = "CERT", required = true)]
-    trust: Vec<PathBuf>,
-    /// Intermediate CA certificate(s) to build paths through (repeat).
-    #[arg(long = "intermediate", value_name = "CERT")]
-    intermediates: Vec<PathBuf>,
-    /// CRL file(s), DER or PEM (repeat). Checked against their issuer on the path.
-    #[arg(long = "crl", value_name = "FILE")]
-    crls: Vec<PathBuf>,
-    /// Index file(s) written by `kakunin ingest` (repeat). Same answers as --crl.
-    #[arg(long = "index", value_name = "FILE")]
-    indexes: Vec<PathBuf>,
-    /// Validation time (RFC 3339); default now.
-    #[arg(long, value_name = "RFC3339")]
-    at: Option<String>,
+    #[command(flatten)]
+    trust: TrustArgs,
     /// Add the JPKI basic facts (name, sex, birth date, address) of signing certificates.
     #[arg(long)]
     facts: bool,
@@ -74,6 +61,42 @@ pub struct VerifyArgs {
     /// Certificates to verify: files (DER, PEM, bundles), directories, or `-` for stdin.
     #[arg(value_name = "INPUT", required = true, allow_hyphen_values = true)]
     inputs: Vec<String>,
+}
+
+/// What a certificate is checked against: shared by `verify` and
+/// `verify-signature`, defined once.
+#[derive(clap::Args, Debug)]
+pub(crate) struct TrustArgs {
+    /// Trust anchor certificate(s), PEM or DER (repeat; bundles allowed).
+    #[arg(long = "trust", value_name = "CERT", required = true)]
+    trust: Vec<PathBuf>,
+    /// Intermediate CA certificate(s) to build paths through (repeat).
+    #[arg(long = "intermediate", value_name = "CERT")]
+    intermediates: Vec<PathBuf>,
+    /// CRL file(s), DER or PEM (repeat). Checked against their issuer on the path.
+    #[arg(long = "crl", value_name = "FILE")]
+    crls: Vec<PathBuf>,
+    /// Index file(s) written by `kakunin ingest` (repeat). Same answers as --crl.
+    #[arg(long = "index", value_name = "FILE")]
+    indexes: Vec<PathBuf>,
+    /// Validation time (RFC 3339); default now.
+    #[arg(long, value_name = "RFC3339")]
+    at: Option<String>,
+}
+
+impl TrustArgs {
+    /// The validation time.
+    pub(crate) fn at(&self) -> anyhow::Result<Timestamp> {
+        match &self.at {
+            Some(t) => Ok(Timestamp::parse_rfc3339(t).context("--at")?),
+            None => Ok(Timestamp::now()),
+        }
+    }
+
+    /// The verifier over these anchors, intermediates, CRLs and indexes.
+    pub(crate) fn verifier(&self) -> anyhow::Result<Verifier> {
+        build_verifier(&self.trust, &self.intermediates, &self.crls, &self.indexes)
+    }
 }
 
 /// Reads every certificate of the given files (for --trust and friends).
@@ -93,7 +116,7 @@ pub(crate) fn read_certs(paths: &[PathBuf], what: &str) -> anyhow::Result<Vec<Ve
 }
 
 /// Builds the verifier from the trust, intermediate, CRL and index options.
-pub(crate) fn build_verifier(
+fn build_verifier(
     trust: &[PathBuf],
     intermediates: &[PathBuf],
     crls: &[PathBuf],
@@ -129,11 +152,8 @@ pub(crate) fn build_verifier(
 
 /// Runs `kakunin verify`.
 pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
-    let at = match &args.at {
-        Some(t) => Timestamp::parse_rfc3339(t).context("--at")?,
-        None => Timestamp::now(),
-    };
-    let verifier = build_verifier(&args.trust, &args.intermediates, &args.crls, &args.indexes)?;
+    let at = args.trust.at()?;
+    let verifier = args.trust.verifier()?;
     let inputs = Inputs::new(&args.inputs)?;
     let mut evidence = match &args.evidence {
         Some(p) => Some(

@@ -17,7 +17,7 @@ use kakunin_engine::verify::Verifier;
 use kakunin_engine::Timestamp;
 use serde_json::{json, Value};
 
-use crate::verify::{build_verifier, decide_der};
+use crate::verify::{decide_der, TrustArgs};
 use crate::Outcome;
 
 /// Arguments of `kakunin verify-signature`.
@@ -56,21 +56,8 @@ pub struct VerifySignatureArgs {
     /// JSON Lines of signatures to check (`-` for stdin).
     #[arg(long, value_name = "FILE")]
     batch: Option<String>,
-    /// Trust anchor certificate(s) (repeat).
-    #[arg(long = "trust", value_name = "CERT", required = true)]
-    trust: Vec<PathBuf>,
-    /// Intermediate CA certificate(s) (repeat).
-    #[arg(long = "intermediate", value_name = "CERT")]
-    intermediates: Vec<PathBuf>,
-    /// CRL file(s) (repeat).
-    #[arg(long = "crl", value_name = "FILE")]
-    crls: Vec<PathBuf>,
-    /// Index file(s) from `kakunin ingest` (repeat).
-    #[arg(long = "index", value_name = "FILE")]
-    indexes: Vec<PathBuf>,
-    /// Validation time (RFC 3339); default now.
-    #[arg(long, value_name = "RFC3339")]
-    at: Option<String>,
+    #[command(flatten)]
+    trust: TrustArgs,
     /// Add the JPKI basic facts of the signing certificate.
     #[arg(long)]
     facts: bool,
@@ -78,11 +65,8 @@ pub struct VerifySignatureArgs {
 
 /// Runs `kakunin verify-signature`.
 pub fn run(args: VerifySignatureArgs) -> anyhow::Result<Outcome> {
-    let at = match &args.at {
-        Some(t) => Timestamp::parse_rfc3339(t).context("--at")?,
-        None => Timestamp::now(),
-    };
-    let verifier = build_verifier(&args.trust, &args.intermediates, &args.crls, &args.indexes)?;
+    let at = args.trust.at()?;
+    let verifier = args.trust.verifier()?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut all_valid = true;
