@@ -266,36 +266,25 @@ const OU_AUTH: &str = "JPKI for user authentication";
 /// (including any of these extensions being malformed or duplicated) is
 /// `Other`; this function never fails or panics.
 pub fn classify(cert_der: &[u8]) -> CertKind {
-    let Ok((rest, cert)) = X509Certificate::from_der(cert_der) else {
+    // The verifier's zero-copy certificate parser: classification runs for
+    // every certificate of a batch, and x509-parser's full decode cost as
+    // much as the rest of the per-certificate work.
+    let Ok(cert) = crate::verify::cert::Cert::parse(cert_der) else {
         return CertKind::Other;
     };
-    if !rest.is_empty() {
-        return CertKind::Other;
-    }
-    let Some(by_issuer) = issuer_kind(cert.issuer().as_raw()) else {
+    let Some(by_issuer) = issuer_kind(cert.issuer) else {
         return CertKind::Other;
     };
-    let flags = match cert.key_usage() {
-        Ok(Some(ku)) => ku.value.flags,
-        _ => return CertKind::Other,
+    let Some(flags) = cert.ext.key_usage else {
+        return CertKind::Other;
     };
     let want = match by_issuer {
         CertKind::JpkiSigning => KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION,
         CertKind::JpkiAuthentication => KU_DIGITAL_SIGNATURE,
         CertKind::Other => return CertKind::Other,
     };
-    if flags != want {
+    if flags != want || cert.ext.basic.is_some_and(|(ca, _)| ca) || cert.ext.ocsp_signing {
         return CertKind::Other;
-    }
-    match cert.basic_constraints() {
-        Ok(None) => {}
-        Ok(Some(bc)) if !bc.value.ca => {}
-        _ => return CertKind::Other,
-    }
-    match cert.extended_key_usage() {
-        Ok(None) => {}
-        Ok(Some(eku)) if !eku.value.ocsp_signing => {}
-        _ => return CertKind::Other,
     }
     by_issuer
 }

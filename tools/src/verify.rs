@@ -196,51 +196,45 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut all_valid = true;
     let mut table_header = args.format == Format::Table;
+    let format = args.format;
+    let facts = args.facts;
+    let want_evidence = evidence.is_some();
     for chunk in rx {
-        let results: Vec<(String, Option<Verdict>, Value)> = chunk
+        // Everything per certificate — decoding, verifying, rendering the
+        // output line and the evidence record — happens on the workers;
+        // this thread only writes bytes, in input order.
+        let results: Vec<(bool, String, Option<EvidenceRecord>)> = chunk
             .into_par_iter()
             .map(|item| {
                 let item = item.decode();
-                let (verdict, line) = decide(&verifier, &item, at, args.facts);
-                (item.label, verdict, line)
+                let (verdict, line) = decide(&verifier, &item, at, facts);
+                let valid = line["status"] == "valid";
+                let text = match format {
+                    Format::Json => line.to_string(),
+                    Format::Table => table_row(&line),
+                };
+                let rec = if want_evidence {
+                    verdict.as_ref().and_then(|v| evidence_record(v, at))
+                } else {
+                    None
+                };
+                (valid, text, rec)
             })
             .collect();
-        for (_, verdict, line) in &results {
-            if line["status"] != "valid" {
-                all_valid = false;
+        if table_header {
+            table_header = false;
+            let _ = writeln!(
+                out,
+                "{:<8} {:<20} {:<18} {:<24} SUBJECT / DETAIL",
+                "STATUS", "SERIAL", "REASON", "INPUT"
+            );
+        }
+        for (valid, text, rec) in &results {
+            all_valid &= *valid;
+            if let (Some(ev), Some(rec)) = (evidence.as_mut(), rec) {
+                ev.append(rec).context("writing evidence")?;
             }
-            if let (Some(ev), Some(rec)) = (
-                evidence.as_mut(),
-                verdict.as_ref().and_then(|v| evidence_record(v, at)),
-            ) {
-                ev.append(&rec).context("writing evidence")?;
-            }
-            let written = match args.format {
-                Format::Json => writeln!(out, "{line}"),
-                Format::Table => {
-                    if table_header {
-                        table_header = false;
-                        let _ = writeln!(
-                            out,
-                            "{:<8} {:<20} {:<18} {:<24} SUBJECT / DETAIL",
-                            "STATUS", "SERIAL", "REASON", "INPUT"
-                        );
-                    }
-                    writeln!(
-                        out,
-                        "{:<8} {:<20} {:<18} {:<24} {}",
-                        line["status"].as_str().unwrap_or(""),
-                        line["serial"].as_str().unwrap_or("-"),
-                        line["reason"].as_str().unwrap_or("-"),
-                        line["input"].as_str().unwrap_or(""),
-                        line["detail"]
-                            .as_str()
-                            .or_else(|| line["subject"].as_str())
-                            .unwrap_or("")
-                    )
-                }
-            };
-            if written.is_err() {
+            if writeln!(out, "{text}").is_err() {
                 // The reader went away (`| head`): stop quietly.
                 return Ok(Outcome::NotAllGood);
             }
@@ -265,6 +259,21 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::NotAllGood
     })
+}
+
+/// One row of `--format table`.
+fn table_row(line: &Value) -> String {
+    format!(
+        "{:<8} {:<20} {:<18} {:<24} {}",
+        line["status"].as_str().unwrap_or(""),
+        line["serial"].as_str().unwrap_or("-"),
+        line["reason"].as_str().unwrap_or("-"),
+        line["input"].as_str().unwrap_or(""),
+        line["detail"]
+            .as_str()
+            .or_else(|| line["subject"].as_str())
+            .unwrap_or("")
+    )
 }
 
 /// Verifies one input and renders its output line.

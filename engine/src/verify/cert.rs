@@ -56,6 +56,8 @@ pub(crate) struct Extensions<'a> {
     pub unknown_critical: Option<&'a [u8]>,
     /// nameConstraints is present (we do not process it: fail closed).
     pub name_constraints: bool,
+    /// extKeyUsage lists id-kp-OCSPSigning (a responder, not a holder).
+    pub ocsp_signing: bool,
 }
 
 /// A certificate borrowed from its DER.
@@ -234,9 +236,9 @@ fn parse_extensions(value: &[u8]) -> Result<Extensions<'_>, Failure> {
                 out.ski = Some(o.value);
             }
             OID_NC => out.name_constraints = true,
+            OID_EKU => out.ocsp_signing = eku_has_ocsp_signing(val),
             OID_SAN
             | OID_IAN
-            | OID_EKU
             | OID_POLICIES
             | OID_POLICY_MAPPINGS
             | OID_POLICY_CONSTRAINTS
@@ -283,6 +285,22 @@ fn parse_basic_constraints(v: &[u8]) -> Result<(bool, Option<u64>), Failure> {
 }
 
 /// KeyUsage ::= BIT STRING (§4.2.1.3), returned as `1 << n` per bit n.
+/// Whether an ExtKeyUsageSyntax lists id-kp-OCSPSigning (1.3.6.1.5.5.7.3.9).
+/// Path validation does not use EKU; a malformed one simply says no.
+fn eku_has_ocsp_signing(v: &[u8]) -> bool {
+    const OCSP_SIGNING: &[u8] = &[0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x09];
+    let Ok(seq) = Reader::new(v).read(tag::SEQUENCE) else {
+        return false;
+    };
+    let mut r = Reader::new(seq.value);
+    while let Ok(oid) = r.read(tag::OID) {
+        if oid.value == OCSP_SIGNING {
+            return true;
+        }
+    }
+    false
+}
+
 fn parse_key_usage(v: &[u8]) -> Result<u16, Failure> {
     let f = malformed("keyUsage");
     let mut r = Reader::new(v);

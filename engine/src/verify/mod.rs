@@ -39,7 +39,7 @@
 //! Invalid. OpenSSL reports a missing CRL before an expired certificate;
 //! we report the expiry, which is also "not valid" and more useful.
 
-mod cert;
+pub(crate) mod cert;
 mod name;
 
 use std::collections::HashMap;
