@@ -14,25 +14,9 @@ use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 
+pub use crate::index::IndexBytes;
 use crate::index::{IndexError, IndexMeta, Revocation, SerialIndex};
 use crate::{CrlNumber, IssuerKeyId, Serial, Timestamp};
-
-/// Bytes of an index held by the store: a file map, or memory.
-pub enum IndexBytes {
-    /// A memory-mapped file.
-    Mapped(memmap2::Mmap),
-    /// Bytes in memory (tests, indexes built on the fly).
-    Owned(Vec<u8>),
-}
-
-impl AsRef<[u8]> for IndexBytes {
-    fn as_ref(&self) -> &[u8] {
-        match self {
-            IndexBytes::Mapped(m) => m,
-            IndexBytes::Owned(v) => v,
-        }
-    }
-}
 
 /// One issuer's revocation data as served.
 #[derive(Debug)]
@@ -230,11 +214,7 @@ impl Store {
 
     /// Maps, verifies and installs an index file.
     pub fn install_file(&self, path: &Path) -> Result<Installed, StoreError> {
-        let file = std::fs::File::open(path).map_err(|e| IndexError::io(path, e))?;
-        // SAFETY: see `index::map_file`: index files are only ever replaced
-        // by rename, never rewritten in place.
-        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| IndexError::io(path, e))?;
-        let index = SerialIndex::from_bytes(IndexBytes::Mapped(map))?;
+        let index = SerialIndex::open_file(path)?;
         self.install(index, Some(path.to_path_buf()))
     }
 

@@ -12,6 +12,39 @@ pub(crate) const PAD: usize = 8;
 /// 9999), so 56 leaves room while keeping reads to one 8-byte load.
 pub(crate) const MAX_WIDTH: u32 = 56;
 
+/// Little-endian integer at byte `at`, or 0 when it would run past the end:
+/// the index is read in place from bytes that were checked at open, and a
+/// damaged index must give wrong answers rather than panic.
+#[inline]
+pub(crate) fn le_u16(b: &[u8], at: usize) -> u16 {
+    match b.get(at..at.saturating_add(2)) {
+        Some(s) => u16::from_le_bytes([s[0], s[1]]),
+        None => 0,
+    }
+}
+
+/// See [`le_u16`].
+#[inline]
+pub(crate) fn le_u32(b: &[u8], at: usize) -> u32 {
+    match b.get(at..at.saturating_add(4)) {
+        Some(s) => u32::from_le_bytes([s[0], s[1], s[2], s[3]]),
+        None => 0,
+    }
+}
+
+/// See [`le_u16`].
+#[inline]
+pub(crate) fn le_u64(b: &[u8], at: usize) -> u64 {
+    match b.get(at..at.saturating_add(8)) {
+        Some(s) => {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(s);
+            u64::from_le_bytes(w)
+        }
+        None => 0,
+    }
+}
+
 /// Number of bits needed to hold `v`.
 pub(crate) fn width_of(v: u64) -> u32 {
     64 - v.leading_zeros()

@@ -32,6 +32,8 @@
 //! serve an index (the store, the CLI) pay for it once.
 
 mod bits;
+
+use bits::{le_u32 as u32_at, le_u64 as u64_at};
 mod builder;
 mod portable;
 mod roaring_writer;
@@ -232,18 +234,6 @@ pub struct SerialIndex<D> {
     treemap: portable::Treemap,
 }
 
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    let mut w = [0u8; 4];
-    w.copy_from_slice(&b[at..at + 4]);
-    u32::from_le_bytes(w)
-}
-
-fn u64_at(b: &[u8], at: usize) -> u64 {
-    let mut w = [0u8; 8];
-    w.copy_from_slice(&b[at..at + 8]);
-    u64::from_le_bytes(w)
-}
-
 pub(crate) fn header_checksum(header: &[u8]) -> u64 {
     let mut h = [0u8; HEADER_LEN];
     h.copy_from_slice(&header[..HEADER_LEN]);
@@ -261,6 +251,34 @@ fn map_file(path: &Path) -> Result<memmap2::Mmap, IndexError> {
     // program truncating the file under us would fault; that is outside what
     // kakunin does and what its files' permissions should allow.
     unsafe { memmap2::Mmap::map(&file) }.map_err(|e| IndexError::io(path, e))
+}
+
+/// Bytes of an index: a file map, or memory. Lets one type hold indexes
+/// from files and indexes built on the fly (the store, the verifier).
+pub enum IndexBytes {
+    /// A memory-mapped file.
+    Mapped(memmap2::Mmap),
+    /// Bytes in memory (tests, indexes built from raw CRLs).
+    Owned(Vec<u8>),
+}
+
+impl AsRef<[u8]> for IndexBytes {
+    fn as_ref(&self) -> &[u8] {
+        match self {
+            IndexBytes::Mapped(m) => m,
+            IndexBytes::Owned(v) => v,
+        }
+    }
+}
+
+impl SerialIndex<IndexBytes> {
+    /// Maps an index file and opens it (header checks only; see
+    /// [`SerialIndex::verify`]), as the type the store and the verifier
+    /// hold.
+    pub fn open_file(path: impl AsRef<Path>) -> Result<Self, IndexError> {
+        let map = map_file(path.as_ref())?;
+        SerialIndex::from_bytes(IndexBytes::Mapped(map))
+    }
 }
 
 impl SerialIndex<memmap2::Mmap> {

@@ -12,6 +12,7 @@
 //! table the index stores beside the bitmap ([`RankAux`]): a rank base per
 //! container plus checkpoints inside bitmap and run containers.
 
+use super::bits::{le_u16 as u16_at, le_u32 as u32_at, le_u64 as u64_at};
 use super::IndexError;
 
 const COOKIE_NO_RUN: u32 = 12346;
@@ -26,34 +27,6 @@ pub(crate) const BITMAP_CHECKPOINTS: usize = 1024 / BITMAP_CHECKPOINT_WORDS;
 
 fn corrupt(what: &str) -> IndexError {
     IndexError::Corrupt(format!("roaring bitmap: {what}"))
-}
-
-#[inline]
-fn u16_at(b: &[u8], at: usize) -> u16 {
-    match b.get(at..at + 2) {
-        Some(s) => u16::from_le_bytes([s[0], s[1]]),
-        None => 0,
-    }
-}
-
-#[inline]
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    match b.get(at..at + 4) {
-        Some(s) => u32::from_le_bytes([s[0], s[1], s[2], s[3]]),
-        None => 0,
-    }
-}
-
-#[inline]
-fn u64_at(b: &[u8], at: usize) -> u64 {
-    match b.get(at..at + 8) {
-        Some(s) => {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(s);
-            u64::from_le_bytes(w)
-        }
-        None => 0,
-    }
 }
 
 /// Kind of a container, as the format encodes it.

@@ -205,31 +205,16 @@ fn encode_with(
     let n = times.len() as u64;
 
     // The two candidates are sized in parallel.
-    let ((dict, dict_ok), (reason_set, widths, frame_bits)) = rayon::join(
+    let ((dict, dict_ok), plan) = rayon::join(
         || dictionary(time_at, reasons),
-        || frame_plan(time_at, reasons, n),
+        || FramePlan::new(time_at, reasons, n),
     );
-    let blocks = n.div_ceil(BLOCK);
-    let reason_width = bits::width_of(reason_set.len().saturating_sub(1) as u64);
-    let mut reason_code = [0u8; 256];
-    for (i, r) in reason_set.iter().enumerate() {
-        reason_code[*r as usize] = i as u8;
+    if dict_ok {
+        if let Some(e) = encode_dictionary(time_at, reasons, n, dict, plan.size(n)) {
+            return e;
+        }
     }
-    let frame_size =
-        (blocks + 1) * BLOCK_HEADER as u64 + frame_bits / 8 + n * reason_width as u64 / 8;
-    encode_chosen(
-        time_at,
-        reasons,
-        n,
-        dict,
-        dict_ok,
-        reason_set,
-        reason_code,
-        reason_width,
-        widths,
-        frame_bits,
-        frame_size,
-    )
+    plan.encode(time_at, reasons, n)
 }
 
 /// The distinct (time, reason) pairs, or `false` once there are too many.
@@ -251,112 +236,131 @@ fn dictionary(
     (dict, true)
 }
 
-/// Reason set, per-block (base, width) and total bits of the frame
-/// encoding.
-#[allow(clippy::type_complexity)]
-fn frame_plan(
-    time_at: &(dyn Fn(usize) -> i64 + Sync),
-    reasons: &[u8],
-    n: u64,
-) -> (Vec<u8>, Vec<(i64, u32)>, u64) {
-    let mut seen = [false; 256];
-    for &r in reasons {
-        seen[r as usize] = true;
-    }
-    let reason_set: Vec<u8> = (0..=255u8).filter(|r| seen[*r as usize]).collect();
-    let blocks = n.div_ceil(BLOCK);
-    let mut widths = Vec::with_capacity(blocks as usize);
-    let mut frame_bits: u64 = 0;
-    for b in 0..blocks {
-        let (s, e) = block_bounds(b, n);
-        let (mut min, mut max) = (i64::MAX, i64::MIN);
-        for i in s..e {
-            let t = time_at(i);
-            min = min.min(t);
-            max = max.max(t);
-        }
-        let w = bits::width_of(max.wrapping_sub(min) as u64);
-        widths.push((min, w));
-        frame_bits += w as u64 * (e - s) as u64;
-    }
-    (reason_set, widths, frame_bits)
+/// The frame-of-reference encoding, sized before it is written.
+struct FramePlan {
+    /// Distinct reason bytes, and each one's code.
+    reason_set: Vec<u8>,
+    reason_code: [u8; 256],
+    reason_width: u32,
+    /// Per block of [`BLOCK`] entries: minimum time and delta width.
+    blocks: Vec<(i64, u32)>,
+    /// Total bits of the time deltas.
+    time_bits: u64,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn encode_chosen(
+impl FramePlan {
+    fn new(time_at: &(dyn Fn(usize) -> i64 + Sync), reasons: &[u8], n: u64) -> FramePlan {
+        let mut seen = [false; 256];
+        for &r in reasons {
+            seen[r as usize] = true;
+        }
+        let reason_set: Vec<u8> = (0..=255u8).filter(|r| seen[*r as usize]).collect();
+        let mut reason_code = [0u8; 256];
+        for (i, r) in reason_set.iter().enumerate() {
+            reason_code[*r as usize] = i as u8;
+        }
+        let reason_width = bits::width_of(reason_set.len().saturating_sub(1) as u64);
+        let nblocks = n.div_ceil(BLOCK);
+        let mut blocks = Vec::with_capacity(nblocks as usize);
+        let mut time_bits: u64 = 0;
+        for b in 0..nblocks {
+            let (s, e) = block_bounds(b, n);
+            let (mut min, mut max) = (i64::MAX, i64::MIN);
+            for i in s..e {
+                let t = time_at(i);
+                min = min.min(t);
+                max = max.max(t);
+            }
+            let w = bits::width_of(max.wrapping_sub(min) as u64);
+            blocks.push((min, w));
+            time_bits += w as u64 * (e - s) as u64;
+        }
+        FramePlan {
+            reason_set,
+            reason_code,
+            reason_width,
+            blocks,
+            time_bits,
+        }
+    }
+
+    /// Bytes the encoding will take.
+    fn size(&self, n: u64) -> u64 {
+        (self.blocks.len() as u64 + 1) * BLOCK_HEADER as u64
+            + self.time_bits / 8
+            + n * self.reason_width as u64 / 8
+    }
+
+    fn encode(self, time_at: &(dyn Fn(usize) -> i64 + Sync), reasons: &[u8], n: u64) -> Encoded {
+        let mut meta = Vec::with_capacity((self.blocks.len() + 1) * BLOCK_HEADER);
+        let mut w = BitWriter::with_capacity_bits(self.time_bits);
+        for (b, &(base, width)) in self.blocks.iter().enumerate() {
+            let (s, e) = block_bounds(b as u64, n);
+            meta.extend_from_slice(&base.to_le_bytes());
+            meta.extend_from_slice(&w.bit_len().to_le_bytes());
+            for i in s..e {
+                w.push(time_at(i).wrapping_sub(base) as u64, width);
+            }
+        }
+        meta.extend_from_slice(&0i64.to_le_bytes());
+        meta.extend_from_slice(&w.bit_len().to_le_bytes());
+        let mut rw = BitWriter::with_capacity_bits(n * self.reason_width as u64);
+        for &r in reasons {
+            rw.push(self.reason_code[r as usize] as u64, self.reason_width);
+        }
+        Encoded {
+            mode: Mode::Frame,
+            code_width: 0,
+            reason_width: self.reason_width,
+            meta,
+            data: w.finish(),
+            reason_dict: self.reason_set,
+            reason_data: rw.finish(),
+        }
+    }
+}
+
+/// The dictionary encoding, when it is no larger than the frame one.
+fn encode_dictionary(
     time_at: &(dyn Fn(usize) -> i64 + Sync),
     reasons: &[u8],
     n: u64,
     dict: FastMap<u64, (i64, u8)>,
-    dict_ok: bool,
-    reason_set: Vec<u8>,
-    reason_code: [u8; 256],
-    reason_width: u32,
-    widths: Vec<(i64, u32)>,
-    frame_bits: u64,
     frame_size: u64,
-) -> Encoded {
-    let blocks = n.div_ceil(BLOCK);
-    if dict_ok {
-        let d = dict.len();
-        let code_width = bits::width_of(d.saturating_sub(1) as u64);
-        let dict_size = (d * DICT_ENTRY) as u64 + n * code_width as u64 / 8;
-        if dict_size <= frame_size {
-            // Sorted dictionary so the file does not depend on hash order.
-            let mut pairs: Vec<(i64, u8)> = dict.values().copied().collect();
-            pairs.sort_unstable();
-            let code: FastMap<u64, u64> = pairs
-                .iter()
-                .enumerate()
-                .map(|(i, p)| (pair_key(p.0, p.1), i as u64))
-                .collect();
-            let mut meta = Vec::with_capacity(d * DICT_ENTRY);
-            for (t, r) in &pairs {
-                meta.extend_from_slice(&t.to_le_bytes());
-                meta.push(*r);
-            }
-            let mut w = BitWriter::with_capacity_bits(n * code_width as u64);
-            for (i, &r) in reasons.iter().enumerate() {
-                let c = code.get(&pair_key(time_at(i), r)).copied().unwrap_or(0);
-                w.push(c, code_width);
-            }
-            return Encoded {
-                mode: Mode::Dictionary,
-                code_width,
-                reason_width: 0,
-                meta,
-                data: w.finish(),
-                reason_dict: Vec::new(),
-                reason_data: bits::BitWriter::with_capacity_bits(0).finish(),
-            };
+) -> Option<Encoded> {
+    let d = dict.len();
+    let code_width = bits::width_of(d.saturating_sub(1) as u64);
+    let dict_size = (d * DICT_ENTRY) as u64 + n * code_width as u64 / 8;
+    if dict_size <= frame_size {
+        // Sorted dictionary so the file does not depend on hash order.
+        let mut pairs: Vec<(i64, u8)> = dict.values().copied().collect();
+        pairs.sort_unstable();
+        let code: FastMap<u64, u64> = pairs
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (pair_key(p.0, p.1), i as u64))
+            .collect();
+        let mut meta = Vec::with_capacity(d * DICT_ENTRY);
+        for (t, r) in &pairs {
+            meta.extend_from_slice(&t.to_le_bytes());
+            meta.push(*r);
         }
-    }
-
-    let mut meta = Vec::with_capacity((blocks as usize + 1) * BLOCK_HEADER);
-    let mut w = BitWriter::with_capacity_bits(frame_bits);
-    for (b, &(base, width)) in widths.iter().enumerate() {
-        let (s, e) = block_bounds(b as u64, n);
-        meta.extend_from_slice(&base.to_le_bytes());
-        meta.extend_from_slice(&w.bit_len().to_le_bytes());
-        for i in s..e {
-            w.push(time_at(i).wrapping_sub(base) as u64, width);
+        let mut w = BitWriter::with_capacity_bits(n * code_width as u64);
+        for (i, &r) in reasons.iter().enumerate() {
+            let c = code.get(&pair_key(time_at(i), r)).copied().unwrap_or(0);
+            w.push(c, code_width);
         }
+        return Some(Encoded {
+            mode: Mode::Dictionary,
+            code_width,
+            reason_width: 0,
+            meta,
+            data: w.finish(),
+            reason_dict: Vec::new(),
+            reason_data: bits::BitWriter::with_capacity_bits(0).finish(),
+        });
     }
-    meta.extend_from_slice(&0i64.to_le_bytes());
-    meta.extend_from_slice(&w.bit_len().to_le_bytes());
-    let mut rw = BitWriter::with_capacity_bits(n * reason_width as u64);
-    for &r in reasons {
-        rw.push(reason_code[r as usize] as u64, reason_width);
-    }
-    Encoded {
-        mode: Mode::Frame,
-        code_width: 0,
-        reason_width,
-        meta,
-        data: w.finish(),
-        reason_dict: reason_set,
-        reason_data: rw.finish(),
-    }
+    None
 }
 
 fn block_bounds(b: u64, n: u64) -> (usize, usize) {
@@ -378,15 +382,7 @@ pub(crate) struct SideTable<'a> {
 }
 
 fn le_i64(b: &[u8], at: usize) -> i64 {
-    let mut w = [0u8; 8];
-    if let Some(s) = b.get(at..at + 8) {
-        w.copy_from_slice(s);
-    }
-    i64::from_le_bytes(w)
-}
-
-fn le_u64(b: &[u8], at: usize) -> u64 {
-    le_i64(b, at) as u64
+    bits::le_u64(b, at) as i64
 }
 
 impl<'a> SideTable<'a> {
@@ -429,7 +425,7 @@ impl<'a> SideTable<'a> {
                 }
                 let mut prev = 0u64;
                 for b in 0..=blocks {
-                    let pos = le_u64(meta, b as usize * BLOCK_HEADER + 8);
+                    let pos = bits::le_u64(meta, b as usize * BLOCK_HEADER + 8);
                     if pos < prev {
                         return Err(bad("block positions go backwards"));
                     }
@@ -502,8 +498,8 @@ impl<'a> SideTable<'a> {
             Mode::Frame => {
                 let b = (rank / BLOCK) as usize;
                 let base = le_i64(self.meta, b * BLOCK_HEADER);
-                let pos = le_u64(self.meta, b * BLOCK_HEADER + 8);
-                let next = le_u64(self.meta, (b + 1) * BLOCK_HEADER + 8);
+                let pos = bits::le_u64(self.meta, b * BLOCK_HEADER + 8);
+                let next = bits::le_u64(self.meta, (b + 1) * BLOCK_HEADER + 8);
                 let count = BLOCK.min(self.n - b as u64 * BLOCK);
                 let width = (next.saturating_sub(pos) / count.max(1)) as u32;
                 let delta = bits::read(self.data, pos + (rank % BLOCK) * width as u64, width);

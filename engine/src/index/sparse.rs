@@ -8,7 +8,7 @@
 //! about 32 keys (a few cache lines) and a key costs 6 bytes for any n
 //! between 128k and 64M.
 
-use super::bits::PAD;
+use super::bits::{le_u32 as u32_at, PAD};
 use super::IndexError;
 
 /// Cap on directory bits: 2^20 u32 entries = 4 MiB.
@@ -76,14 +76,6 @@ pub(crate) struct SparseTable<'a> {
     n: u64,
     dir: &'a [u8],
     keys: &'a [u8],
-}
-
-#[inline]
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    match b.get(at..at + 4) {
-        Some(s) => u32::from_le_bytes([s[0], s[1], s[2], s[3]]),
-        None => 0,
-    }
 }
 
 impl<'a> SparseTable<'a> {
