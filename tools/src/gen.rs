@@ -80,15 +80,11 @@ pub struct GenArgs {
     seed: u64,
     /// Generation time (RFC 3339): the CRLs' thisUpdate and the "now" that
     /// decides valid and expired. Fixed by default so output is reproducible.
-    #[arg(long, default_value = DEFAULT_AT, value_name = "RFC3339", value_parser = parse_at)]
+    #[arg(long, default_value = DEFAULT_AT, value_name = "RFC3339", value_parser = crate::parse_time_arg)]
     at: Timestamp,
     /// Days from thisUpdate to nextUpdate (JPKI publishes daily: 1).
     #[arg(long, default_value_t = 1, value_name = "D", value_parser = clap::value_parser!(u32).range(1..=36_500))]
     crl_days: u32,
-}
-
-fn parse_at(text: &str) -> Result<Timestamp, String> {
-    Timestamp::parse_rfc3339(text).map_err(|e| e.to_string())
 }
 
 /// Uniform in `0..n` (n > 0) by multiply-shift: bias below 2^-32 for the

@@ -34,8 +34,8 @@ pub struct IngestArgs {
     #[arg(long, value_name = "INDEX")]
     out: PathBuf,
     /// Check freshness as of this time (RFC 3339) instead of now.
-    #[arg(long, value_name = "RFC3339")]
-    at: Option<String>,
+    #[arg(long, value_name = "RFC3339", value_parser = crate::parse_time_arg)]
+    at: Option<Timestamp>,
     /// Never draw a progress bar, even on a terminal.
     #[arg(long)]
     quiet: bool,
@@ -44,10 +44,7 @@ pub struct IngestArgs {
 /// Runs `kakunin ingest`.
 pub fn run(args: IngestArgs) -> anyhow::Result<Outcome> {
     let started = Instant::now();
-    let now = match &args.at {
-        Some(t) => Timestamp::parse_rfc3339(t).context("--at")?,
-        None => Timestamp::now(),
-    };
+    let now = args.at.unwrap_or_else(Timestamp::now);
     let mut cas = Vec::new();
     for path in &args.cas {
         let bytes =

@@ -37,6 +37,11 @@ enum Command {
     VerifySignature(verify_signature::VerifySignatureArgs),
 }
 
+/// Parses an RFC 3339 time argument (`--at`); a bad one is a usage error.
+pub(crate) fn parse_time_arg(text: &str) -> Result<kakunin_engine::Timestamp, String> {
+    kakunin_engine::Timestamp::parse_rfc3339(text).map_err(|e| e.to_string())
+}
+
 /// What a subcommand reports back to `main` when it did not fail.
 pub enum Outcome {
     /// Everything asked for was done and every answer was good.

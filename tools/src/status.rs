@@ -21,8 +21,8 @@ pub struct StatusArgs {
     #[arg(long = "index", value_name = "INDEX", required = true)]
     indexes: Vec<PathBuf>,
     /// Answer as of this time (RFC 3339) instead of now.
-    #[arg(long, value_name = "RFC3339")]
-    at: Option<String>,
+    #[arg(long, value_name = "RFC3339", value_parser = crate::parse_time_arg)]
+    at: Option<Timestamp>,
     /// Serial numbers in hex (any case, leading zeros and 0x allowed, `-` prefix for
     /// negative serials). `-` alone reads serials from standard input, one per line.
     #[arg(value_name = "SERIAL", required = true, allow_hyphen_values = true)]
@@ -31,10 +31,7 @@ pub struct StatusArgs {
 
 /// Runs `kakunin status`.
 pub fn run(args: StatusArgs) -> anyhow::Result<Outcome> {
-    let at = match &args.at {
-        Some(t) => Timestamp::parse_rfc3339(t).context("--at")?,
-        None => Timestamp::now(),
-    };
+    let at = args.at.unwrap_or_else(Timestamp::now);
     let store = Store::new();
     for path in &args.indexes {
         store

@@ -12,7 +12,6 @@ use std::sync::mpsc;
 use anyhow::Context;
 use kakunin_engine::evidence::{EvidenceRecord, EvidenceSource, EvidenceStatus, SourceKind};
 use kakunin_engine::index::SerialIndex;
-use kakunin_engine::store::IndexBytes;
 use kakunin_engine::verify::{
     SourceKind as VerifySourceKind, Status, Verdict, Verifier, VerifierBuilder,
 };
@@ -80,17 +79,14 @@ pub(crate) struct TrustArgs {
     #[arg(long = "index", value_name = "FILE")]
     indexes: Vec<PathBuf>,
     /// Validation time (RFC 3339); default now.
-    #[arg(long, value_name = "RFC3339")]
-    at: Option<String>,
+    #[arg(long, value_name = "RFC3339", value_parser = crate::parse_time_arg)]
+    at: Option<Timestamp>,
 }
 
 impl TrustArgs {
     /// The validation time.
-    pub(crate) fn at(&self) -> anyhow::Result<Timestamp> {
-        match &self.at {
-            Some(t) => Ok(Timestamp::parse_rfc3339(t).context("--at")?),
-            None => Ok(Timestamp::now()),
-        }
+    pub(crate) fn at(&self) -> Timestamp {
+        self.at.unwrap_or_else(Timestamp::now)
     }
 
     /// The verifier over these anchors, intermediates, CRLs and indexes.
@@ -135,13 +131,7 @@ fn build_verifier(
             .with_context(|| format!("CRL {}", p.display()))?;
     }
     for p in indexes {
-        let file =
-            std::fs::File::open(p).with_context(|| format!("cannot open index {}", p.display()))?;
-        // SAFETY: index files are replaced by rename, never rewritten in place.
-        let map = unsafe { memmap2::Mmap::map(&file) }
-            .with_context(|| format!("cannot map index {}", p.display()))?;
-        let idx = SerialIndex::from_bytes(IndexBytes::Mapped(map))
-            .with_context(|| format!("index {}", p.display()))?;
+        let idx = SerialIndex::open_file(p).with_context(|| format!("index {}", p.display()))?;
         idx.verify()
             .with_context(|| format!("index {}", p.display()))?;
         b.index(idx)
@@ -152,7 +142,7 @@ fn build_verifier(
 
 /// Runs `kakunin verify`.
 pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
-    let at = args.trust.at()?;
+    let at = args.trust.at();
     let verifier = args.trust.verifier()?;
     let inputs = Inputs::new(&args.inputs)?;
     let mut evidence = match &args.evidence {
