@@ -18,6 +18,9 @@
 //! moduli outside 2048..=8192 bits are refused (both backends' limits).
 
 use std::fmt;
+
+#[cfg(target_arch = "x86_64")]
+mod rsa_ifma;
 #[cfg(feature = "aws-lc-rs")]
 use std::sync::OnceLock;
 
@@ -128,6 +131,21 @@ pub struct VerifyingKey {
     modulus_bits: usize,
     #[cfg(feature = "aws-lc-rs")]
     parsed: [OnceLock<Option<aws_lc_rs::signature::ParsedPublicKey>>; ALGS],
+    /// The eight-at-a-time path of [`VerifyingKey::verify_many`], for
+    /// RSA-2048 keys with e = 65537 on CPUs with AVX-512 IFMA.
+    #[cfg(target_arch = "x86_64")]
+    multi: Option<Box<(rsa_ifma::Key, [u8; rsa_ifma::MODULUS_BYTES])>>,
+}
+
+/// One signature of a [`VerifyingKey::verify_many`] call.
+#[derive(Clone, Copy, Debug)]
+pub struct Signed<'a> {
+    /// The algorithm named by the signed object.
+    pub alg: SignatureAlgorithm,
+    /// The signed bytes (a TBSCertificate, say).
+    pub message: &'a [u8],
+    /// The signature value.
+    pub signature: &'a [u8],
 }
 
 impl fmt::Debug for VerifyingKey {
@@ -148,6 +166,15 @@ impl VerifyingKey {
             CaKeyType::Rsa | CaKeyType::RsaPss => rsa_modulus_bits(bits),
             _ => 0,
         };
+        #[cfg(target_arch = "x86_64")]
+        let multi = match key_type {
+            CaKeyType::Rsa => rsa_components(bits).and_then(|(n, e)| {
+                let key = rsa_ifma::Key::new(n, e)?;
+                let n = n[n.len() - rsa_ifma::MODULUS_BYTES..].try_into().ok()?;
+                Some(Box::new((key, n)))
+            }),
+            _ => None,
+        };
         VerifyingKey {
             provider,
             key_type,
@@ -155,6 +182,8 @@ impl VerifyingKey {
             modulus_bits,
             #[cfg(feature = "aws-lc-rs")]
             parsed: Default::default(),
+            #[cfg(target_arch = "x86_64")]
+            multi,
         }
     }
 
@@ -246,6 +275,100 @@ impl VerifyingKey {
             }
         }
     }
+}
+
+impl VerifyingKey {
+    /// Verifies many signatures made with this key: the same answers as
+    /// [`VerifyingKey::verify`] on each, in order.
+    ///
+    /// RSA-2048 PKCS#1 v1.5 SHA-256 signatures go eight at a time through
+    /// the AVX-512 IFMA path where the CPU has it (about 1.7× the rate of
+    /// one-at-a-time verification); that path only ever *accepts* — when
+    /// its result is not exactly the expected encoding, the signature is
+    /// checked again by the backend, whose answer stands.
+    pub fn verify_many(&self, items: &[Signed<'_>]) -> Vec<Result<(), CryptoError>> {
+        #[allow(unused_mut)]
+        let mut out: Vec<Option<Result<(), CryptoError>>> = vec![None; items.len()];
+        #[cfg(target_arch = "x86_64")]
+        if let Some(multi) = &self.multi {
+            self.verify_multi(&multi.0, &multi.1, items, &mut out);
+        }
+        out.into_iter()
+            .zip(items)
+            .map(|(done, it)| match done {
+                Some(r) => r,
+                None => self.verify(it.alg, it.message, it.signature),
+            })
+            .collect()
+    }
+
+    /// Fills `out[i]` with `Ok` for each item the IFMA path accepts.
+    #[cfg(target_arch = "x86_64")]
+    fn verify_multi(
+        &self,
+        key: &rsa_ifma::Key,
+        n: &[u8; rsa_ifma::MODULUS_BYTES],
+        items: &[Signed<'_>],
+        out: &mut [Option<Result<(), CryptoError>>],
+    ) {
+        use rsa_ifma::{LANES, MODULUS_BYTES};
+        // RFC 8017 §8.2.2: the signature is exactly k bytes and, as an
+        // integer, below n; other shapes are left to the backend.
+        let eligible: Vec<usize> = items
+            .iter()
+            .enumerate()
+            .filter(|(_, it)| {
+                it.alg == SignatureAlgorithm::RsaPkcs1Sha256
+                    && it.signature.len() == MODULUS_BYTES
+                    && it.signature < &n[..]
+            })
+            .map(|(i, _)| i)
+            .collect();
+        for group in eligible.chunks(LANES) {
+            let sigs: [[u8; MODULUS_BYTES]; LANES] = std::array::from_fn(|l| {
+                let it = &items[group[l % group.len()]];
+                let mut s = [0u8; MODULUS_BYTES];
+                s.copy_from_slice(it.signature);
+                s
+            });
+            let got = key.pow_e(&sigs);
+            for (l, &i) in group.iter().enumerate() {
+                if got[l] == pkcs1_sha256_encoding(items[i].message) {
+                    out[i] = Some(Ok(()));
+                }
+            }
+        }
+    }
+}
+
+/// EMSA-PKCS1-v1_5 encoding (RFC 8017 §9.2) of SHA-256(`message`) for a
+/// 2048-bit modulus: 00 01 FF…FF 00 DigestInfo.
+#[cfg(target_arch = "x86_64")]
+fn pkcs1_sha256_encoding(message: &[u8]) -> [u8; rsa_ifma::MODULUS_BYTES] {
+    /// DER of DigestInfo's AlgorithmIdentifier for SHA-256 with NULL
+    /// parameters, and the OCTET STRING header (RFC 8017 §9.2 note 1).
+    const PREFIX: [u8; 19] = [
+        0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
+        0x05, 0x00, 0x04, 0x20,
+    ];
+    let mut em = [0xffu8; rsa_ifma::MODULUS_BYTES];
+    em[0] = 0;
+    em[1] = 1;
+    let t = rsa_ifma::MODULUS_BYTES - PREFIX.len() - 32;
+    em[t - 1] = 0;
+    em[t..t + PREFIX.len()].copy_from_slice(&PREFIX);
+    em[t + PREFIX.len()..].copy_from_slice(&sha256(message));
+    em
+}
+
+/// (modulus, publicExponent) contents of an RSAPublicKey (RFC 8017 A.1.1).
+#[cfg(target_arch = "x86_64")]
+fn rsa_components(key: &[u8]) -> Option<(&[u8], &[u8])> {
+    let seq = Reader::new(key).read(tag::SEQUENCE).ok()?;
+    let mut r = Reader::new(seq.value);
+    let n = r.read(tag::INTEGER).ok()?.value;
+    let e = r.read(tag::INTEGER).ok()?.value;
+    Some((n, e))
 }
 
 fn ring_verify(
@@ -362,6 +485,94 @@ mod tests {
                 k.verify(SignatureAlgorithm::EcdsaSha256, tbs, sig),
                 Err(CryptoError::AlgorithmKeyMismatch { .. })
             ));
+        }
+    }
+
+    /// `verify_many` agrees with `verify` item by item, on signatures made
+    /// by `openssl dgst -sign` and on every way to spoil one; with more
+    /// items than one group of eight so a partial group is exercised.
+    #[test]
+    fn verify_many_matches_verify() {
+        let dir = tempfile::tempdir().unwrap();
+        let (der, _) = crate::ca::tests::openssl_ca(
+            dir.path(),
+            &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+            &[],
+        );
+        let ca = CaCert::from_der(&der).unwrap();
+        let mut messages = Vec::new();
+        let mut sigs = Vec::new();
+        for i in 0..11u8 {
+            let msg = vec![i; 100 + usize::from(i) * 37];
+            let m = dir.path().join(format!("m{i}"));
+            std::fs::write(&m, &msg).unwrap();
+            let out = std::process::Command::new("openssl")
+                .args(["dgst", "-sha256", "-sign"])
+                .arg(dir.path().join("ca.key"))
+                .arg(&m)
+                .output()
+                .unwrap();
+            assert!(out.status.success());
+            messages.push(msg);
+            sigs.push(out.stdout);
+        }
+        let n = rsa_components(ca.public_key_bits()).unwrap().0.to_vec();
+        let mut above_n = n[1..].to_vec();
+        *above_n.last_mut().unwrap() = 0xff;
+        let mut flipped = sigs[2].clone();
+        flipped[100] ^= 4;
+        let short = sigs[3][1..].to_vec();
+        let mut items: Vec<Signed<'_>> = messages
+            .iter()
+            .zip(&sigs)
+            .map(|(m, s)| Signed {
+                alg: SignatureAlgorithm::RsaPkcs1Sha256,
+                message: m,
+                signature: s,
+            })
+            .collect();
+        let good = items.len();
+        items.push(Signed {
+            signature: &flipped,
+            ..items[2]
+        });
+        items.push(Signed {
+            message: &messages[5],
+            ..items[4]
+        });
+        items.push(Signed {
+            signature: &above_n,
+            ..items[1]
+        });
+        items.push(Signed {
+            signature: &short,
+            ..items[3]
+        });
+        items.push(Signed {
+            alg: SignatureAlgorithm::RsaPkcs1Sha384,
+            ..items[0]
+        });
+        for &p in Provider::all() {
+            let k = VerifyingKey::from_ca(&ca).with_provider(p);
+            let many = k.verify_many(&items);
+            for (i, (it, got)) in items.iter().zip(&many).enumerate() {
+                assert_eq!(got, &k.verify(it.alg, it.message, it.signature), "item {i}");
+                assert_eq!(got.is_ok(), i < good, "item {i}");
+            }
+            // The IFMA path alone accepts exactly the good ones.
+            #[cfg(target_arch = "x86_64")]
+            if let Some(multi) = &k.multi {
+                let mut fast = vec![None; items.len()];
+                k.verify_multi(&multi.0, &multi.1, &items, &mut fast);
+                for (i, f) in fast.iter().enumerate() {
+                    assert_eq!(f.is_some(), i < good, "item {i}");
+                }
+            } else {
+                assert!(
+                    !rsa_ifma::available(),
+                    "a 2048-bit RSA key gets the IFMA path"
+                );
+            }
         }
     }
 }

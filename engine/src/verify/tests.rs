@@ -162,3 +162,37 @@ proptest! {
         prop_assert!(r.status != Status::Valid);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// Batch mode gives `verify`'s verdicts, in order, whatever the mix of
+    /// intact certificates (whose signatures go through the batch path),
+    /// certificates with a flipped byte (most in the signature or TBS) and
+    /// garbage.
+    #[test]
+    fn batch_equals_one_by_one(
+        kinds in proptest::collection::vec((0u8..3, any::<prop::sample::Index>(), 1u8..=255), 0..40),
+    ) {
+        let (der, v) = fixture();
+        let certs: Vec<Vec<u8>> = kinds
+            .iter()
+            .map(|(kind, at, x)| match kind {
+                0 => der.clone(),
+                1 => {
+                    let mut m = der.clone();
+                    let i = at.index(m.len());
+                    m[i] ^= x;
+                    m
+                }
+                _ => vec![*x; at.index(50)],
+            })
+            .collect();
+        let at = Timestamp::now();
+        let batch = v.verify_batch(&certs, at);
+        prop_assert_eq!(batch.len(), certs.len());
+        for (c, b) in certs.iter().zip(&batch) {
+            prop_assert_eq!(b, &v.verify(c, at));
+        }
+    }
+}
