@@ -30,17 +30,15 @@ pub struct Item {
 
 impl Item {
     /// Finishes decoding a PEM body (a no-op for DER and errors).
-    pub fn decode(mut self) -> Item {
+    pub fn decode(&mut self) {
         if self.base64 {
             self.base64 = false;
-            self.der = match self.der {
-                Ok(b64) => base64::engine::general_purpose::STANDARD
-                    .decode(&b64)
-                    .map_err(|e| format!("PEM block is not valid base64: {e}")),
-                Err(e) => Err(e),
-            };
+            if let Ok(b64) = &self.der {
+                self.der = base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .map_err(|e| format!("PEM block is not valid base64: {e}"));
+            }
         }
-        self
     }
 }
 
@@ -299,7 +297,8 @@ mod tests {
         Inputs::new(args)
             .unwrap()
             .map(|i| {
-                let i = i.decode();
+                let mut i = i;
+                i.decode();
                 (i.label, i.der)
             })
             .collect()

@@ -22,8 +22,11 @@ use serde_json::{json, Value};
 use crate::inputs::{Inputs, Item};
 use crate::Outcome;
 
-/// Certificates verified per parallel step.
+/// Certificates read ahead per step (two steps wait at most).
 const CHUNK: usize = 4096;
+/// Certificates per parallel task: enough for the eight-wide RSA path to
+/// fill its lanes, few enough for both cores to share a chunk evenly.
+const BATCH: usize = 64;
 
 /// Output format.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,7 +104,8 @@ pub(crate) fn read_certs(paths: &[PathBuf], what: &str) -> anyhow::Result<Vec<Ve
     for p in paths {
         let args = [p.display().to_string()];
         for item in Inputs::new(&args)? {
-            let item = item.decode();
+            let mut item = item;
+            item.decode();
             let der = item
                 .der
                 .map_err(|e| anyhow::anyhow!("{what} {}: {e}", item.label))?;
@@ -145,7 +149,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     let at = args.trust.at();
     let verifier = args.trust.verifier()?;
     let inputs = Inputs::new(&args.inputs)?;
-    let mut evidence = match &args.evidence {
+    let evidence = match &args.evidence {
         Some(p) => Some(
             kakunin_engine::evidence::EvidenceWriter::open(p)
                 .with_context(|| format!("cannot open evidence file {}", p.display()))?,
@@ -182,44 +186,74 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
         );
         b
     });
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let mut all_valid = true;
-    let mut table_header = args.format == Format::Table;
     let format = args.format;
     let facts = args.facts;
     let want_evidence = evidence.is_some();
-    for chunk in rx {
+    // Writer thread: output and evidence in input order, while the
+    // workers already verify the next chunk.
+    let (wtx, wrx) = mpsc::sync_channel::<Vec<Rendered>>(2);
+    let writer = std::thread::spawn(move || write_results(wrx, format, evidence, bar));
+    for mut chunk in rx {
         // Everything per certificate — decoding, verifying, rendering the
-        // output line and the evidence record — happens on the workers;
-        // this thread only writes bytes, in input order.
-        let results: Vec<(bool, String, Option<EvidenceRecord>)> = chunk
-            .into_par_iter()
-            .map(|item| {
-                let item = item.decode();
-                let (verdict, line) = decide(&verifier, &item, at, facts);
-                let valid = line["status"] == "valid";
-                let text = match format {
-                    Format::Json => line.to_string(),
-                    Format::Table => table_row(&line),
-                };
-                let rec = if want_evidence {
-                    verdict.as_ref().and_then(|v| evidence_record(v, at))
-                } else {
-                    None
-                };
-                (valid, text, rec)
+        // output line and the evidence record — happens on the workers, a
+        // batch of BATCH certificates per task so that leaves signed by one
+        // CA key are checked together.
+        let results: Vec<Rendered> = chunk
+            .par_chunks_mut(BATCH)
+            .flat_map_iter(|items| {
+                for item in items.iter_mut() {
+                    item.decode();
+                }
+                let ders: Vec<&[u8]> = items.iter().filter_map(|i| i.der.as_deref().ok()).collect();
+                let mut verdicts = verifier.verify_batch(&ders, at).into_iter();
+                items
+                    .iter()
+                    .map(|item| {
+                        let decided = match &item.der {
+                            Ok(der) => match verdicts.next() {
+                                Some(v) => Ok((der.as_slice(), v)),
+                                None => Err("internal: batch returned too few verdicts".into()),
+                            },
+                            Err(e) => Err(format!("malformed: {e}")),
+                        };
+                        render(&item.label, decided, at, format, facts, want_evidence)
+                    })
+                    .collect::<Vec<_>>()
             })
             .collect();
-        if table_header {
-            table_header = false;
-            let _ = writeln!(
-                out,
-                "{:<8} {:<20} {:<18} {:<24} SUBJECT / DETAIL",
-                "STATUS", "SERIAL", "REASON", "INPUT"
-            );
+        if wtx.send(results).is_err() {
+            // The writer stopped (error, or `| head` went away).
+            break;
         }
-        for (valid, text, rec) in &results {
+    }
+    drop(wtx);
+    let outcome = writer
+        .join()
+        .map_err(|_| anyhow::anyhow!("the output thread panicked"))?;
+    let _ = reader.join();
+    outcome
+}
+
+/// Writes rendered lines (and evidence records) in order; returns the
+/// outcome once the workers are done.
+fn write_results(
+    results: mpsc::Receiver<Vec<Rendered>>,
+    format: Format,
+    mut evidence: Option<kakunin_engine::evidence::EvidenceWriter>,
+    bar: Option<indicatif::ProgressBar>,
+) -> anyhow::Result<Outcome> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut all_valid = true;
+    if format == Format::Table {
+        let _ = writeln!(
+            out,
+            "{:<8} {:<20} {:<18} {:<24} SUBJECT / DETAIL",
+            "STATUS", "SERIAL", "REASON", "INPUT"
+        );
+    }
+    for chunk in results {
+        for Rendered { valid, text, rec } in &chunk {
             all_valid &= *valid;
             if let (Some(ev), Some(rec)) = (evidence.as_mut(), rec) {
                 ev.append(rec).context("writing evidence")?;
@@ -230,13 +264,12 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
             }
         }
         if let Some(b) = &bar {
-            b.inc(results.len() as u64);
+            b.inc(chunk.len() as u64);
         }
         if let Some(ev) = evidence.as_mut() {
             ev.flush_batch().context("writing evidence")?;
         }
     }
-    let _ = reader.join();
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -251,52 +284,98 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     })
 }
 
-/// One row of `--format table`.
-fn table_row(line: &Value) -> String {
-    format!(
-        "{:<8} {:<20} {:<18} {:<24} {}",
-        line["status"].as_str().unwrap_or(""),
-        line["serial"].as_str().unwrap_or("-"),
-        line["reason"].as_str().unwrap_or("-"),
-        line["input"].as_str().unwrap_or(""),
-        line["detail"]
-            .as_str()
-            .or_else(|| line["subject"].as_str())
-            .unwrap_or("")
-    )
+/// One input's output line (and evidence record), rendered on a worker.
+struct Rendered {
+    valid: bool,
+    text: String,
+    rec: Option<EvidenceRecord>,
 }
 
-/// Verifies one input and renders its output line.
-fn decide(
-    verifier: &Verifier,
-    item: &Item,
-    at: Timestamp,
-    facts: bool,
-) -> (Option<Verdict>, Value) {
-    match &item.der {
-        Ok(der) => {
-            let (v, line) = decide_der(verifier, &item.label, der, at, facts);
-            (Some(v), line)
-        }
-        Err(e) => (
-            None,
-            json!({"input": item.label, "serial": null, "subject": null, "kind": null,
-                   "status": "invalid", "reason": null, "revoked_at": null,
-                   "detail": format!("malformed: {e}")}),
-        ),
+/// The output line of one certificate: the JSON object of `--format json`
+/// (field order is the documented one) and the cells of `--format table`.
+#[derive(serde::Serialize)]
+pub(crate) struct Line<'a> {
+    input: &'a str,
+    serial: Option<String>,
+    subject: Option<&'a str>,
+    kind: Option<&'static str>,
+    status: &'static str,
+    reason: Option<&'static str>,
+    revoked_at: Option<String>,
+    detail: Option<String>,
+    /// Present (possibly null) only with `--facts`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    facts: Option<Value>,
+}
+
+impl Line<'_> {
+    /// The status word: `valid`, `revoked`, `invalid` or `unknown`.
+    pub(crate) fn status(&self) -> &'static str {
+        self.status
+    }
+
+    /// The line as a JSON value (for commands that embed it).
+    pub(crate) fn to_value(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// One row of `--format table`.
+    fn table_row(&self) -> String {
+        format!(
+            "{:<8} {:<20} {:<18} {:<24} {}",
+            self.status,
+            self.serial.as_deref().unwrap_or("-"),
+            self.reason.unwrap_or("-"),
+            self.input,
+            self.detail.as_deref().or(self.subject).unwrap_or("")
+        )
     }
 }
 
-/// Verifies one certificate and renders its output line (shared with
-/// `verify-signature`).
-pub(crate) fn decide_der(
-    verifier: &Verifier,
+/// Renders one input: its verdict, or why it is not a certificate.
+fn render(
     label: &str,
-    der: &[u8],
+    decided: Result<(&[u8], Verdict), String>,
     at: Timestamp,
+    format: Format,
     facts: bool,
-) -> (Verdict, Value) {
-    let v = verifier.verify(der, at);
+    want_evidence: bool,
+) -> Rendered {
+    let (line, rec) = match &decided {
+        Ok((der, v)) => (
+            line(label, der, v, facts),
+            want_evidence.then(|| evidence_record(der, v, at)).flatten(),
+        ),
+        Err(detail) => (
+            Line {
+                input: label,
+                serial: None,
+                subject: None,
+                kind: None,
+                status: "invalid",
+                reason: None,
+                revoked_at: None,
+                detail: Some(detail.clone()),
+                facts: facts.then_some(Value::Null),
+            },
+            None,
+        ),
+    };
+    let text = match format {
+        // Serialising plain strings and options cannot fail.
+        Format::Json => serde_json::to_string(&line).unwrap_or_default(),
+        Format::Table => line.table_row(),
+    };
+    Rendered {
+        valid: line.status == "valid",
+        text,
+        rec,
+    }
+}
+
+/// The output line of a verified certificate (shared with
+/// `verify-signature`).
+pub(crate) fn line<'a>(label: &'a str, der: &[u8], v: &'a Verdict, facts: bool) -> Line<'a> {
     let (status, reason, revoked_at, detail) = match &v.status {
         Status::Valid => ("valid", None, None, None),
         Status::Revoked {
@@ -319,24 +398,21 @@ pub(crate) fn decide_der(
         jpki::CertKind::JpkiAuthentication => Some("jpki-authentication"),
         jpki::CertKind::Other => None,
     };
-    let mut line = json!({
-        "input": label,
-        "serial": v.serial.map(|s| s.to_hex()),
-        "subject": v.subject,
-        "kind": kind,
-        "status": status,
-        "reason": reason,
-        "revoked_at": revoked_at,
-        "detail": detail,
-    });
-    if facts {
-        line["facts"] = match jpki::basic_facts(der) {
+    Line {
+        input: label,
+        serial: v.serial.map(|s| s.to_hex()),
+        subject: v.subject.as_deref(),
+        kind,
+        status,
+        reason,
+        revoked_at,
+        detail,
+        facts: facts.then(|| match jpki::basic_facts(der) {
             Ok(Some(f)) => facts_json(&f),
             Ok(None) => Value::Null,
             Err(e) => json!({"error": e.to_string()}),
-        };
+        }),
     }
-    (v, line)
 }
 
 /// The basic facts of a signing certificate as JSON (UTF-8 text as the
@@ -358,7 +434,7 @@ fn facts_json(f: &jpki::BasicFacts) -> Value {
 /// The evidence record of one decision (None when the input had no
 /// readable serial: there is nothing to identify it by but its hash, and
 /// the output line already says it was malformed).
-fn evidence_record(v: &Verdict, at: Timestamp) -> Option<EvidenceRecord> {
+fn evidence_record(der: &[u8], v: &Verdict, at: Timestamp) -> Option<EvidenceRecord> {
     let serial = v.serial?;
     let (status, reason, revoked_at, detail) = match &v.status {
         Status::Valid => (EvidenceStatus::Valid, None, None, None),
@@ -374,7 +450,7 @@ fn evidence_record(v: &Verdict, at: Timestamp) -> Option<EvidenceRecord> {
         Status::Unknown { detail } => (EvidenceStatus::Unknown, None, None, Some(detail.clone())),
     };
     Some(EvidenceRecord {
-        cert_sha256: v.cert_sha256,
+        cert_sha256: kakunin_engine::crypto::sha256(der),
         serial,
         issuer: v
             .path

@@ -17,7 +17,7 @@ use kakunin_engine::verify::Verifier;
 use kakunin_engine::Timestamp;
 use serde_json::{json, Value};
 
-use crate::verify::{decide_der, TrustArgs};
+use crate::verify::{line, TrustArgs};
 use crate::Outcome;
 
 /// Arguments of `kakunin verify-signature`.
@@ -209,11 +209,13 @@ fn check(verifier: &Verifier, label: &str, job: &Job, at: Timestamp, facts: bool
         Ok(()) => json!({"status": "valid", "detail": null}),
         Err(e) => json!({"status": "invalid", "detail": e.to_string()}),
     };
-    let (_, cert) = decide_der(verifier, label, &job.cert, at, facts);
+    let verdict = verifier.verify(&job.cert, at);
+    let cert = line(label, &job.cert, &verdict, facts);
     let status = if signature["status"] != "valid" {
         "invalid"
     } else {
-        cert["status"].as_str().unwrap_or("invalid")
+        cert.status()
     };
+    let cert = cert.to_value();
     json!({"input": label, "status": status, "signature": signature, "certificate": cert})
 }

@@ -175,8 +175,10 @@ pub struct PathCert {
     pub serial: Serial,
     /// Subject DN as text.
     pub subject: Arc<str>,
-    /// SHA-256 of the certificate DER.
-    pub sha256: [u8; 32],
+    /// SHA-256 of the certificate DER; `None` for the leaf, whose bytes
+    /// the caller holds (hashing every leaf would cost a batch ~6% for
+    /// callers that never look).
+    pub sha256: Option<[u8; 32]>,
     /// True for the trust anchor.
     pub anchor: bool,
 }
@@ -234,8 +236,6 @@ pub struct Verdict {
     pub path: Vec<PathCert>,
     /// CRLs / indexes consulted.
     pub revocation_sources: Vec<RevocationSource>,
-    /// SHA-256 of the input certificate bytes.
-    pub cert_sha256: [u8; 32],
 }
 
 /// Why a verifier could not be built. Configuration errors, never about
@@ -618,7 +618,7 @@ impl CaNode {
         PathCert {
             serial: self.serial,
             subject: self.subject.clone(),
-            sha256: self.sha256,
+            sha256: Some(self.sha256),
             anchor: self.anchor,
         }
     }
@@ -837,7 +837,7 @@ impl Verifier {
     /// Verifies one DER certificate as of `at`. Never panics: bytes that
     /// are not a certificate give `Invalid { check: Malformed }`.
     pub fn verify(&self, cert_der: &[u8], at: Timestamp) -> Verdict {
-        self.verdict(cert_der, Cert::parse(cert_der), at, None)
+        self.verdict(Cert::parse(cert_der), at, None)
     }
 
     /// Verifies many DER certificates as of `at`: the same verdicts as
@@ -877,11 +877,10 @@ impl Verifier {
                 leaf_sig[i] = Some(LeafSignature { node, result });
             }
         }
-        certs
-            .iter()
-            .zip(parsed)
+        parsed
+            .into_iter()
             .zip(leaf_sig)
-            .map(|((der, c), sig)| self.verdict(der.as_ref(), c, at, sig))
+            .map(|(c, sig)| self.verdict(c, at, sig))
             .collect()
     }
 
@@ -889,12 +888,10 @@ impl Verifier {
     /// already checked when `sig` is given.
     fn verdict(
         &self,
-        cert_der: &[u8],
         parsed: Result<Cert<'_>, (Check, String)>,
         at: Timestamp,
         sig: Option<LeafSignature>,
     ) -> Verdict {
-        let cert_sha256 = sha256(cert_der);
         let c = match parsed {
             Ok(c) => c,
             Err((check, detail)) => {
@@ -904,20 +901,17 @@ impl Verifier {
                     status: Status::Invalid { check, detail },
                     path: Vec::new(),
                     revocation_sources: Vec::new(),
-                    cert_sha256,
                 }
             }
         };
         let subject = name::name_to_string(c.subject);
-        let (status, path, revocation_sources) =
-            self.verify_parsed(&c, at, &cert_sha256, &subject, sig);
+        let (status, path, revocation_sources) = self.verify_parsed(&c, at, &subject, sig);
         Verdict {
             serial: Some(c.serial),
             subject,
             status,
             path,
             revocation_sources,
-            cert_sha256,
         }
     }
 
@@ -937,7 +931,6 @@ impl Verifier {
         &self,
         c: &Cert<'_>,
         at: Timestamp,
-        cert_sha256: &[u8; 32],
         subject: &Option<String>,
         mut leaf_sig: Option<LeafSignature>,
     ) -> (Status, Vec<PathCert>, Vec<RevocationSource>) {
@@ -1002,7 +995,7 @@ impl Verifier {
                     path.push(PathCert {
                         serial: c.serial,
                         subject: subject.as_deref().unwrap_or("").into(),
-                        sha256: *cert_sha256,
+                        sha256: None,
                         anchor: false,
                     });
                     path.extend(chain.nodes.iter().map(|&n| self.nodes[n].path_cert()));

@@ -99,7 +99,8 @@ fn anchor_as_leaf_without_crl_is_unknown_and_garbage_is_malformed() {
         verdict.status
     );
     assert_eq!(verdict.path.len(), 2);
-    assert_eq!(verdict.cert_sha256, sha256(der));
+    assert_eq!(verdict.path[0].sha256, None);
+    assert_eq!(verdict.path[1].sha256, Some(sha256(der)));
     // Far in the future: expired wins over the missing CRL.
     let later = Timestamp::from_unix(at.unix() + 400 * 86_400);
     assert!(matches!(
