@@ -1072,6 +1072,9 @@ impl Verifier {
     /// RFC 5280 §6.3.3 for one certificate whose issuer is `issuer`.
     /// `signers` are the configured CAs (issuer first) whose CRLs are
     /// CRLs of that issuer: same name, certificate validated on the path.
+    /// The issuer key's own CRLs decide when they can; the other keys'
+    /// CRLs are consulted only when they cannot, so CRL streams of
+    /// different keys (JPKI generations share one DN) are never mixed.
     #[allow(clippy::too_many_arguments)]
     fn revocation(
         &self,
@@ -1083,23 +1086,46 @@ impl Verifier {
         depth: usize,
         out: &mut Vec<RevocationSource>,
     ) -> Rev {
+        let mut first = None;
+        for &i in signers {
+            match self.revocation_by(issuer, &self.nodes[i], serial, is_ca, at, depth, out) {
+                Rev::Unknown(why) => {
+                    first.get_or_insert(why);
+                }
+                decided => return decided,
+            }
+        }
+        Rev::Unknown(first.unwrap_or_else(|| format!("no current CRL of {}", issuer.subject)))
+    }
+
+    /// [`Verifier::revocation`] with the CRLs signed by one key (`signer`,
+    /// a CA of the issuer's name).
+    #[allow(clippy::too_many_arguments)]
+    fn revocation_by(
+        &self,
+        issuer: &CaNode,
+        signer: &CaNode,
+        serial: &Serial,
+        is_ca: bool,
+        at: Timestamp,
+        depth: usize,
+        out: &mut Vec<RevocationSource>,
+    ) -> Rev {
         // (f): the CRL issuer's key must allow cRLSign.
-        let signers = signers
-            .iter()
-            .map(|&i| &self.nodes[i])
-            .filter(|n| n.ca.can_sign_crls());
-        let mut any_signer = false;
+        if !signer.ca.can_sign_crls() {
+            return Rev::Unknown(format!(
+                "issuer {} may not sign CRLs (keyUsage lacks cRLSign)",
+                issuer.subject
+            ));
+        }
         let mut base: Option<&Source> = None;
         let mut partial: Vec<&Source> = Vec::new();
         let mut mask = 0u16;
         let mut deltas: Vec<&Source> = Vec::new();
         let mut stale: Option<Timestamp> = None;
         let mut out_of_scope = false;
-        for s in signers.flat_map(|n| {
-            any_signer = true;
-            n.crls.iter()
-        }) {
-            let src = &self.sources[*s];
+        for &s in &signer.crls {
+            let src = &self.sources[s];
             let m = src.index.meta();
             // (a)/(b) currency at `at`: thisUpdate ≤ at < nextUpdate.
             if at < m.this_update || at >= m.next_update {
@@ -1136,12 +1162,6 @@ impl Verifier {
                     }
                 }
             }
-        }
-        if !any_signer {
-            return Rev::Unknown(format!(
-                "issuer {} may not sign CRLs (keyUsage lacks cRLSign)",
-                issuer.subject
-            ));
         }
         let consulted: &[&Source] = match &base {
             Some(b) => std::slice::from_ref(b),
