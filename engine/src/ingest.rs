@@ -58,6 +58,12 @@ pub enum IngestError {
         /// The time checked against.
         now: Timestamp,
     },
+    /// issuingDistributionPoint onlyContainsAttributeCerts: the CRL covers
+    /// attribute certificates only (RFC 5280 §5.2.5), so it says nothing
+    /// about any public-key certificate. Indexing it would answer "not
+    /// revoked" for certificates it never covered.
+    #[error("CRL covers attribute certificates only (issuingDistributionPoint onlyContainsAttributeCerts, RFC 5280 §5.2.5); it cannot answer for public-key certificates")]
+    AttributeCertsOnly,
     /// thisUpdate is in the future beyond the allowed skew.
     #[error("CRL is not yet valid: thisUpdate {this_update} is after the current time {now} (check the clock)")]
     NotYetValid {
@@ -217,6 +223,9 @@ pub fn verify_crl(
     let der: &[u8] = &der;
     let crl = Crl::parse(der)?;
     crl.check_issued_by(ca)?;
+    if crl.scope().only_attribute_certs {
+        return Err(IngestError::AttributeCertsOnly);
+    }
     let next_update = crl.next_update().ok_or(IngestError::NoNextUpdate)?;
     if opts.now >= next_update {
         return Err(IngestError::Stale {

@@ -695,6 +695,13 @@ fn enumerate_chains(
 struct Chain {
     nodes: Vec<usize>,
     problem: Option<(Check, String)>,
+    /// For each position k: the CAs whose CRLs may speak for the
+    /// certificates `nodes[k]` issued — `nodes[k]` itself and the run of
+    /// ancestors right above it with the same subject name (key rollover
+    /// through self-issued certificates, RFC 5280 §6.3.3 (f) and PKITS
+    /// 4.5/4.6.15). Those keys belong to the same CRL issuer and their
+    /// certificates are validated as part of this very path.
+    crl_signers: Vec<Vec<usize>>,
 }
 
 impl Chain {
@@ -739,9 +746,22 @@ impl Chain {
                 }
             }
         }
+        let crl_signers = (0..path.len())
+            .map(|k| {
+                let name = nodes[path[k]].ca.subject_der();
+                let mut v = vec![path[k]];
+                v.extend(
+                    path[k + 1..]
+                        .iter()
+                        .take_while(|&&j| names_match(nodes[j].ca.subject_der(), name)),
+                );
+                v
+            })
+            .collect();
         Chain {
             nodes: path,
             problem,
+            crl_signers,
         }
     }
 }
@@ -1074,7 +1094,8 @@ impl Verifier {
                 (n.serial, true, Some(&n.subject))
             };
             let issuer = &self.nodes[chain.nodes[depth]];
-            match self.revocation(issuer, &serial, is_ca, at, depth, &mut sources) {
+            let signers = &chain.crl_signers[depth];
+            match self.revocation(issuer, signers, &serial, is_ca, at, depth, &mut sources) {
                 Rev::Good => {}
                 Rev::Revoked(r) => {
                     return (
@@ -1113,9 +1134,41 @@ impl Verifier {
     }
 
     /// RFC 5280 §6.3.3 for one certificate whose issuer is `issuer`.
+    /// `signers` are the configured CAs (issuer first) whose CRLs are
+    /// CRLs of that issuer: same name, certificate validated on the path.
+    /// The issuer key's own CRLs decide when they can; the other keys'
+    /// CRLs are consulted only when they cannot, so CRL streams of
+    /// different keys (JPKI generations share one DN) are never mixed.
+    #[allow(clippy::too_many_arguments)]
     fn revocation(
         &self,
         issuer: &CaNode,
+        signers: &[usize],
+        serial: &Serial,
+        is_ca: bool,
+        at: Timestamp,
+        depth: usize,
+        out: &mut Vec<RevocationSource>,
+    ) -> Rev {
+        let mut first = None;
+        for &i in signers {
+            match self.revocation_by(issuer, &self.nodes[i], serial, is_ca, at, depth, out) {
+                Rev::Unknown(why) => {
+                    first.get_or_insert(why);
+                }
+                decided => return decided,
+            }
+        }
+        Rev::Unknown(first.unwrap_or_else(|| format!("no current CRL of {}", issuer.subject)))
+    }
+
+    /// [`Verifier::revocation`] with the CRLs signed by one key (`signer`,
+    /// a CA of the issuer's name).
+    #[allow(clippy::too_many_arguments)]
+    fn revocation_by(
+        &self,
+        issuer: &CaNode,
+        signer: &CaNode,
         serial: &Serial,
         is_ca: bool,
         at: Timestamp,
@@ -1123,7 +1176,7 @@ impl Verifier {
         out: &mut Vec<RevocationSource>,
     ) -> Rev {
         // (f): the CRL issuer's key must allow cRLSign.
-        if !issuer.ca.can_sign_crls() {
+        if !signer.ca.can_sign_crls() {
             return Rev::Unknown(format!(
                 "issuer {} may not sign CRLs (keyUsage lacks cRLSign)",
                 issuer.subject
@@ -1135,7 +1188,7 @@ impl Verifier {
         let mut deltas: Vec<&Source> = Vec::new();
         let mut stale: Option<Timestamp> = None;
         let mut out_of_scope = false;
-        for &s in &issuer.crls {
+        for &s in &signer.crls {
             let src = &self.sources[s];
             let m = src.index.meta();
             // (a)/(b) currency at `at`: thisUpdate ≤ at < nextUpdate.
@@ -1146,15 +1199,15 @@ impl Verifier {
                 continue;
             }
             // §5.2.5 / §6.3.3 (b)(2): scope must cover the certificate.
-            // Indirect and partitioned CRLs are not matched (the index does
-            // not keep certificateIssuer entries or the DP name): skipped,
-            // which fails closed.
+            // Partitioned CRLs are not matched (the index does not keep the
+            // DP name): skipped, which fails closed. An indirect CRL is used
+            // only as a CRL of its own issuer (which it is here: we only
+            // look at CRLs signed by the certificate issuer's name): the
+            // CRL reader refuses certificateIssuer entries (§5.3.3), so every
+            // entry of an accepted CRL is about a certificate of the CRL
+            // issuer itself (§6.3.3 (b)(1) allows indirectCRL either way).
             let sc = m.scope;
-            if (sc.only_user_certs && is_ca)
-                || (sc.only_ca_certs && !is_ca)
-                || sc.indirect
-                || sc.partitioned
-            {
+            if (sc.only_user_certs && is_ca) || (sc.only_ca_certs && !is_ca) || sc.partitioned {
                 out_of_scope = true;
                 continue;
             }
