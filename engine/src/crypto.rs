@@ -13,6 +13,13 @@
 //! Both can be compiled in at once (benches compare them); [`Provider::DEFAULT`]
 //! is aws-lc-rs when its feature is on.
 //!
+//! Under either backend, [`VerifyingKey::verify_many`] (what batch
+//! verification calls) takes RSA-2048 PKCS#1 v1.5 SHA-256 signatures eight
+//! at a time through an AVX-512 IFMA kernel (`rsa_ifma`) on CPUs that have
+//! it: ~2.7× the backend's rate. The kernel can only accept a signature
+//! whose computed encoding is exactly the expected one; everything else is
+//! decided by the backend.
+//!
 //! Which algorithm fits which key follows RFC 5280 §4.1.1.2 / §4.1.2.7,
 //! RFC 4055 (RSA, PSS), RFC 5758 (ECDSA) and RFC 8410 (Ed25519); RSA
 //! moduli outside 2048..=8192 bits are refused (both backends' limits).
@@ -450,15 +457,21 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
 mod tests {
     use super::*;
 
-    #[test]
-    fn both_backends_agree_on_an_openssl_signature() {
-        let dir = tempfile::tempdir().unwrap();
+    /// A self-signed RSA-2048 CA made by OpenSSL (key in `dir/ca.key`).
+    fn rsa_ca(dir: &std::path::Path) -> (Vec<u8>, CaCert) {
         let (der, _) = crate::ca::tests::openssl_ca(
-            dir.path(),
+            dir,
             &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
             &[],
         );
         let ca = CaCert::from_der(&der).unwrap();
+        (der, ca)
+    }
+
+    #[test]
+    fn both_backends_agree_on_an_openssl_signature() {
+        let dir = tempfile::tempdir().unwrap();
+        let (der, ca) = rsa_ca(dir.path());
         // The self-signed certificate's own signature.
         let mut r = Reader::new(&der);
         let cert = r.read(tag::SEQUENCE).unwrap();
@@ -494,12 +507,7 @@ mod tests {
     #[test]
     fn verify_many_matches_verify() {
         let dir = tempfile::tempdir().unwrap();
-        let (der, _) = crate::ca::tests::openssl_ca(
-            dir.path(),
-            &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
-            &[],
-        );
-        let ca = CaCert::from_der(&der).unwrap();
+        let (_, ca) = rsa_ca(dir.path());
         let mut messages = Vec::new();
         let mut sigs = Vec::new();
         for i in 0..11u8 {
