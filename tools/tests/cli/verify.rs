@@ -436,3 +436,111 @@ fn document_signatures() {
         .collect();
     assert_eq!(got, ["valid", "valid", "invalid", "invalid"]);
 }
+
+/// RFC 5280 §4.1.2.2: serials up to 20 octets must be handled, and
+/// negative ones (non-conforming CAs issue them) handled gracefully. Leaves
+/// issued by `openssl x509 -req -set_serial` and checked against an
+/// `openssl ca -gencrl` CRL; `openssl verify -crl_check` is the oracle for
+/// the status, `openssl x509 -serial` for the printed serial.
+#[test]
+fn odd_serials_agree_with_openssl() {
+    let ca = OpensslCa::new();
+    let d = ca.dir.path();
+    let crl = ca.gencrl("crl.der", &[]);
+    openssl(
+        d,
+        &["crl", "-inform", "DER", "-in", "crl.der", "-out", "crl.pem"],
+    );
+    openssl(
+        d,
+        &[
+            "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "leaf.key", "-out", "leaf.csr",
+            "-subj", "/CN=leaf",
+        ],
+    );
+    // (set_serial argument, revoked by the CRL?)
+    let cases = [
+        ("0x7102030405060708090A0B0C0D0E0F1011121314", true), // 20 octets
+        ("0xFF0102030405060708090A0B0C0D0E0F10111213", false), // 20 octets, top bit set
+        ("-5", false),                                        // negative
+        ("0x0102030405060708090A0B0C0D0E0F1011121314FF", false), // 21 octets
+        ("0x0123000003", false),
+        ("1", true),
+    ];
+    let mut args = vec![
+        "verify".to_string(),
+        "--trust".into(),
+        ca.p("ca.pem"),
+        "--crl".into(),
+        crl.display().to_string(),
+    ];
+    for (i, (serial, _)) in cases.iter().enumerate() {
+        let name = format!("leaf{i}.pem");
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "leaf.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-set_serial",
+                serial,
+                "-days",
+                "30",
+                "-out",
+                &name,
+            ],
+        );
+        args.push(ca.p(&name));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = kakunin(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), cases.len());
+    for (i, ((serial, revoked), line)) in cases.iter().zip(&lines).enumerate() {
+        let name = format!("leaf{i}.pem");
+        let printed = openssl(d, &["x509", "-in", &name, "-noout", "-serial"]);
+        assert_eq!(
+            line["serial"].as_str().unwrap(),
+            printed.trim().trim_start_matches("serial="),
+            "{serial}"
+        );
+        let verdict = Command::new("openssl")
+            .current_dir(d)
+            .args([
+                "verify",
+                "-crl_check",
+                "-CAfile",
+                "ca.pem",
+                "-CRLfile",
+                "crl.pem",
+                &name,
+            ])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&verdict.stdout).into_owned()
+            + &String::from_utf8_lossy(&verdict.stderr);
+        let (theirs, ours) = (
+            if text.contains("certificate revoked") {
+                "revoked"
+            } else if verdict.status.success() {
+                "valid"
+            } else {
+                "other"
+            },
+            line["status"].as_str().unwrap(),
+        );
+        assert_eq!(ours, theirs, "{serial}: {line} / openssl: {text}");
+        assert_eq!(ours == "revoked", *revoked, "{serial}");
+    }
+}
