@@ -1,9 +1,10 @@
 //! `kakunin verify`: batch offline verification of certificates.
 //!
-//! Inputs are streamed in chunks: a reader thread decodes certificates
-//! while rayon verifies the previous chunk on every core, and results are
-//! written in input order. Memory is bounded by two chunks, whatever the
-//! size of the batch.
+//! Inputs are streamed in chunks: a reader thread splits certificates out
+//! of the inputs, rayon verifies a chunk on every core (batches of
+//! [`BATCH`], so leaves of one CA key share the eight-wide RSA path), and
+//! a writer thread prints results in input order. Bounded channels hold at
+//! most two chunks on each side, so memory does not grow with the batch.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -147,7 +148,6 @@ fn build_verifier(
 /// Runs `kakunin verify`.
 pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     let at = args.trust.at();
-    let verifier = args.trust.verifier()?;
     let inputs = Inputs::new(&args.inputs)?;
     let evidence = match &args.evidence {
         Some(p) => Some(
@@ -175,6 +175,9 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
             let _ = tx.send(chunk);
         }
     });
+    // Built while the reader fills its first chunks (hashing a large index
+    // for the evidence takes a few tens of milliseconds).
+    let verifier = args.trust.verifier()?;
 
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
         let b = indicatif::ProgressBar::new_spinner();
