@@ -71,7 +71,7 @@ pub struct GenArgs {
     /// 80% valid, 12% revoked, 8% expired.
     #[arg(long, default_value_t = 100, value_name = "M", value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     certs: u64,
-    /// Card holders with their own keys and facts under holders/<n>/: the
+    /// Card holders with their own keys and facts under holders/N/: the
     /// first K certificates of each bundle. At most --certs.
     #[arg(long, default_value_t = 10, value_name = "K", value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
     holders: u64,
