@@ -366,6 +366,11 @@ pub struct Crl<'a> {
     delta_base: Option<CrlNumber>,
     authority_key_id: Option<&'a [u8]>,
     scope: CrlScope,
+    /// issuingDistributionPoint's distributionPoint: the
+    /// DistributionPointName TLV (`[0]` fullName or `[1]`
+    /// nameRelativeToCRLIssuer), kept raw so that the verifier can match it
+    /// against a certificate's cRLDistributionPoints (§6.3.3 (b)(2)(i)).
+    idp_distribution_point: Option<&'a [u8]>,
 }
 
 // --- OIDs (content octets) -------------------------------------------------
@@ -525,6 +530,7 @@ impl<'a> Crl<'a> {
             delta_base: None,
             authority_key_id: None,
             scope: CrlScope::default(),
+            idp_distribution_point: None,
         };
         if let Some(exts) = t
             .read_optional(tag::context_constructed(0))
@@ -567,7 +573,11 @@ impl<'a> Crl<'a> {
                 OID_DELTA => {
                     self.delta_base = Some(parse_crl_number(value, "deltaCRLIndicator", "§5.2.4")?)
                 }
-                OID_IDP => self.scope = parse_idp(value)?,
+                OID_IDP => {
+                    let (scope, dp) = parse_idp(value)?;
+                    self.scope = scope;
+                    self.idp_distribution_point = dp;
+                }
                 OID_IAN | OID_FRESHEST | OID_AIA => {
                     // Known and not needed for revocation checking; only the
                     // outer syntax is checked (§5.2.2, §5.2.6, §5.2.7).
@@ -710,6 +720,14 @@ impl<'a> Crl<'a> {
     pub fn scope(&self) -> &CrlScope {
         &self.scope
     }
+
+    /// The issuingDistributionPoint's distributionPoint, as the DER of its
+    /// DistributionPointName (one `[0]` fullName or `[1]`
+    /// nameRelativeToCRLIssuer TLV); `None` for a CRL that is not
+    /// partitioned by distribution point (§5.2.5).
+    pub fn idp_distribution_point(&self) -> Option<&'a [u8]> {
+        self.idp_distribution_point
+    }
     /// Signature algorithm.
     pub fn signature_algorithm(&self) -> SignatureAlgorithm {
         self.signature_algorithm
@@ -783,7 +801,7 @@ fn parse_crl_number(
     CrlNumber::from_der_content(c).map_err(|_| CrlError::CrlNumberOutOfRange { name, section })
 }
 
-fn parse_idp(value: &[u8]) -> Result<CrlScope, CrlError> {
+fn parse_idp(value: &[u8]) -> Result<(CrlScope, Option<&[u8]>), CrlError> {
     let bad = |e: DerError| CrlError::BadExtension {
         name: "issuingDistributionPoint",
         section: "§5.2.5",
@@ -798,11 +816,25 @@ fn parse_idp(value: &[u8]) -> Result<CrlScope, CrlError> {
         ));
     }
     let mut s = Reader::new(seq.value);
+    // distributionPoint [0] DistributionPointName: a CHOICE, so the tag is
+    // explicit and the content is exactly one [0] fullName or [1]
+    // nameRelativeToCRLIssuer (§4.2.1.13).
+    let dp = match s.read_optional(tag::context_constructed(0)).map_err(bad)? {
+        Some(t) => {
+            let mut d = Reader::new(t.value);
+            let name = d.read_any().map_err(bad)?;
+            d.finish().map_err(bad)?;
+            if name.tag != tag::context_constructed(0) && name.tag != tag::context_constructed(1) {
+                return Err(CrlError::InvalidIssuingDistributionPoint(
+                    "distributionPoint is neither fullName [0] nor nameRelativeToCRLIssuer [1]",
+                ));
+            }
+            Some(t.value)
+        }
+        None => None,
+    };
     let mut scope = CrlScope {
-        has_distribution_point: s
-            .read_optional(tag::context_constructed(0))
-            .map_err(bad)?
-            .is_some(),
+        has_distribution_point: dp.is_some(),
         ..CrlScope::default()
     };
     // DER: a DEFAULT FALSE boolean is omitted, never encoded as FALSE.
@@ -848,7 +880,7 @@ fn parse_idp(value: &[u8]) -> Result<CrlScope, CrlError> {
             "at most one of onlyContainsUserCerts, onlyContainsCACerts and onlyContainsAttributeCerts may be TRUE",
         ));
     }
-    Ok(scope)
+    Ok((scope, dp))
 }
 
 /// Parses an AlgorithmIdentifier's content into a supported algorithm.

@@ -1139,11 +1139,6 @@ const KNOWN_GAPS: &[(&str, Kind, &str)] = &[
         "the CRL is signed by a separate key of the CA whose certificate is not on the path; validating a second CRL-signer path (§6.3.3 (f)) is not implemented, and taking other same-name keys' CRLs would mix JPKI generations' CRL streams",
     ),
     (
-        "4.5.3",
-        Kind::Unknown,
-        "the self-issued certificate's own CRL is partitioned by distributionPoint; partitioned CRL (issuingDistributionPoint distributionPoint): DP name matching (§6.3.3 (b)(2)(i)) is not implemented, such CRLs are skipped",
-    ),
-    (
         "4.5.4",
         Kind::Unknown,
         "the EE's CRL is signed by the new key, certified by a self-issued certificate not on the path; the CRL is signed by a separate key of the CA whose certificate is not on the path; validating a second CRL-signer path (§6.3.3 (f)) is not implemented, and taking other same-name keys' CRLs would mix JPKI generations' CRL streams",
@@ -1162,56 +1157,6 @@ const KNOWN_GAPS: &[(&str, Kind, &str)] = &[
         "4.5.7",
         Kind::Unknown,
         "as 4.5.6",
-    ),
-    (
-        "4.14.1",
-        Kind::Unknown,
-        "partitioned CRL (issuingDistributionPoint distributionPoint): DP name matching (§6.3.3 (b)(2)(i)) is not implemented, such CRLs are skipped",
-    ),
-    (
-        "4.14.2",
-        Kind::Unknown,
-        "partitioned CRL (issuingDistributionPoint distributionPoint): DP name matching (§6.3.3 (b)(2)(i)) is not implemented, such CRLs are skipped",
-    ),
-    (
-        "4.14.4",
-        Kind::Unknown,
-        "partitioned CRL (issuingDistributionPoint distributionPoint): DP name matching (§6.3.3 (b)(2)(i)) is not implemented, such CRLs are skipped",
-    ),
-    (
-        "4.14.5",
-        Kind::Unknown,
-        "partitioned CRL (issuingDistributionPoint distributionPoint): DP name matching (§6.3.3 (b)(2)(i)) is not implemented, such CRLs are skipped",
-    ),
-    (
-        "4.14.6",
-        Kind::Unknown,
-        "partitioned CRL (issuingDistributionPoint distributionPoint): DP name matching (§6.3.3 (b)(2)(i)) is not implemented, such CRLs are skipped",
-    ),
-    (
-        "4.14.7",
-        Kind::Unknown,
-        "partitioned CRL (issuingDistributionPoint distributionPoint): DP name matching (§6.3.3 (b)(2)(i)) is not implemented, such CRLs are skipped",
-    ),
-    (
-        "4.14.18",
-        Kind::Unknown,
-        "partitioned CRL (issuingDistributionPoint distributionPoint): DP name matching (§6.3.3 (b)(2)(i)) is not implemented, such CRLs are skipped",
-    ),
-    (
-        "4.14.19",
-        Kind::Unknown,
-        "partitioned CRL (issuingDistributionPoint distributionPoint): DP name matching (§6.3.3 (b)(2)(i)) is not implemented, such CRLs are skipped",
-    ),
-    (
-        "4.14.20",
-        Kind::Unknown,
-        "partitioned CRL (issuingDistributionPoint distributionPoint): DP name matching (§6.3.3 (b)(2)(i)) is not implemented, such CRLs are skipped",
-    ),
-    (
-        "4.14.21",
-        Kind::Unknown,
-        "partitioned CRL (issuingDistributionPoint distributionPoint): DP name matching (§6.3.3 (b)(2)(i)) is not implemented, such CRLs are skipped",
     ),
     (
         "4.14.24",
@@ -1262,8 +1207,8 @@ const KNOWN_GAPS: &[(&str, Kind, &str)] = &[
 
 /// Cases where `openssl verify` (the second oracle) answers differently
 /// from us: (case, OpenSSL's answer, why). With `-extended_crl` OpenSSL
-/// handles partitioned and indirect CRLs and separate CRL keys, which we
-/// fail closed on (see [`KNOWN_GAPS`]).
+/// handles indirect CRLs and separate CRL keys, which we fail closed on
+/// (see [`KNOWN_GAPS`]).
 const OPENSSL_DIFFERS: &[(&str, Kind, &str)] = &[
     (
         "4.1.4",
@@ -1306,11 +1251,6 @@ const OPENSSL_DIFFERS: &[(&str, Kind, &str)] = &[
         "OpenSSL reports the revoked CRL signer as 'certificate revoked'; we cannot use the CRL (Unknown); PKITS: Invalid",
     ),
     (
-        "4.5.3",
-        Kind::Valid,
-        "known gap",
-    ),
-    (
         "4.5.4",
         Kind::Valid,
         "known gap",
@@ -1339,56 +1279,6 @@ const OPENSSL_DIFFERS: &[(&str, Kind, &str)] = &[
         "4.7.5",
         Kind::Invalid,
         "OpenSSL reports the broken CRL as an error; our builder refuses the CRL, so no CRL covers the EE (Unknown) (issuer lacks cRLSign)",
-    ),
-    (
-        "4.14.1",
-        Kind::Valid,
-        "known gap (partitioned CRL)",
-    ),
-    (
-        "4.14.2",
-        Kind::Revoked,
-        "known gap (partitioned CRL)",
-    ),
-    (
-        "4.14.4",
-        Kind::Valid,
-        "known gap (partitioned CRL)",
-    ),
-    (
-        "4.14.5",
-        Kind::Valid,
-        "known gap (partitioned CRL)",
-    ),
-    (
-        "4.14.6",
-        Kind::Revoked,
-        "known gap (partitioned CRL)",
-    ),
-    (
-        "4.14.7",
-        Kind::Valid,
-        "known gap (partitioned CRL)",
-    ),
-    (
-        "4.14.18",
-        Kind::Valid,
-        "known gap (partitioned CRL)",
-    ),
-    (
-        "4.14.19",
-        Kind::Valid,
-        "known gap (partitioned CRL)",
-    ),
-    (
-        "4.14.20",
-        Kind::Revoked,
-        "known gap (partitioned CRL)",
-    ),
-    (
-        "4.14.21",
-        Kind::Revoked,
-        "known gap (partitioned CRL)",
     ),
     (
         "4.14.24",
@@ -1700,4 +1590,52 @@ fn pkits() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// A partitioned CRL (issuingDistributionPoint with a distributionPoint)
+/// given as an index file: the index keeps only the fact that the CRL is
+/// partitioned, not the name, so it cannot be matched against the
+/// certificate's cRLDistributionPoints and must cover nothing — PKITS
+/// 4.14.1 comes out Unknown, where the raw CRL gives Valid.
+#[test]
+fn partitioned_crl_from_an_index_fails_closed() {
+    use kakunin_engine::index::{IndexBytes, SerialIndex};
+    use kakunin_engine::ingest::{verify_crl, IngestOptions};
+    use kakunin_engine::CaCert;
+    let Some(dir) = vectors_dir() else {
+        eprintln!("SKIPPED: cryptography-vectors not installed");
+        return;
+    };
+    let anchor = read(&dir, "certs", "TrustAnchorRootCertificate", "crt");
+    let ca = read(&dir, "certs", "distributionPoint1CACert", "crt");
+    let crl = read(&dir, "crls", "distributionPoint1CACRL", "crl");
+    let ee = read(&dir, "certs", "ValiddistributionPointTest1EE", "crt");
+    let opts = IngestOptions {
+        now: Timestamp::from_unix(AT),
+        max_clock_skew: 0,
+    };
+    let ca_cert = CaCert::from_der(&ca).expect("PKITS CA");
+    let (bytes, _) = verify_crl(&crl, &ca_cert, &opts, &|_, _| {})
+        .expect("PKITS CRL verifies")
+        .into_index_bytes()
+        .expect("index");
+    let index = SerialIndex::from_bytes(IndexBytes::Owned(bytes)).expect("index opens");
+    assert!(index.meta().scope.partitioned);
+    let mut b = VerifierBuilder::new();
+    b.trust_anchor_der(&anchor).unwrap();
+    b.intermediate_der(&ca).unwrap();
+    b.crl_der(&read(&dir, "crls", "TrustAnchorRootCRL", "crl"))
+        .unwrap();
+    b.index(index).unwrap();
+    let v = b.build().unwrap().verify(&ee, Timestamp::from_unix(AT));
+    assert!(matches!(v.status, Status::Unknown { .. }), "{:?}", v.status);
+    // The same CRL raw: matched by name, Valid.
+    let mut b = VerifierBuilder::new();
+    b.trust_anchor_der(&anchor).unwrap();
+    b.intermediate_der(&ca).unwrap();
+    b.crl_der(&read(&dir, "crls", "TrustAnchorRootCRL", "crl"))
+        .unwrap();
+    b.crl_der(&crl).unwrap();
+    let v = b.build().unwrap().verify(&ee, Timestamp::from_unix(AT));
+    assert_eq!(v.status, Status::Valid);
 }

@@ -40,6 +40,7 @@
 //! we report the expiry, which is also "not valid" and more useful.
 
 pub(crate) mod cert;
+mod dp;
 mod name;
 
 use std::collections::HashMap;
@@ -425,10 +426,17 @@ impl VerifierBuilder {
                                 }
                             })?;
                         let sha = sha256(raw);
+                        // A malformed name leaves `None`: the CRL is then
+                        // treated as a partition we cannot place, which
+                        // fails closed.
+                        let idp_names = parsed
+                            .idp_distribution_point()
+                            .and_then(|d| dp::idp_names(d, parsed.issuer_der()).ok());
                         sources.push(Source {
                             index: Arc::new(index),
                             kind: SourceKind::Crl,
                             sha256: sha,
+                            idp_names,
                         });
                         done = true;
                         break;
@@ -456,6 +464,9 @@ impl VerifierBuilder {
                 index: idx.clone(),
                 kind: SourceKind::Index,
                 sha256: sha256(idx.as_bytes()),
+                // The index format keeps only the fact that the CRL is
+                // partitioned, not its distribution point name.
+                idp_names: None,
             });
         }
         for node in nodes.iter_mut() {
@@ -530,6 +541,9 @@ struct CaNode {
     problem: Option<(Check, String)>,
     /// Indexes of `Verifier::sources` issued by this CA's key.
     crls: Vec<usize>,
+    /// cRLDistributionPoints extnValue and the issuer DN it may be
+    /// relative to, for matching partitioned CRLs (§6.3.3 (b)(2)(i)).
+    crl_dp: Option<(Vec<u8>, Vec<u8>)>,
 }
 
 impl CaNode {
@@ -589,6 +603,7 @@ impl CaNode {
             self_issued: names_match(c.issuer, c.subject),
             path_len: c.ext.basic.and_then(|(_, p)| p),
             problem,
+            crl_dp: c.ext.crl_dp.map(|d| (d.to_vec(), c.issuer.to_vec())),
             subject,
             ca,
             crls: Vec::new(),
@@ -771,6 +786,11 @@ struct Source {
     index: Arc<SerialIndex<IndexBytes>>,
     kind: SourceKind,
     sha256: [u8; 32],
+    /// For a partitioned raw CRL: the names of its issuingDistributionPoint
+    /// distributionPoint. `None` for an index file (the format does not
+    /// keep the name) or an unreadable name: such a partition covers no
+    /// certificate (fail closed).
+    idp_names: Option<Vec<dp::DpName>>,
 }
 
 impl Source {
@@ -787,6 +807,14 @@ impl Source {
             kind: self.kind,
         }
     }
+}
+
+/// The certificate whose revocation status is looked up.
+struct Subject<'a> {
+    serial: &'a Serial,
+    is_ca: bool,
+    /// cRLDistributionPoints extnValue and the certificate's issuer DN.
+    crl_dp: Option<(&'a [u8], &'a [u8])>,
 }
 
 /// Outcome of revocation checking for one certificate.
@@ -1084,18 +1112,29 @@ impl Verifier {
         let mut unknown: Option<String> = None;
         // Revocation: leaf (depth 0), then each non-anchor CA.
         for depth in 0..chain.nodes.len() {
-            let (serial, is_ca, what) = if depth == 0 {
-                (c.serial, c.is_ca(), None)
+            let (serial, is_ca, what, crl_dp) = if depth == 0 {
+                (
+                    c.serial,
+                    c.is_ca(),
+                    None,
+                    c.ext.crl_dp.map(|d| (d, c.issuer)),
+                )
             } else {
                 let n = &self.nodes[chain.nodes[depth - 1]];
                 if n.anchor {
                     break;
                 }
-                (n.serial, true, Some(&n.subject))
+                let dp = n.crl_dp.as_ref().map(|(d, i)| (d.as_slice(), i.as_slice()));
+                (n.serial, true, Some(&n.subject), dp)
             };
             let issuer = &self.nodes[chain.nodes[depth]];
             let signers = &chain.crl_signers[depth];
-            match self.revocation(issuer, signers, &serial, is_ca, at, depth, &mut sources) {
+            let subject = Subject {
+                serial: &serial,
+                is_ca,
+                crl_dp,
+            };
+            match self.revocation(issuer, signers, &subject, at, depth, &mut sources) {
                 Rev::Good => {}
                 Rev::Revoked(r) => {
                     return (
@@ -1139,20 +1178,20 @@ impl Verifier {
     /// The issuer key's own CRLs decide when they can; the other keys'
     /// CRLs are consulted only when they cannot, so CRL streams of
     /// different keys (JPKI generations share one DN) are never mixed.
-    #[allow(clippy::too_many_arguments)]
     fn revocation(
         &self,
         issuer: &CaNode,
         signers: &[usize],
-        serial: &Serial,
-        is_ca: bool,
+        cert: &Subject<'_>,
         at: Timestamp,
         depth: usize,
         out: &mut Vec<RevocationSource>,
     ) -> Rev {
         let mut first = None;
+        // Parsed once, and only if a partitioned CRL needs it.
+        let mut dps = None;
         for &i in signers {
-            match self.revocation_by(issuer, &self.nodes[i], serial, is_ca, at, depth, out) {
+            match self.revocation_by(issuer, &self.nodes[i], cert, &mut dps, at, depth, out) {
                 Rev::Unknown(why) => {
                     first.get_or_insert(why);
                 }
@@ -1169,8 +1208,8 @@ impl Verifier {
         &self,
         issuer: &CaNode,
         signer: &CaNode,
-        serial: &Serial,
-        is_ca: bool,
+        cert: &Subject<'_>,
+        dps: &mut Option<Option<Vec<dp::CertDp>>>,
         at: Timestamp,
         depth: usize,
         out: &mut Vec<RevocationSource>,
@@ -1199,23 +1238,48 @@ impl Verifier {
                 continue;
             }
             // §5.2.5 / §6.3.3 (b)(2): scope must cover the certificate.
-            // Partitioned CRLs are not matched (the index does not keep the
-            // DP name): skipped, which fails closed. An indirect CRL is used
+            // A partitioned CRL covers it only through a distribution
+            // point of the certificate whose name matches the IDP's
+            // ((b)(2)(i)); it then covers the reasons of that DP too
+            // ((d)). From an index file the IDP name is unknown: skipped,
+            // which fails closed. An indirect CRL is used
             // only as a CRL of its own issuer (which it is here: we only
             // look at CRLs signed by the certificate issuer's name): the
             // CRL reader refuses certificateIssuer entries (§5.3.3), so every
             // entry of an accepted CRL is about a certificate of the CRL
             // issuer itself (§6.3.3 (b)(1) allows indirectCRL either way).
             let sc = m.scope;
-            if (sc.only_user_certs && is_ca) || (sc.only_ca_certs && !is_ca) || sc.partitioned {
+            let is_ca = cert.is_ca;
+            if (sc.only_user_certs && is_ca) || (sc.only_ca_certs && !is_ca) {
                 out_of_scope = true;
                 continue;
+            }
+            let mut reasons = sc.only_some_reasons;
+            if sc.partitioned {
+                let cert_dps = dps.get_or_insert_with(|| {
+                    cert.crl_dp
+                        .and_then(|(ext, issuer)| dp::cert_dps(ext, issuer).ok())
+                });
+                let covered = match (&src.idp_names, cert_dps) {
+                    (Some(idp), Some(cdps)) => dp::covered_reasons(idp, cdps),
+                    _ => None,
+                };
+                match covered {
+                    None => {
+                        out_of_scope = true;
+                        continue;
+                    }
+                    Some(r) if r & ALL_REASONS != ALL_REASONS => {
+                        reasons = Some(reasons.unwrap_or(ALL_REASONS) & r);
+                    }
+                    Some(_) => {}
+                }
             }
             if m.delta_base.is_some() {
                 deltas.push(src);
                 continue;
             }
-            match sc.only_some_reasons {
+            match reasons {
                 Some(r) => {
                     partial.push(src);
                     mask |= r;
@@ -1249,7 +1313,7 @@ impl Verifier {
         let mut result = Rev::Good;
         for src in consulted {
             out.push(src.evidence(depth));
-            if let Some(r) = src.index.lookup(serial) {
+            if let Some(r) = src.index.lookup(cert.serial) {
                 if r.reason != Some(RevocationReason::RemoveFromCrl) {
                     result = Rev::Revoked(r);
                     break;
@@ -1272,7 +1336,7 @@ impl Verifier {
                 .max_by(|x, y| x.index.meta().crl_number.cmp(&y.index.meta().crl_number));
             if let Some(d) = delta {
                 out.push(d.evidence(depth));
-                if let Some(r) = d.index.lookup(serial) {
+                if let Some(r) = d.index.lookup(cert.serial) {
                     if r.reason == Some(RevocationReason::RemoveFromCrl) {
                         // Un-revokes a certificateHold only.
                         if let Rev::Revoked(old) = &result {
