@@ -1129,36 +1129,6 @@ const KNOWN_GAPS: &[(&str, Kind, &str)] = &[
         "DSA signatures are not supported (policy: RSA, ECDSA, Ed25519); fails closed",
     ),
     (
-        "4.4.19",
-        Kind::Unknown,
-        "the CRL is signed by a separate key of the CA whose certificate is not on the path; validating a second CRL-signer path (§6.3.3 (f)) is not implemented, and taking other same-name keys' CRLs would mix JPKI generations' CRL streams",
-    ),
-    (
-        "4.4.20",
-        Kind::Unknown,
-        "the CRL is signed by a separate key of the CA whose certificate is not on the path; validating a second CRL-signer path (§6.3.3 (f)) is not implemented, and taking other same-name keys' CRLs would mix JPKI generations' CRL streams",
-    ),
-    (
-        "4.5.4",
-        Kind::Unknown,
-        "the EE's CRL is signed by the new key, certified by a self-issued certificate not on the path; the CRL is signed by a separate key of the CA whose certificate is not on the path; validating a second CRL-signer path (§6.3.3 (f)) is not implemented, and taking other same-name keys' CRLs would mix JPKI generations' CRL streams",
-    ),
-    (
-        "4.5.5",
-        Kind::Unknown,
-        "as 4.5.4",
-    ),
-    (
-        "4.5.6",
-        Kind::Unknown,
-        "the EE's CRL is signed by a self-issued CRL-signing key not on the path; the CRL is signed by a separate key of the CA whose certificate is not on the path; validating a second CRL-signer path (§6.3.3 (f)) is not implemented, and taking other same-name keys' CRLs would mix JPKI generations' CRL streams",
-    ),
-    (
-        "4.5.7",
-        Kind::Unknown,
-        "as 4.5.6",
-    ),
-    (
         "4.14.24",
         Kind::Unknown,
         "indirect CRL via cRLIssuer / certificateIssuer entries (§5.3.3) is not supported",
@@ -1207,8 +1177,7 @@ const KNOWN_GAPS: &[(&str, Kind, &str)] = &[
 
 /// Cases where `openssl verify` (the second oracle) answers differently
 /// from us: (case, OpenSSL's answer, why). With `-extended_crl` OpenSSL
-/// handles indirect CRLs and separate CRL keys, which we fail closed on
-/// (see [`KNOWN_GAPS`]).
+/// handles indirect CRLs, which we fail closed on (see [`KNOWN_GAPS`]).
 const OPENSSL_DIFFERS: &[(&str, Kind, &str)] = &[
     (
         "4.1.4",
@@ -1236,39 +1205,9 @@ const OPENSSL_DIFFERS: &[(&str, Kind, &str)] = &[
         "OpenSSL reports the broken CRL as an error; our builder refuses the CRL, so no CRL covers the EE (Unknown)",
     ),
     (
-        "4.4.19",
-        Kind::Valid,
-        "known gap (separate CRL signing key)",
-    ),
-    (
-        "4.4.20",
-        Kind::Revoked,
-        "known gap (separate CRL signing key)",
-    ),
-    (
         "4.4.21",
         Kind::Revoked,
-        "OpenSSL reports the revoked CRL signer as 'certificate revoked'; we cannot use the CRL (Unknown); PKITS: Invalid",
-    ),
-    (
-        "4.5.4",
-        Kind::Valid,
-        "known gap",
-    ),
-    (
-        "4.5.5",
-        Kind::Revoked,
-        "known gap",
-    ),
-    (
-        "4.5.6",
-        Kind::Valid,
-        "known gap",
-    ),
-    (
-        "4.5.7",
-        Kind::Revoked,
-        "known gap",
+        "OpenSSL reports the revoked CRL signer as 'certificate revoked'; the EE itself is not revoked, and the only CRL covering it is signed by a revoked key, so we say Unknown; PKITS: Invalid",
     ),
     (
         "4.7.4",

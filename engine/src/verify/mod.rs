@@ -39,6 +39,24 @@
 //! Invalid. OpenSSL reports a missing CRL before an expired certificate;
 //! we report the expiry, which is also "not valid" and more useful.
 
+//! # Which CRLs speak for a certificate (§6.3.3)
+//!
+//! CRLs signed by the issuer's own key decide first; then CRLs of
+//! same-name keys above it on the path (key rollover); then CRLs of a
+//! same-name key whose certificate is *not* on the path but was issued by
+//! a CA of the path (a separate CRL-signing key, §6.3.3 (f)) — and only
+//! after that certificate is found within its validity period and not
+//! revoked, with the path's own keys. An anchor is never such a signer,
+//! so self-signed CA generations sharing one DN never vouch for each
+//! other's CRLs.
+//!
+//! A partitioned CRL (issuingDistributionPoint with a distributionPoint)
+//! covers a certificate only when one of its names matches one of the
+//! certificate's cRLDistributionPoints (§6.3.3 (b)(2)(i)), and then for
+//! that distribution point's reasons. Index files do not record the
+//! distribution point name, so a partitioned CRL given as an index covers
+//! nothing: give such CRLs raw (`--crl`), or expect `Unknown`.
+
 pub(crate) mod cert;
 mod dp;
 mod name;
@@ -539,6 +557,11 @@ struct CaNode {
     path_len: Option<u64>,
     /// Problems of the certificate itself (not of its place in a path).
     problem: Option<(Check, String)>,
+    /// basicConstraints cA.
+    is_ca: bool,
+    /// Acceptable as the end of a path (a separate CRL signer's, §6.3.3
+    /// (f)): no unknown critical extension and no nameConstraints.
+    leaf_ok: bool,
     /// Indexes of `Verifier::sources` issued by this CA's key.
     crls: Vec<usize>,
     /// cRLDistributionPoints extnValue and the issuer DN it may be
@@ -604,6 +627,8 @@ impl CaNode {
             path_len: c.ext.basic.and_then(|(_, p)| p),
             problem,
             crl_dp: c.ext.crl_dp.map(|d| (d.to_vec(), c.issuer.to_vec())),
+            is_ca: c.is_ca(),
+            leaf_ok: c.ext.unknown_critical.is_none() && !c.ext.name_constraints,
             subject,
             ca,
             crls: Vec::new(),
@@ -717,6 +742,26 @@ struct Chain {
     /// 4.5/4.6.15). Those keys belong to the same CRL issuer and their
     /// certificates are validated as part of this very path.
     crl_signers: Vec<Vec<usize>>,
+    /// For each position k: CAs off this path whose CRLs may also speak
+    /// for the certificates `nodes[k]` issued (§6.3.3 (f), PKITS 4.4.19,
+    /// 4.5.4, 4.5.6) — consulted after `crl_signers`, and only once the
+    /// signer's own certificate is validated at the time asked.
+    extra_signers: Vec<Vec<ExtraSigner>>,
+}
+
+/// A CRL signer of the same name as a CA on the path, with a key of its
+/// own whose certificate is not on the path. Its certificate was issued
+/// (signature verified, name chained) by `nodes[issuer_at]` of the same
+/// path, at or above the position it speaks for, so its path to the trust
+/// anchor is a part of the path being validated: same anchor, same CAs,
+/// all of them checked by the path's own evaluation. That is what keeps
+/// the CRLs of another CA generation of the same name (JPKI shares one DN
+/// across generations) from counting unless a certificate of this very
+/// path vouches for their key.
+#[derive(Clone, Copy, Debug)]
+struct ExtraSigner {
+    node: usize,
+    issuer_at: usize,
 }
 
 impl Chain {
@@ -773,10 +818,41 @@ impl Chain {
                 v
             })
             .collect();
+        let extra_signers = (0..path.len())
+            .map(|k| {
+                let name = nodes[path[k]].ca.subject_der();
+                (0..nodes.len())
+                    .filter(|&j| {
+                        let n = &nodes[j];
+                        // An anchor is never validated as the end of a
+                        // path; a CA on this path already is in
+                        // `crl_signers` or is another CA altogether.
+                        !n.anchor
+                            && n.leaf_ok
+                            && n.ca.can_sign_crls()
+                            && !n.crls.is_empty()
+                            && !path.contains(&j)
+                            && names_match(n.ca.subject_der(), name)
+                    })
+                    .filter_map(|j| {
+                        edges[j].iter().filter(|e| e.name_ok).find_map(|e| {
+                            path[k..]
+                                .iter()
+                                .position(|&p| p == e.issuer)
+                                .map(|off| ExtraSigner {
+                                    node: j,
+                                    issuer_at: k + off,
+                                })
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
         Chain {
             nodes: path,
             problem,
             crl_signers,
+            extra_signers,
         }
     }
 }
@@ -1127,14 +1203,12 @@ impl Verifier {
                 let dp = n.crl_dp.as_ref().map(|(d, i)| (d.as_slice(), i.as_slice()));
                 (n.serial, true, Some(&n.subject), dp)
             };
-            let issuer = &self.nodes[chain.nodes[depth]];
-            let signers = &chain.crl_signers[depth];
             let subject = Subject {
                 serial: &serial,
                 is_ca,
                 crl_dp,
             };
-            match self.revocation(issuer, signers, &subject, at, depth, &mut sources) {
+            match self.revocation(chain, depth, &subject, at, depth, true, &mut sources) {
                 Rev::Good => {}
                 Rev::Revoked(r) => {
                     return (
@@ -1178,19 +1252,29 @@ impl Verifier {
     /// The issuer key's own CRLs decide when they can; the other keys'
     /// CRLs are consulted only when they cannot, so CRL streams of
     /// different keys (JPKI generations share one DN) are never mixed.
+    ///
+    /// `cert` was issued by `chain.nodes[k]`; `depth` is what evidence is
+    /// filed under. When the path's own keys cannot decide and `extras`
+    /// allows, a separate CRL-signing key of the issuer (§6.3.3 (f)) is
+    /// tried, once its certificate is found valid and unrevoked at `at` —
+    /// its revocation checked with the path's own keys only, so the
+    /// recursion stops there.
+    #[allow(clippy::too_many_arguments)]
     fn revocation(
         &self,
-        issuer: &CaNode,
-        signers: &[usize],
+        chain: &Chain,
+        k: usize,
         cert: &Subject<'_>,
         at: Timestamp,
         depth: usize,
+        extras: bool,
         out: &mut Vec<RevocationSource>,
     ) -> Rev {
+        let issuer = &self.nodes[chain.nodes[k]];
         let mut first = None;
         // Parsed once, and only if a partitioned CRL needs it.
         let mut dps = None;
-        for &i in signers {
+        for &i in &chain.crl_signers[k] {
             match self.revocation_by(issuer, &self.nodes[i], cert, &mut dps, at, depth, out) {
                 Rev::Unknown(why) => {
                     first.get_or_insert(why);
@@ -1198,7 +1282,58 @@ impl Verifier {
                 decided => return decided,
             }
         }
-        Rev::Unknown(first.unwrap_or_else(|| format!("no current CRL of {}", issuer.subject)))
+        let extra = if extras {
+            chain.extra_signers[k].as_slice()
+        } else {
+            &[]
+        };
+        let mut signer_problem = None;
+        for x in extra {
+            let signer = &self.nodes[x.node];
+            let refuse = |why: &str| {
+                format!(
+                    "the CRLs of {} are signed by a separate key whose certificate (serial {}) {why}, so they do not count (RFC 5280 §6.3.3 (f))",
+                    issuer.subject, signer.serial
+                )
+            };
+            if time_check(signer.not_before, signer.not_after, at, "").is_some() {
+                signer_problem.get_or_insert_with(|| refuse("is outside its validity period"));
+                continue;
+            }
+            let signer_cert = Subject {
+                serial: &signer.serial,
+                is_ca: signer.is_ca,
+                crl_dp: signer
+                    .crl_dp
+                    .as_ref()
+                    .map(|(d, i)| (d.as_slice(), i.as_slice())),
+            };
+            // Evidence for the signer's status is kept: it is part of why
+            // this certificate's status is what it is.
+            match self.revocation(chain, x.issuer_at, &signer_cert, at, depth, false, out) {
+                Rev::Good => {}
+                Rev::Revoked(_) => {
+                    signer_problem.get_or_insert_with(|| refuse("is revoked"));
+                    continue;
+                }
+                Rev::Unknown(why) => {
+                    signer_problem
+                        .get_or_insert_with(|| refuse(&format!("has no known status ({why})")));
+                    continue;
+                }
+            }
+            match self.revocation_by(issuer, signer, cert, &mut dps, at, depth, out) {
+                Rev::Unknown(why) => {
+                    first.get_or_insert(why);
+                }
+                decided => return decided,
+            }
+        }
+        Rev::Unknown(
+            signer_problem
+                .or(first)
+                .unwrap_or_else(|| format!("no current CRL of {}", issuer.subject)),
+        )
     }
 
     /// [`Verifier::revocation`] with the CRLs signed by one key (`signer`,
