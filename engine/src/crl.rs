@@ -208,8 +208,9 @@ pub enum CrlError {
         /// Entry serial.
         serial: Serial,
     },
-    /// A certificateIssuer entry extension: an indirect CRL.
-    #[error("entry {serial}: certificateIssuer present — indirect CRLs are not supported (RFC 5280 §5.3.3)")]
+    /// A certificateIssuer entry extension in a CRL whose
+    /// issuingDistributionPoint does not assert indirectCRL.
+    #[error("entry {serial}: certificateIssuer present, but the CRL's issuingDistributionPoint does not assert indirectCRL (RFC 5280 §5.3.3, §5.2.5)")]
     IndirectCrlUnsupported {
         /// Entry serial.
         serial: Serial,
@@ -655,6 +656,8 @@ impl<'a> Crl<'a> {
             index: 0,
             v2: self.v2,
             failed: false,
+            indirect: self.scope.indirect,
+            certificate_issuer: None,
         }
     }
 
@@ -663,6 +666,9 @@ impl<'a> Crl<'a> {
     /// range is trusted only once the walk of the part before it has ended
     /// exactly at `start` (see [`Crl::guess_entry_boundary`]); entry
     /// indexes in error messages count from the start of the range.
+    /// In an indirect CRL a certificateIssuer extension holds for the
+    /// entries after it (§5.3.3), so a range not starting at 0 does not
+    /// know whose entries it walks: never split an indirect CRL.
     pub fn entries_range(&self, start: usize, end: usize) -> Entries<'a> {
         let end = end.min(self.revoked.len());
         let start = start.min(end);
@@ -671,6 +677,8 @@ impl<'a> Crl<'a> {
             index: 0,
             v2: self.v2,
             failed: false,
+            indirect: self.scope.indirect,
+            certificate_issuer: None,
         }
     }
 
@@ -1038,6 +1046,47 @@ fn crypto_error(e: CryptoError, ca: &CaCert) -> CrlError {
     }
 }
 
+/// The first directoryName (`[4]` Name) among GeneralName TLVs, as the
+/// DER of the Name; `None` when there is none or the names are malformed.
+pub(crate) fn first_directory_name(general_names: &[u8]) -> Option<&[u8]> {
+    let mut r = Reader::new(general_names);
+    while !r.is_empty() {
+        let gn = r.read_any().ok()?;
+        if gn.tag == tag::context_constructed(4) {
+            let mut n = Reader::new(gn.value);
+            let name = n.read(tag::SEQUENCE).ok()?;
+            n.finish().ok()?;
+            return Some(name.raw);
+        }
+    }
+    None
+}
+
+/// The directoryName among GeneralName TLVs when there is exactly one.
+pub(crate) fn sole_directory_name(general_names: &[u8]) -> Option<&[u8]> {
+    let first = first_directory_name(general_names)?;
+    let mut r = Reader::new(general_names);
+    let mut n = 0;
+    while let Ok(gn) = r.read_any() {
+        n += usize::from(gn.tag == tag::context_constructed(4));
+    }
+    (n == 1).then_some(first)
+}
+
+/// Whether an entry whose certificateIssuer is `entry_issuer` (GeneralNames
+/// content, `None` for the CRL issuer, as [`Entries::certificate_issuer`])
+/// is about a certificate issued by `issuer` (a Name's DER), §5.3.3.
+pub(crate) fn entry_is_about(
+    crl_issuer: &[u8],
+    entry_issuer: Option<&[u8]>,
+    issuer: &[u8],
+) -> bool {
+    match entry_issuer {
+        None => names_match(crl_issuer, issuer),
+        Some(gns) => sole_directory_name(gns).is_some_and(|d| names_match(d, issuer)),
+    }
+}
+
 /// RFC 5280 §7.1: exact DER equality, else attribute by attribute with
 /// case-insensitive, whitespace-collapsed comparison of string values.
 pub(crate) fn names_match(a: &[u8], b: &[u8]) -> bool {
@@ -1144,9 +1193,23 @@ pub struct Entries<'a> {
     index: usize,
     v2: bool,
     failed: bool,
+    /// The CRL asserts indirectCRL: certificateIssuer is allowed.
+    indirect: bool,
+    /// The certificateIssuer in effect (GeneralNames content), `None`
+    /// for the CRL issuer (§5.3.3).
+    certificate_issuer: Option<&'a [u8]>,
 }
 
-impl Entries<'_> {
+impl<'a> Entries<'a> {
+    /// Whose certificate the entry last yielded is about, in an indirect
+    /// CRL: the content of the GeneralNames of the latest certificateIssuer
+    /// extension at or before it (§5.3.3: it holds until the next one), or
+    /// `None` for the CRL issuer. Always `None` in a CRL that is not
+    /// indirect, where certificateIssuer is refused.
+    pub fn certificate_issuer(&self) -> Option<&'a [u8]> {
+        self.certificate_issuer
+    }
+
     /// Byte offset reached, relative to the start of the
     /// revokedCertificates content (see [`Crl::entries_len_bytes`]).
     pub fn offset(&self) -> usize {
@@ -1251,16 +1314,21 @@ impl Entries<'_> {
         if !self.v2 {
             return Err(CrlError::EntryExtensionsInV1 { index });
         }
-        parse_entry_extensions(exts, index, &mut entry)?;
+        if let Some(ci) = parse_entry_extensions(exts, index, &mut entry, self.indirect)? {
+            self.certificate_issuer = Some(ci);
+        }
         Ok(entry)
     }
 }
 
-fn parse_entry_extensions(
-    exts: Tlv<'_>,
+/// Returns the certificateIssuer's GeneralNames content, when the entry
+/// has one (only allowed when `indirect`).
+fn parse_entry_extensions<'a>(
+    exts: Tlv<'a>,
     index: usize,
     entry: &mut RevokedEntry,
-) -> Result<(), CrlError> {
+    indirect: bool,
+) -> Result<Option<&'a [u8]>, CrlError> {
     let serial = entry.serial;
     // Fast path for the overwhelmingly common case, a lone non-critical
     // reasonCode: Extension { extnID 2.5.29.21, extnValue OCTET STRING {
@@ -1270,7 +1338,7 @@ fn parse_entry_extensions(
         return match RevocationReason::from_code(code) {
             Some(r) if code < 0x80 => {
                 entry.reason = Some(r);
-                Ok(())
+                Ok(None)
             }
             _ => Err(CrlError::BadReasonCode {
                 serial,
@@ -1289,6 +1357,7 @@ fn parse_entry_extensions(
     // extensions, so comparing against the earlier ones is cheapest.
     let mut seen: [&[u8]; 8] = [&[]; 8];
     let mut n_seen = 0usize;
+    let mut certificate_issuer = None;
     let mut r = Reader::new(exts.value);
     while !r.is_empty() {
         let (oid, critical, value) =
@@ -1366,7 +1435,35 @@ fn parse_entry_extensions(
                         })?,
                     );
             }
-            OID_CERT_ISSUER => return Err(CrlError::IndirectCrlUnsupported { serial }),
+            OID_CERT_ISSUER if !indirect => {
+                return Err(CrlError::IndirectCrlUnsupported { serial })
+            }
+            OID_CERT_ISSUER => {
+                // GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName
+                let bad = |why: String| CrlError::BadEntryExtension {
+                    serial,
+                    name: "certificateIssuer",
+                    section: "§5.3.3",
+                    why,
+                };
+                let mut v = Reader::new(value);
+                let names = v.read(tag::SEQUENCE).map_err(|e| bad(e.to_string()))?;
+                v.finish().map_err(|e| bad(e.to_string()))?;
+                if names.value.is_empty() {
+                    return Err(bad("empty GeneralNames".into()));
+                }
+                // Entries are matched to certificates by issuer DN: a
+                // certificateIssuer without exactly one directoryName
+                // (none, or aliases) could leave entries unattributed to
+                // an issuer they are about, so it is refused.
+                if sole_directory_name(names.value).is_none() {
+                    return Err(bad(
+                        "not exactly one directoryName: kakunin attributes entries by issuer name"
+                            .into(),
+                    ));
+                }
+                certificate_issuer = Some(names.value);
+            }
             _ if critical => {
                 return Err(CrlError::UnknownCriticalEntryExtension {
                     oid: Oid(oid).to_string(),
@@ -1376,7 +1473,7 @@ fn parse_entry_extensions(
             _ => {}
         }
     }
-    Ok(())
+    Ok(certificate_issuer)
 }
 
 impl Iterator for Entries<'_> {

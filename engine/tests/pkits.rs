@@ -1129,55 +1129,14 @@ const KNOWN_GAPS: &[(&str, Kind, &str)] = &[
         "DSA signatures are not supported (policy: RSA, ECDSA, Ed25519); fails closed",
     ),
     (
-        "4.14.24",
-        Kind::Unknown,
-        "indirect CRL via cRLIssuer / certificateIssuer entries (§5.3.3) is not supported",
-    ),
-    (
-        "4.14.25",
-        Kind::Unknown,
-        "indirect CRL via cRLIssuer / certificateIssuer entries (§5.3.3) is not supported",
-    ),
-    (
-        "4.14.28",
-        Kind::Unknown,
-        "indirect CRL via cRLIssuer / certificateIssuer entries (§5.3.3) is not supported",
-    ),
-    (
-        "4.14.29",
-        Kind::Unknown,
-        "indirect CRL via cRLIssuer / certificateIssuer entries (§5.3.3) is not supported",
-    ),
-    (
         "4.14.30",
         Kind::Unknown,
-        "indirect CRL via cRLIssuer / certificateIssuer entries (§5.3.3) is not supported",
-    ),
-    (
-        "4.14.31",
-        Kind::Unknown,
-        "indirect CRL via cRLIssuer / certificateIssuer entries (§5.3.3) is not supported",
-    ),
-    (
-        "4.14.32",
-        Kind::Unknown,
-        "indirect CRL via cRLIssuer / certificateIssuer entries (§5.3.3) is not supported",
-    ),
-    (
-        "4.14.33",
-        Kind::Unknown,
-        "indirect CRL via cRLIssuer / certificateIssuer entries (§5.3.3) is not supported",
-    ),
-    (
-        "4.14.34",
-        Kind::Unknown,
-        "indirect CRL via cRLIssuer / certificateIssuer entries (§5.3.3) is not supported",
+        "the cRLIssuer's own certificate names the cRLIssuer itself as its CRL issuer: its status is only on the very CRL it would vouch for, and its issuer (indirectCRL CA4) has no cRLSign; a separate CRL signer is validated with the path's own keys only (no recursion), so we fail closed",
     ),
 ];
 
 /// Cases where `openssl verify` (the second oracle) answers differently
-/// from us: (case, OpenSSL's answer, why). With `-extended_crl` OpenSSL
-/// handles indirect CRLs, which we fail closed on (see [`KNOWN_GAPS`]).
+/// from us: (case, OpenSSL's answer, why).
 const OPENSSL_DIFFERS: &[(&str, Kind, &str)] = &[
     (
         "4.1.4",
@@ -1220,49 +1179,9 @@ const OPENSSL_DIFFERS: &[(&str, Kind, &str)] = &[
         "OpenSSL reports the broken CRL as an error; our builder refuses the CRL, so no CRL covers the EE (Unknown) (issuer lacks cRLSign)",
     ),
     (
-        "4.14.24",
-        Kind::Valid,
-        "known gap (indirect CRL)",
-    ),
-    (
-        "4.14.25",
-        Kind::Valid,
-        "known gap (indirect CRL)",
-    ),
-    (
-        "4.14.28",
-        Kind::Valid,
-        "known gap (indirect CRL)",
-    ),
-    (
-        "4.14.29",
-        Kind::Valid,
-        "known gap (indirect CRL)",
-    ),
-    (
         "4.14.30",
         Kind::Invalid,
         "known gap for us; OpenSSL fails the cRLIssuer's CRL path ('CRL path validation error') where PKITS says Valid",
-    ),
-    (
-        "4.14.31",
-        Kind::Revoked,
-        "known gap (indirect CRL)",
-    ),
-    (
-        "4.14.32",
-        Kind::Revoked,
-        "known gap (indirect CRL)",
-    ),
-    (
-        "4.14.33",
-        Kind::Valid,
-        "known gap (indirect CRL)",
-    ),
-    (
-        "4.14.34",
-        Kind::Revoked,
-        "known gap (indirect CRL)",
     ),
 ];
 
@@ -1577,4 +1496,44 @@ fn partitioned_crl_from_an_index_fails_closed() {
     b.crl_der(&crl).unwrap();
     let v = b.build().unwrap().verify(&ee, Timestamp::from_unix(AT));
     assert_eq!(v.status, Status::Valid);
+}
+
+/// An indirect CRL (PKITS indirectCRL CA5's) split by certificateIssuer
+/// (RFC 5280 §5.3.3: each one holds until the next): the index of the CRL
+/// issuer's own certificates (what `kakunin ingest` writes) and the one of
+/// indirectCRL CA6's certificates hold exactly their own entries.
+#[test]
+fn indirect_crl_entries_are_attributed_to_their_issuer() {
+    use kakunin_engine::index::{IndexBytes, SerialIndex};
+    use kakunin_engine::ingest::{verify_crl, verify_crl_for_issuer, IngestOptions};
+    use kakunin_engine::{CaCert, Serial};
+    let Some(dir) = vectors_dir() else {
+        eprintln!("SKIPPED: cryptography-vectors not installed");
+        return;
+    };
+    let ca5 = CaCert::from_der(&read(&dir, "certs", "indirectCRLCA5Cert", "crt")).unwrap();
+    let ca6 = CaCert::from_der(&read(&dir, "certs", "indirectCRLCA6Cert", "crt")).unwrap();
+    let crl = read(&dir, "crls", "indirectCRLCA5CRL", "crl");
+    let opts = IngestOptions {
+        now: Timestamp::from_unix(AT),
+        max_clock_skew: 0,
+    };
+    let open = |v: kakunin_engine::ingest::VerifiedCrl| {
+        SerialIndex::from_bytes(IndexBytes::Owned(v.into_index_bytes().unwrap().0)).unwrap()
+    };
+    let own = open(verify_crl(&crl, &ca5, &opts, &|_, _| {}).unwrap());
+    let of6 =
+        open(verify_crl_for_issuer(&crl, &ca5, &opts, &|_, _| {}, ca6.subject_der()).unwrap());
+    let revoked = |idx: &SerialIndex<IndexBytes>| -> Vec<u8> {
+        (1u8..=0x0C)
+            .filter(|&n| {
+                idx.lookup(&Serial::from_der_content(&[n]).unwrap())
+                    .is_some()
+            })
+            .collect()
+    };
+    // 01, then 02-04 and 08-09 about CA6, 05-07 about CA7, 0A-0B about CA5.
+    assert_eq!(revoked(&own), [0x01, 0x0A, 0x0B]);
+    assert_eq!(revoked(&of6), [0x02, 0x03, 0x04, 0x08, 0x09]);
+    assert!(own.meta().scope.indirect && of6.meta().scope.indirect);
 }

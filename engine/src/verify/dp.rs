@@ -45,8 +45,22 @@ pub(crate) struct CertDp {
     pub names: Vec<DpName>,
     /// reasons, as ReasonFlags bits (`1 << n` for bit n); `None` = all.
     pub reasons: Option<u16>,
-    /// cRLIssuer is present: the DP is served by an indirect CRL.
-    pub has_crl_issuer: bool,
+    /// cRLIssuer: the DN of its first directoryName (empty when it has
+    /// none, which matches no CRL issuer). Present: the DP is served by an
+    /// indirect CRL of that issuer (§4.2.1.13).
+    pub crl_issuer: Option<Vec<u8>>,
+}
+
+impl CertDp {
+    /// Whether CRLs of `via` (`None`: the certificate's issuer) serve this
+    /// distribution point (§6.3.3 (b)(1)).
+    fn served_by(&self, via: Option<&[u8]>) -> bool {
+        match (&self.crl_issuer, via) {
+            (None, None) => true,
+            (Some(d), Some(v)) => !d.is_empty() && names_match(d, v),
+            _ => false,
+        }
+    }
 }
 
 /// GeneralNames content (a run of GeneralName TLVs) into names.
@@ -121,9 +135,8 @@ pub(crate) fn idp_names(dpn: &[u8], crl_issuer: &[u8]) -> Result<Vec<DpName>, De
 
 /// A certificate's cRLDistributionPoints (the extnValue content) into its
 /// distribution points. A nameRelativeToCRLIssuer is relative to the
-/// certificate's issuer when there is no cRLIssuer (§4.2.1.13); with a
-/// cRLIssuer the DP belongs to an indirect CRL, and its names are only
-/// kept raw enough to be refused.
+/// cRLIssuer when there is one, else to the certificate's issuer
+/// (§4.2.1.13).
 pub(crate) fn cert_dps(ext: &[u8], cert_issuer: &[u8]) -> Result<Vec<CertDp>, DerError> {
     let mut outer = Reader::new(ext);
     let seq = outer.read(tag::SEQUENCE)?;
@@ -146,26 +159,48 @@ pub(crate) fn cert_dps(ext: &[u8], cert_issuer: &[u8]) -> Result<Vec<CertDp>, De
             }
             cdp.reasons = Some(mask);
         }
-        cdp.has_crl_issuer = d.read_optional(tag::context_constructed(2))?.is_some();
+        if let Some(ci) = d.read_optional(tag::context_constructed(2))? {
+            let dn = crate::crl::first_directory_name(ci.value).unwrap_or(&[]);
+            cdp.crl_issuer = Some(dn.to_vec());
+        }
         d.finish()?;
         if let Some(n) = name {
-            cdp.names = dp_name(n.value, cert_issuer)?;
+            let base = match &cdp.crl_issuer {
+                Some(dn) => dn.as_slice(),
+                None => cert_issuer,
+            };
+            cdp.names = if base.is_empty() {
+                // Relative to a cRLIssuer without a directoryName: no name
+                // we can build, so it matches nothing.
+                Vec::new()
+            } else {
+                dp_name(n.value, base)?
+            };
         }
         out.push(cdp);
     }
     Ok(out)
 }
 
-/// §6.3.3 (b)(2)(i) and (d): the reasons a CRL whose IDP names `idp` covers
-/// for a certificate with distribution points `dps` — the union, over the
-/// certificate's DPs whose names meet the IDP's, of the DP's reasons
-/// (all when absent). `None` when no DP matches: the CRL does not cover
-/// the certificate. DPs with a cRLIssuer are served by indirect CRLs, which
-/// a CRL of the certificate's own issuer is not (§6.3.3 (b)(1)): skipped.
-pub(crate) fn covered_reasons(idp: &[DpName], dps: &[CertDp]) -> Option<u16> {
+/// §6.3.3 (b) and (d): the reasons a CRL issued by `via` (`None`: the
+/// certificate's issuer) covers for a certificate with distribution points
+/// `dps` — the union, over the DPs that CRL issuer serves ((b)(1): the
+/// cRLIssuer, or its absence, must fit) and whose names meet the IDP's
+/// names `idp` ((b)(2)(i); `None`: the CRL has no IDP name and any DP of
+/// that issuer will do), of the DP's reasons (all when absent). `None`
+/// when no DP fits: the CRL does not cover the certificate.
+pub(crate) fn covered_reasons(
+    idp: Option<&[DpName]>,
+    dps: &[CertDp],
+    via: Option<&[u8]>,
+) -> Option<u16> {
     let mut covered = None;
-    for dp in dps.iter().filter(|dp| !dp.has_crl_issuer) {
-        if dp.names.iter().any(|n| idp.iter().any(|m| n.matches(m))) {
+    for dp in dps.iter().filter(|dp| dp.served_by(via)) {
+        let names_fit = match idp {
+            Some(idp) => dp.names.iter().any(|n| idp.iter().any(|m| n.matches(m))),
+            None => true,
+        };
+        if names_fit {
             let r = dp.reasons.unwrap_or(u16::MAX);
             covered = Some(covered.unwrap_or(0) | r);
         }
@@ -211,10 +246,10 @@ mod tests {
         // Same name, different case: §7.1 says equal.
         let cert = tlv(0x30, &tlv(0x30, &tlv(0xA0, &full_dir(&name("crl1")))));
         let dps = cert_dps(&cert, &name("CA")).unwrap();
-        assert_eq!(covered_reasons(&idp, &dps), Some(u16::MAX));
+        assert_eq!(covered_reasons(Some(&idp), &dps, None), Some(u16::MAX));
         let other = tlv(0x30, &tlv(0x30, &tlv(0xA0, &full_dir(&name("CRL2")))));
         let dps = cert_dps(&other, &name("CA")).unwrap();
-        assert_eq!(covered_reasons(&idp, &dps), None);
+        assert_eq!(covered_reasons(Some(&idp), &dps, None), None);
     }
 
     #[test]
@@ -238,14 +273,14 @@ mod tests {
         // The certificate's fullName spelling of the same name matches…
         let cert = tlv(0x30, &tlv(0x30, &tlv(0xA0, &full_dir(&expect))));
         let dps = cert_dps(&cert, &name("CA")).unwrap();
-        assert_eq!(covered_reasons(&idp, &dps), Some(u16::MAX));
+        assert_eq!(covered_reasons(Some(&idp), &dps, None), Some(u16::MAX));
         // …and so does its relative spelling, completed with its issuer.
         let cert = tlv(0x30, &tlv(0x30, &tlv(0xA0, &rel)));
         let dps = cert_dps(&cert, &name("CA")).unwrap();
-        assert_eq!(covered_reasons(&idp, &dps), Some(u16::MAX));
+        assert_eq!(covered_reasons(Some(&idp), &dps, None), Some(u16::MAX));
         // Relative to another issuer it is another name.
         let dps = cert_dps(&cert, &name("CB")).unwrap();
-        assert_eq!(covered_reasons(&idp, &dps), None);
+        assert_eq!(covered_reasons(Some(&idp), &dps, None), None);
     }
 
     #[test]
@@ -257,13 +292,34 @@ mod tests {
         dp.extend_from_slice(&reasons);
         let cert = tlv(0x30, &tlv(0x30, &dp));
         let dps = cert_dps(&cert, &name("CA")).unwrap();
-        assert_eq!(covered_reasons(&idp, &dps), Some(0b110));
-        // With a cRLIssuer the DP is an indirect CRL's: not ours.
+        assert_eq!(covered_reasons(Some(&idp), &dps, None), Some(0b110));
+        // With a cRLIssuer the DP is served by that issuer's indirect CRL,
+        // not by the certificate issuer's.
         let mut dp = tlv(0xA0, &full_dir(&name("CRL1")));
         dp.extend_from_slice(&tlv(0xA2, &tlv(DIRECTORY_NAME, &name("Other"))));
         let cert = tlv(0x30, &tlv(0x30, &dp));
         let dps = cert_dps(&cert, &name("CA")).unwrap();
-        assert_eq!(covered_reasons(&idp, &dps), None);
+        assert_eq!(covered_reasons(Some(&idp), &dps, None), None);
+        assert_eq!(
+            covered_reasons(Some(&idp), &dps, Some(&name("Other"))),
+            Some(u16::MAX)
+        );
+        assert_eq!(
+            covered_reasons(None, &dps, Some(&name("Other"))),
+            Some(u16::MAX)
+        );
+        assert_eq!(covered_reasons(None, &dps, Some(&name("Third"))), None);
+        // A relative name under a cRLIssuer is relative to the cRLIssuer.
+        let rdn = tlv(0x30, &[0x06, 0x03, 0x55, 0x04, 0x03, 0x13, 0x01, b'X']);
+        let mut dp = tlv(0xA0, &tlv(RELATIVE_NAME, &rdn));
+        dp.extend_from_slice(&tlv(0xA2, &tlv(DIRECTORY_NAME, &name("Other"))));
+        let cert = tlv(0x30, &tlv(0x30, &dp));
+        let dps = cert_dps(&cert, &name("CA")).unwrap();
+        let idp = idp_names(&tlv(RELATIVE_NAME, &rdn), &name("Other")).unwrap();
+        assert_eq!(
+            covered_reasons(Some(&idp), &dps, Some(&name("Other"))),
+            Some(u16::MAX)
+        );
     }
 
     #[test]
@@ -275,10 +331,10 @@ mod tests {
             &tlv(0x30, &tlv(0xA0, &tlv(FULL_NAME, &uri("http://x/a.crl")))),
         );
         let dps = cert_dps(&cert, &name("CA")).unwrap();
-        assert_eq!(covered_reasons(&idp, &dps), Some(u16::MAX));
+        assert_eq!(covered_reasons(Some(&idp), &dps, None), Some(u16::MAX));
         // A directoryName never equals a URI.
         let dir = idp_names(&full_dir(&name("CRL1")), &name("CA")).unwrap();
-        assert_eq!(covered_reasons(&dir, &dps), None);
+        assert_eq!(covered_reasons(Some(&dir), &dps, None), None);
         assert!(cert_dps(&[0x30, 0x05, 0x30], &name("CA")).is_err());
         assert!(idp_names(&[0xA2, 0x00], &name("CA")).is_err());
     }

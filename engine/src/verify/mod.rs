@@ -56,6 +56,14 @@
 //! that distribution point's reasons. Index files do not record the
 //! distribution point name, so a partitioned CRL given as an index covers
 //! nothing: give such CRLs raw (`--crl`), or expect `Unknown`.
+//!
+//! A distribution point naming a cRLIssuer is served by that issuer's
+//! indirect CRLs (§6.3.3 (b)(1)), of which only the entries about the
+//! certificate's issuer count (certificateIssuer, §5.3.3). The cRLIssuer
+//! must be on the path or certified by a CA of the path at or above the
+//! certificate's issuer, and is then validated like a separate CRL signer.
+//! A raw indirect CRL is indexed once per configured CA name; an index file
+//! holds only the CRL issuer's own entries, so it serves those only.
 
 pub(crate) mod cert;
 mod dp;
@@ -69,7 +77,7 @@ use crate::ca::CaCert;
 use crate::crl::{self, names_match};
 use crate::crypto::{sha256, CryptoError, Provider, Signed, VerifyingKey};
 use crate::index::{IndexMeta, SerialIndex};
-use crate::ingest::{verify_crl, IngestOptions};
+use crate::ingest::{verify_crl, verify_crl_for_issuer, IngestOptions};
 use crate::store::IndexBytes;
 use crate::{CrlNumber, IssuerKeyId, RevocationReason, Serial, Timestamp};
 
@@ -378,7 +386,11 @@ impl VerifierBuilder {
     }
 
     /// Adds a prebuilt index (from `kakunin ingest`). Matched to its issuer
-    /// by the SHA-256 of the issuer's SubjectPublicKeyInfo.
+    /// by the SHA-256 of the issuer's SubjectPublicKeyInfo. An index does
+    /// not record a partitioned CRL's distribution point name, nor an
+    /// indirect CRL's entries about other issuers: such CRLs answer fully
+    /// only when given raw ([`VerifierBuilder::crl_der`]); from an index
+    /// they fail closed (`Unknown`) where they cannot be matched.
     pub fn index(&mut self, index: SerialIndex<IndexBytes>) -> Result<&mut Self, VerifyError> {
         self.indexes.push(Arc::new(index));
         Ok(self)
@@ -450,11 +462,50 @@ impl VerifierBuilder {
                         let idp_names = parsed
                             .idp_distribution_point()
                             .and_then(|d| dp::idp_names(d, parsed.issuer_der()).ok());
+                        // An indirect CRL also speaks for other issuers
+                        // (§5.3.3): one index per configured CA name, of
+                        // the entries about that issuer's certificates
+                        // (possibly none, which is an answer too).
+                        if parsed.scope().indirect {
+                            let mut names: Vec<&[u8]> = Vec::new();
+                            for other in &nodes {
+                                let dn = other.ca.subject_der();
+                                if names_match(dn, parsed.issuer_der())
+                                    || names.iter().any(|n| names_match(n, dn))
+                                {
+                                    continue;
+                                }
+                                names.push(dn);
+                            }
+                            for dn in names {
+                                let v = verify_crl_for_issuer(raw, &node.ca, &opts, &|_, _| {}, dn)
+                                    .and_then(|v| v.into_index_bytes())
+                                    .map_err(|e| VerifyError::CrlIssuer {
+                                        n,
+                                        issuer: node.ca.subject_string(),
+                                        why: e.to_string(),
+                                    })?;
+                                let index = SerialIndex::from_bytes(IndexBytes::Owned(v.0))
+                                    .map_err(|e| VerifyError::CrlIssuer {
+                                        n,
+                                        issuer: node.ca.subject_string(),
+                                        why: e.to_string(),
+                                    })?;
+                                sources.push(Source {
+                                    index: Arc::new(index),
+                                    kind: SourceKind::Crl,
+                                    sha256: sha,
+                                    idp_names: idp_names.clone(),
+                                    entries_of: Some(dn.to_vec()),
+                                });
+                            }
+                        }
                         sources.push(Source {
                             index: Arc::new(index),
                             kind: SourceKind::Crl,
                             sha256: sha,
                             idp_names,
+                            entries_of: None,
                         });
                         done = true;
                         break;
@@ -485,6 +536,8 @@ impl VerifierBuilder {
                 // The index format keeps only the fact that the CRL is
                 // partitioned, not its distribution point name.
                 idp_names: None,
+                // `kakunin ingest` keeps the CRL issuer's own entries.
+                entries_of: None,
             });
         }
         for node in nodes.iter_mut() {
@@ -567,6 +620,8 @@ struct CaNode {
     /// cRLDistributionPoints extnValue and the issuer DN it may be
     /// relative to, for matching partitioned CRLs (§6.3.3 (b)(2)(i)).
     crl_dp: Option<(Vec<u8>, Vec<u8>)>,
+    /// Issuer DN.
+    issuer_der: Vec<u8>,
 }
 
 impl CaNode {
@@ -627,6 +682,7 @@ impl CaNode {
             path_len: c.ext.basic.and_then(|(_, p)| p),
             problem,
             crl_dp: c.ext.crl_dp.map(|d| (d.to_vec(), c.issuer.to_vec())),
+            issuer_der: c.issuer.to_vec(),
             is_ca: c.is_ca(),
             leaf_ok: c.ext.unknown_critical.is_none() && !c.ext.name_constraints,
             subject,
@@ -747,6 +803,11 @@ struct Chain {
     /// 4.5.4, 4.5.6) — consulted after `crl_signers`, and only once the
     /// signer's own certificate is validated at the time asked.
     extra_signers: Vec<Vec<ExtraSigner>>,
+    /// For each position k: CAs off this path, of any name, that may issue
+    /// indirect CRLs for the certificates `nodes[k]` issued when those
+    /// name them as cRLIssuer (§6.3.3 (b)(1)); certified like
+    /// `extra_signers`, and validated the same way before use.
+    indirect_signers: Vec<Vec<ExtraSigner>>,
 }
 
 /// A CRL signer of the same name as a CA on the path, with a key of its
@@ -818,41 +879,41 @@ impl Chain {
                 v
             })
             .collect();
-        let extra_signers = (0..path.len())
-            .map(|k| {
-                let name = nodes[path[k]].ca.subject_der();
-                (0..nodes.len())
-                    .filter(|&j| {
-                        let n = &nodes[j];
-                        // An anchor is never validated as the end of a
-                        // path; a CA on this path already is in
-                        // `crl_signers` or is another CA altogether.
-                        !n.anchor
-                            && n.leaf_ok
-                            && n.ca.can_sign_crls()
-                            && !n.crls.is_empty()
-                            && !path.contains(&j)
-                            && names_match(n.ca.subject_der(), name)
+        let off_path = |k: usize, same_name: bool| -> Vec<ExtraSigner> {
+            let name = nodes[path[k]].ca.subject_der();
+            (0..nodes.len())
+                .filter(|&j| {
+                    let n = &nodes[j];
+                    // An anchor is never validated as the end of a path; a
+                    // CA on this path is validated by it.
+                    !n.anchor
+                        && n.leaf_ok
+                        && n.ca.can_sign_crls()
+                        && !n.crls.is_empty()
+                        && !path.contains(&j)
+                        && (!same_name || names_match(n.ca.subject_der(), name))
+                })
+                .filter_map(|j| {
+                    edges[j].iter().filter(|e| e.name_ok).find_map(|e| {
+                        path[k..]
+                            .iter()
+                            .position(|&p| p == e.issuer)
+                            .map(|off| ExtraSigner {
+                                node: j,
+                                issuer_at: k + off,
+                            })
                     })
-                    .filter_map(|j| {
-                        edges[j].iter().filter(|e| e.name_ok).find_map(|e| {
-                            path[k..]
-                                .iter()
-                                .position(|&p| p == e.issuer)
-                                .map(|off| ExtraSigner {
-                                    node: j,
-                                    issuer_at: k + off,
-                                })
-                        })
-                    })
-                    .collect()
-            })
-            .collect();
+                })
+                .collect()
+        };
+        let extra_signers = (0..path.len()).map(|k| off_path(k, true)).collect();
+        let indirect_signers = (0..path.len()).map(|k| off_path(k, false)).collect();
         Chain {
             nodes: path,
             problem,
             crl_signers,
             extra_signers,
+            indirect_signers,
         }
     }
 }
@@ -867,6 +928,11 @@ struct Source {
     /// keep the name) or an unreadable name: such a partition covers no
     /// certificate (fail closed).
     idp_names: Option<Vec<dp::DpName>>,
+    /// Whose certificates the entries are about: `None` for the CRL
+    /// issuer's own, `Some(issuer DN)` for the part of an indirect CRL
+    /// about another issuer's (§5.3.3), used only through a cRLIssuer
+    /// distribution point (§6.3.3 (b)(1)).
+    entries_of: Option<Vec<u8>>,
 }
 
 impl Source {
@@ -889,6 +955,8 @@ impl Source {
 struct Subject<'a> {
     serial: &'a Serial,
     is_ca: bool,
+    /// Issuer DN.
+    issuer: &'a [u8],
     /// cRLDistributionPoints extnValue and the certificate's issuer DN.
     crl_dp: Option<(&'a [u8], &'a [u8])>,
 }
@@ -1188,12 +1256,13 @@ impl Verifier {
         let mut unknown: Option<String> = None;
         // Revocation: leaf (depth 0), then each non-anchor CA.
         for depth in 0..chain.nodes.len() {
-            let (serial, is_ca, what, crl_dp) = if depth == 0 {
+            let (serial, is_ca, what, crl_dp, cert_issuer) = if depth == 0 {
                 (
                     c.serial,
                     c.is_ca(),
                     None,
                     c.ext.crl_dp.map(|d| (d, c.issuer)),
+                    c.issuer,
                 )
             } else {
                 let n = &self.nodes[chain.nodes[depth - 1]];
@@ -1201,11 +1270,18 @@ impl Verifier {
                     break;
                 }
                 let dp = n.crl_dp.as_ref().map(|(d, i)| (d.as_slice(), i.as_slice()));
-                (n.serial, true, Some(&n.subject), dp)
+                (
+                    n.serial,
+                    true,
+                    Some(&n.subject),
+                    dp,
+                    n.issuer_der.as_slice(),
+                )
             };
             let subject = Subject {
                 serial: &serial,
                 is_ca,
+                issuer: cert_issuer,
                 crl_dp,
             };
             match self.revocation(chain, depth, &subject, at, depth, true, &mut sources) {
@@ -1275,58 +1351,90 @@ impl Verifier {
         // Parsed once, and only if a partitioned CRL needs it.
         let mut dps = None;
         for &i in &chain.crl_signers[k] {
-            match self.revocation_by(issuer, &self.nodes[i], cert, &mut dps, at, depth, out) {
+            match self.revocation_by(issuer, &self.nodes[i], cert, &mut dps, None, at, depth, out) {
                 Rev::Unknown(why) => {
                     first.get_or_insert(why);
                 }
                 decided => return decided,
             }
         }
-        let extra = if extras {
-            chain.extra_signers[k].as_slice()
-        } else {
-            &[]
-        };
+        if !extras {
+            return Rev::Unknown(
+                first.unwrap_or_else(|| format!("no current CRL of {}", issuer.subject)),
+            );
+        }
         let mut signer_problem = None;
-        for x in extra {
+        for x in &chain.extra_signers[k] {
             let signer = &self.nodes[x.node];
-            let refuse = |why: &str| {
-                format!(
-                    "the CRLs of {} are signed by a separate key whose certificate (serial {}) {why}, so they do not count (RFC 5280 §6.3.3 (f))",
-                    issuer.subject, signer.serial
-                )
-            };
-            if time_check(signer.not_before, signer.not_after, at, "").is_some() {
-                signer_problem.get_or_insert_with(|| refuse("is outside its validity period"));
+            if let Err(why) = self.check_signer(chain, x, at, depth, out) {
+                signer_problem.get_or_insert_with(|| {
+                    format!(
+                        "the CRLs of {} are signed by a separate key whose certificate (serial {}) {why}, so they do not count (RFC 5280 §6.3.3 (f))",
+                        issuer.subject, signer.serial
+                    )
+                });
                 continue;
             }
-            let signer_cert = Subject {
-                serial: &signer.serial,
-                is_ca: signer.is_ca,
-                crl_dp: signer
-                    .crl_dp
-                    .as_ref()
-                    .map(|(d, i)| (d.as_slice(), i.as_slice())),
-            };
-            // Evidence for the signer's status is kept: it is part of why
-            // this certificate's status is what it is.
-            match self.revocation(chain, x.issuer_at, &signer_cert, at, depth, false, out) {
-                Rev::Good => {}
-                Rev::Revoked(_) => {
-                    signer_problem.get_or_insert_with(|| refuse("is revoked"));
-                    continue;
-                }
-                Rev::Unknown(why) => {
-                    signer_problem
-                        .get_or_insert_with(|| refuse(&format!("has no known status ({why})")));
-                    continue;
-                }
-            }
-            match self.revocation_by(issuer, signer, cert, &mut dps, at, depth, out) {
+            match self.revocation_by(issuer, signer, cert, &mut dps, None, at, depth, out) {
                 Rev::Unknown(why) => {
                     first.get_or_insert(why);
                 }
                 decided => return decided,
+            }
+        }
+        // §6.3.3 (b)(1): distribution points naming a cRLIssuer are served
+        // by that issuer's indirect CRLs. Only CRL issuers on the path, or
+        // certified by a CA of the path at or above the issuer (and then
+        // validated here), count.
+        let cert_dps = dps.get_or_insert_with(|| {
+            cert.crl_dp
+                .and_then(|(ext, issuer)| dp::cert_dps(ext, issuer).ok())
+        });
+        let crl_issuers: Vec<Vec<u8>> = cert_dps
+            .iter()
+            .flatten()
+            .filter_map(|d| d.crl_issuer.clone())
+            .filter(|d| !d.is_empty())
+            .collect();
+        if !crl_issuers.is_empty() {
+            let named = |n: &CaNode| {
+                n.ca.can_sign_crls()
+                    && crl_issuers
+                        .iter()
+                        .any(|d| names_match(d, n.ca.subject_der()))
+            };
+            let on_path = chain.nodes[k..]
+                .iter()
+                .copied()
+                .filter(|&j| named(&self.nodes[j]));
+            let mut candidates: Vec<(usize, Option<&ExtraSigner>)> =
+                on_path.map(|j| (j, None)).collect();
+            candidates.extend(
+                chain.indirect_signers[k]
+                    .iter()
+                    .filter(|x| named(&self.nodes[x.node]))
+                    .map(|x| (x.node, Some(x))),
+            );
+            for (j, off) in candidates {
+                let signer = &self.nodes[j];
+                if let Some(x) = off {
+                    if let Err(why) = self.check_signer(chain, x, at, depth, out) {
+                        signer_problem.get_or_insert_with(|| {
+                            format!(
+                                "the cRLIssuer {} (certificate serial {}) {why}, so its CRLs do not count (RFC 5280 §6.3.3 (b)(1), (f))",
+                                signer.subject, signer.serial
+                            )
+                        });
+                        continue;
+                    }
+                }
+                let via = Some(signer.ca.subject_der());
+                match self.revocation_by(issuer, signer, cert, &mut dps, via, at, depth, out) {
+                    Rev::Unknown(why) => {
+                        first.get_or_insert(why);
+                    }
+                    decided => return decided,
+                }
             }
         }
         Rev::Unknown(
@@ -1336,8 +1444,45 @@ impl Verifier {
         )
     }
 
-    /// [`Verifier::revocation`] with the CRLs signed by one key (`signer`,
-    /// a CA of the issuer's name).
+    /// A CRL signer off the path (`x`), validated at `at` as the end of a
+    /// path through `chain.nodes[x.issuer_at..]` — which the path's own
+    /// evaluation validates: the signer's validity period, and its
+    /// revocation status from the path's own keys (no further signers, so
+    /// this does not recurse). `Err` says why it does not count.
+    fn check_signer(
+        &self,
+        chain: &Chain,
+        x: &ExtraSigner,
+        at: Timestamp,
+        depth: usize,
+        out: &mut Vec<RevocationSource>,
+    ) -> Result<(), String> {
+        let signer = &self.nodes[x.node];
+        if time_check(signer.not_before, signer.not_after, at, "").is_some() {
+            return Err("is outside its validity period".into());
+        }
+        let signer_cert = Subject {
+            serial: &signer.serial,
+            is_ca: signer.is_ca,
+            issuer: &signer.issuer_der,
+            crl_dp: signer
+                .crl_dp
+                .as_ref()
+                .map(|(d, i)| (d.as_slice(), i.as_slice())),
+        };
+        // Evidence for the signer's status is kept: it is part of why this
+        // certificate's status is what it is.
+        match self.revocation(chain, x.issuer_at, &signer_cert, at, depth, false, out) {
+            Rev::Good => Ok(()),
+            Rev::Revoked(_) => Err("is revoked".into()),
+            Rev::Unknown(why) => Err(format!("has no known status ({why})")),
+        }
+    }
+
+    /// [`Verifier::revocation`] with the CRLs signed by one key (`signer`):
+    /// a CA of the issuer's name (`via` = `None`), or the cRLIssuer `via`
+    /// named by one of the certificate's distribution points, whose
+    /// indirect CRLs are then the only ones that count (§6.3.3 (b)(1)).
     #[allow(clippy::too_many_arguments)]
     fn revocation_by(
         &self,
@@ -1345,6 +1490,7 @@ impl Verifier {
         signer: &CaNode,
         cert: &Subject<'_>,
         dps: &mut Option<Option<Vec<dp::CertDp>>>,
+        via: Option<&[u8]>,
         at: Timestamp,
         depth: usize,
         out: &mut Vec<RevocationSource>,
@@ -1377,26 +1523,40 @@ impl Verifier {
             // point of the certificate whose name matches the IDP's
             // ((b)(2)(i)); it then covers the reasons of that DP too
             // ((d)). From an index file the IDP name is unknown: skipped,
-            // which fails closed. An indirect CRL is used
-            // only as a CRL of its own issuer (which it is here: we only
-            // look at CRLs signed by the certificate issuer's name): the
-            // CRL reader refuses certificateIssuer entries (§5.3.3), so every
-            // entry of an accepted CRL is about a certificate of the CRL
-            // issuer itself (§6.3.3 (b)(1) allows indirectCRL either way).
+            // which fails closed. Through a cRLIssuer (`via`), only an
+            // indirect CRL counts, and only its entries about the
+            // certificate's issuer (§5.3.3, §6.3.3 (b)(1)); directly, only
+            // the entries about the CRL issuer's own certificates (an
+            // indirect CRL may be used so: (b)(1) allows it).
             let sc = m.scope;
+            match via {
+                None if src.entries_of.is_some() => continue,
+                None => {}
+                Some(_) => {
+                    let about = match &src.entries_of {
+                        Some(d) => names_match(d, cert.issuer),
+                        None => names_match(signer.ca.subject_der(), cert.issuer),
+                    };
+                    if !sc.indirect || !about {
+                        out_of_scope = true;
+                        continue;
+                    }
+                }
+            }
             let is_ca = cert.is_ca;
             if (sc.only_user_certs && is_ca) || (sc.only_ca_certs && !is_ca) {
                 out_of_scope = true;
                 continue;
             }
             let mut reasons = sc.only_some_reasons;
-            if sc.partitioned {
+            if sc.partitioned || via.is_some() {
                 let cert_dps = dps.get_or_insert_with(|| {
                     cert.crl_dp
                         .and_then(|(ext, issuer)| dp::cert_dps(ext, issuer).ok())
                 });
-                let covered = match (&src.idp_names, cert_dps) {
-                    (Some(idp), Some(cdps)) => dp::covered_reasons(idp, cdps),
+                let covered = match (sc.partitioned, &src.idp_names, cert_dps) {
+                    (true, Some(idp), Some(cdps)) => dp::covered_reasons(Some(idp), cdps, via),
+                    (false, _, Some(cdps)) => dp::covered_reasons(None, cdps, via),
                     _ => None,
                 };
                 match covered {
