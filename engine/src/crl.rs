@@ -208,8 +208,9 @@ pub enum CrlError {
         /// Entry serial.
         serial: Serial,
     },
-    /// A certificateIssuer entry extension: an indirect CRL.
-    #[error("entry {serial}: certificateIssuer present — indirect CRLs are not supported (RFC 5280 §5.3.3)")]
+    /// A certificateIssuer entry extension in a CRL whose
+    /// issuingDistributionPoint does not assert indirectCRL.
+    #[error("entry {serial}: certificateIssuer present, but the CRL's issuingDistributionPoint does not assert indirectCRL (RFC 5280 §5.3.3, §5.2.5)")]
     IndirectCrlUnsupported {
         /// Entry serial.
         serial: Serial,
@@ -366,6 +367,11 @@ pub struct Crl<'a> {
     delta_base: Option<CrlNumber>,
     authority_key_id: Option<&'a [u8]>,
     scope: CrlScope,
+    /// issuingDistributionPoint's distributionPoint: the
+    /// DistributionPointName TLV (`[0]` fullName or `[1]`
+    /// nameRelativeToCRLIssuer), kept raw so that the verifier can match it
+    /// against a certificate's cRLDistributionPoints (§6.3.3 (b)(2)(i)).
+    idp_distribution_point: Option<&'a [u8]>,
 }
 
 // --- OIDs (content octets) -------------------------------------------------
@@ -525,6 +531,7 @@ impl<'a> Crl<'a> {
             delta_base: None,
             authority_key_id: None,
             scope: CrlScope::default(),
+            idp_distribution_point: None,
         };
         if let Some(exts) = t
             .read_optional(tag::context_constructed(0))
@@ -567,7 +574,11 @@ impl<'a> Crl<'a> {
                 OID_DELTA => {
                     self.delta_base = Some(parse_crl_number(value, "deltaCRLIndicator", "§5.2.4")?)
                 }
-                OID_IDP => self.scope = parse_idp(value)?,
+                OID_IDP => {
+                    let (scope, dp) = parse_idp(value)?;
+                    self.scope = scope;
+                    self.idp_distribution_point = dp;
+                }
                 OID_IAN | OID_FRESHEST | OID_AIA => {
                     // Known and not needed for revocation checking; only the
                     // outer syntax is checked (§5.2.2, §5.2.6, §5.2.7).
@@ -645,6 +656,8 @@ impl<'a> Crl<'a> {
             index: 0,
             v2: self.v2,
             failed: false,
+            indirect: self.scope.indirect,
+            certificate_issuer: None,
         }
     }
 
@@ -653,6 +666,9 @@ impl<'a> Crl<'a> {
     /// range is trusted only once the walk of the part before it has ended
     /// exactly at `start` (see [`Crl::guess_entry_boundary`]); entry
     /// indexes in error messages count from the start of the range.
+    /// In an indirect CRL a certificateIssuer extension holds for the
+    /// entries after it (§5.3.3), so a range not starting at 0 does not
+    /// know whose entries it walks: never split an indirect CRL.
     pub fn entries_range(&self, start: usize, end: usize) -> Entries<'a> {
         let end = end.min(self.revoked.len());
         let start = start.min(end);
@@ -661,6 +677,8 @@ impl<'a> Crl<'a> {
             index: 0,
             v2: self.v2,
             failed: false,
+            indirect: self.scope.indirect,
+            certificate_issuer: None,
         }
     }
 
@@ -709,6 +727,14 @@ impl<'a> Crl<'a> {
     /// Scope from issuingDistributionPoint (full scope when absent).
     pub fn scope(&self) -> &CrlScope {
         &self.scope
+    }
+
+    /// The issuingDistributionPoint's distributionPoint, as the DER of its
+    /// DistributionPointName (one `[0]` fullName or `[1]`
+    /// nameRelativeToCRLIssuer TLV); `None` for a CRL that is not
+    /// partitioned by distribution point (§5.2.5).
+    pub fn idp_distribution_point(&self) -> Option<&'a [u8]> {
+        self.idp_distribution_point
     }
     /// Signature algorithm.
     pub fn signature_algorithm(&self) -> SignatureAlgorithm {
@@ -783,7 +809,7 @@ fn parse_crl_number(
     CrlNumber::from_der_content(c).map_err(|_| CrlError::CrlNumberOutOfRange { name, section })
 }
 
-fn parse_idp(value: &[u8]) -> Result<CrlScope, CrlError> {
+fn parse_idp(value: &[u8]) -> Result<(CrlScope, Option<&[u8]>), CrlError> {
     let bad = |e: DerError| CrlError::BadExtension {
         name: "issuingDistributionPoint",
         section: "§5.2.5",
@@ -798,11 +824,25 @@ fn parse_idp(value: &[u8]) -> Result<CrlScope, CrlError> {
         ));
     }
     let mut s = Reader::new(seq.value);
+    // distributionPoint [0] DistributionPointName: a CHOICE, so the tag is
+    // explicit and the content is exactly one [0] fullName or [1]
+    // nameRelativeToCRLIssuer (§4.2.1.13).
+    let dp = match s.read_optional(tag::context_constructed(0)).map_err(bad)? {
+        Some(t) => {
+            let mut d = Reader::new(t.value);
+            let name = d.read_any().map_err(bad)?;
+            d.finish().map_err(bad)?;
+            if name.tag != tag::context_constructed(0) && name.tag != tag::context_constructed(1) {
+                return Err(CrlError::InvalidIssuingDistributionPoint(
+                    "distributionPoint is neither fullName [0] nor nameRelativeToCRLIssuer [1]",
+                ));
+            }
+            Some(t.value)
+        }
+        None => None,
+    };
     let mut scope = CrlScope {
-        has_distribution_point: s
-            .read_optional(tag::context_constructed(0))
-            .map_err(bad)?
-            .is_some(),
+        has_distribution_point: dp.is_some(),
         ..CrlScope::default()
     };
     // DER: a DEFAULT FALSE boolean is omitted, never encoded as FALSE.
@@ -848,7 +888,7 @@ fn parse_idp(value: &[u8]) -> Result<CrlScope, CrlError> {
             "at most one of onlyContainsUserCerts, onlyContainsCACerts and onlyContainsAttributeCerts may be TRUE",
         ));
     }
-    Ok(scope)
+    Ok((scope, dp))
 }
 
 /// Parses an AlgorithmIdentifier's content into a supported algorithm.
@@ -1006,6 +1046,47 @@ fn crypto_error(e: CryptoError, ca: &CaCert) -> CrlError {
     }
 }
 
+/// The first directoryName (`[4]` Name) among GeneralName TLVs, as the
+/// DER of the Name; `None` when there is none or the names are malformed.
+pub(crate) fn first_directory_name(general_names: &[u8]) -> Option<&[u8]> {
+    let mut r = Reader::new(general_names);
+    while !r.is_empty() {
+        let gn = r.read_any().ok()?;
+        if gn.tag == tag::context_constructed(4) {
+            let mut n = Reader::new(gn.value);
+            let name = n.read(tag::SEQUENCE).ok()?;
+            n.finish().ok()?;
+            return Some(name.raw);
+        }
+    }
+    None
+}
+
+/// The directoryName among GeneralName TLVs when there is exactly one.
+pub(crate) fn sole_directory_name(general_names: &[u8]) -> Option<&[u8]> {
+    let first = first_directory_name(general_names)?;
+    let mut r = Reader::new(general_names);
+    let mut n = 0;
+    while let Ok(gn) = r.read_any() {
+        n += usize::from(gn.tag == tag::context_constructed(4));
+    }
+    (n == 1).then_some(first)
+}
+
+/// Whether an entry whose certificateIssuer is `entry_issuer` (GeneralNames
+/// content, `None` for the CRL issuer, as [`Entries::certificate_issuer`])
+/// is about a certificate issued by `issuer` (a Name's DER), §5.3.3.
+pub(crate) fn entry_is_about(
+    crl_issuer: &[u8],
+    entry_issuer: Option<&[u8]>,
+    issuer: &[u8],
+) -> bool {
+    match entry_issuer {
+        None => names_match(crl_issuer, issuer),
+        Some(gns) => sole_directory_name(gns).is_some_and(|d| names_match(d, issuer)),
+    }
+}
+
 /// RFC 5280 §7.1: exact DER equality, else attribute by attribute with
 /// case-insensitive, whitespace-collapsed comparison of string values.
 pub(crate) fn names_match(a: &[u8], b: &[u8]) -> bool {
@@ -1112,9 +1193,23 @@ pub struct Entries<'a> {
     index: usize,
     v2: bool,
     failed: bool,
+    /// The CRL asserts indirectCRL: certificateIssuer is allowed.
+    indirect: bool,
+    /// The certificateIssuer in effect (GeneralNames content), `None`
+    /// for the CRL issuer (§5.3.3).
+    certificate_issuer: Option<&'a [u8]>,
 }
 
-impl Entries<'_> {
+impl<'a> Entries<'a> {
+    /// Whose certificate the entry last yielded is about, in an indirect
+    /// CRL: the content of the GeneralNames of the latest certificateIssuer
+    /// extension at or before it (§5.3.3: it holds until the next one), or
+    /// `None` for the CRL issuer. Always `None` in a CRL that is not
+    /// indirect, where certificateIssuer is refused.
+    pub fn certificate_issuer(&self) -> Option<&'a [u8]> {
+        self.certificate_issuer
+    }
+
     /// Byte offset reached, relative to the start of the
     /// revokedCertificates content (see [`Crl::entries_len_bytes`]).
     pub fn offset(&self) -> usize {
@@ -1219,16 +1314,21 @@ impl Entries<'_> {
         if !self.v2 {
             return Err(CrlError::EntryExtensionsInV1 { index });
         }
-        parse_entry_extensions(exts, index, &mut entry)?;
+        if let Some(ci) = parse_entry_extensions(exts, index, &mut entry, self.indirect)? {
+            self.certificate_issuer = Some(ci);
+        }
         Ok(entry)
     }
 }
 
-fn parse_entry_extensions(
-    exts: Tlv<'_>,
+/// Returns the certificateIssuer's GeneralNames content, when the entry
+/// has one (only allowed when `indirect`).
+fn parse_entry_extensions<'a>(
+    exts: Tlv<'a>,
     index: usize,
     entry: &mut RevokedEntry,
-) -> Result<(), CrlError> {
+    indirect: bool,
+) -> Result<Option<&'a [u8]>, CrlError> {
     let serial = entry.serial;
     // Fast path for the overwhelmingly common case, a lone non-critical
     // reasonCode: Extension { extnID 2.5.29.21, extnValue OCTET STRING {
@@ -1238,7 +1338,7 @@ fn parse_entry_extensions(
         return match RevocationReason::from_code(code) {
             Some(r) if code < 0x80 => {
                 entry.reason = Some(r);
-                Ok(())
+                Ok(None)
             }
             _ => Err(CrlError::BadReasonCode {
                 serial,
@@ -1257,6 +1357,7 @@ fn parse_entry_extensions(
     // extensions, so comparing against the earlier ones is cheapest.
     let mut seen: [&[u8]; 8] = [&[]; 8];
     let mut n_seen = 0usize;
+    let mut certificate_issuer = None;
     let mut r = Reader::new(exts.value);
     while !r.is_empty() {
         let (oid, critical, value) =
@@ -1334,7 +1435,35 @@ fn parse_entry_extensions(
                         })?,
                     );
             }
-            OID_CERT_ISSUER => return Err(CrlError::IndirectCrlUnsupported { serial }),
+            OID_CERT_ISSUER if !indirect => {
+                return Err(CrlError::IndirectCrlUnsupported { serial })
+            }
+            OID_CERT_ISSUER => {
+                // GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName
+                let bad = |why: String| CrlError::BadEntryExtension {
+                    serial,
+                    name: "certificateIssuer",
+                    section: "§5.3.3",
+                    why,
+                };
+                let mut v = Reader::new(value);
+                let names = v.read(tag::SEQUENCE).map_err(|e| bad(e.to_string()))?;
+                v.finish().map_err(|e| bad(e.to_string()))?;
+                if names.value.is_empty() {
+                    return Err(bad("empty GeneralNames".into()));
+                }
+                // Entries are matched to certificates by issuer DN: a
+                // certificateIssuer without exactly one directoryName
+                // (none, or aliases) could leave entries unattributed to
+                // an issuer they are about, so it is refused.
+                if sole_directory_name(names.value).is_none() {
+                    return Err(bad(
+                        "not exactly one directoryName: kakunin attributes entries by issuer name"
+                            .into(),
+                    ));
+                }
+                certificate_issuer = Some(names.value);
+            }
             _ if critical => {
                 return Err(CrlError::UnknownCriticalEntryExtension {
                     oid: Oid(oid).to_string(),
@@ -1344,7 +1473,7 @@ fn parse_entry_extensions(
             _ => {}
         }
     }
-    Ok(())
+    Ok(certificate_issuer)
 }
 
 impl Iterator for Entries<'_> {

@@ -194,13 +194,25 @@ fn walk(
     center: Timestamp,
     later_part: bool,
     report: &(dyn Fn(u64) + Sync),
+    keep: &EntriesOf<'_>,
 ) -> Result<IndexBuilder, CrlError> {
     // The smallest entry is 20 bytes; capacity never touched costs no
     // memory.
     let mut b = IndexBuilder::for_part(len / 20, center, later_part);
     let mut last = 0usize;
+    // certificateIssuer holds until the next one: decide once per change.
+    let mut current: (Option<&[u8]>, bool) = (None, keep.own);
     while let Some(e) = entries.next() {
         let e = e?;
+        if keep.indirect {
+            let ci = entries.certificate_issuer();
+            if ci != current.0 {
+                current = (ci, crl::entry_is_about(keep.crl_issuer, ci, keep.issuer));
+            }
+            if !current.1 {
+                continue;
+            }
+        }
         b.push(&e.serial, e.revoked_at, e.reason);
         if entries.index().is_multiple_of(65_536) {
             let at = entries.offset();
@@ -212,16 +224,64 @@ fn walk(
     Ok(b)
 }
 
+/// Which entries of an indirect CRL an index keeps (§5.3.3).
+struct EntriesOf<'x> {
+    indirect: bool,
+    crl_issuer: &'x [u8],
+    /// The certificate issuer whose entries are kept.
+    issuer: &'x [u8],
+    /// `issuer` is the CRL issuer (entries without certificateIssuer).
+    own: bool,
+}
+
 /// Steps 1 and 2 of [`ingest`]: every check, and the entries collected.
+/// Of an indirect CRL only the entries about the CRL issuer's own
+/// certificates are kept (§5.3.3): an index is keyed by issuer key and
+/// serial, and serials of different issuers may collide.
 pub fn verify_crl(
     input: &[u8],
     ca: &CaCert,
     opts: &IngestOptions,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<VerifiedCrl, IngestError> {
+    verify_crl_impl(input, ca, opts, progress, None)
+}
+
+/// [`verify_crl`] keeping, of an indirect CRL, the entries about the
+/// certificates of `cert_issuer` (a Name's DER) instead: what an index of
+/// that CRL must hold to answer for that issuer's certificates. For a CRL
+/// that is not indirect this keeps nothing unless `cert_issuer` is the CRL
+/// issuer.
+pub fn verify_crl_for_issuer(
+    input: &[u8],
+    ca: &CaCert,
+    opts: &IngestOptions,
+    progress: &(dyn Fn(u64, u64) + Sync),
+    cert_issuer: &[u8],
+) -> Result<VerifiedCrl, IngestError> {
+    verify_crl_impl(input, ca, opts, progress, Some(cert_issuer))
+}
+
+fn verify_crl_impl(
+    input: &[u8],
+    ca: &CaCert,
+    opts: &IngestOptions,
+    progress: &(dyn Fn(u64, u64) + Sync),
+    cert_issuer: Option<&[u8]>,
+) -> Result<VerifiedCrl, IngestError> {
     let der = crl::der_from_pem_or_der(input)?;
     let der: &[u8] = &der;
     let crl = Crl::parse(der)?;
+    let issuer = cert_issuer.unwrap_or(crl.issuer_der());
+    let own = crl::names_match(crl.issuer_der(), issuer);
+    let keep = EntriesOf {
+        // A CRL that is not indirect is all about its issuer (the reader
+        // refuses certificateIssuer there).
+        indirect: crl.scope().indirect || !own,
+        crl_issuer: crl.issuer_der(),
+        issuer,
+        own,
+    };
     crl.check_issued_by(ca)?;
     if crl.scope().only_attribute_certs {
         return Err(IngestError::AttributeCertsOnly);
@@ -247,7 +307,9 @@ pub fn verify_crl(
     // The split is a guessed entry boundary, trusted only if the first
     // walk lands exactly on it; otherwise (or on any error, to report it
     // exactly) the entries are walked again in one piece.
-    let split = if total >= PARALLEL_MIN_BYTES {
+    // An indirect CRL is walked in one piece: a certificateIssuer holds for
+    // the entries after it, which a second walker would not know.
+    let split = if total >= PARALLEL_MIN_BYTES && !keep.indirect {
         crl.guess_entry_boundary(total * 3 / 10)
     } else {
         None
@@ -265,7 +327,14 @@ pub fn verify_crl(
             let end = split.unwrap_or(total);
             // The first part's builder receives the second at the end:
             // size it for the whole list.
-            let first = walk(crl.entries_range(0, end), total, center, false, &report);
+            let first = walk(
+                crl.entries_range(0, end),
+                total,
+                center,
+                false,
+                &report,
+                &keep,
+            );
             (sig, digest, first)
         },
         || {
@@ -276,6 +345,7 @@ pub fn verify_crl(
                     center,
                     true,
                     &report,
+                    &keep,
                 )
             })
         },
@@ -289,7 +359,10 @@ pub fn verify_crl(
     let (builder, rest) = match joined {
         Some(parts) => parts,
         // A bad guess, an unsorted CRL, or an error: walk it whole.
-        None => (walk(crl.entries(), total, center, false, &|_| {})?, None),
+        None => (
+            walk(crl.entries(), total, center, false, &|_| {}, &keep)?,
+            None,
+        ),
     };
     progress(total as u64, total as u64);
     let scope = crl.scope();

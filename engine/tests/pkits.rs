@@ -1129,141 +1129,14 @@ const KNOWN_GAPS: &[(&str, Kind, &str)] = &[
         "DSA signatures are not supported (policy: RSA, ECDSA, Ed25519); fails closed",
     ),
     (
-        "4.4.19",
-        Kind::Unknown,
-        "the CRL is signed by a separate key of the CA whose certificate is not on the path; validating a second CRL-signer path (§6.3.3 (f)) is not implemented, and taking other same-name keys' CRLs would mix JPKI generations' CRL streams",
-    ),
-    (
-        "4.4.20",
-        Kind::Unknown,
-        "the CRL is signed by a separate key of the CA whose certificate is not on the path; validating a second CRL-signer path (§6.3.3 (f)) is not implemented, and taking other same-name keys' CRLs would mix JPKI generations' CRL streams",
-    ),
-    (
-        "4.5.3",
-        Kind::Unknown,
-        "the self-issued certificate's own CRL is partitioned by distributionPoint; partitioned CRL (issuingDistributionPoint distributionPoint): DP name matching (§6.3.3 (b)(2)(i)) is not implemented, such CRLs are skipped",
-    ),
-    (
-        "4.5.4",
-        Kind::Unknown,
-        "the EE's CRL is signed by the new key, certified by a self-issued certificate not on the path; the CRL is signed by a separate key of the CA whose certificate is not on the path; validating a second CRL-signer path (§6.3.3 (f)) is not implemented, and taking other same-name keys' CRLs would mix JPKI generations' CRL streams",
-    ),
-    (
-        "4.5.5",
-        Kind::Unknown,
-        "as 4.5.4",
-    ),
-    (
-        "4.5.6",
-        Kind::Unknown,
-        "the EE's CRL is signed by a self-issued CRL-signing key not on the path; the CRL is signed by a separate key of the CA whose certificate is not on the path; validating a second CRL-signer path (§6.3.3 (f)) is not implemented, and taking other same-name keys' CRLs would mix JPKI generations' CRL streams",
-    ),
-    (
-        "4.5.7",
-        Kind::Unknown,
-        "as 4.5.6",
-    ),
-    (
-        "4.14.1",
-        Kind::Unknown,
-        "partitioned CRL (issuingDistributionPoint distributionPoint): DP name matching (§6.3.3 (b)(2)(i)) is not implemented, such CRLs are skipped",
-    ),
-    (
-        "4.14.2",
-        Kind::Unknown,
-        "partitioned CRL (issuingDistributionPoint distributionPoint): DP name matching (§6.3.3 (b)(2)(i)) is not implemented, such CRLs are skipped",
-    ),
-    (
-        "4.14.4",
-        Kind::Unknown,
-        "partitioned CRL (issuingDistributionPoint distributionPoint): DP name matching (§6.3.3 (b)(2)(i)) is not implemented, such CRLs are skipped",
-    ),
-    (
-        "4.14.5",
-        Kind::Unknown,
-        "partitioned CRL (issuingDistributionPoint distributionPoint): DP name matching (§6.3.3 (b)(2)(i)) is not implemented, such CRLs are skipped",
-    ),
-    (
-        "4.14.6",
-        Kind::Unknown,
-        "partitioned CRL (issuingDistributionPoint distributionPoint): DP name matching (§6.3.3 (b)(2)(i)) is not implemented, such CRLs are skipped",
-    ),
-    (
-        "4.14.7",
-        Kind::Unknown,
-        "partitioned CRL (issuingDistributionPoint distributionPoint): DP name matching (§6.3.3 (b)(2)(i)) is not implemented, such CRLs are skipped",
-    ),
-    (
-        "4.14.18",
-        Kind::Unknown,
-        "partitioned CRL (issuingDistributionPoint distributionPoint): DP name matching (§6.3.3 (b)(2)(i)) is not implemented, such CRLs are skipped",
-    ),
-    (
-        "4.14.19",
-        Kind::Unknown,
-        "partitioned CRL (issuingDistributionPoint distributionPoint): DP name matching (§6.3.3 (b)(2)(i)) is not implemented, such CRLs are skipped",
-    ),
-    (
-        "4.14.20",
-        Kind::Unknown,
-        "partitioned CRL (issuingDistributionPoint distributionPoint): DP name matching (§6.3.3 (b)(2)(i)) is not implemented, such CRLs are skipped",
-    ),
-    (
-        "4.14.21",
-        Kind::Unknown,
-        "partitioned CRL (issuingDistributionPoint distributionPoint): DP name matching (§6.3.3 (b)(2)(i)) is not implemented, such CRLs are skipped",
-    ),
-    (
-        "4.14.24",
-        Kind::Unknown,
-        "indirect CRL via cRLIssuer / certificateIssuer entries (§5.3.3) is not supported",
-    ),
-    (
-        "4.14.25",
-        Kind::Unknown,
-        "indirect CRL via cRLIssuer / certificateIssuer entries (§5.3.3) is not supported",
-    ),
-    (
-        "4.14.28",
-        Kind::Unknown,
-        "indirect CRL via cRLIssuer / certificateIssuer entries (§5.3.3) is not supported",
-    ),
-    (
-        "4.14.29",
-        Kind::Unknown,
-        "indirect CRL via cRLIssuer / certificateIssuer entries (§5.3.3) is not supported",
-    ),
-    (
         "4.14.30",
         Kind::Unknown,
-        "indirect CRL via cRLIssuer / certificateIssuer entries (§5.3.3) is not supported",
-    ),
-    (
-        "4.14.31",
-        Kind::Unknown,
-        "indirect CRL via cRLIssuer / certificateIssuer entries (§5.3.3) is not supported",
-    ),
-    (
-        "4.14.32",
-        Kind::Unknown,
-        "indirect CRL via cRLIssuer / certificateIssuer entries (§5.3.3) is not supported",
-    ),
-    (
-        "4.14.33",
-        Kind::Unknown,
-        "indirect CRL via cRLIssuer / certificateIssuer entries (§5.3.3) is not supported",
-    ),
-    (
-        "4.14.34",
-        Kind::Unknown,
-        "indirect CRL via cRLIssuer / certificateIssuer entries (§5.3.3) is not supported",
+        "the cRLIssuer's own certificate names the cRLIssuer itself as its CRL issuer: its status is only on the very CRL it would vouch for, and its issuer (indirectCRL CA4) has no cRLSign; a separate CRL signer is validated with the path's own keys only (no recursion), so we fail closed",
     ),
 ];
 
 /// Cases where `openssl verify` (the second oracle) answers differently
-/// from us: (case, OpenSSL's answer, why). With `-extended_crl` OpenSSL
-/// handles partitioned and indirect CRLs and separate CRL keys, which we
-/// fail closed on (see [`KNOWN_GAPS`]).
+/// from us: (case, OpenSSL's answer, why).
 const OPENSSL_DIFFERS: &[(&str, Kind, &str)] = &[
     (
         "4.1.4",
@@ -1291,44 +1164,9 @@ const OPENSSL_DIFFERS: &[(&str, Kind, &str)] = &[
         "OpenSSL reports the broken CRL as an error; our builder refuses the CRL, so no CRL covers the EE (Unknown)",
     ),
     (
-        "4.4.19",
-        Kind::Valid,
-        "known gap (separate CRL signing key)",
-    ),
-    (
-        "4.4.20",
-        Kind::Revoked,
-        "known gap (separate CRL signing key)",
-    ),
-    (
         "4.4.21",
         Kind::Revoked,
-        "OpenSSL reports the revoked CRL signer as 'certificate revoked'; we cannot use the CRL (Unknown); PKITS: Invalid",
-    ),
-    (
-        "4.5.3",
-        Kind::Valid,
-        "known gap",
-    ),
-    (
-        "4.5.4",
-        Kind::Valid,
-        "known gap",
-    ),
-    (
-        "4.5.5",
-        Kind::Revoked,
-        "known gap",
-    ),
-    (
-        "4.5.6",
-        Kind::Valid,
-        "known gap",
-    ),
-    (
-        "4.5.7",
-        Kind::Revoked,
-        "known gap",
+        "OpenSSL reports the revoked CRL signer as 'certificate revoked'; the EE itself is not revoked, and the only CRL covering it is signed by a revoked key, so we say Unknown; PKITS: Invalid",
     ),
     (
         "4.7.4",
@@ -1341,99 +1179,9 @@ const OPENSSL_DIFFERS: &[(&str, Kind, &str)] = &[
         "OpenSSL reports the broken CRL as an error; our builder refuses the CRL, so no CRL covers the EE (Unknown) (issuer lacks cRLSign)",
     ),
     (
-        "4.14.1",
-        Kind::Valid,
-        "known gap (partitioned CRL)",
-    ),
-    (
-        "4.14.2",
-        Kind::Revoked,
-        "known gap (partitioned CRL)",
-    ),
-    (
-        "4.14.4",
-        Kind::Valid,
-        "known gap (partitioned CRL)",
-    ),
-    (
-        "4.14.5",
-        Kind::Valid,
-        "known gap (partitioned CRL)",
-    ),
-    (
-        "4.14.6",
-        Kind::Revoked,
-        "known gap (partitioned CRL)",
-    ),
-    (
-        "4.14.7",
-        Kind::Valid,
-        "known gap (partitioned CRL)",
-    ),
-    (
-        "4.14.18",
-        Kind::Valid,
-        "known gap (partitioned CRL)",
-    ),
-    (
-        "4.14.19",
-        Kind::Valid,
-        "known gap (partitioned CRL)",
-    ),
-    (
-        "4.14.20",
-        Kind::Revoked,
-        "known gap (partitioned CRL)",
-    ),
-    (
-        "4.14.21",
-        Kind::Revoked,
-        "known gap (partitioned CRL)",
-    ),
-    (
-        "4.14.24",
-        Kind::Valid,
-        "known gap (indirect CRL)",
-    ),
-    (
-        "4.14.25",
-        Kind::Valid,
-        "known gap (indirect CRL)",
-    ),
-    (
-        "4.14.28",
-        Kind::Valid,
-        "known gap (indirect CRL)",
-    ),
-    (
-        "4.14.29",
-        Kind::Valid,
-        "known gap (indirect CRL)",
-    ),
-    (
         "4.14.30",
         Kind::Invalid,
         "known gap for us; OpenSSL fails the cRLIssuer's CRL path ('CRL path validation error') where PKITS says Valid",
-    ),
-    (
-        "4.14.31",
-        Kind::Revoked,
-        "known gap (indirect CRL)",
-    ),
-    (
-        "4.14.32",
-        Kind::Revoked,
-        "known gap (indirect CRL)",
-    ),
-    (
-        "4.14.33",
-        Kind::Valid,
-        "known gap (indirect CRL)",
-    ),
-    (
-        "4.14.34",
-        Kind::Revoked,
-        "known gap (indirect CRL)",
     ),
 ];
 
@@ -1700,4 +1448,92 @@ fn pkits() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// A partitioned CRL (issuingDistributionPoint with a distributionPoint)
+/// given as an index file: the index keeps only the fact that the CRL is
+/// partitioned, not the name, so it cannot be matched against the
+/// certificate's cRLDistributionPoints and must cover nothing — PKITS
+/// 4.14.1 comes out Unknown, where the raw CRL gives Valid.
+#[test]
+fn partitioned_crl_from_an_index_fails_closed() {
+    use kakunin_engine::index::{IndexBytes, SerialIndex};
+    use kakunin_engine::ingest::{verify_crl, IngestOptions};
+    use kakunin_engine::CaCert;
+    let Some(dir) = vectors_dir() else {
+        eprintln!("SKIPPED: cryptography-vectors not installed");
+        return;
+    };
+    let anchor = read(&dir, "certs", "TrustAnchorRootCertificate", "crt");
+    let ca = read(&dir, "certs", "distributionPoint1CACert", "crt");
+    let crl = read(&dir, "crls", "distributionPoint1CACRL", "crl");
+    let ee = read(&dir, "certs", "ValiddistributionPointTest1EE", "crt");
+    let opts = IngestOptions {
+        now: Timestamp::from_unix(AT),
+        max_clock_skew: 0,
+    };
+    let ca_cert = CaCert::from_der(&ca).expect("PKITS CA");
+    let (bytes, _) = verify_crl(&crl, &ca_cert, &opts, &|_, _| {})
+        .expect("PKITS CRL verifies")
+        .into_index_bytes()
+        .expect("index");
+    let index = SerialIndex::from_bytes(IndexBytes::Owned(bytes)).expect("index opens");
+    assert!(index.meta().scope.partitioned);
+    let mut b = VerifierBuilder::new();
+    b.trust_anchor_der(&anchor).unwrap();
+    b.intermediate_der(&ca).unwrap();
+    b.crl_der(&read(&dir, "crls", "TrustAnchorRootCRL", "crl"))
+        .unwrap();
+    b.index(index).unwrap();
+    let v = b.build().unwrap().verify(&ee, Timestamp::from_unix(AT));
+    assert!(matches!(v.status, Status::Unknown { .. }), "{:?}", v.status);
+    // The same CRL raw: matched by name, Valid.
+    let mut b = VerifierBuilder::new();
+    b.trust_anchor_der(&anchor).unwrap();
+    b.intermediate_der(&ca).unwrap();
+    b.crl_der(&read(&dir, "crls", "TrustAnchorRootCRL", "crl"))
+        .unwrap();
+    b.crl_der(&crl).unwrap();
+    let v = b.build().unwrap().verify(&ee, Timestamp::from_unix(AT));
+    assert_eq!(v.status, Status::Valid);
+}
+
+/// An indirect CRL (PKITS indirectCRL CA5's) split by certificateIssuer
+/// (RFC 5280 §5.3.3: each one holds until the next): the index of the CRL
+/// issuer's own certificates (what `kakunin ingest` writes) and the one of
+/// indirectCRL CA6's certificates hold exactly their own entries.
+#[test]
+fn indirect_crl_entries_are_attributed_to_their_issuer() {
+    use kakunin_engine::index::{IndexBytes, SerialIndex};
+    use kakunin_engine::ingest::{verify_crl, verify_crl_for_issuer, IngestOptions};
+    use kakunin_engine::{CaCert, Serial};
+    let Some(dir) = vectors_dir() else {
+        eprintln!("SKIPPED: cryptography-vectors not installed");
+        return;
+    };
+    let ca5 = CaCert::from_der(&read(&dir, "certs", "indirectCRLCA5Cert", "crt")).unwrap();
+    let ca6 = CaCert::from_der(&read(&dir, "certs", "indirectCRLCA6Cert", "crt")).unwrap();
+    let crl = read(&dir, "crls", "indirectCRLCA5CRL", "crl");
+    let opts = IngestOptions {
+        now: Timestamp::from_unix(AT),
+        max_clock_skew: 0,
+    };
+    let open = |v: kakunin_engine::ingest::VerifiedCrl| {
+        SerialIndex::from_bytes(IndexBytes::Owned(v.into_index_bytes().unwrap().0)).unwrap()
+    };
+    let own = open(verify_crl(&crl, &ca5, &opts, &|_, _| {}).unwrap());
+    let of6 =
+        open(verify_crl_for_issuer(&crl, &ca5, &opts, &|_, _| {}, ca6.subject_der()).unwrap());
+    let revoked = |idx: &SerialIndex<IndexBytes>| -> Vec<u8> {
+        (1u8..=0x0C)
+            .filter(|&n| {
+                idx.lookup(&Serial::from_der_content(&[n]).unwrap())
+                    .is_some()
+            })
+            .collect()
+    };
+    // 01, then 02-04 and 08-09 about CA6, 05-07 about CA7, 0A-0B about CA5.
+    assert_eq!(revoked(&own), [0x01, 0x0A, 0x0B]);
+    assert_eq!(revoked(&of6), [0x02, 0x03, 0x04, 0x08, 0x09]);
+    assert!(own.meta().scope.indirect && of6.meta().scope.indirect);
 }

@@ -648,6 +648,22 @@ fn agrees_with_openssl() {
             None,
         ));
     }
+    // The other generation's CRL alone never speaks for a certificate of
+    // this generation: same DN, but its key is not vouched for by any
+    // certificate on the leaf's path (RFC 5280 §6.3.3 (f)).
+    cases.push((
+        Case {
+            name: "generation_1_with_only_generation_2_crl",
+            trust: vec![g1.cert.as_path(), g2.cert.as_path()],
+            untrusted: vec![],
+            crls: vec![g2_crl.as_path()],
+            leaf: &g1_leaf,
+            at,
+            use_deltas: false,
+        },
+        Kind::Unknown,
+        None,
+    ));
     for (name, b, want, check_want) in [
         (
             "intermediate_without_ca",

@@ -839,7 +839,7 @@ fn entry_rules() {
     let e = err_of(&with_entries(vec![entry(&[2], t(), Some(vec![ci]))]));
     assert!(
         matches!(e, CrlError::IndirectCrlUnsupported { .. })
-            && e.to_string().contains("indirect CRLs are not supported")
+            && e.to_string().contains("does not assert indirectCRL")
     );
     // unknown critical / non-critical / duplicate
     let unk = |c| ext(&[0x2A, 0x03, 0x05], c, vec![5, 0]);
@@ -1083,4 +1083,75 @@ fn entries_throughput() {
         best * 1e9 / n as f64,
         n as f64 / best / 1e6
     );
+}
+
+/// §5.3.3: in an indirect CRL a certificateIssuer holds for its entry and
+/// the ones after it until the next; elsewhere it is refused, and so is
+/// one that does not name exactly one directoryName.
+#[test]
+fn certificate_issuer_in_an_indirect_crl() {
+    let t = || utc("250101000000Z");
+    let dn_b = {
+        // C=JP, CN=B
+        let atv = |oid: u8, v: &[u8]| {
+            tlv(
+                tag::SET,
+                &seq(&[tlv(tag::OID, &[0x55, 0x04, oid]), tlv(0x13, v)]),
+            )
+        };
+        seq(&[atv(6, b"JP"), atv(3, b"B")])
+    };
+    let ci = |dns: &[&[u8]]| {
+        let names: Vec<Vec<u8>> = dns.iter().map(|d| tlv(0xA4, d)).collect();
+        ext(OID_CERT_ISSUER, true, seq(&names))
+    };
+    let own = fixture().0.subject_der();
+    let mut s = with_entries(vec![
+        entry(&[1], t(), None),
+        entry(&[2], t(), Some(vec![ci(&[&dn_b])])),
+        entry(&[3], t(), Some(vec![reason_ext(1)])),
+        entry(&[4], t(), Some(vec![ci(&[own])])),
+        entry(&[5], t(), None),
+    ]);
+    let idp = ext(OID_IDP, true, seq(&[tlv(0x84, &[0xFF])]));
+    s.exts = Some(vec![idp.clone()]);
+    let der = s.build();
+    let crl = Crl::parse(&der).unwrap();
+    let mut it = crl.entries();
+    let mut seen = Vec::new();
+    while let Some(e) = it.next() {
+        let e = e.unwrap();
+        let about_b = entry_is_about(crl.issuer_der(), it.certificate_issuer(), &dn_b);
+        let about_own = entry_is_about(crl.issuer_der(), it.certificate_issuer(), own);
+        assert_ne!(about_b, about_own, "{:?}", e.serial);
+        seen.push(about_b);
+    }
+    assert_eq!(seen, [false, true, true, false, false]);
+
+    // Not indirect: refused.
+    let mut s = with_entries(vec![entry(&[2], t(), Some(vec![ci(&[&dn_b])]))]);
+    s.exts = None;
+    assert!(matches!(
+        err_of(&s),
+        CrlError::IndirectCrlUnsupported { .. }
+    ));
+    // Two directoryNames, or none: refused.
+    for names in [
+        vec![ci(&[&dn_b, own])],
+        vec![ext(OID_CERT_ISSUER, true, seq(&[tlv(0x86, b"http://x/")]))],
+    ] {
+        let mut s = with_entries(vec![entry(&[2], t(), Some(names))]);
+        s.exts = Some(vec![idp.clone()]);
+        let e = err_of(&s);
+        assert!(
+            matches!(
+                e,
+                CrlError::BadEntryExtension {
+                    name: "certificateIssuer",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
 }

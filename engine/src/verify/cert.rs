@@ -58,6 +58,9 @@ pub(crate) struct Extensions<'a> {
     pub name_constraints: bool,
     /// extKeyUsage lists id-kp-OCSPSigning (a responder, not a holder).
     pub ocsp_signing: bool,
+    /// cRLDistributionPoints extnValue, parsed only when a partitioned
+    /// CRL has to be matched against it (§6.3.3 (b)(2)(i)).
+    pub crl_dp: Option<&'a [u8]>,
 }
 
 /// A certificate borrowed from its DER.
@@ -237,13 +240,13 @@ fn parse_extensions(value: &[u8]) -> Result<Extensions<'_>, Failure> {
             }
             OID_NC => out.name_constraints = true,
             OID_EKU => out.ocsp_signing = eku_has_ocsp_signing(val),
+            OID_CRL_DP => out.crl_dp = Some(val),
             OID_SAN
             | OID_IAN
             | OID_POLICIES
             | OID_POLICY_MAPPINGS
             | OID_POLICY_CONSTRAINTS
             | OID_INHIBIT_ANY
-            | OID_CRL_DP
             | OID_FRESHEST
             | OID_AIA => {}
             _ => {

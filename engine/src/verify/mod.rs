@@ -39,7 +39,34 @@
 //! Invalid. OpenSSL reports a missing CRL before an expired certificate;
 //! we report the expiry, which is also "not valid" and more useful.
 
+//! # Which CRLs speak for a certificate (§6.3.3)
+//!
+//! CRLs signed by the issuer's own key decide first; then CRLs of
+//! same-name keys above it on the path (key rollover); then CRLs of a
+//! same-name key whose certificate is *not* on the path but was issued by
+//! a CA of the path (a separate CRL-signing key, §6.3.3 (f)) — and only
+//! after that certificate is found within its validity period and not
+//! revoked, with the path's own keys. An anchor is never such a signer,
+//! so self-signed CA generations sharing one DN never vouch for each
+//! other's CRLs.
+//!
+//! A partitioned CRL (issuingDistributionPoint with a distributionPoint)
+//! covers a certificate only when one of its names matches one of the
+//! certificate's cRLDistributionPoints (§6.3.3 (b)(2)(i)), and then for
+//! that distribution point's reasons. Index files do not record the
+//! distribution point name, so a partitioned CRL given as an index covers
+//! nothing: give such CRLs raw (`--crl`), or expect `Unknown`.
+//!
+//! A distribution point naming a cRLIssuer is served by that issuer's
+//! indirect CRLs (§6.3.3 (b)(1)), of which only the entries about the
+//! certificate's issuer count (certificateIssuer, §5.3.3). The cRLIssuer
+//! must be on the path or certified by a CA of the path at or above the
+//! certificate's issuer, and is then validated like a separate CRL signer.
+//! A raw indirect CRL is indexed once per configured CA name; an index file
+//! holds only the CRL issuer's own entries, so it serves those only.
+
 pub(crate) mod cert;
+mod dp;
 mod name;
 
 use std::collections::HashMap;
@@ -50,7 +77,7 @@ use crate::ca::CaCert;
 use crate::crl::{self, names_match};
 use crate::crypto::{sha256, CryptoError, Provider, Signed, VerifyingKey};
 use crate::index::{IndexMeta, SerialIndex};
-use crate::ingest::{verify_crl, IngestOptions};
+use crate::ingest::{verify_crl, verify_crl_for_issuer, IngestOptions};
 use crate::store::IndexBytes;
 use crate::{CrlNumber, IssuerKeyId, RevocationReason, Serial, Timestamp};
 
@@ -359,7 +386,11 @@ impl VerifierBuilder {
     }
 
     /// Adds a prebuilt index (from `kakunin ingest`). Matched to its issuer
-    /// by the SHA-256 of the issuer's SubjectPublicKeyInfo.
+    /// by the SHA-256 of the issuer's SubjectPublicKeyInfo. An index does
+    /// not record a partitioned CRL's distribution point name, nor an
+    /// indirect CRL's entries about other issuers: such CRLs answer fully
+    /// only when given raw ([`VerifierBuilder::crl_der`]); from an index
+    /// they fail closed (`Unknown`) where they cannot be matched.
     pub fn index(&mut self, index: SerialIndex<IndexBytes>) -> Result<&mut Self, VerifyError> {
         self.indexes.push(Arc::new(index));
         Ok(self)
@@ -425,10 +456,56 @@ impl VerifierBuilder {
                                 }
                             })?;
                         let sha = sha256(raw);
+                        // A malformed name leaves `None`: the CRL is then
+                        // treated as a partition we cannot place, which
+                        // fails closed.
+                        let idp_names = parsed
+                            .idp_distribution_point()
+                            .and_then(|d| dp::idp_names(d, parsed.issuer_der()).ok());
+                        // An indirect CRL also speaks for other issuers
+                        // (§5.3.3): one index per configured CA name, of
+                        // the entries about that issuer's certificates
+                        // (possibly none, which is an answer too).
+                        if parsed.scope().indirect {
+                            let mut names: Vec<&[u8]> = Vec::new();
+                            for other in &nodes {
+                                let dn = other.ca.subject_der();
+                                if names_match(dn, parsed.issuer_der())
+                                    || names.iter().any(|n| names_match(n, dn))
+                                {
+                                    continue;
+                                }
+                                names.push(dn);
+                            }
+                            for dn in names {
+                                let v = verify_crl_for_issuer(raw, &node.ca, &opts, &|_, _| {}, dn)
+                                    .and_then(|v| v.into_index_bytes())
+                                    .map_err(|e| VerifyError::CrlIssuer {
+                                        n,
+                                        issuer: node.ca.subject_string(),
+                                        why: e.to_string(),
+                                    })?;
+                                let index = SerialIndex::from_bytes(IndexBytes::Owned(v.0))
+                                    .map_err(|e| VerifyError::CrlIssuer {
+                                        n,
+                                        issuer: node.ca.subject_string(),
+                                        why: e.to_string(),
+                                    })?;
+                                sources.push(Source {
+                                    index: Arc::new(index),
+                                    kind: SourceKind::Crl,
+                                    sha256: sha,
+                                    idp_names: idp_names.clone(),
+                                    entries_of: Some(dn.to_vec()),
+                                });
+                            }
+                        }
                         sources.push(Source {
                             index: Arc::new(index),
                             kind: SourceKind::Crl,
                             sha256: sha,
+                            idp_names,
+                            entries_of: None,
                         });
                         done = true;
                         break;
@@ -456,6 +533,11 @@ impl VerifierBuilder {
                 index: idx.clone(),
                 kind: SourceKind::Index,
                 sha256: sha256(idx.as_bytes()),
+                // The index format keeps only the fact that the CRL is
+                // partitioned, not its distribution point name.
+                idp_names: None,
+                // `kakunin ingest` keeps the CRL issuer's own entries.
+                entries_of: None,
             });
         }
         for node in nodes.iter_mut() {
@@ -528,8 +610,18 @@ struct CaNode {
     path_len: Option<u64>,
     /// Problems of the certificate itself (not of its place in a path).
     problem: Option<(Check, String)>,
+    /// basicConstraints cA.
+    is_ca: bool,
+    /// Acceptable as the end of a path (a separate CRL signer's, §6.3.3
+    /// (f)): no unknown critical extension and no nameConstraints.
+    leaf_ok: bool,
     /// Indexes of `Verifier::sources` issued by this CA's key.
     crls: Vec<usize>,
+    /// cRLDistributionPoints extnValue and the issuer DN it may be
+    /// relative to, for matching partitioned CRLs (§6.3.3 (b)(2)(i)).
+    crl_dp: Option<(Vec<u8>, Vec<u8>)>,
+    /// Issuer DN.
+    issuer_der: Vec<u8>,
 }
 
 impl CaNode {
@@ -589,6 +681,10 @@ impl CaNode {
             self_issued: names_match(c.issuer, c.subject),
             path_len: c.ext.basic.and_then(|(_, p)| p),
             problem,
+            crl_dp: c.ext.crl_dp.map(|d| (d.to_vec(), c.issuer.to_vec())),
+            issuer_der: c.issuer.to_vec(),
+            is_ca: c.is_ca(),
+            leaf_ok: c.ext.unknown_critical.is_none() && !c.ext.name_constraints,
             subject,
             ca,
             crls: Vec::new(),
@@ -702,6 +798,31 @@ struct Chain {
     /// 4.5/4.6.15). Those keys belong to the same CRL issuer and their
     /// certificates are validated as part of this very path.
     crl_signers: Vec<Vec<usize>>,
+    /// For each position k: CAs off this path whose CRLs may also speak
+    /// for the certificates `nodes[k]` issued (§6.3.3 (f), PKITS 4.4.19,
+    /// 4.5.4, 4.5.6) — consulted after `crl_signers`, and only once the
+    /// signer's own certificate is validated at the time asked.
+    extra_signers: Vec<Vec<ExtraSigner>>,
+    /// For each position k: CAs off this path, of any name, that may issue
+    /// indirect CRLs for the certificates `nodes[k]` issued when those
+    /// name them as cRLIssuer (§6.3.3 (b)(1)); certified like
+    /// `extra_signers`, and validated the same way before use.
+    indirect_signers: Vec<Vec<ExtraSigner>>,
+}
+
+/// A CRL signer of the same name as a CA on the path, with a key of its
+/// own whose certificate is not on the path. Its certificate was issued
+/// (signature verified, name chained) by `nodes[issuer_at]` of the same
+/// path, at or above the position it speaks for, so its path to the trust
+/// anchor is a part of the path being validated: same anchor, same CAs,
+/// all of them checked by the path's own evaluation. That is what keeps
+/// the CRLs of another CA generation of the same name (JPKI shares one DN
+/// across generations) from counting unless a certificate of this very
+/// path vouches for their key.
+#[derive(Clone, Copy, Debug)]
+struct ExtraSigner {
+    node: usize,
+    issuer_at: usize,
 }
 
 impl Chain {
@@ -758,10 +879,41 @@ impl Chain {
                 v
             })
             .collect();
+        let off_path = |k: usize, same_name: bool| -> Vec<ExtraSigner> {
+            let name = nodes[path[k]].ca.subject_der();
+            (0..nodes.len())
+                .filter(|&j| {
+                    let n = &nodes[j];
+                    // An anchor is never validated as the end of a path; a
+                    // CA on this path is validated by it.
+                    !n.anchor
+                        && n.leaf_ok
+                        && n.ca.can_sign_crls()
+                        && !n.crls.is_empty()
+                        && !path.contains(&j)
+                        && (!same_name || names_match(n.ca.subject_der(), name))
+                })
+                .filter_map(|j| {
+                    edges[j].iter().filter(|e| e.name_ok).find_map(|e| {
+                        path[k..]
+                            .iter()
+                            .position(|&p| p == e.issuer)
+                            .map(|off| ExtraSigner {
+                                node: j,
+                                issuer_at: k + off,
+                            })
+                    })
+                })
+                .collect()
+        };
+        let extra_signers = (0..path.len()).map(|k| off_path(k, true)).collect();
+        let indirect_signers = (0..path.len()).map(|k| off_path(k, false)).collect();
         Chain {
             nodes: path,
             problem,
             crl_signers,
+            extra_signers,
+            indirect_signers,
         }
     }
 }
@@ -771,6 +923,16 @@ struct Source {
     index: Arc<SerialIndex<IndexBytes>>,
     kind: SourceKind,
     sha256: [u8; 32],
+    /// For a partitioned raw CRL: the names of its issuingDistributionPoint
+    /// distributionPoint. `None` for an index file (the format does not
+    /// keep the name) or an unreadable name: such a partition covers no
+    /// certificate (fail closed).
+    idp_names: Option<Vec<dp::DpName>>,
+    /// Whose certificates the entries are about: `None` for the CRL
+    /// issuer's own, `Some(issuer DN)` for the part of an indirect CRL
+    /// about another issuer's (§5.3.3), used only through a cRLIssuer
+    /// distribution point (§6.3.3 (b)(1)).
+    entries_of: Option<Vec<u8>>,
 }
 
 impl Source {
@@ -787,6 +949,16 @@ impl Source {
             kind: self.kind,
         }
     }
+}
+
+/// The certificate whose revocation status is looked up.
+struct Subject<'a> {
+    serial: &'a Serial,
+    is_ca: bool,
+    /// Issuer DN.
+    issuer: &'a [u8],
+    /// cRLDistributionPoints extnValue and the certificate's issuer DN.
+    crl_dp: Option<(&'a [u8], &'a [u8])>,
 }
 
 /// Outcome of revocation checking for one certificate.
@@ -1084,18 +1256,35 @@ impl Verifier {
         let mut unknown: Option<String> = None;
         // Revocation: leaf (depth 0), then each non-anchor CA.
         for depth in 0..chain.nodes.len() {
-            let (serial, is_ca, what) = if depth == 0 {
-                (c.serial, c.is_ca(), None)
+            let (serial, is_ca, what, crl_dp, cert_issuer) = if depth == 0 {
+                (
+                    c.serial,
+                    c.is_ca(),
+                    None,
+                    c.ext.crl_dp.map(|d| (d, c.issuer)),
+                    c.issuer,
+                )
             } else {
                 let n = &self.nodes[chain.nodes[depth - 1]];
                 if n.anchor {
                     break;
                 }
-                (n.serial, true, Some(&n.subject))
+                let dp = n.crl_dp.as_ref().map(|(d, i)| (d.as_slice(), i.as_slice()));
+                (
+                    n.serial,
+                    true,
+                    Some(&n.subject),
+                    dp,
+                    n.issuer_der.as_slice(),
+                )
             };
-            let issuer = &self.nodes[chain.nodes[depth]];
-            let signers = &chain.crl_signers[depth];
-            match self.revocation(issuer, signers, &serial, is_ca, at, depth, &mut sources) {
+            let subject = Subject {
+                serial: &serial,
+                is_ca,
+                issuer: cert_issuer,
+                crl_dp,
+            };
+            match self.revocation(chain, depth, &subject, at, depth, true, &mut sources) {
                 Rev::Good => {}
                 Rev::Revoked(r) => {
                     return (
@@ -1139,38 +1328,169 @@ impl Verifier {
     /// The issuer key's own CRLs decide when they can; the other keys'
     /// CRLs are consulted only when they cannot, so CRL streams of
     /// different keys (JPKI generations share one DN) are never mixed.
+    ///
+    /// `cert` was issued by `chain.nodes[k]`; `depth` is what evidence is
+    /// filed under. When the path's own keys cannot decide and `extras`
+    /// allows, a separate CRL-signing key of the issuer (§6.3.3 (f)) is
+    /// tried, once its certificate is found valid and unrevoked at `at` —
+    /// its revocation checked with the path's own keys only, so the
+    /// recursion stops there.
     #[allow(clippy::too_many_arguments)]
     fn revocation(
         &self,
-        issuer: &CaNode,
-        signers: &[usize],
-        serial: &Serial,
-        is_ca: bool,
+        chain: &Chain,
+        k: usize,
+        cert: &Subject<'_>,
         at: Timestamp,
         depth: usize,
+        extras: bool,
         out: &mut Vec<RevocationSource>,
     ) -> Rev {
+        let issuer = &self.nodes[chain.nodes[k]];
         let mut first = None;
-        for &i in signers {
-            match self.revocation_by(issuer, &self.nodes[i], serial, is_ca, at, depth, out) {
+        // Parsed once, and only if a partitioned CRL needs it.
+        let mut dps = None;
+        for &i in &chain.crl_signers[k] {
+            match self.revocation_by(issuer, &self.nodes[i], cert, &mut dps, None, at, depth, out) {
                 Rev::Unknown(why) => {
                     first.get_or_insert(why);
                 }
                 decided => return decided,
             }
         }
-        Rev::Unknown(first.unwrap_or_else(|| format!("no current CRL of {}", issuer.subject)))
+        if !extras {
+            return Rev::Unknown(
+                first.unwrap_or_else(|| format!("no current CRL of {}", issuer.subject)),
+            );
+        }
+        let mut signer_problem = None;
+        for x in &chain.extra_signers[k] {
+            let signer = &self.nodes[x.node];
+            if let Err(why) = self.check_signer(chain, x, at, depth, out) {
+                signer_problem.get_or_insert_with(|| {
+                    format!(
+                        "the CRLs of {} are signed by a separate key whose certificate (serial {}) {why}, so they do not count (RFC 5280 §6.3.3 (f))",
+                        issuer.subject, signer.serial
+                    )
+                });
+                continue;
+            }
+            match self.revocation_by(issuer, signer, cert, &mut dps, None, at, depth, out) {
+                Rev::Unknown(why) => {
+                    first.get_or_insert(why);
+                }
+                decided => return decided,
+            }
+        }
+        // §6.3.3 (b)(1): distribution points naming a cRLIssuer are served
+        // by that issuer's indirect CRLs. Only CRL issuers on the path, or
+        // certified by a CA of the path at or above the issuer (and then
+        // validated here), count.
+        let cert_dps = dps.get_or_insert_with(|| {
+            cert.crl_dp
+                .and_then(|(ext, issuer)| dp::cert_dps(ext, issuer).ok())
+        });
+        let crl_issuers: Vec<Vec<u8>> = cert_dps
+            .iter()
+            .flatten()
+            .filter_map(|d| d.crl_issuer.clone())
+            .filter(|d| !d.is_empty())
+            .collect();
+        if !crl_issuers.is_empty() {
+            let named = |n: &CaNode| {
+                n.ca.can_sign_crls()
+                    && crl_issuers
+                        .iter()
+                        .any(|d| names_match(d, n.ca.subject_der()))
+            };
+            let on_path = chain.nodes[k..]
+                .iter()
+                .copied()
+                .filter(|&j| named(&self.nodes[j]));
+            let mut candidates: Vec<(usize, Option<&ExtraSigner>)> =
+                on_path.map(|j| (j, None)).collect();
+            candidates.extend(
+                chain.indirect_signers[k]
+                    .iter()
+                    .filter(|x| named(&self.nodes[x.node]))
+                    .map(|x| (x.node, Some(x))),
+            );
+            for (j, off) in candidates {
+                let signer = &self.nodes[j];
+                if let Some(x) = off {
+                    if let Err(why) = self.check_signer(chain, x, at, depth, out) {
+                        signer_problem.get_or_insert_with(|| {
+                            format!(
+                                "the cRLIssuer {} (certificate serial {}) {why}, so its CRLs do not count (RFC 5280 §6.3.3 (b)(1), (f))",
+                                signer.subject, signer.serial
+                            )
+                        });
+                        continue;
+                    }
+                }
+                let via = Some(signer.ca.subject_der());
+                match self.revocation_by(issuer, signer, cert, &mut dps, via, at, depth, out) {
+                    Rev::Unknown(why) => {
+                        first.get_or_insert(why);
+                    }
+                    decided => return decided,
+                }
+            }
+        }
+        Rev::Unknown(
+            signer_problem
+                .or(first)
+                .unwrap_or_else(|| format!("no current CRL of {}", issuer.subject)),
+        )
     }
 
-    /// [`Verifier::revocation`] with the CRLs signed by one key (`signer`,
-    /// a CA of the issuer's name).
+    /// A CRL signer off the path (`x`), validated at `at` as the end of a
+    /// path through `chain.nodes[x.issuer_at..]` — which the path's own
+    /// evaluation validates: the signer's validity period, and its
+    /// revocation status from the path's own keys (no further signers, so
+    /// this does not recurse). `Err` says why it does not count.
+    fn check_signer(
+        &self,
+        chain: &Chain,
+        x: &ExtraSigner,
+        at: Timestamp,
+        depth: usize,
+        out: &mut Vec<RevocationSource>,
+    ) -> Result<(), String> {
+        let signer = &self.nodes[x.node];
+        if time_check(signer.not_before, signer.not_after, at, "").is_some() {
+            return Err("is outside its validity period".into());
+        }
+        let signer_cert = Subject {
+            serial: &signer.serial,
+            is_ca: signer.is_ca,
+            issuer: &signer.issuer_der,
+            crl_dp: signer
+                .crl_dp
+                .as_ref()
+                .map(|(d, i)| (d.as_slice(), i.as_slice())),
+        };
+        // Evidence for the signer's status is kept: it is part of why this
+        // certificate's status is what it is.
+        match self.revocation(chain, x.issuer_at, &signer_cert, at, depth, false, out) {
+            Rev::Good => Ok(()),
+            Rev::Revoked(_) => Err("is revoked".into()),
+            Rev::Unknown(why) => Err(format!("has no known status ({why})")),
+        }
+    }
+
+    /// [`Verifier::revocation`] with the CRLs signed by one key (`signer`):
+    /// a CA of the issuer's name (`via` = `None`), or the cRLIssuer `via`
+    /// named by one of the certificate's distribution points, whose
+    /// indirect CRLs are then the only ones that count (§6.3.3 (b)(1)).
     #[allow(clippy::too_many_arguments)]
     fn revocation_by(
         &self,
         issuer: &CaNode,
         signer: &CaNode,
-        serial: &Serial,
-        is_ca: bool,
+        cert: &Subject<'_>,
+        dps: &mut Option<Option<Vec<dp::CertDp>>>,
+        via: Option<&[u8]>,
         at: Timestamp,
         depth: usize,
         out: &mut Vec<RevocationSource>,
@@ -1199,23 +1519,62 @@ impl Verifier {
                 continue;
             }
             // §5.2.5 / §6.3.3 (b)(2): scope must cover the certificate.
-            // Partitioned CRLs are not matched (the index does not keep the
-            // DP name): skipped, which fails closed. An indirect CRL is used
-            // only as a CRL of its own issuer (which it is here: we only
-            // look at CRLs signed by the certificate issuer's name): the
-            // CRL reader refuses certificateIssuer entries (§5.3.3), so every
-            // entry of an accepted CRL is about a certificate of the CRL
-            // issuer itself (§6.3.3 (b)(1) allows indirectCRL either way).
+            // A partitioned CRL covers it only through a distribution
+            // point of the certificate whose name matches the IDP's
+            // ((b)(2)(i)); it then covers the reasons of that DP too
+            // ((d)). From an index file the IDP name is unknown: skipped,
+            // which fails closed. Through a cRLIssuer (`via`), only an
+            // indirect CRL counts, and only its entries about the
+            // certificate's issuer (§5.3.3, §6.3.3 (b)(1)); directly, only
+            // the entries about the CRL issuer's own certificates (an
+            // indirect CRL may be used so: (b)(1) allows it).
             let sc = m.scope;
-            if (sc.only_user_certs && is_ca) || (sc.only_ca_certs && !is_ca) || sc.partitioned {
+            match via {
+                None if src.entries_of.is_some() => continue,
+                None => {}
+                Some(_) => {
+                    let about = match &src.entries_of {
+                        Some(d) => names_match(d, cert.issuer),
+                        None => names_match(signer.ca.subject_der(), cert.issuer),
+                    };
+                    if !sc.indirect || !about {
+                        out_of_scope = true;
+                        continue;
+                    }
+                }
+            }
+            let is_ca = cert.is_ca;
+            if (sc.only_user_certs && is_ca) || (sc.only_ca_certs && !is_ca) {
                 out_of_scope = true;
                 continue;
+            }
+            let mut reasons = sc.only_some_reasons;
+            if sc.partitioned || via.is_some() {
+                let cert_dps = dps.get_or_insert_with(|| {
+                    cert.crl_dp
+                        .and_then(|(ext, issuer)| dp::cert_dps(ext, issuer).ok())
+                });
+                let covered = match (sc.partitioned, &src.idp_names, cert_dps) {
+                    (true, Some(idp), Some(cdps)) => dp::covered_reasons(Some(idp), cdps, via),
+                    (false, _, Some(cdps)) => dp::covered_reasons(None, cdps, via),
+                    _ => None,
+                };
+                match covered {
+                    None => {
+                        out_of_scope = true;
+                        continue;
+                    }
+                    Some(r) if r & ALL_REASONS != ALL_REASONS => {
+                        reasons = Some(reasons.unwrap_or(ALL_REASONS) & r);
+                    }
+                    Some(_) => {}
+                }
             }
             if m.delta_base.is_some() {
                 deltas.push(src);
                 continue;
             }
-            match sc.only_some_reasons {
+            match reasons {
                 Some(r) => {
                     partial.push(src);
                     mask |= r;
@@ -1249,7 +1608,7 @@ impl Verifier {
         let mut result = Rev::Good;
         for src in consulted {
             out.push(src.evidence(depth));
-            if let Some(r) = src.index.lookup(serial) {
+            if let Some(r) = src.index.lookup(cert.serial) {
                 if r.reason != Some(RevocationReason::RemoveFromCrl) {
                     result = Rev::Revoked(r);
                     break;
@@ -1272,7 +1631,7 @@ impl Verifier {
                 .max_by(|x, y| x.index.meta().crl_number.cmp(&y.index.meta().crl_number));
             if let Some(d) = delta {
                 out.push(d.evidence(depth));
-                if let Some(r) = d.index.lookup(serial) {
+                if let Some(r) = d.index.lookup(cert.serial) {
                     if r.reason == Some(RevocationReason::RemoveFromCrl) {
                         // Un-revokes a certificateHold only.
                         if let Rev::Revoked(old) = &result {
