@@ -4,6 +4,7 @@ use proptest::prelude::*;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use super::*;
+use crate::crypto::sha256;
 
 /// A self-signed RSA CA made by OpenSSL, used as anchor and as "leaf".
 fn fixture() -> &'static (Vec<u8>, Verifier) {

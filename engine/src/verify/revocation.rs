@@ -1,0 +1,366 @@
+//! Revocation of one certificate of a path (RFC 5280 §6.3): which CRLs
+//! may answer for it (issuer key, rolled-over and separate CRL-signing
+//! keys, partitions, indirect CRLs, delta over base), and their answer.
+
+use crate::crl::names_match;
+use crate::index::IndexMeta;
+use crate::{RevocationReason, Serial, Timestamp};
+
+use super::build::{CaNode, Chain, ExtraSigner, Source};
+use super::{dp, time_check, RevocationSource, Verifier};
+
+/// The certificate whose revocation status is looked up.
+pub(super) struct Subject<'a> {
+    pub(super) serial: &'a Serial,
+    pub(super) is_ca: bool,
+    /// Issuer DN.
+    pub(super) issuer: &'a [u8],
+    /// cRLDistributionPoints extnValue and the certificate's issuer DN.
+    pub(super) crl_dp: Option<(&'a [u8], &'a [u8])>,
+}
+
+/// Outcome of revocation checking for one certificate.
+pub(super) enum Rev {
+    Good,
+    Revoked(crate::index::Revocation),
+    Unknown(String),
+}
+
+/// All ReasonFlags bits that matter (keyCompromise … aACompromise).
+pub(super) const ALL_REASONS: u16 = 0x1FE;
+
+impl Verifier {
+    /// RFC 5280 §6.3.3 for one certificate whose issuer is `issuer`.
+    /// `signers` are the configured CAs (issuer first) whose CRLs are
+    /// CRLs of that issuer: same name, certificate validated on the path.
+    /// The issuer key's own CRLs decide when they can; the other keys'
+    /// CRLs are consulted only when they cannot, so CRL streams of
+    /// different keys (JPKI generations share one DN) are never mixed.
+    ///
+    /// `cert` was issued by `chain.nodes[k]`; `depth` is what evidence is
+    /// filed under. When the path's own keys cannot decide and `extras`
+    /// allows, a separate CRL-signing key of the issuer (§6.3.3 (f)) is
+    /// tried, once its certificate is found valid and unrevoked at `at` —
+    /// its revocation checked with the path's own keys only, so the
+    /// recursion stops there.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn revocation(
+        &self,
+        chain: &Chain,
+        k: usize,
+        cert: &Subject<'_>,
+        at: Timestamp,
+        depth: usize,
+        extras: bool,
+        out: &mut Vec<RevocationSource>,
+    ) -> Rev {
+        let issuer = &self.nodes[chain.nodes[k]];
+        let mut first = None;
+        // Parsed once, and only if a partitioned CRL needs it.
+        let mut dps = None;
+        for &i in &chain.crl_signers[k] {
+            match self.revocation_by(issuer, &self.nodes[i], cert, &mut dps, None, at, depth, out) {
+                Rev::Unknown(why) => {
+                    first.get_or_insert(why);
+                }
+                decided => return decided,
+            }
+        }
+        if !extras {
+            return Rev::Unknown(
+                first.unwrap_or_else(|| format!("no current CRL of {}", issuer.subject)),
+            );
+        }
+        let mut signer_problem = None;
+        for x in &chain.extra_signers[k] {
+            let signer = &self.nodes[x.node];
+            if let Err(why) = self.check_signer(chain, x, at, depth, out) {
+                signer_problem.get_or_insert_with(|| {
+                    format!(
+                        "the CRLs of {} are signed by a separate key whose certificate (serial {}) {why}, so they do not count (RFC 5280 §6.3.3 (f))",
+                        issuer.subject, signer.serial
+                    )
+                });
+                continue;
+            }
+            match self.revocation_by(issuer, signer, cert, &mut dps, None, at, depth, out) {
+                Rev::Unknown(why) => {
+                    first.get_or_insert(why);
+                }
+                decided => return decided,
+            }
+        }
+        // §6.3.3 (b)(1): distribution points naming a cRLIssuer are served
+        // by that issuer's indirect CRLs. Only CRL issuers on the path, or
+        // certified by a CA of the path at or above the issuer (and then
+        // validated here), count.
+        let cert_dps = dps.get_or_insert_with(|| {
+            cert.crl_dp
+                .and_then(|(ext, issuer)| dp::cert_dps(ext, issuer).ok())
+        });
+        let crl_issuers: Vec<Vec<u8>> = cert_dps
+            .iter()
+            .flatten()
+            .filter_map(|d| d.crl_issuer.clone())
+            .filter(|d| !d.is_empty())
+            .collect();
+        if !crl_issuers.is_empty() {
+            let named = |n: &CaNode| {
+                n.ca.can_sign_crls()
+                    && crl_issuers
+                        .iter()
+                        .any(|d| names_match(d, n.ca.subject_der()))
+            };
+            let on_path = chain.nodes[k..]
+                .iter()
+                .copied()
+                .filter(|&j| named(&self.nodes[j]));
+            let mut candidates: Vec<(usize, Option<&ExtraSigner>)> =
+                on_path.map(|j| (j, None)).collect();
+            candidates.extend(
+                chain.indirect_signers[k]
+                    .iter()
+                    .filter(|x| named(&self.nodes[x.node]))
+                    .map(|x| (x.node, Some(x))),
+            );
+            for (j, off) in candidates {
+                let signer = &self.nodes[j];
+                if let Some(x) = off {
+                    if let Err(why) = self.check_signer(chain, x, at, depth, out) {
+                        signer_problem.get_or_insert_with(|| {
+                            format!(
+                                "the cRLIssuer {} (certificate serial {}) {why}, so its CRLs do not count (RFC 5280 §6.3.3 (b)(1), (f))",
+                                signer.subject, signer.serial
+                            )
+                        });
+                        continue;
+                    }
+                }
+                let via = Some(signer.ca.subject_der());
+                match self.revocation_by(issuer, signer, cert, &mut dps, via, at, depth, out) {
+                    Rev::Unknown(why) => {
+                        first.get_or_insert(why);
+                    }
+                    decided => return decided,
+                }
+            }
+        }
+        Rev::Unknown(
+            signer_problem
+                .or(first)
+                .unwrap_or_else(|| format!("no current CRL of {}", issuer.subject)),
+        )
+    }
+
+    /// A CRL signer off the path (`x`), validated at `at` as the end of a
+    /// path through `chain.nodes[x.issuer_at..]` — which the path's own
+    /// evaluation validates: the signer's validity period, and its
+    /// revocation status from the path's own keys (no further signers, so
+    /// this does not recurse). `Err` says why it does not count.
+    pub(super) fn check_signer(
+        &self,
+        chain: &Chain,
+        x: &ExtraSigner,
+        at: Timestamp,
+        depth: usize,
+        out: &mut Vec<RevocationSource>,
+    ) -> Result<(), String> {
+        let signer = &self.nodes[x.node];
+        if time_check(signer.not_before, signer.not_after, at, "").is_some() {
+            return Err("is outside its validity period".into());
+        }
+        let signer_cert = Subject {
+            serial: &signer.serial,
+            is_ca: signer.is_ca,
+            issuer: &signer.issuer_der,
+            crl_dp: signer
+                .crl_dp
+                .as_ref()
+                .map(|(d, i)| (d.as_slice(), i.as_slice())),
+        };
+        // Evidence for the signer's status is kept: it is part of why this
+        // certificate's status is what it is.
+        match self.revocation(chain, x.issuer_at, &signer_cert, at, depth, false, out) {
+            Rev::Good => Ok(()),
+            Rev::Revoked(_) => Err("is revoked".into()),
+            Rev::Unknown(why) => Err(format!("has no known status ({why})")),
+        }
+    }
+
+    /// [`Verifier::revocation`] with the CRLs signed by one key (`signer`):
+    /// a CA of the issuer's name (`via` = `None`), or the cRLIssuer `via`
+    /// named by one of the certificate's distribution points, whose
+    /// indirect CRLs are then the only ones that count (§6.3.3 (b)(1)).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn revocation_by(
+        &self,
+        issuer: &CaNode,
+        signer: &CaNode,
+        cert: &Subject<'_>,
+        dps: &mut Option<Option<Vec<dp::CertDp>>>,
+        via: Option<&[u8]>,
+        at: Timestamp,
+        depth: usize,
+        out: &mut Vec<RevocationSource>,
+    ) -> Rev {
+        // (f): the CRL issuer's key must allow cRLSign.
+        if !signer.ca.can_sign_crls() {
+            return Rev::Unknown(format!(
+                "issuer {} may not sign CRLs (keyUsage lacks cRLSign)",
+                issuer.subject
+            ));
+        }
+        let mut base: Option<&Source> = None;
+        let mut partial: Vec<&Source> = Vec::new();
+        let mut mask = 0u16;
+        let mut deltas: Vec<&Source> = Vec::new();
+        let mut stale: Option<Timestamp> = None;
+        let mut out_of_scope = false;
+        for &s in &signer.crls {
+            let src = &self.sources[s];
+            let m = src.index.meta();
+            // (a)/(b) currency at `at`: thisUpdate ≤ at < nextUpdate.
+            if at < m.this_update || at >= m.next_update {
+                if at >= m.next_update {
+                    stale = Some(stale.map_or(m.next_update, |t| t.max(m.next_update)));
+                }
+                continue;
+            }
+            // §5.2.5 / §6.3.3 (b)(2): scope must cover the certificate.
+            // A partitioned CRL covers it only through a distribution
+            // point of the certificate whose name matches the IDP's
+            // ((b)(2)(i)); it then covers the reasons of that DP too
+            // ((d)). From an index file the IDP name is unknown: skipped,
+            // which fails closed. Through a cRLIssuer (`via`), only an
+            // indirect CRL counts, and only its entries about the
+            // certificate's issuer (§5.3.3, §6.3.3 (b)(1)); directly, only
+            // the entries about the CRL issuer's own certificates (an
+            // indirect CRL may be used so: (b)(1) allows it).
+            let sc = m.scope;
+            match via {
+                None if src.entries_of.is_some() => continue,
+                None => {}
+                Some(_) => {
+                    let about = match &src.entries_of {
+                        Some(d) => names_match(d, cert.issuer),
+                        None => names_match(signer.ca.subject_der(), cert.issuer),
+                    };
+                    if !sc.indirect || !about {
+                        out_of_scope = true;
+                        continue;
+                    }
+                }
+            }
+            let is_ca = cert.is_ca;
+            if (sc.only_user_certs && is_ca) || (sc.only_ca_certs && !is_ca) {
+                out_of_scope = true;
+                continue;
+            }
+            let mut reasons = sc.only_some_reasons;
+            if sc.partitioned || via.is_some() {
+                let cert_dps = dps.get_or_insert_with(|| {
+                    cert.crl_dp
+                        .and_then(|(ext, issuer)| dp::cert_dps(ext, issuer).ok())
+                });
+                let covered = match (sc.partitioned, &src.idp_names, cert_dps) {
+                    (true, Some(idp), Some(cdps)) => dp::covered_reasons(Some(idp), cdps, via),
+                    (false, _, Some(cdps)) => dp::covered_reasons(None, cdps, via),
+                    _ => None,
+                };
+                match covered {
+                    None => {
+                        out_of_scope = true;
+                        continue;
+                    }
+                    Some(r) if r & ALL_REASONS != ALL_REASONS => {
+                        reasons = Some(reasons.unwrap_or(ALL_REASONS) & r);
+                    }
+                    Some(_) => {}
+                }
+            }
+            if m.delta_base.is_some() {
+                deltas.push(src);
+                continue;
+            }
+            match reasons {
+                Some(r) => {
+                    partial.push(src);
+                    mask |= r;
+                }
+                None => {
+                    if base.is_none_or(|b| newer(m, b.index.meta())) {
+                        base = Some(src);
+                    }
+                }
+            }
+        }
+        let consulted: &[&Source] = match &base {
+            Some(b) => std::slice::from_ref(b),
+            None if mask & ALL_REASONS == ALL_REASONS => &partial,
+            None => {
+                return Rev::Unknown(if let Some(t) = stale {
+                    format!(
+                        "the CRL of {} is stale (nextUpdate {t} is not after {at})",
+                        issuer.subject
+                    )
+                } else if out_of_scope {
+                    format!(
+                        "no CRL of {} whose scope (issuingDistributionPoint) covers this certificate",
+                        issuer.subject
+                    )
+                } else {
+                    format!("no current CRL of {}", issuer.subject)
+                })
+            }
+        };
+        let mut result = Rev::Good;
+        for src in consulted {
+            out.push(src.evidence(depth));
+            if let Some(r) = src.index.lookup(cert.serial) {
+                if r.reason != Some(RevocationReason::RemoveFromCrl) {
+                    result = Rev::Revoked(r);
+                    break;
+                }
+            }
+        }
+        // §5.2.4: a delta applies to a base whose cRLNumber ≥ its
+        // BaseCRLNumber; take the newest such delta.
+        if let (Some(b), false) = (base, deltas.is_empty()) {
+            let bm = b.index.meta();
+            let delta = deltas
+                .into_iter()
+                .filter(|d| {
+                    let dm = d.index.meta();
+                    match (bm.crl_number, dm.delta_base, dm.crl_number) {
+                        (Some(bn), Some(db), Some(dn)) => bn >= db && dn > bn,
+                        _ => false,
+                    }
+                })
+                .max_by(|x, y| x.index.meta().crl_number.cmp(&y.index.meta().crl_number));
+            if let Some(d) = delta {
+                out.push(d.evidence(depth));
+                if let Some(r) = d.index.lookup(cert.serial) {
+                    if r.reason == Some(RevocationReason::RemoveFromCrl) {
+                        // Un-revokes a certificateHold only.
+                        if let Rev::Revoked(old) = &result {
+                            if old.reason == Some(RevocationReason::CertificateHold) {
+                                result = Rev::Good;
+                            }
+                        }
+                    } else {
+                        result = Rev::Revoked(r);
+                    }
+                }
+            }
+        }
+        result
+    }
+}
+
+/// Prefers the higher cRLNumber, else the later thisUpdate.
+pub(super) fn newer(a: &IndexMeta, b: &IndexMeta) -> bool {
+    match (a.crl_number, b.crl_number) {
+        (Some(x), Some(y)) if x != y => x > y,
+        _ => a.this_update > b.this_update,
+    }
+}
