@@ -385,7 +385,7 @@ impl Verifier {
     /// Verifies many DER certificates as of `at`: the same verdicts as
     /// [`Verifier::verify`] on each, in order. Leaf signatures made by the
     /// same CA key are checked together through
-    /// [`VerifyingKey::verify_many`], several at a time where the CPU
+    /// [`VerifyingKey::verify_many`](crate::crypto::VerifyingKey::verify_many), several at a time where the CPU
     /// allows — the point of batching a JPKI batch, whose leaves share one
     /// or two issuing keys. Give it a few dozen certificates per call.
     pub fn verify_batch<D: AsRef<[u8]>>(&self, certs: &[D], at: Timestamp) -> Vec<Verdict> {
