@@ -95,6 +95,10 @@ pub struct IngestReport {
     pub crl_digest: [u8; 16],
     /// Size of the CRL DER.
     pub crl_bytes: usize,
+    /// Entries of an indirect CRL about other issuers' certificates, left
+    /// out of the index (RFC 5280 §5.3.3; the index answers for one
+    /// issuer's certificates). 0 for an ordinary CRL.
+    pub other_issuer_entries: u64,
 }
 
 /// Verifies a CRL (DER or PEM bytes) against `ca` and writes its index to
@@ -122,6 +126,7 @@ pub struct VerifiedCrl {
     info: IndexInfo,
     signature_algorithm: String,
     crl_bytes: usize,
+    other_issuer_entries: u64,
 }
 
 /// Joins the two parts of a two-thread walk ([`IndexBuilder::can_append`]
@@ -147,6 +152,7 @@ impl VerifiedCrl {
             stats,
             self.signature_algorithm,
             self.crl_bytes,
+            self.other_issuer_entries,
         ))
     }
 
@@ -158,7 +164,13 @@ impl VerifiedCrl {
         let (bytes, stats) = join(self.builder, self.rest)?.finish_to_vec(&info)?;
         Ok((
             bytes,
-            Self::report(info, stats, self.signature_algorithm, self.crl_bytes),
+            Self::report(
+                info,
+                stats,
+                self.signature_algorithm,
+                self.crl_bytes,
+                self.other_issuer_entries,
+            ),
         ))
     }
 
@@ -167,6 +179,7 @@ impl VerifiedCrl {
         stats: BuildStats,
         signature_algorithm: String,
         crl_bytes: usize,
+        other_issuer_entries: u64,
     ) -> IngestReport {
         IngestReport {
             stats,
@@ -178,6 +191,7 @@ impl VerifiedCrl {
             signature_algorithm,
             crl_digest: info.crl_digest,
             crl_bytes,
+            other_issuer_entries,
         }
     }
 }
@@ -185,9 +199,10 @@ impl VerifiedCrl {
 /// Below this many bytes of entries a second thread is not worth it.
 const PARALLEL_MIN_BYTES: usize = 4 << 20;
 
-/// Walks entries into a part builder sized for `len` bytes of entries.
-/// Any error (including an entry cut by a wrongly guessed split) ends the
-/// walk.
+/// Walks entries into a part builder sized for `len` bytes of entries;
+/// also returns how many entries were left out as being about another
+/// issuer's certificates (indirect CRLs only). Any error (including an
+/// entry cut by a wrongly guessed split) ends the walk.
 fn walk(
     mut entries: crate::crl::Entries<'_>,
     len: usize,
@@ -195,13 +210,14 @@ fn walk(
     later_part: bool,
     report: &(dyn Fn(u64) + Sync),
     keep: &EntriesOf<'_>,
-) -> Result<IndexBuilder, CrlError> {
+) -> Result<(IndexBuilder, u64), CrlError> {
     // The smallest entry is 20 bytes; capacity never touched costs no
     // memory.
     let mut b = IndexBuilder::for_part(len / 20, center, later_part);
     let mut last = 0usize;
     // certificateIssuer holds until the next one: decide once per change.
     let mut current: (Option<&[u8]>, bool) = (None, keep.own);
+    let mut skipped = 0u64;
     while let Some(e) = entries.next() {
         let e = e?;
         if keep.indirect {
@@ -210,6 +226,7 @@ fn walk(
                 current = (ci, crl::entry_is_about(keep.crl_issuer, ci, keep.issuer));
             }
             if !current.1 {
+                skipped += 1;
                 continue;
             }
         }
@@ -221,7 +238,7 @@ fn walk(
         }
     }
     report((entries.offset() - last) as u64);
-    Ok(b)
+    Ok((b, skipped))
 }
 
 /// Which entries of an indirect CRL an index keeps (§5.3.3).
@@ -353,10 +370,10 @@ fn verify_crl_impl(
     sig?;
     let joined = match (first, second) {
         (Ok(b), None) => Some((b, None)),
-        (Ok(a), Some(Ok(b))) if a.can_append(&b) => Some((a, Some(b))),
+        (Ok((a, n)), Some(Ok((b, m)))) if a.can_append(&b) => Some(((a, n + m), Some(b))),
         _ => None,
     };
-    let (builder, rest) = match joined {
+    let ((builder, skipped), rest) = match joined {
         Some(parts) => parts,
         // A bad guess, an unsorted CRL, or an error: walk it whole.
         None => (
@@ -388,5 +405,6 @@ fn verify_crl_impl(
         info,
         signature_algorithm: crl.signature_algorithm().to_string(),
         crl_bytes: der.len(),
+        other_issuer_entries: skipped,
     })
 }

@@ -1518,11 +1518,16 @@ fn indirect_crl_entries_are_attributed_to_their_issuer() {
         now: Timestamp::from_unix(AT),
         max_clock_skew: 0,
     };
+    // The index, and how many entries the report says were left out.
     let open = |v: kakunin_engine::ingest::VerifiedCrl| {
-        SerialIndex::from_bytes(IndexBytes::Owned(v.into_index_bytes().unwrap().0)).unwrap()
+        let (bytes, report) = v.into_index_bytes().unwrap();
+        (
+            SerialIndex::from_bytes(IndexBytes::Owned(bytes)).unwrap(),
+            report.other_issuer_entries,
+        )
     };
-    let own = open(verify_crl(&crl, &ca5, &opts, &|_, _| {}).unwrap());
-    let of6 =
+    let (own, own_skipped) = open(verify_crl(&crl, &ca5, &opts, &|_, _| {}).unwrap());
+    let (of6, of6_skipped) =
         open(verify_crl_for_issuer(&crl, &ca5, &opts, &|_, _| {}, ca6.subject_der()).unwrap());
     let revoked = |idx: &SerialIndex<IndexBytes>| -> Vec<u8> {
         (1u8..=0x0C)
@@ -1535,5 +1540,7 @@ fn indirect_crl_entries_are_attributed_to_their_issuer() {
     // 01, then 02-04 and 08-09 about CA6, 05-07 about CA7, 0A-0B about CA5.
     assert_eq!(revoked(&own), [0x01, 0x0A, 0x0B]);
     assert_eq!(revoked(&of6), [0x02, 0x03, 0x04, 0x08, 0x09]);
+    // Eleven entries in all: the rest are reported as left out.
+    assert_eq!((own_skipped, of6_skipped), (8, 6));
     assert!(own.meta().scope.indirect && of6.meta().scope.indirect);
 }

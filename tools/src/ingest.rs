@@ -108,6 +108,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<Outcome> {
         "sparse": s.sparse,
         "long": s.long,
         "duplicates": s.duplicates,
+        "other_issuer_entries": report.other_issuer_entries,
         "crl_number": report.crl_number.map(|n| n.to_string()),
         "delta_base": report.delta_base.map(|n| n.to_string()),
         "this_update": report.this_update.to_rfc3339(),
