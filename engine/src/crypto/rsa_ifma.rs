@@ -366,17 +366,39 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Random odd 2048-bit moduli, and per lane a random value below
+        /// n, or one of n−1, n−2, (n−1)/2 — the values whose limbs are
+        /// near the modulus's, where a carry slip would show.
         #[test]
-        fn random_values_match_modpow(seed in any::<u8>(), raw in prop::collection::vec(any::<u8>(), LANES * MODULUS_BYTES)) {
+        fn random_values_match_modpow(
+            n_raw in prop::collection::vec(any::<u8>(), MODULUS_BYTES),
+            raw in prop::collection::vec(any::<u8>(), LANES * MODULUS_BYTES),
+            kinds in prop::collection::vec(0u8..6, LANES),
+        ) {
             if !available() {
                 return Ok(());
             }
-            let n = modulus(seed);
+            let mut n: [u8; MODULUS_BYTES] = n_raw.as_slice().try_into().unwrap();
+            n[0] |= 0x80;
+            n[MODULUS_BYTES - 1] |= 1;
             let key = Key::new(&n, &[0, 1, 0, 1]).expect("2048-bit key");
-            let sigs: [[u8; MODULUS_BYTES]; LANES] = std::array::from_fn(|l| {
-                let mut s: [u8; MODULUS_BYTES] = raw[l * MODULUS_BYTES..(l + 1) * MODULUS_BYTES].try_into().unwrap();
-                s[0] &= 0x7f; // below n, whose top bit is set
-                s
+            let big_n = rsa::BigUint::from_bytes_be(&n);
+            let fixed = |v: rsa::BigUint| -> [u8; MODULUS_BYTES] {
+                let be = v.to_bytes_be();
+                let mut out = [0u8; MODULUS_BYTES];
+                out[MODULUS_BYTES - be.len()..].copy_from_slice(&be);
+                out
+            };
+            let sigs: [[u8; MODULUS_BYTES]; LANES] = std::array::from_fn(|l| match kinds[l] {
+                0 => fixed(&big_n - 1u8),
+                1 => fixed(&big_n - 2u8),
+                2 => fixed((&big_n - 1u8) >> 1),
+                _ => fixed(
+                    rsa::BigUint::from_bytes_be(&raw[l * MODULUS_BYTES..(l + 1) * MODULUS_BYTES])
+                        % &big_n,
+                ),
             });
             let got = key.pow_e(&sigs);
             for (s, g) in sigs.iter().zip(&got) {
