@@ -87,6 +87,7 @@ pub fn info() -> IndexInfo {
         this_update: Timestamp::from_unix(1_793_491_200),
         next_update: Timestamp::from_unix(1_793_577_600),
         scope: Scope::default(),
+        idp_distribution_point: None,
     }
 }
 

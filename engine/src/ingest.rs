@@ -398,6 +398,7 @@ fn verify_crl_impl(
             indirect: scope.indirect,
             partitioned: scope.has_distribution_point,
         },
+        idp_distribution_point: crl.idp_distribution_point().map(<[u8]>::to_vec),
     };
     Ok(VerifiedCrl {
         builder,

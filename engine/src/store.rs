@@ -313,6 +313,7 @@ mod tests {
             this_update: Timestamp::from_unix(1_700_000_000 + number as i64),
             next_update: Timestamp::from_unix(1_800_000_000),
             scope: Scope::default(),
+            idp_distribution_point: None,
         };
         b.finish_to_vec(&info).unwrap().0
     }

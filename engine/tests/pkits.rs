@@ -1450,13 +1450,12 @@ fn pkits() {
     );
 }
 
-/// A partitioned CRL (issuingDistributionPoint with a distributionPoint)
-/// given as an index file: the index keeps only the fact that the CRL is
-/// partitioned, not the name, so it cannot be matched against the
-/// certificate's cRLDistributionPoints and must cover nothing — PKITS
-/// 4.14.1 comes out Unknown, where the raw CRL gives Valid.
+/// Partitioned CRLs (issuingDistributionPoint with a distributionPoint
+/// name) given as index files answer exactly as the raw CRLs: the index
+/// keeps the distribution point name (PKITS 4.14.1–4.14.9: full and
+/// relative names, matching and not, revoked and not).
 #[test]
-fn partitioned_crl_from_an_index_fails_closed() {
+fn partitioned_crls_from_an_index_answer_as_the_raw_crl() {
     use kakunin_engine::index::{IndexBytes, SerialIndex};
     use kakunin_engine::ingest::{verify_crl, IngestOptions};
     use kakunin_engine::CaCert;
@@ -1465,37 +1464,51 @@ fn partitioned_crl_from_an_index_fails_closed() {
         return;
     };
     let anchor = read(&dir, "certs", "TrustAnchorRootCertificate", "crt");
-    let ca = read(&dir, "certs", "distributionPoint1CACert", "crt");
-    let crl = read(&dir, "crls", "distributionPoint1CACRL", "crl");
-    let ee = read(&dir, "certs", "ValiddistributionPointTest1EE", "crt");
+    let root_crl = read(&dir, "crls", "TrustAnchorRootCRL", "crl");
     let opts = IngestOptions {
         now: Timestamp::from_unix(AT),
         max_clock_skew: 0,
     };
-    let ca_cert = CaCert::from_der(&ca).expect("PKITS CA");
-    let (bytes, _) = verify_crl(&crl, &ca_cert, &opts, &|_, _| {})
-        .expect("PKITS CRL verifies")
-        .into_index_bytes()
-        .expect("index");
-    let index = SerialIndex::from_bytes(IndexBytes::Owned(bytes)).expect("index opens");
-    assert!(index.meta().scope.partitioned);
-    let mut b = VerifierBuilder::new();
-    b.trust_anchor_der(&anchor).unwrap();
-    b.intermediate_der(&ca).unwrap();
-    b.crl_der(&read(&dir, "crls", "TrustAnchorRootCRL", "crl"))
-        .unwrap();
-    b.index(index).unwrap();
-    let v = b.build().unwrap().verify(&ee, Timestamp::from_unix(AT));
-    assert!(matches!(v.status, Status::Unknown { .. }), "{:?}", v.status);
-    // The same CRL raw: matched by name, Valid.
-    let mut b = VerifierBuilder::new();
-    b.trust_anchor_der(&anchor).unwrap();
-    b.intermediate_der(&ca).unwrap();
-    b.crl_der(&read(&dir, "crls", "TrustAnchorRootCRL", "crl"))
-        .unwrap();
-    b.crl_der(&crl).unwrap();
-    let v = b.build().unwrap().verify(&ee, Timestamp::from_unix(AT));
-    assert_eq!(v.status, Status::Valid);
+    let cases: Vec<&Case> = CASES
+        .iter()
+        .filter(|c| {
+            let n: Option<u32> = c.id.strip_prefix("4.14.").and_then(|n| n.parse().ok());
+            n.is_some_and(|n| (1..=9).contains(&n))
+        })
+        .collect();
+    assert_eq!(cases.len(), 9);
+    for c in cases {
+        let ca = read(&dir, "certs", c.certs[0], "crt");
+        let crl = read(&dir, "crls", c.crls[0], "crl");
+        let ee = read(&dir, "certs", c.ee, "crt");
+        let (bytes, _) = verify_crl(&crl, &CaCert::from_der(&ca).unwrap(), &opts, &|_, _| {})
+            .expect("PKITS CRL verifies")
+            .into_index_bytes()
+            .expect("index");
+        let index = SerialIndex::from_bytes(IndexBytes::Owned(bytes)).expect("index opens");
+        assert!(index.meta().scope.partitioned, "{}", c.id);
+        assert!(index.idp_distribution_point().is_some(), "{}", c.id);
+        let base = || {
+            let mut b = VerifierBuilder::new();
+            b.trust_anchor_der(&anchor).unwrap();
+            b.intermediate_der(&ca).unwrap();
+            b.crl_der(&root_crl).unwrap();
+            b
+        };
+        let mut b = base();
+        b.crl_der(&crl).unwrap();
+        let raw = b.build().unwrap().verify(&ee, Timestamp::from_unix(AT));
+        let mut b = base();
+        b.index(index).unwrap();
+        let from_index = b.build().unwrap().verify(&ee, Timestamp::from_unix(AT));
+        assert_eq!(from_index.status, raw.status, "{}", c.id);
+        let kind = kind_of(&raw.status);
+        match c.want {
+            Want::Valid => assert_eq!(kind, Kind::Valid, "{}", c.id),
+            Want::Revoked => assert_eq!(kind, Kind::Revoked, "{}", c.id),
+            Want::Invalid => assert_ne!(kind, Kind::Valid, "{}", c.id),
+        }
+    }
 }
 
 /// An indirect CRL (PKITS indirectCRL CA5's) split by certificateIssuer

@@ -43,6 +43,11 @@ pub struct IndexInfo {
     pub next_update: Timestamp,
     /// issuingDistributionPoint scope.
     pub scope: Scope,
+    /// issuingDistributionPoint's distributionPoint, as the DER of the
+    /// DistributionPointName ([`crate::crl::Crl::idp_distribution_point`]):
+    /// kept so that a partitioned CRL's index covers the same certificates
+    /// as the CRL.
+    pub idp_distribution_point: Option<Vec<u8>>,
 }
 
 /// What a build produced.
@@ -415,6 +420,10 @@ impl IndexBuilder {
             (section::SIDE_DATA, &side.data),
             (section::REASON_DICT, &side.reason_dict),
             (section::REASON_DATA, &side.reason_data),
+            (
+                section::IDP_NAME,
+                info.idp_distribution_point.as_deref().unwrap_or(&[]),
+            ),
         ];
         for (i, bytes) in parts {
             sections[i] = (pos, bytes.len() as u64);

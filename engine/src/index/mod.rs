@@ -8,7 +8,7 @@
 //!           body, xxh3-64 of the header, issuer key id, SHA-256 of the
 //!           issuer's SubjectPublicKeyInfo and of the CRL, CRL number, delta
 //!           base, thisUpdate, nextUpdate, counts, encoding parameters and a
-//!           table of 10 sections (offset, length), each 8-byte aligned:
+//!           table of 11 sections (offset, length), each 8-byte aligned:
 //!   0 ROARING      dense keys: a 64-bit roaring treemap, portable format
 //!   1 RANK_TABLE   per roaring container: rank of its first value + checkpoint start
 //!   2 RANK_CHECKS  u16 rank checkpoints inside bitmap and run containers
@@ -19,6 +19,12 @@
 //!   7 SIDE_DATA    side table: packed codes or time deltas
 //!   8 REASON_DICT  side table (frame mode): distinct reason bytes
 //!   9 REASON_DATA  side table (frame mode): packed reason codes
+//!  10 IDP_NAME     for a partitioned CRL: the DER of its
+//!                  issuingDistributionPoint's DistributionPointName, so
+//!                  that an index answers for exactly the certificates the
+//!                  raw CRL does (RFC 5280 §6.3.3 (b)(2)(i)). Added within
+//!                  version 1: files written before it have (0, 0) here,
+//!                  read as "no name" (such a partition covers nothing).
 //! ```
 //!
 //! Every revoked serial has a rank: dense keys first (ascending), then sparse
@@ -55,7 +61,7 @@ pub const MAGIC: &[u8; 8] = b"KAKUNIDX";
 /// Format version this build writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
 pub(crate) const HEADER_LEN: usize = 512;
-pub(crate) const SECTIONS: usize = 10;
+pub(crate) const SECTIONS: usize = 11;
 pub(crate) const SECTIONS_AT: usize = 256;
 
 pub(crate) mod section {
@@ -69,6 +75,7 @@ pub(crate) mod section {
     pub const SIDE_DATA: usize = 7;
     pub const REASON_DICT: usize = 8;
     pub const REASON_DATA: usize = 9;
+    pub const IDP_NAME: usize = 10;
 }
 
 /// Why an index could not be written, opened or trusted.
@@ -234,6 +241,23 @@ pub struct SerialIndex<D> {
     treemap: portable::Treemap,
 }
 
+/// The IDP_NAME section must be exactly one `[0]` or `[1]` TLV (a
+/// DistributionPointName, RFC 5280 §4.2.1.13).
+fn check_distribution_point_name(dpn: &[u8]) -> Result<(), IndexError> {
+    use crate::der::{tag, Reader};
+    let mut r = Reader::new(dpn);
+    let ok = r.read_any().is_ok_and(|t| {
+        t.tag == tag::context_constructed(0) || t.tag == tag::context_constructed(1)
+    }) && r.is_empty();
+    if ok {
+        Ok(())
+    } else {
+        Err(IndexError::Corrupt(
+            "distribution point name section is not a DistributionPointName".into(),
+        ))
+    }
+}
+
 pub(crate) fn header_checksum(header: &[u8]) -> u64 {
     let mut h = [0u8; HEADER_LEN];
     h.copy_from_slice(&header[..HEADER_LEN]);
@@ -396,6 +420,10 @@ impl<D: AsRef<[u8]>> SerialIndex<D> {
             let end = off
                 .checked_add(len)
                 .ok_or_else(|| corrupt("section overflow"))?;
+            if i == section::IDP_NAME && off == 0 && len == 0 {
+                // Written before this section existed: absent.
+                continue;
+            }
             if off < HEADER_LEN as u64 || end > file_len {
                 return Err(IndexError::Corrupt(format!(
                     "section {i} lies outside the file"
@@ -426,6 +454,9 @@ impl<D: AsRef<[u8]>> SerialIndex<D> {
         }
         idx.sparse_table(d)?;
         idx.side_table(d)?;
+        if let Some(dpn) = idx.idp_distribution_point() {
+            check_distribution_point_name(dpn)?;
+        }
         let long_len = idx.section(d, section::LONG).len();
         if idx.meta.long > 0
             && (idx.params.long_slot < 2
@@ -435,6 +466,15 @@ impl<D: AsRef<[u8]>> SerialIndex<D> {
             return Err(corrupt("long serial table size"));
         }
         Ok(idx)
+    }
+
+    /// For a partitioned CRL, the DER of its issuingDistributionPoint's
+    /// DistributionPointName (one `[0]` fullName or `[1]`
+    /// nameRelativeToCRLIssuer TLV, as [`crate::crl::Crl::idp_distribution_point`]);
+    /// `None` otherwise, and for indexes written before it was kept.
+    pub fn idp_distribution_point(&self) -> Option<&[u8]> {
+        let s = self.section(self.data.as_ref(), section::IDP_NAME);
+        (!s.is_empty()).then_some(s)
     }
 
     #[inline]

@@ -17,6 +17,7 @@ fn info() -> IndexInfo {
         this_update: Timestamp::from_unix(1_790_000_000),
         next_update: Timestamp::from_unix(1_790_086_400),
         scope: Scope::default(),
+        idp_distribution_point: None,
     }
 }
 
@@ -288,4 +289,51 @@ proptest! {
             }
         }
     }
+}
+
+/// The distribution point name of a partitioned CRL survives the round
+/// trip; an index written before the IDP_NAME section existed (zeros in
+/// its table slot) still opens, with no name; a section that is not a
+/// DistributionPointName is refused.
+#[test]
+fn distribution_point_name_section() {
+    let entries = [(Serial::from_u64(5), 1_789_000_000, None)];
+    let with = |dpn: Option<Vec<u8>>| {
+        let mut b = IndexBuilder::new();
+        for (s, t, r) in &entries {
+            b.push(s, Timestamp::from_unix(*t), *r);
+        }
+        let mut i = info();
+        i.scope.partitioned = dpn.is_some();
+        i.idp_distribution_point = dpn;
+        b.finish_to_vec(&i).unwrap().0
+    };
+    // fullName [0] { uniformResourceIdentifier [6] "a" }
+    let dpn = vec![0xA0, 0x03, 0x86, 0x01, b'a'];
+    let bytes = with(Some(dpn.clone()));
+    let idx = SerialIndex::from_bytes(&bytes[..]).unwrap();
+    idx.verify().unwrap();
+    assert_eq!(idx.idp_distribution_point(), Some(&dpn[..]));
+
+    let mut old = with(None);
+    assert_eq!(
+        SerialIndex::from_bytes(&old[..])
+            .unwrap()
+            .idp_distribution_point(),
+        None
+    );
+    let slot = SECTIONS_AT + 16 * section::IDP_NAME;
+    old[slot..slot + 16].fill(0);
+    let hc = header_checksum(&old);
+    old[32..40].copy_from_slice(&hc.to_le_bytes());
+    let idx = SerialIndex::from_bytes(&old[..]).unwrap();
+    idx.verify().unwrap();
+    assert_eq!(idx.idp_distribution_point(), None);
+    assert!(idx.lookup(&Serial::from_u64(5)).is_some());
+
+    let bad = with(Some(vec![0x30, 0x00]));
+    assert!(matches!(
+        SerialIndex::from_bytes(&bad[..]),
+        Err(IndexError::Corrupt(_))
+    ));
 }

@@ -87,11 +87,12 @@ impl VerifierBuilder {
     }
 
     /// Adds a prebuilt index (from `kakunin ingest`). Matched to its issuer
-    /// by the SHA-256 of the issuer's SubjectPublicKeyInfo. An index does
-    /// not record a partitioned CRL's distribution point name, nor an
-    /// indirect CRL's entries about other issuers: such CRLs answer fully
-    /// only when given raw ([`VerifierBuilder::crl_der`]); from an index
-    /// they fail closed (`Unknown`) where they cannot be matched.
+    /// by the SHA-256 of the issuer's SubjectPublicKeyInfo. An index keeps
+    /// a partitioned CRL's distribution point name, so it covers the same
+    /// certificates as the raw CRL, but not an indirect CRL's entries about
+    /// other issuers: those answer only when the CRL is given raw
+    /// ([`VerifierBuilder::crl_der`]); from an index they fail closed
+    /// (`Unknown`).
     pub fn index(&mut self, index: SerialIndex<IndexBytes>) -> Result<&mut Self, VerifyError> {
         self.indexes.push(Arc::new(index));
         Ok(self)
@@ -224,19 +225,21 @@ impl VerifierBuilder {
         }
         for (i, idx) in self.indexes.iter().enumerate() {
             let m = idx.meta();
-            if !nodes.iter().any(|n| n.spki_sha256 == m.issuer_spki_sha256) {
+            let Some(issuer) = nodes.iter().find(|n| n.spki_sha256 == m.issuer_spki_sha256) else {
                 return Err(VerifyError::IndexIssuer {
                     n: i + 1,
                     key_id: m.issuer_key_id,
                 });
-            }
+            };
             sources.push(Source {
                 index: idx.clone(),
                 kind: SourceKind::Index,
                 sha256: sha256(idx.as_bytes()),
-                // The index format keeps only the fact that the CRL is
-                // partitioned, not its distribution point name.
-                idp_names: None,
+                // The CRL's issuer is the CA it was verified against
+                // (§5.1.2.3), so a relative name completes from its subject.
+                idp_names: idx
+                    .idp_distribution_point()
+                    .and_then(|d| dp::idp_names(d, issuer.ca.subject_der()).ok()),
                 // `kakunin ingest` keeps the CRL issuer's own entries.
                 entries_of: None,
             });
@@ -624,9 +627,9 @@ pub(super) struct Source {
     pub(super) index: Arc<SerialIndex<IndexBytes>>,
     pub(super) kind: SourceKind,
     pub(super) sha256: [u8; 32],
-    /// For a partitioned raw CRL: the names of its issuingDistributionPoint
-    /// distributionPoint. `None` for an index file (the format does not
-    /// keep the name) or an unreadable name: such a partition covers no
+    /// For a partitioned CRL: the names of its issuingDistributionPoint
+    /// distributionPoint. `None` for an index written before indexes kept
+    /// the name, or an unreadable name: such a partition covers no
     /// certificate (fail closed).
     pub(super) idp_names: Option<Vec<dp::DpName>>,
     /// Whose certificates the entries are about: `None` for the CRL

@@ -53,9 +53,9 @@
 //! A partitioned CRL (issuingDistributionPoint with a distributionPoint)
 //! covers a certificate only when one of its names matches one of the
 //! certificate's cRLDistributionPoints (§6.3.3 (b)(2)(i)), and then for
-//! that distribution point's reasons. Index files do not record the
-//! distribution point name, so a partitioned CRL given as an index covers
-//! nothing: give such CRLs raw (`--crl`), or expect `Unknown`.
+//! that distribution point's reasons. Index files keep the distribution
+//! point name and answer alike (an index written before they did covers
+//! nothing: `Unknown`).
 //!
 //! A distribution point naming a cRLIssuer is served by that issuer's
 //! indirect CRLs (§6.3.3 (b)(1)), of which only the entries about the
