@@ -382,6 +382,16 @@ fn check(lab: &Lab, case: &Case<'_>) -> Verdict {
     }
     let v_raw = raw.build().unwrap().verify(&leaf, case.at);
     let v_idx = indexed.build().unwrap().verify(&leaf, case.at);
+    // Source digests (for evidence) by default; without them, the same
+    // answer and no digest.
+    assert!(v_raw.revocation_sources.iter().all(|s| s.sha256.is_some()));
+    let v_bare = raw
+        .source_digests(false)
+        .build()
+        .unwrap()
+        .verify(&leaf, case.at);
+    assert_eq!(v_bare.status, v_raw.status, "{}", case.name);
+    assert!(v_bare.revocation_sources.iter().all(|s| s.sha256.is_none()));
     assert_eq!(
         v_raw.status, v_idx.status,
         "{}: raw CRLs and indexes disagree",

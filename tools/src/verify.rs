@@ -93,9 +93,16 @@ impl TrustArgs {
         self.at.unwrap_or_else(Timestamp::now)
     }
 
-    /// The verifier over these anchors, intermediates, CRLs and indexes.
-    pub(crate) fn verifier(&self) -> anyhow::Result<Verifier> {
-        build_verifier(&self.trust, &self.intermediates, &self.crls, &self.indexes)
+    /// The verifier over these anchors, intermediates, CRLs and indexes;
+    /// `source_digests`: hash every CRL and index file (for evidence).
+    pub(crate) fn verifier(&self, source_digests: bool) -> anyhow::Result<Verifier> {
+        build_verifier(
+            &self.trust,
+            &self.intermediates,
+            &self.crls,
+            &self.indexes,
+            source_digests,
+        )
     }
 }
 
@@ -122,8 +129,10 @@ fn build_verifier(
     intermediates: &[PathBuf],
     crls: &[PathBuf],
     indexes: &[PathBuf],
+    source_digests: bool,
 ) -> anyhow::Result<Verifier> {
     let mut b = VerifierBuilder::new();
+    b.source_digests(source_digests);
     for der in read_certs(trust, "--trust")? {
         b.trust_anchor_der(&der).context("--trust")?;
     }
@@ -177,7 +186,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     });
     // Built while the reader fills its first chunks (hashing a large index
     // for the evidence takes a few tens of milliseconds).
-    let verifier = args.trust.verifier()?;
+    let verifier = args.trust.verifier(args.evidence.is_some())?;
 
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
         let b = indicatif::ProgressBar::new_spinner();
@@ -466,18 +475,22 @@ fn evidence_record(der: &[u8], v: &Verdict, at: Timestamp) -> Option<EvidenceRec
         detail,
         validation_time: at,
         checked_at: Timestamp::now(),
+        // Digests are there: the verifier hashes its sources whenever
+        // evidence is kept (see `run`).
         sources: v
             .revocation_sources
             .iter()
-            .map(|s| EvidenceSource {
-                kind: match s.kind {
-                    VerifySourceKind::Crl => SourceKind::Crl,
-                    VerifySourceKind::Index => SourceKind::Index,
-                },
-                issuer_key_id: s.issuer_key_id,
-                crl_number: s.crl_number,
-                sha256: s.sha256,
+            .map(|s| {
+                Some(EvidenceSource {
+                    kind: match s.kind {
+                        VerifySourceKind::Crl => SourceKind::Crl,
+                        VerifySourceKind::Index => SourceKind::Index,
+                    },
+                    issuer_key_id: s.issuer_key_id,
+                    crl_number: s.crl_number,
+                    sha256: s.sha256?,
+                })
             })
-            .collect(),
+            .collect::<Option<_>>()?,
     })
 }

@@ -28,6 +28,8 @@ pub struct VerifierBuilder {
     crls: Vec<Vec<u8>>,
     indexes: Vec<Arc<SerialIndex<IndexBytes>>>,
     provider: Option<Provider>,
+    /// Set by `source_digests(false)`.
+    no_source_digests: bool,
 }
 
 impl fmt::Debug for VerifierBuilder {
@@ -98,6 +100,15 @@ impl VerifierBuilder {
         Ok(self)
     }
 
+    /// Whether to hash every CRL and index file with SHA-256 at build, for
+    /// [`RevocationSource::sha256`] (default: yes). Evidence needs them;
+    /// a caller that keeps no evidence saves a pass over each file —
+    /// ~25 ms for a 10M-entry index, a twentieth of a 100k batch.
+    pub fn source_digests(&mut self, on: bool) -> &mut Self {
+        self.no_source_digests = !on;
+        self
+    }
+
     /// Picks the signature backend (default [`Provider::DEFAULT`]).
     pub fn provider(&mut self, provider: Provider) -> &mut Self {
         self.provider = Some(provider);
@@ -110,6 +121,7 @@ impl VerifierBuilder {
             return Err(VerifyError::NoTrustAnchor);
         }
         let provider = self.provider.unwrap_or_default();
+        let digest = |bytes: &[u8]| (!self.no_source_digests).then(|| sha256(bytes));
         let mut nodes = Vec::new();
         for (ders, anchor, role) in [
             (&self.anchors, true, "trust anchor"),
@@ -157,7 +169,7 @@ impl VerifierBuilder {
                                     why: e.to_string(),
                                 }
                             })?;
-                        let sha = sha256(raw);
+                        let sha = digest(raw);
                         // A malformed name leaves `None`: the CRL is then
                         // treated as a partition we cannot place, which
                         // fails closed.
@@ -234,7 +246,7 @@ impl VerifierBuilder {
             sources.push(Source {
                 index: idx.clone(),
                 kind: SourceKind::Index,
-                sha256: sha256(idx.as_bytes()),
+                sha256: digest(idx.as_bytes()),
                 // The CRL's issuer is the CA it was verified against
                 // (§5.1.2.3), so a relative name completes from its subject.
                 idp_names: idx
@@ -626,7 +638,7 @@ impl Chain {
 pub(super) struct Source {
     pub(super) index: Arc<SerialIndex<IndexBytes>>,
     pub(super) kind: SourceKind,
-    pub(super) sha256: [u8; 32],
+    pub(super) sha256: Option<[u8; 32]>,
     /// For a partitioned CRL: the names of its issuingDistributionPoint
     /// distributionPoint. `None` for an index written before indexes kept
     /// the name, or an unreadable name: such a partition covers no

@@ -246,8 +246,10 @@ pub struct RevocationSource {
     pub this_update: Timestamp,
     /// nextUpdate.
     pub next_update: Timestamp,
-    /// SHA-256 of the CRL DER (kind `Crl`) or of the index file (`Index`).
-    pub sha256: [u8; 32],
+    /// SHA-256 of the CRL DER (kind `Crl`) or of the index file (`Index`),
+    /// for evidence records; `None` when the verifier was built with
+    /// [`VerifierBuilder::source_digests`]`(false)`.
+    pub sha256: Option<[u8; 32]>,
     /// Raw CRL or index file.
     pub kind: SourceKind,
 }
