@@ -79,7 +79,8 @@ pub(crate) struct TrustArgs {
     /// CRL file(s), DER or PEM (repeat). Checked against their issuer on the path.
     #[arg(long = "crl", value_name = "FILE")]
     crls: Vec<PathBuf>,
-    /// Index file(s) written by `kakunin ingest` (repeat). Same answers as --crl.
+    /// Index file(s) written by `kakunin ingest` (repeat). Same answers as --crl, except
+    /// that an indirect CRL answers for other issuers' certificates only given raw.
     #[arg(long = "index", value_name = "FILE")]
     indexes: Vec<PathBuf>,
     /// Validation time (RFC 3339); default now.
