@@ -3,26 +3,10 @@
 //! package is missing the test prints a skip notice, and fails under
 //! `CI=true` so CI cannot silently skip it.
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use kakunin_engine::crl::der_from_pem_or_der;
 use kakunin_engine::{CaCert, Crl, CrlError, CrlNumber};
 
-fn vectors_dir() -> Option<PathBuf> {
-    let out = Command::new("python3")
-        .args([
-            "-c",
-            "import cryptography_vectors,os;print(os.path.dirname(cryptography_vectors.__file__))",
-        ])
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let dir = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim()).join("x509/custom");
-    dir.is_dir().then_some(dir)
-}
+mod common;
 
 /// Parse the header, then walk every entry; first error wins.
 fn load(der: &[u8]) -> Result<Crl<'_>, CrlError> {
@@ -195,7 +179,7 @@ const TABLE: &[(&str, Want)] = &[
 
 #[test]
 fn cryptography_vectors_crls() {
-    let Some(dir) = vectors_dir() else {
+    let Some(dir) = common::cryptography_vectors("custom") else {
         let msg = "cryptography-vectors not installed (pip install cryptography-vectors)";
         if std::env::var("CI").as_deref() == Ok("true") {
             panic!("{msg}: required when CI=true");
@@ -236,7 +220,7 @@ fn cryptography_vectors_crls() {
 
 #[test]
 fn cryptography_vectors_signatures() {
-    let Some(dir) = vectors_dir() else {
+    let Some(dir) = common::cryptography_vectors("custom") else {
         if std::env::var("CI").as_deref() == Ok("true") {
             panic!("cryptography-vectors not installed: required when CI=true");
         }

@@ -50,20 +50,8 @@ use std::process::Command;
 use kakunin_engine::verify::{Status, VerifierBuilder};
 use kakunin_engine::Timestamp;
 
-fn vectors_dir() -> Option<PathBuf> {
-    let out = Command::new("python3")
-        .args([
-            "-c",
-            "import cryptography_vectors,os;print(os.path.dirname(cryptography_vectors.__file__))",
-        ])
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let dir = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim()).join("x509/PKITS_data");
-    dir.join("certs").is_dir().then_some(dir)
-}
+mod common;
+use common::{kind_of, openssl_kind, Kind};
 
 /// Validation time: 2025-01-01T00:00:00Z, inside every PKITS 2011
 /// certificate's and CRL's validity period (2010–2030) unless the test is
@@ -79,24 +67,6 @@ enum Want {
     Revoked,
     /// "Invalid" for any other reason (or status undeterminable).
     Invalid,
-}
-
-/// What a verifier said, coarsely.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    Valid,
-    Revoked,
-    Unknown,
-    Invalid,
-}
-
-fn kind_of(status: &Status) -> Kind {
-    match status {
-        Status::Valid => Kind::Valid,
-        Status::Revoked { .. } => Kind::Revoked,
-        Status::Unknown { .. } => Kind::Unknown,
-        Status::Invalid { .. } => Kind::Invalid,
-    }
 }
 
 /// One PKITS test: section number, intermediates (top down, without the
@@ -1257,23 +1227,6 @@ fn pem_bundle(dir: &Path, kind: &str, files: &[PathBuf], out: &Path) {
     std::fs::write(out, all).expect("write PEM bundle");
 }
 
-/// The mapping of `verify_openssl.rs`.
-fn openssl_kind(success: bool, text: &str) -> Kind {
-    if success && text.contains(": OK") {
-        Kind::Valid
-    } else if text.contains("certificate revoked") {
-        Kind::Revoked
-    } else if text.contains("unable to get certificate CRL")
-        || text.contains("CRL has expired")
-        || text.contains("CRL is not yet valid")
-        || text.contains("different CRL scope")
-    {
-        Kind::Unknown
-    } else {
-        Kind::Invalid
-    }
-}
-
 fn openssl(dir: &Path, tmp: &Path, c: &Case) -> (Kind, String) {
     let certs = |names: &[&str]| -> Vec<PathBuf> {
         names
@@ -1328,7 +1281,7 @@ fn section(id: &str) -> &str {
 
 #[test]
 fn pkits() {
-    let Some(dir) = vectors_dir() else {
+    let Some(dir) = common::cryptography_vectors("PKITS_data") else {
         let msg = "cryptography-vectors not installed (pip install cryptography-vectors)";
         if std::env::var("CI").as_deref() == Ok("true") {
             panic!("{msg}: required when CI=true");
@@ -1459,7 +1412,7 @@ fn partitioned_crls_from_an_index_answer_as_the_raw_crl() {
     use kakunin_engine::index::{IndexBytes, SerialIndex};
     use kakunin_engine::ingest::{verify_crl, IngestOptions};
     use kakunin_engine::CaCert;
-    let Some(dir) = vectors_dir() else {
+    let Some(dir) = common::cryptography_vectors("PKITS_data") else {
         eprintln!("SKIPPED: cryptography-vectors not installed");
         return;
     };
@@ -1520,7 +1473,7 @@ fn indirect_crl_entries_are_attributed_to_their_issuer() {
     use kakunin_engine::index::{IndexBytes, SerialIndex};
     use kakunin_engine::ingest::{verify_crl, verify_crl_for_issuer, IngestOptions};
     use kakunin_engine::{CaCert, Serial};
-    let Some(dir) = vectors_dir() else {
+    let Some(dir) = common::cryptography_vectors("PKITS_data") else {
         eprintln!("SKIPPED: cryptography-vectors not installed");
         return;
     };

@@ -27,6 +27,9 @@ use kakunin_engine::store::IndexBytes;
 use kakunin_engine::verify::{Check, Status, Verdict, VerifierBuilder};
 use kakunin_engine::{CaCert, Crl, RevocationReason, Timestamp};
 
+mod common;
+use common::{kind_of, openssl_kind, Kind};
+
 fn run(args: &[&str]) -> (bool, String) {
     let out = Command::new("openssl").args(args).output().unwrap();
     let text = format!(
@@ -263,40 +266,6 @@ fn der_of(cert: &Path) -> Vec<u8> {
         .unwrap();
     assert!(out.status.success());
     out.stdout
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Valid,
-    Revoked,
-    Unknown,
-    Invalid,
-}
-
-fn kind_of(status: &Status) -> Kind {
-    match status {
-        Status::Valid => Kind::Valid,
-        Status::Revoked { .. } => Kind::Revoked,
-        Status::Unknown { .. } => Kind::Unknown,
-        Status::Invalid { .. } => Kind::Invalid,
-    }
-}
-
-/// The mapping in the module comment.
-fn openssl_kind(success: bool, text: &str) -> Kind {
-    if success && text.contains(": OK") {
-        Kind::Valid
-    } else if text.contains("certificate revoked") {
-        Kind::Revoked
-    } else if text.contains("unable to get certificate CRL")
-        || text.contains("CRL has expired")
-        || text.contains("CRL is not yet valid")
-        || text.contains("different CRL scope")
-    {
-        Kind::Unknown
-    } else {
-        Kind::Invalid
-    }
 }
 
 struct Case<'a> {
