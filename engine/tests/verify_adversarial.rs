@@ -666,3 +666,80 @@ fn crl_of_another_name_with_the_same_key_never_answers() {
         ),
     );
 }
+/// freshestCRL (2.5.29.46) pointing at a URI, so OpenSSL looks for deltas.
+fn freshest() -> Vec<u8> {
+    let dp = tlv(
+        0x30,
+        &tlv(
+            0xa0,
+            &tlv(0xa0, &tlv(0x86, b"http://crl.example.test/d.crl")),
+        ),
+    );
+    ext(&[0x55, 0x1d, 0x2e], false, &tlv(0x30, &dp))
+}
+
+/// §5.2.4 (b): a delta CRL combines only with a complete CRL of the same
+/// scope. A delta of another scope must not take a certificateHold off.
+#[test]
+fn delta_of_another_scope_does_not_release_a_hold() {
+    let mut w = world();
+    let (now, at) = (w.now, w.at);
+    let lab = &mut w.lab;
+    let root = lab.root(ROOT_DN);
+    let inter = lab.sub_ca(&root, INTER_DN, "inter", None);
+    let leaf = lab.leaf(&inter, "held", "leaf");
+    let sn = serial_of(&leaf);
+    let root_crl = lab.crl(&root);
+    let (t, n) = (now - 3600, now + 7 * 86_400);
+    let held = [(sn.clone(), Some(6u8), None)];
+    let released = [(sn.clone(), Some(8u8), None)];
+    let base = lab.custom_crl(&inter, t, n, &held, &[crl_number(1), freshest()]);
+    let delta_same = lab.custom_crl(
+        &inter,
+        t + 60,
+        n,
+        &released,
+        &[crl_number(2), delta_indicator(1)],
+    );
+    let only_user = idp(&[0x81, 0x01, 0xff]);
+    let delta_other = lab.custom_crl(
+        &inter,
+        t + 60,
+        n,
+        &released,
+        &[crl_number(2), delta_indicator(1), only_user],
+    );
+    // OpenSSL cannot judge the second case: with -use_deltas it takes the
+    // lone delta as if it were a complete CRL of its own scope, and its
+    // removeFromCRL entry as "not revoked" (it answers OK even without the
+    // base), so it is not an oracle here.
+    for (name, delta, want, oracle) in [
+        (
+            "delta_same_scope_releases",
+            &delta_same,
+            Kind::Valid,
+            Oracle::OpenSsl(&["-use_deltas"]),
+        ),
+        (
+            "delta_other_scope_does_not",
+            &delta_other,
+            Kind::Revoked,
+            Oracle::None,
+        ),
+    ] {
+        check(
+            lab,
+            &Case {
+                name,
+                trust: vec![root.cert.as_path()],
+                untrusted: vec![inter.cert.as_path()],
+                crls: vec![root_crl.as_path(), base.as_path(), delta.as_path()],
+                leaf: &leaf,
+                at,
+                oracle,
+                want,
+                want_indexed: None,
+            },
+        );
+    }
+}

@@ -323,16 +323,26 @@ impl Verifier {
                 }
             }
         }
-        // §5.2.4: a delta applies to a base whose cRLNumber ≥ its
-        // BaseCRLNumber; take the newest such delta.
+        // §5.2.4: a delta applies to a base of the same scope ((b): same
+        // issuingDistributionPoint, or neither has one) whose cRLNumber ≥
+        // its BaseCRLNumber ((c)) and < its own cRLNumber ((d)); take the
+        // newest such delta. A delta of another scope would otherwise take
+        // a certificateHold off with removeFromCRL.
         if let (Some(b), false) = (base, deltas.is_empty()) {
             let bm = b.index.meta();
             let delta = deltas
                 .into_iter()
                 .filter(|d| {
                     let dm = d.index.meta();
+                    let same_scope = dm.scope == bm.scope
+                        && d.entries_of == b.entries_of
+                        && match (&d.idp_names, &b.idp_names) {
+                            (None, None) => !bm.scope.partitioned,
+                            (Some(x), Some(y)) => dp::same_names(x, y),
+                            _ => false,
+                        };
                     match (bm.crl_number, dm.delta_base, dm.crl_number) {
-                        (Some(bn), Some(db), Some(dn)) => bn >= db && dn > bn,
+                        (Some(bn), Some(db), Some(dn)) => same_scope && bn >= db && dn > bn,
                         _ => false,
                     }
                 })
