@@ -77,7 +77,7 @@ crlDistributionPoints = URI:http://crl.example.test/p1.crl
 keyUsage = critical, digitalSignature, nonRepudiation
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
-crlDistributionPoints = @dp1, @dp2
+crlDistributionPoints = dp1, dp2
 [dp1]
 fullname = URI:http://crl.example.test/p1.crl
 reasons = keyCompromise, CACompromise
@@ -87,7 +87,7 @@ fullname = URI:http://crl.example.test/p2.crl
 keyUsage = critical, digitalSignature, nonRepudiation
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
-crlDistributionPoints = @dpi
+crlDistributionPoints = dpi
 [dpi]
 fullname = URI:http://crl.example.test/indirect.crl
 CRLissuer = dirName:crl_issuer_dn
@@ -742,4 +742,208 @@ fn delta_of_another_scope_does_not_release_a_hold() {
             },
         );
     }
+}
+
+/// One hierarchy root → inter → leaves, with CRLs made here.
+struct Pki {
+    w: World,
+    root: Ca,
+    inter: Ca,
+    root_crl: PathBuf,
+}
+
+fn pki() -> Pki {
+    let mut w = world();
+    let root = w.lab.root(ROOT_DN);
+    let inter = w.lab.sub_ca(&root, INTER_DN, "inter", None);
+    let root_crl = w.lab.crl(&root);
+    Pki {
+        w,
+        root,
+        inter,
+        root_crl,
+    }
+}
+
+impl Pki {
+    fn crl(
+        &mut self,
+        by_root: bool,
+        entries: &[(Vec<u8>, Option<u8>, Option<Vec<u8>>)],
+        exts: &[Vec<u8>],
+    ) -> PathBuf {
+        let (t, n) = (self.w.now - 3600, self.w.now + 7 * 86_400);
+        let ca = if by_root { &self.root } else { &self.inter };
+        self.w.lab.custom_crl(ca, t, n, entries, exts)
+    }
+
+    /// `crls` for `leaf` under inter (the root's CRL added), with
+    /// `openssl verify -extended_crl` as the oracle.
+    fn case(&self, name: &str, leaf: &Path, crls: &[&Path], want: Kind) {
+        let mut all = vec![self.root_crl.as_path()];
+        all.extend_from_slice(crls);
+        check(
+            &self.w.lab,
+            &Case {
+                name,
+                trust: vec![self.root.cert.as_path()],
+                untrusted: vec![self.inter.cert.as_path()],
+                crls: all,
+                leaf,
+                at: self.w.at,
+                oracle: Oracle::OpenSsl(&["-extended_crl"]),
+                want,
+                want_indexed: None,
+            },
+        );
+    }
+}
+
+/// §6.3.3 (d), (k): CRLs limited by onlySomeReasons decide only once
+/// together they cover every reason.
+#[test]
+fn reason_partitions_must_cover_every_reason() {
+    let mut p = pki();
+    let good = p.w.lab.leaf(&p.inter, "good", "leaf");
+    let bad = p.w.lab.leaf(&p.inter, "bad", "leaf");
+    let revoked = [(serial_of(&bad), Some(1u8), None)];
+    let key_ca = p.crl(
+        false,
+        &revoked,
+        &[crl_number(1), idp(&only_some_reasons(0b110))],
+    );
+    let others = p.crl(
+        false,
+        &[],
+        &[crl_number(2), idp(&only_some_reasons(0b111_1000))],
+    );
+    let rest = p.crl(
+        false,
+        &[],
+        &[crl_number(3), idp(&only_some_reasons(0b1_1000_0000))],
+    );
+    // privilegeWithdrawn and aACompromise are covered by no CRL: not
+    // listed is unknown, but listed is revoked (§6.3.3 (i): a current CRL
+    // in scope that lists the serial decides, whatever the mask).
+    p.case("reasons_1_to_6", &good, &[&key_ca, &others], Kind::Unknown);
+    p.case(
+        "reasons_1_to_6_bad",
+        &bad,
+        &[&key_ca, &others],
+        Kind::Revoked,
+    );
+    p.case("reasons_3_to_8", &good, &[&others, &rest], Kind::Unknown);
+    p.case(
+        "all_reasons",
+        &good,
+        &[&key_ca, &others, &rest],
+        Kind::Valid,
+    );
+    p.case(
+        "all_reasons_bad",
+        &bad,
+        &[&key_ca, &others, &rest],
+        Kind::Revoked,
+    );
+}
+
+/// §6.3.3 (b)(2)(i), (d): a partition covers a certificate only through a
+/// distribution point whose name it carries, and only for that DP's
+/// reasons.
+#[test]
+fn distribution_point_partitions() {
+    let mut p = pki();
+    // DP1 p1.crl for keyCompromise and cACompromise; DP2 p2.crl for all.
+    let two = p.w.lab.leaf(&p.inter, "two-dps", "leaf_dp12");
+    let one = p.w.lab.leaf(&p.inter, "one-dp", "leaf_dp1");
+    let plain = p.w.lab.leaf(&p.inter, "no-dp", "leaf");
+    let p1 = p.crl(
+        false,
+        &[],
+        &[
+            crl_number(1),
+            idp(&idp_uri("http://crl.example.test/p1.crl")),
+        ],
+    );
+    let p1_revokes = p.crl(
+        false,
+        &[(serial_of(&two), Some(1u8), None)],
+        &[
+            crl_number(4),
+            idp(&idp_uri("http://crl.example.test/p1.crl")),
+        ],
+    );
+    let p2 = p.crl(
+        false,
+        &[],
+        &[
+            crl_number(2),
+            idp(&idp_uri("http://crl.example.test/p2.crl")),
+        ],
+    );
+    // The same URI in another case is another name.
+    let p1_case = p.crl(
+        false,
+        &[],
+        &[
+            crl_number(3),
+            idp(&idp_uri("http://CRL.example.test/p1.crl")),
+        ],
+    );
+    p.case("p1_covers_two_reasons_only", &two, &[&p1], Kind::Unknown);
+    p.case("p2_covers_all", &two, &[&p2], Kind::Valid);
+    p.case("p1_and_p2", &two, &[&p1, &p2], Kind::Valid);
+    p.case("p1_revokes", &two, &[&p1_revokes, &p2], Kind::Revoked);
+    p.case("p1_for_one", &one, &[&p1], Kind::Valid);
+    p.case("p2_for_one", &one, &[&p2], Kind::Unknown);
+    p.case("uri_case_differs", &one, &[&p1_case], Kind::Unknown);
+    p.case("partition_for_no_dp", &plain, &[&p1, &p2], Kind::Unknown);
+}
+
+/// §6.3.3 (b)(2)(ii), (iii): onlyContainsUserCerts does not cover a CA,
+/// onlyContainsCACerts does not cover a leaf.
+#[test]
+fn user_and_ca_only_crls() {
+    let mut p = pki();
+    let leaf = p.w.lab.leaf(&p.inter, "leaf", "leaf");
+    let inter_crl = p.crl(false, &[], &[crl_number(1)]);
+    let only_user = idp(&[0x81, 0x01, 0xff]);
+    let only_ca = idp(&[0x82, 0x01, 0xff]);
+    let root_user = p.crl(true, &[], &[crl_number(5), only_user.clone()]);
+    let inter_ca = p.crl(false, &[], &[crl_number(2), only_ca]);
+    let inter_user = p.crl(false, &[], &[crl_number(3), only_user]);
+    let check_one = |p: &Pki, name, crls: Vec<&Path>, want| {
+        check(
+            &p.w.lab,
+            &Case {
+                name,
+                trust: vec![p.root.cert.as_path()],
+                untrusted: vec![p.inter.cert.as_path()],
+                crls,
+                leaf: &leaf,
+                at: p.w.at,
+                oracle: Oracle::OpenSsl(&[]),
+                want,
+                want_indexed: None,
+            },
+        )
+    };
+    check_one(
+        &p,
+        "user_only_for_ca",
+        vec![&root_user, &inter_crl],
+        Kind::Unknown,
+    );
+    check_one(
+        &p,
+        "ca_only_for_leaf",
+        vec![&p.root_crl, &inter_ca],
+        Kind::Unknown,
+    );
+    check_one(
+        &p,
+        "user_only_for_leaf",
+        vec![&p.root_crl, &inter_user],
+        Kind::Valid,
+    );
 }
