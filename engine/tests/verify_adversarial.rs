@@ -64,6 +64,11 @@ basicConstraints = critical, CA:false
 keyUsage = critical, cRLSign
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
+[crl_signer_noku]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
 [leaf]
 keyUsage = critical, digitalSignature, nonRepudiation
 subjectKeyIdentifier = hash
@@ -267,7 +272,7 @@ impl Lab {
         ca: &Ca,
         this_update: i64,
         next_update: i64,
-        entries: &[(Vec<u8>, Option<u8>, Option<Vec<u8>>)],
+        entries: &[Entry],
         exts: &[Vec<u8>],
     ) -> PathBuf {
         let ca_cert = CaCert::from_der(&der_of(&ca.cert)).unwrap();
@@ -346,6 +351,10 @@ impl Lab {
         pem
     }
 }
+
+/// A CRL entry: serial (INTEGER content), reasonCode, certificateIssuer
+/// (a Name's DER).
+type Entry = (Vec<u8>, Option<u8>, Option<Vec<u8>>);
 
 fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     let mut out = vec![tag];
@@ -470,6 +479,11 @@ fn kind_of(status: &Status) -> Kind {
 fn openssl_kind(success: bool, text: &str) -> Kind {
     if success && text.contains(": OK") {
         Kind::Valid
+    } else if text.contains("CRL path validation error") {
+        // The only CRL found has a signer whose own path fails (its
+        // "[CRL path] … certificate revoked" is about the signer): no
+        // usable CRL, so no status.
+        Kind::Unknown
     } else if text.contains("certificate revoked") {
         Kind::Revoked
     } else if text.contains("unable to get certificate CRL")
@@ -766,12 +780,7 @@ fn pki() -> Pki {
 }
 
 impl Pki {
-    fn crl(
-        &mut self,
-        by_root: bool,
-        entries: &[(Vec<u8>, Option<u8>, Option<Vec<u8>>)],
-        exts: &[Vec<u8>],
-    ) -> PathBuf {
+    fn crl(&mut self, by_root: bool, entries: &[Entry], exts: &[Vec<u8>]) -> PathBuf {
         let (t, n) = (self.w.now - 3600, self.w.now + 7 * 86_400);
         let ca = if by_root { &self.root } else { &self.inter };
         self.w.lab.custom_crl(ca, t, n, entries, exts)
@@ -945,5 +954,238 @@ fn user_and_ca_only_crls() {
         "user_only_for_leaf",
         vec![&p.root_crl, &inter_user],
         Kind::Valid,
+    );
+}
+
+const CRL_ISSUER_DN: &str = "/C=JP/O=JPKI-TEST/OU=Indirect CRL Issuer";
+const OTHER_DN: &str = "/C=JP/O=JPKI-TEST/OU=Other CA";
+
+/// §5.3.3, §6.3.3 (b)(1): an indirect CRL's entry about one issuer is
+/// never about another's certificate; certificateIssuer holds for the
+/// entries after it. An index holds only the CRL issuer's own entries, so
+/// from indexes every such case is unknown.
+#[test]
+fn indirect_crl_entries_belong_to_their_issuer() {
+    let mut w = world();
+    let (now, at) = (w.now, w.at);
+    let lab = &mut w.lab;
+    let root = lab.root(ROOT_DN);
+    let a = lab.sub_ca(&root, INTER_DN, "inter", None);
+    let b = lab.sub_ca(&root, OTHER_DN, "inter", None);
+    let i = lab.sub_ca(&root, CRL_ISSUER_DN, "crl_signer", None);
+    let leaf = lab.leaf(&a, "indirect", "leaf_indirect");
+    let sn = serial_of(&leaf);
+    let (a_dn, b_dn) = (subject_of(&a.cert), subject_of(&b.cert));
+    let root_crl = lab.crl(&root);
+    let a_crl = lab.crl(&a);
+    let scope = [
+        crl_number(1),
+        idp(&[
+            idp_uri("http://crl.example.test/indirect.crl"),
+            vec![0x84, 0x01, 0xff],
+        ]
+        .concat()),
+    ];
+    let (t, n) = (now - 3600, now + 7 * 86_400);
+    let other = vec![0x7f, 0x01];
+    let cases: Vec<(&str, Vec<Entry>, Kind)> = vec![
+        (
+            "about_b",
+            vec![(sn.clone(), Some(1), Some(b_dn.clone()))],
+            Kind::Valid,
+        ),
+        (
+            "persisting_b",
+            vec![
+                (other.clone(), Some(1), Some(b_dn.clone())),
+                (sn.clone(), Some(1), None),
+            ],
+            Kind::Valid,
+        ),
+        (
+            "about_crl_issuer",
+            vec![(sn.clone(), Some(1), None)],
+            Kind::Valid,
+        ),
+        (
+            "about_a",
+            vec![
+                (other.clone(), Some(1), Some(b_dn.clone())),
+                (sn.clone(), Some(1), Some(a_dn.clone())),
+            ],
+            Kind::Revoked,
+        ),
+        (
+            "about_a_then_b",
+            vec![
+                (other.clone(), Some(1), Some(a_dn.clone())),
+                (sn.clone(), Some(1), None),
+                (other.clone(), Some(1), Some(b_dn.clone())),
+            ],
+            Kind::Revoked,
+        ),
+    ];
+    for (name, entries, want) in cases {
+        let crl = lab.custom_crl(&i, t, n, &entries, &scope);
+        check(
+            lab,
+            &Case {
+                name,
+                trust: vec![root.cert.as_path()],
+                untrusted: vec![a.cert.as_path(), b.cert.as_path(), i.cert.as_path()],
+                crls: vec![root_crl.as_path(), crl.as_path()],
+                leaf: &leaf,
+                at,
+                oracle: Oracle::OpenSsl(&["-extended_crl"]),
+                want,
+                want_indexed: Some(Kind::Unknown),
+            },
+        );
+        // The CRL issuer's certificate not configured: its CRL does not
+        // count (nothing validates its key).
+        check(
+            lab,
+            &Case {
+                name: "issuer_not_configured",
+                trust: vec![root.cert.as_path()],
+                untrusted: vec![a.cert.as_path(), b.cert.as_path()],
+                crls: vec![root_crl.as_path()],
+                leaf: &leaf,
+                at,
+                oracle: Oracle::OpenSsl(&["-extended_crl"]),
+                want: Kind::Unknown,
+                want_indexed: None,
+            },
+        );
+    }
+    // The certificate issuer's own complete CRL still answers (§6.3.3,
+    // the last paragraph of the CRL processing).
+    check(
+        lab,
+        &Case {
+            name: "own_complete_crl",
+            trust: vec![root.cert.as_path()],
+            untrusted: vec![a.cert.as_path()],
+            crls: vec![root_crl.as_path(), a_crl.as_path()],
+            leaf: &leaf,
+            at,
+            oracle: Oracle::OpenSsl(&["-extended_crl"]),
+            want: Kind::Valid,
+            want_indexed: None,
+        },
+    );
+    // The CRL issuer revoked by the root: its CRLs do not count.
+    lab.revoke(&root, &i.cert, "keyCompromise");
+    let root_crl2 = lab.crl(&root);
+    let crl = lab.custom_crl(&i, t, n, &[], &scope);
+    check(
+        lab,
+        &Case {
+            name: "crl_issuer_revoked",
+            trust: vec![root.cert.as_path()],
+            untrusted: vec![a.cert.as_path(), i.cert.as_path()],
+            crls: vec![root_crl2.as_path(), crl.as_path()],
+            leaf: &leaf,
+            at,
+            oracle: Oracle::OpenSsl(&["-extended_crl"]),
+            want: Kind::Unknown,
+            want_indexed: None,
+        },
+    );
+}
+
+/// §6.3.3 (f): a separate CRL-signing key (same name as the CA, its own
+/// certificate) counts only when that certificate is valid, unrevoked,
+/// allows cRLSign and chains to the same trust anchor.
+#[test]
+fn separate_crl_signing_key() {
+    let mut w = world();
+    let (now, at) = (w.now, w.at);
+    let lab = &mut w.lab;
+    let root = lab.root(ROOT_DN);
+    let inter = lab.sub_ca(&root, INTER_DN, "inter", None);
+    let good = lab.leaf(&inter, "good", "leaf");
+    let bad = lab.leaf(&inter, "bad", "leaf");
+    let signer = lab.sub_ca(&root, INTER_DN, "crl_signer", None);
+    let noku = lab.sub_ca(&root, INTER_DN, "crl_signer_noku", None);
+    // Same DN, certified by an unrelated root that is also trusted.
+    let other_root = lab.root("/C=JP/O=Elsewhere/OU=Root");
+    let rogue = lab.sub_ca(&other_root, INTER_DN, "crl_signer", None);
+    let root_crl = lab.crl(&root);
+    let other_root_crl = lab.crl(&other_root);
+    let (t, n) = (now - 3600, now + 7 * 86_400);
+    let entries = [(serial_of(&bad), Some(1u8), None)];
+    let by = |lab: &mut Lab, ca: &Ca| lab.custom_crl(ca, t, n, &entries, &[crl_number(1)]);
+    let signer_crl = by(lab, &signer);
+    let noku_crl = by(lab, &noku);
+    let rogue_crl = by(lab, &rogue);
+    let trust = vec![root.cert.as_path(), other_root.cert.as_path()];
+    for (name, leaf, s, crl, want, oracle) in [
+        (
+            "signer_good",
+            &good,
+            &signer,
+            &signer_crl,
+            Kind::Valid,
+            Oracle::OpenSsl(&["-extended_crl"]),
+        ),
+        (
+            "signer_bad",
+            &bad,
+            &signer,
+            &signer_crl,
+            Kind::Revoked,
+            Oracle::OpenSsl(&["-extended_crl"]),
+        ),
+        (
+            "other_anchor",
+            &good,
+            &rogue,
+            &rogue_crl,
+            Kind::Unknown,
+            Oracle::OpenSsl(&["-extended_crl"]),
+        ),
+    ] {
+        check(
+            lab,
+            &Case {
+                name,
+                trust: trust.clone(),
+                untrusted: vec![inter.cert.as_path(), s.cert.as_path()],
+                crls: vec![root_crl.as_path(), other_root_crl.as_path(), crl.as_path()],
+                leaf,
+                at,
+                oracle,
+                want,
+                want_indexed: None,
+            },
+        );
+    }
+    // A signer whose keyUsage lacks cRLSign: its CRL is refused outright.
+    let mut b = VerifierBuilder::new();
+    b.trust_anchor_der(&der_of(&root.cert)).unwrap();
+    b.intermediate_der(&der_of(&inter.cert)).unwrap();
+    b.intermediate_der(&der_of(&noku.cert)).unwrap();
+    b.crl_der(&std::fs::read(&noku_crl).unwrap()).unwrap();
+    assert!(
+        b.build().is_err(),
+        "a CRL signed without cRLSign is refused"
+    );
+    // The signer revoked by the root.
+    lab.revoke(&root, &signer.cert, "keyCompromise");
+    let root_crl2 = lab.crl(&root);
+    check(
+        lab,
+        &Case {
+            name: "signer_revoked",
+            trust: trust.clone(),
+            untrusted: vec![inter.cert.as_path(), signer.cert.as_path()],
+            crls: vec![root_crl2.as_path(), signer_crl.as_path()],
+            leaf: &good,
+            at,
+            oracle: Oracle::OpenSsl(&["-extended_crl"]),
+            want: Kind::Unknown,
+            want_indexed: None,
+        },
     );
 }
