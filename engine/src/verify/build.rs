@@ -211,6 +211,7 @@ impl VerifierBuilder {
                                     sha256: sha,
                                     idp_names: idp_names.clone(),
                                     entries_of: Some(dn.to_vec()),
+                                    crl_issuer: Some(parsed.issuer_der().to_vec()),
                                 });
                             }
                         }
@@ -220,6 +221,7 @@ impl VerifierBuilder {
                             sha256: sha,
                             idp_names,
                             entries_of: None,
+                            crl_issuer: Some(parsed.issuer_der().to_vec()),
                         });
                         done = true;
                         break;
@@ -254,13 +256,28 @@ impl VerifierBuilder {
                     .and_then(|d| dp::idp_names(d, issuer.ca.subject_der()).ok()),
                 // `kakunin ingest` keeps the CRL issuer's own entries.
                 entries_of: None,
+                // An index does not record its CRL issuer's name, only the
+                // key: when CAs of different names share that key, which
+                // one issued the CRL is unknown, so it answers for none.
+                crl_issuer: nodes
+                    .iter()
+                    .filter(|n| n.spki_sha256 == m.issuer_spki_sha256)
+                    .all(|n| names_match(n.ca.subject_der(), issuer.ca.subject_der()))
+                    .then(|| issuer.ca.subject_der().to_vec()),
             });
         }
         for node in nodes.iter_mut() {
             node.crls = sources
                 .iter()
                 .enumerate()
-                .filter(|(_, s)| s.index.meta().issuer_spki_sha256 == node.spki_sha256)
+                // §6.3.3 (b)(1), §5.1.2.3: the key that signed the CRL and
+                // the name it was issued under must both be this CA's.
+                .filter(|(_, s)| {
+                    s.index.meta().issuer_spki_sha256 == node.spki_sha256
+                        && s.crl_issuer
+                            .as_deref()
+                            .is_some_and(|n| names_match(n, node.ca.subject_der()))
+                })
                 .map(|(i, _)| i)
                 .collect();
         }
@@ -649,6 +666,9 @@ pub(super) struct Source {
     /// about another issuer's (§5.3.3), used only through a cRLIssuer
     /// distribution point (§6.3.3 (b)(1)).
     pub(super) entries_of: Option<Vec<u8>>,
+    /// The CRL's issuer name: only a CA of that name (and key) may use
+    /// it. `None` when unknown (an index whose key several names share).
+    pub(super) crl_issuer: Option<Vec<u8>>,
 }
 
 impl Source {

@@ -63,6 +63,13 @@ impl CertDp {
     }
 }
 
+/// Whether two distribution point names are the same name (§5.2.4 (b):
+/// a delta CRL and its base must have the same issuingDistributionPoint):
+/// the same names, in the same order, each pair equal.
+pub(crate) fn same_names(a: &[DpName], b: &[DpName]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.matches(y))
+}
+
 /// GeneralNames content (a run of GeneralName TLVs) into names.
 fn general_names(content: &[u8]) -> Result<Vec<DpName>, DerError> {
     let mut r = Reader::new(content);
@@ -320,6 +327,16 @@ mod tests {
             covered_reasons(Some(&idp), &dps, Some(&name("Other"))),
             Some(u16::MAX)
         );
+    }
+
+    #[test]
+    fn same_names_for_delta_and_base() {
+        let a = idp_names(&full_dir(&name("CRL1")), &name("CA")).unwrap();
+        let a2 = idp_names(&full_dir(&name("crl1")), &name("CA")).unwrap();
+        let b = idp_names(&full_dir(&name("CRL2")), &name("CA")).unwrap();
+        assert!(same_names(&a, &a2));
+        assert!(!same_names(&a, &b));
+        assert!(!same_names(&a, &[]));
     }
 
     #[test]

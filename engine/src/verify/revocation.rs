@@ -210,9 +210,9 @@ impl Verifier {
                 issuer.subject
             ));
         }
-        let mut base: Option<&Source> = None;
-        let mut partial: Vec<&Source> = Vec::new();
-        let mut mask = 0u16;
+        // One group per scope (issuingDistributionPoint): its newest
+        // complete CRL, and the reasons it covers for this certificate.
+        let mut groups: Vec<(&Source, u16)> = Vec::new();
         let mut deltas: Vec<&Source> = Vec::new();
         let mut stale: Option<Timestamp> = None;
         let mut out_of_scope = false;
@@ -282,57 +282,55 @@ impl Verifier {
                 deltas.push(src);
                 continue;
             }
-            match reasons {
-                Some(r) => {
-                    partial.push(src);
-                    mask |= r;
-                }
-                None => {
-                    if base.is_none_or(|b| newer(m, b.index.meta())) {
-                        base = Some(src);
+            // cRLNumbers order the CRLs of one scope only (§5.2.3): of each
+            // scope the newest counts, and every scope's answer counts.
+            match groups.iter_mut().find(|(b, _)| same_scope(b, src)) {
+                Some((b, _)) => {
+                    if newer(m, b.index.meta()) {
+                        *b = src;
                     }
                 }
+                None => groups.push((src, reasons.unwrap_or(ALL_REASONS))),
             }
         }
-        let consulted: &[&Source] = match &base {
-            Some(b) => std::slice::from_ref(b),
-            None if mask & ALL_REASONS == ALL_REASONS => &partial,
-            None => {
-                return Rev::Unknown(if let Some(t) = stale {
-                    format!(
-                        "the CRL of {} is stale (nextUpdate {t} is not after {at})",
-                        issuer.subject
-                    )
-                } else if out_of_scope {
-                    format!(
-                        "no CRL of {} whose scope (issuingDistributionPoint) covers this certificate",
-                        issuer.subject
-                    )
-                } else {
-                    format!("no current CRL of {}", issuer.subject)
-                })
-            }
-        };
-        let mut result = Rev::Good;
-        for src in consulted {
-            out.push(src.evidence(depth));
-            if let Some(r) = src.index.lookup(cert.serial) {
-                if r.reason != Some(RevocationReason::RemoveFromCrl) {
-                    result = Rev::Revoked(r);
-                    break;
-                }
-            }
+        if groups.is_empty() {
+            return Rev::Unknown(if let Some(t) = stale {
+                format!(
+                    "the CRL of {} is stale (nextUpdate {t} is not after {at})",
+                    issuer.subject
+                )
+            } else if out_of_scope {
+                format!(
+                    "no CRL of {} whose scope (issuingDistributionPoint) covers this certificate",
+                    issuer.subject
+                )
+            } else {
+                format!("no current CRL of {}", issuer.subject)
+            });
         }
-        // §5.2.4: a delta applies to a base whose cRLNumber ≥ its
-        // BaseCRLNumber; take the newest such delta.
-        if let (Some(b), false) = (base, deltas.is_empty()) {
+        // §6.3.3 (i): a current CRL in scope that lists the certificate
+        // decides, whichever reasons it covers; "not listed" decides only
+        // once the CRLs together cover every reason ((d), (k)).
+        let mark = out.len();
+        let mut covered = 0u16;
+        for &(b, reasons) in &groups {
+            covered |= reasons;
+            out.push(b.evidence(depth));
+            let mut hit = b
+                .index
+                .lookup(cert.serial)
+                .filter(|r| r.reason != Some(RevocationReason::RemoveFromCrl));
+            // §5.2.4: a delta applies to a base of the same scope ((b))
+            // whose cRLNumber ≥ its BaseCRLNumber ((c)) and < its own
+            // cRLNumber ((d)); take the newest such delta. A delta of
+            // another scope would otherwise take a certificateHold off.
             let bm = b.index.meta();
             let delta = deltas
-                .into_iter()
+                .iter()
                 .filter(|d| {
                     let dm = d.index.meta();
                     match (bm.crl_number, dm.delta_base, dm.crl_number) {
-                        (Some(bn), Some(db), Some(dn)) => bn >= db && dn > bn,
+                        (Some(bn), Some(db), Some(dn)) => same_scope(b, d) && bn >= db && dn > bn,
                         _ => false,
                     }
                 })
@@ -342,19 +340,40 @@ impl Verifier {
                 if let Some(r) = d.index.lookup(cert.serial) {
                     if r.reason == Some(RevocationReason::RemoveFromCrl) {
                         // Un-revokes a certificateHold only.
-                        if let Rev::Revoked(old) = &result {
-                            if old.reason == Some(RevocationReason::CertificateHold) {
-                                result = Rev::Good;
-                            }
+                        if hit.is_some_and(|h| h.reason == Some(RevocationReason::CertificateHold))
+                        {
+                            hit = None;
                         }
                     } else {
-                        result = Rev::Revoked(r);
+                        hit = Some(r);
                     }
                 }
             }
+            if let Some(r) = hit {
+                return Rev::Revoked(r);
+            }
         }
-        result
+        if covered & ALL_REASONS != ALL_REASONS {
+            out.truncate(mark);
+            return Rev::Unknown(format!(
+                "the current CRLs of {} in scope cover only some revocation reasons (onlySomeReasons, distribution point reasons), not all (RFC 5280 §6.3.3 (d))",
+                issuer.subject
+            ));
+        }
+        Rev::Good
     }
+}
+
+/// Same scope (§5.2.4 (b), §5.2.5): the same issuingDistributionPoint, or
+/// neither has one, and entries about the same issuer.
+fn same_scope(a: &Source, b: &Source) -> bool {
+    a.index.meta().scope == b.index.meta().scope
+        && a.entries_of == b.entries_of
+        && match (&a.idp_names, &b.idp_names) {
+            (None, None) => !a.index.meta().scope.partitioned,
+            (Some(x), Some(y)) => dp::same_names(x, y),
+            _ => false,
+        }
 }
 
 /// Prefers the higher cRLNumber, else the later thisUpdate.
