@@ -648,7 +648,7 @@ impl Verifier {
                         sources,
                     )
                 }
-                Rev::Unknown(why) => {
+                Rev::Unknown(why) | Rev::Stale(why) => {
                     if unknown.is_none() {
                         unknown = Some(match what {
                             None => why,

@@ -24,6 +24,9 @@ pub(super) enum Rev {
     Good,
     Revoked(crate::index::Revocation),
     Unknown(String),
+    /// Only from [`Verifier::revocation_by`]: the key has CRLs whose scope
+    /// covers the certificate, and none is current at the time asked.
+    Stale(String),
 }
 
 /// All ReasonFlags bits that matter (keyCompromise … aACompromise).
@@ -33,9 +36,14 @@ impl Verifier {
     /// RFC 5280 §6.3.3 for one certificate whose issuer is `issuer`.
     /// `signers` are the configured CAs (issuer first) whose CRLs are
     /// CRLs of that issuer: same name, certificate validated on the path.
-    /// The issuer key's own CRLs decide when they can; the other keys'
-    /// CRLs are consulted only when they cannot, so CRL streams of
-    /// different keys (JPKI generations share one DN) are never mixed.
+    /// When the issuer key signs CRLs of its own, they alone decide: a
+    /// stale or out-of-scope own CRL is `Unknown`, never overruled by
+    /// another key's CRL. Other keys' CRLs (a rolled-over key on the path,
+    /// a separate CRL-signing key) are consulted only when the issuer key
+    /// has none — RFC 5280 would let a current CRL of another key decide
+    /// even then, and OpenSSL does, but where CA generations share one DN
+    /// (JPKI), another generation's CRL does not list this key's
+    /// certificates, and "not listed there" must not become `valid`.
     ///
     /// `cert` was issued by `chain.nodes[k]`; `depth` is what evidence is
     /// filed under. When the path's own keys cannot decide and `extras`
@@ -60,7 +68,12 @@ impl Verifier {
         let mut dps = None;
         for &i in &chain.crl_signers[k] {
             match self.revocation_by(issuer, &self.nodes[i], cert, &mut dps, None, at, depth, out) {
-                Rev::Unknown(why) => {
+                Rev::Stale(why) if i == chain.nodes[k] => {
+                    return Rev::Unknown(format!(
+                        "{why}; CRLs of the issuer's other keys do not stand in for its own"
+                    ));
+                }
+                Rev::Unknown(why) | Rev::Stale(why) => {
                     first.get_or_insert(why);
                 }
                 decided => return decided,
@@ -84,7 +97,7 @@ impl Verifier {
                 continue;
             }
             match self.revocation_by(issuer, signer, cert, &mut dps, None, at, depth, out) {
-                Rev::Unknown(why) => {
+                Rev::Unknown(why) | Rev::Stale(why) => {
                     first.get_or_insert(why);
                 }
                 decided => return decided,
@@ -138,7 +151,7 @@ impl Verifier {
                 }
                 let via = Some(signer.ca.subject_der());
                 match self.revocation_by(issuer, signer, cert, &mut dps, via, at, depth, out) {
-                    Rev::Unknown(why) => {
+                    Rev::Unknown(why) | Rev::Stale(why) => {
                         first.get_or_insert(why);
                     }
                     decided => return decided,
@@ -183,7 +196,7 @@ impl Verifier {
         match self.revocation(chain, x.issuer_at, &signer_cert, at, depth, false, out) {
             Rev::Good => Ok(()),
             Rev::Revoked(_) => Err("is revoked".into()),
-            Rev::Unknown(why) => Err(format!("has no known status ({why})")),
+            Rev::Unknown(why) | Rev::Stale(why) => Err(format!("has no known status ({why})")),
         }
     }
 
@@ -219,13 +232,6 @@ impl Verifier {
         for &s in &signer.crls {
             let src = &self.sources[s];
             let m = src.index.meta();
-            // (a)/(b) currency at `at`: thisUpdate ≤ at < nextUpdate.
-            if at < m.this_update || at >= m.next_update {
-                if at >= m.next_update {
-                    stale = Some(stale.map_or(m.next_update, |t| t.max(m.next_update)));
-                }
-                continue;
-            }
             // §5.2.5 / §6.3.3 (b)(2): scope must cover the certificate.
             // A partitioned CRL covers it only through a distribution
             // point of the certificate whose name matches the IDP's
@@ -278,6 +284,15 @@ impl Verifier {
                     Some(_) => {}
                 }
             }
+            // (a)/(b) currency at `at`: thisUpdate ≤ at < nextUpdate. Checked
+            // after scope, so that `stale` means a CRL that would cover the
+            // certificate.
+            if at < m.this_update || at >= m.next_update {
+                if at >= m.next_update && m.delta_base.is_none() {
+                    stale = Some(stale.map_or(m.next_update, |t| t.max(m.next_update)));
+                }
+                continue;
+            }
             if m.delta_base.is_some() {
                 deltas.push(src);
                 continue;
@@ -294,12 +309,13 @@ impl Verifier {
             }
         }
         if groups.is_empty() {
-            return Rev::Unknown(if let Some(t) = stale {
-                format!(
+            if let Some(t) = stale {
+                return Rev::Stale(format!(
                     "the CRL of {} is stale (nextUpdate {t} is not after {at})",
                     issuer.subject
-                )
-            } else if out_of_scope {
+                ));
+            }
+            return Rev::Unknown(if out_of_scope {
                 format!(
                     "no CRL of {} whose scope (issuingDistributionPoint) covers this certificate",
                     issuer.subject
