@@ -101,7 +101,7 @@ def main():
     print(f"| {a.certs:,} | {a.revoked:,} | {ossl:,.0f} | {target:,.0f} | {rate:,.0f} | {rate / target:.2f} | {peak:.0f} |")
     if a.stream_repeat:
         n = a.certs * a.stream_repeat
-        secs, peak = timed(cmd[:-1] + ["-"], 1, os.path.join(d, "sign-certs.pem"), a.stream_repeat)
+        secs, peak = timed(cmd[:-1] + ["-"], a.runs, os.path.join(d, "sign-certs.pem"), a.stream_repeat)
         print(f"| {n:,} (stdin) | {a.revoked:,} | {ossl:,.0f} | {target:,.0f} | {n / secs:,.0f} | {n / secs / target:.2f} | {peak:.0f} |")
 
 
