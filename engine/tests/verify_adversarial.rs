@@ -8,35 +8,12 @@
 //! raw CRLs and from indexes made by `ingest`, which must agree.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use kakunin_engine::index::SerialIndex;
-use kakunin_engine::ingest::{ingest, IngestOptions};
-use kakunin_engine::store::IndexBytes;
 use kakunin_engine::verify::{Status, Verdict, VerifierBuilder};
-use kakunin_engine::{CaCert, Crl, Timestamp};
+use kakunin_engine::{CaCert, Timestamp};
 
 mod common;
-use common::{kind_of, Kind};
-
-fn run(args: &[&str]) -> (bool, String) {
-    let out = Command::new("openssl").args(args).output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
-
-fn ok(args: &[&str]) {
-    let (success, text) = run(args);
-    assert!(success, "openssl {args:?} failed: {text}");
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+use common::{der_of, kind_of, ok, run, s, Inputs, Kind};
 
 struct Ca {
     cert: PathBuf,
@@ -435,15 +412,6 @@ fn only_some_reasons(mask: u16) -> Vec<u8> {
     tlv(0x83, &c)
 }
 
-fn der_of(cert: &Path) -> Vec<u8> {
-    let out = Command::new("openssl")
-        .args(["x509", "-outform", "DER", "-in", s(cert)])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    out.stdout
-}
-
 /// The serial of a certificate, as INTEGER content.
 fn serial_of(cert: &Path) -> Vec<u8> {
     let (_, text) = run(&["x509", "-noout", "-serial", "-in", s(cert)]);
@@ -475,16 +443,6 @@ fn openssl_kind(success: bool, text: &str) -> Kind {
     }
 }
 
-fn cat(dir: &Path, name: &str, files: &[&Path]) -> PathBuf {
-    let out = dir.join(name);
-    let mut all = Vec::new();
-    for f in files {
-        all.extend(std::fs::read(f).unwrap());
-    }
-    std::fs::write(&out, all).unwrap();
-    out
-}
-
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Oracle {
     /// `openssl verify` with these extra flags must agree.
@@ -508,22 +466,17 @@ struct Case<'a> {
 
 /// Runs one case; returns (raw verdict, indexed verdict).
 fn check(lab: &Lab, case: &Case<'_>) -> (Verdict, Verdict) {
-    let dir = &lab.dir;
+    let inputs = Inputs {
+        name: case.name,
+        dir: &lab.dir,
+        trust: &case.trust,
+        untrusted: &case.untrusted,
+        crls: &case.crls,
+        leaf: case.leaf,
+        at: case.at,
+    };
     if let Oracle::OpenSsl(flags) = case.oracle {
-        let trust = cat(dir, "trust.pem", &case.trust);
-        let crls = cat(dir, "crls.pem", &case.crls);
-        let untrusted = cat(dir, "untrusted.pem", &case.untrusted);
-        let at = case.at.unix().to_string();
-        let mut args = vec!["verify", "-crl_check_all", "-CAfile", s(&trust)];
-        if !case.untrusted.is_empty() {
-            args.extend(["-untrusted", s(&untrusted)]);
-        }
-        if !case.crls.is_empty() {
-            args.extend(["-CRLfile", s(&crls)]);
-        }
-        args.extend(flags);
-        args.extend(["-attime", &at, s(case.leaf)]);
-        let (success, text) = run(&args);
+        let (success, text) = inputs.openssl_verify(flags);
         assert_eq!(
             openssl_kind(success, &text),
             case.want,
@@ -531,42 +484,8 @@ fn check(lab: &Lab, case: &Case<'_>) -> (Verdict, Verdict) {
             case.name
         );
     }
-    let cas: Vec<CaCert> = case
-        .trust
-        .iter()
-        .chain(&case.untrusted)
-        .map(|p| CaCert::from_der(&der_of(p)).unwrap())
-        .collect();
     let leaf = der_of(case.leaf);
-    let mut raw = VerifierBuilder::new();
-    let mut indexed = VerifierBuilder::new();
-    for t in &case.trust {
-        raw.trust_anchor_der(&der_of(t)).unwrap();
-        indexed.trust_anchor_der(&der_of(t)).unwrap();
-    }
-    for t in &case.untrusted {
-        raw.intermediate_der(&der_of(t)).unwrap();
-        indexed.intermediate_der(&der_of(t)).unwrap();
-    }
-    for (i, c) in case.crls.iter().enumerate() {
-        let bytes = std::fs::read(c).unwrap();
-        raw.crl_der(&bytes).unwrap();
-        let der = kakunin_engine::crl::der_from_pem_or_der(&bytes).unwrap();
-        let this_update = Crl::parse(&der).unwrap().this_update();
-        let opts = IngestOptions {
-            now: this_update,
-            max_clock_skew: 0,
-        };
-        let out = dir.join(format!("{}-{i}.idx", case.name));
-        let made = cas
-            .iter()
-            .any(|ca| ingest(&bytes, ca, &out, &opts, &|_, _| {}).is_ok());
-        assert!(made, "{}: no CA ingests CRL {i}", case.name);
-        let data = std::fs::read(&out).unwrap();
-        indexed
-            .index(SerialIndex::from_bytes(IndexBytes::Owned(data)).unwrap())
-            .unwrap();
-    }
+    let (raw, indexed) = inputs.raw_and_indexed();
     let v_raw = raw.build().unwrap().verify(&leaf, case.at);
     let v_idx = indexed.build().unwrap().verify(&leaf, case.at);
     assert_eq!(

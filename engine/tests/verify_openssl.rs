@@ -19,35 +19,12 @@
 //! `ingest` and opened from files — and both must give the same verdict.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use kakunin_engine::index::SerialIndex;
-use kakunin_engine::ingest::{ingest, IngestOptions};
-use kakunin_engine::store::IndexBytes;
 use kakunin_engine::verify::{Check, Status, Verdict, VerifierBuilder};
-use kakunin_engine::{CaCert, Crl, RevocationReason, Timestamp};
+use kakunin_engine::{RevocationReason, Timestamp};
 
 mod common;
-use common::{kind_of, openssl_kind, Kind};
-
-fn run(args: &[&str]) -> (bool, String) {
-    let out = Command::new("openssl").args(args).output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
-
-fn ok(args: &[&str]) {
-    let (success, text) = run(args);
-    assert!(success, "openssl {args:?} failed: {text}");
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+use common::{der_of, kind_of, ok, openssl_kind, s, Inputs, Kind};
 
 struct Ca {
     cert: PathBuf,
@@ -259,15 +236,6 @@ impl Lab {
     }
 }
 
-fn der_of(cert: &Path) -> Vec<u8> {
-    let out = Command::new("openssl")
-        .args(["x509", "-outform", "DER", "-in", s(cert)])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    out.stdout
-}
-
 struct Case<'a> {
     name: &'a str,
     trust: Vec<&'a Path>,
@@ -278,77 +246,27 @@ struct Case<'a> {
     use_deltas: bool,
 }
 
-fn cat(dir: &Path, name: &str, files: &[&Path]) -> PathBuf {
-    let out = dir.join(name);
-    let mut all = Vec::new();
-    for f in files {
-        all.extend(std::fs::read(f).unwrap());
-    }
-    std::fs::write(&out, all).unwrap();
-    out
-}
-
 /// Runs one case through OpenSSL and through us (raw CRLs and indexes);
 /// returns our verdict after checking both agree with OpenSSL.
 fn check(lab: &Lab, case: &Case<'_>) -> Verdict {
-    let dir = &lab.dir;
-    let trust = cat(dir, "trust.pem", &case.trust);
-    let crls = cat(dir, "crls.pem", &case.crls);
-    let at = case.at.unix().to_string();
-    let mut args = vec!["verify", "-crl_check_all", "-CAfile", s(&trust)];
-    let untrusted = cat(dir, "untrusted.pem", &case.untrusted);
-    if !case.untrusted.is_empty() {
-        args.extend(["-untrusted", s(&untrusted)]);
-    }
-    if !case.crls.is_empty() {
-        args.extend(["-CRLfile", s(&crls)]);
-    }
-    if case.use_deltas {
-        args.push("-use_deltas");
-    }
-    args.extend(["-attime", &at, s(case.leaf)]);
-    let (success, text) = run(&args);
+    let inputs = Inputs {
+        name: case.name,
+        dir: &lab.dir,
+        trust: &case.trust,
+        untrusted: &case.untrusted,
+        crls: &case.crls,
+        leaf: case.leaf,
+        at: case.at,
+    };
+    let flags: &[&str] = if case.use_deltas {
+        &["-use_deltas"]
+    } else {
+        &[]
+    };
+    let (success, text) = inputs.openssl_verify(flags);
     let want = openssl_kind(success, &text);
-
-    let cas: Vec<CaCert> = case
-        .trust
-        .iter()
-        .chain(&case.untrusted)
-        .map(|p| CaCert::from_der(&der_of(p)).unwrap())
-        .collect();
     let leaf = der_of(case.leaf);
-
-    let mut raw = VerifierBuilder::new();
-    let mut indexed = VerifierBuilder::new();
-    for t in &case.trust {
-        raw.trust_anchor_der(&der_of(t)).unwrap();
-        indexed.trust_anchor_der(&der_of(t)).unwrap();
-    }
-    for t in &case.untrusted {
-        raw.intermediate_der(&der_of(t)).unwrap();
-        indexed.intermediate_der(&der_of(t)).unwrap();
-    }
-    for (i, c) in case.crls.iter().enumerate() {
-        let bytes = std::fs::read(c).unwrap();
-        raw.crl_der(&bytes).unwrap();
-        let der = kakunin_engine::crl::der_from_pem_or_der(&bytes).unwrap();
-        let this_update = Crl::parse(&der).unwrap().this_update();
-        let opts = IngestOptions {
-            now: this_update,
-            max_clock_skew: 0,
-        };
-        let out = dir.join(format!("{}-{i}.idx", case.name));
-        let made = cas
-            .iter()
-            .any(|ca| ingest(&bytes, ca, &out, &opts, &|_, _| {}).is_ok());
-        assert!(made, "{}: no CA ingests CRL {i}", case.name);
-        let map = SerialIndex::open(&out).unwrap();
-        let data = std::fs::read(&out).unwrap();
-        drop(map);
-        indexed
-            .index(SerialIndex::from_bytes(IndexBytes::Owned(data)).unwrap())
-            .unwrap();
-    }
+    let (mut raw, indexed) = inputs.raw_and_indexed();
     let v_raw = raw.build().unwrap().verify(&leaf, case.at);
     let v_idx = indexed.build().unwrap().verify(&leaf, case.at);
     // Source digests (for evidence) by default; without them, the same
