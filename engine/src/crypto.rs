@@ -378,6 +378,28 @@ fn rsa_components(key: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((n, e))
 }
 
+/// The backend's verification algorithm for `alg` with a `key`: one table
+/// for both backends, which name their algorithm statics alike (`$s` is
+/// `ring::signature` or `aws_lc_rs::signature`).
+macro_rules! verification_algorithm {
+    ($s:ident, $alg:expr, $key:expr) => {{
+        use SignatureAlgorithm as A;
+        match ($alg, $key) {
+            (A::RsaPkcs1Sha256, _) => &$s::RSA_PKCS1_2048_8192_SHA256,
+            (A::RsaPkcs1Sha384, _) => &$s::RSA_PKCS1_2048_8192_SHA384,
+            (A::RsaPkcs1Sha512, _) => &$s::RSA_PKCS1_2048_8192_SHA512,
+            (A::RsaPssSha256, _) => &$s::RSA_PSS_2048_8192_SHA256,
+            (A::RsaPssSha384, _) => &$s::RSA_PSS_2048_8192_SHA384,
+            (A::RsaPssSha512, _) => &$s::RSA_PSS_2048_8192_SHA512,
+            (A::EcdsaSha256, CaKeyType::EcP256) => &$s::ECDSA_P256_SHA256_ASN1,
+            (A::EcdsaSha256, _) => &$s::ECDSA_P384_SHA256_ASN1,
+            (A::EcdsaSha384, CaKeyType::EcP256) => &$s::ECDSA_P256_SHA384_ASN1,
+            (A::EcdsaSha384, _) => &$s::ECDSA_P384_SHA384_ASN1,
+            (A::Ed25519, _) => &$s::ED25519,
+        }
+    }};
+}
+
 fn ring_verify(
     alg: SignatureAlgorithm,
     key: &CaKeyType,
@@ -386,20 +408,7 @@ fn ring_verify(
     signature: &[u8],
 ) -> Result<(), CryptoError> {
     use ring::signature as s;
-    use SignatureAlgorithm as A;
-    let chosen: &'static dyn s::VerificationAlgorithm = match (alg, key) {
-        (A::RsaPkcs1Sha256, _) => &s::RSA_PKCS1_2048_8192_SHA256,
-        (A::RsaPkcs1Sha384, _) => &s::RSA_PKCS1_2048_8192_SHA384,
-        (A::RsaPkcs1Sha512, _) => &s::RSA_PKCS1_2048_8192_SHA512,
-        (A::RsaPssSha256, _) => &s::RSA_PSS_2048_8192_SHA256,
-        (A::RsaPssSha384, _) => &s::RSA_PSS_2048_8192_SHA384,
-        (A::RsaPssSha512, _) => &s::RSA_PSS_2048_8192_SHA512,
-        (A::EcdsaSha256, CaKeyType::EcP256) => &s::ECDSA_P256_SHA256_ASN1,
-        (A::EcdsaSha256, _) => &s::ECDSA_P384_SHA256_ASN1,
-        (A::EcdsaSha384, CaKeyType::EcP256) => &s::ECDSA_P256_SHA384_ASN1,
-        (A::EcdsaSha384, _) => &s::ECDSA_P384_SHA384_ASN1,
-        (A::Ed25519, _) => &s::ED25519,
-    };
+    let chosen: &'static dyn s::VerificationAlgorithm = verification_algorithm!(s, alg, key);
     s::UnparsedPublicKey::new(chosen, bits)
         .verify(message, signature)
         .map_err(|_| CryptoError::BadSignature)
@@ -411,20 +420,7 @@ fn aws_algorithm(
     key: &CaKeyType,
 ) -> Option<&'static dyn aws_lc_rs::signature::VerificationAlgorithm> {
     use aws_lc_rs::signature as s;
-    use SignatureAlgorithm as A;
-    Some(match (alg, key) {
-        (A::RsaPkcs1Sha256, _) => &s::RSA_PKCS1_2048_8192_SHA256,
-        (A::RsaPkcs1Sha384, _) => &s::RSA_PKCS1_2048_8192_SHA384,
-        (A::RsaPkcs1Sha512, _) => &s::RSA_PKCS1_2048_8192_SHA512,
-        (A::RsaPssSha256, _) => &s::RSA_PSS_2048_8192_SHA256,
-        (A::RsaPssSha384, _) => &s::RSA_PSS_2048_8192_SHA384,
-        (A::RsaPssSha512, _) => &s::RSA_PSS_2048_8192_SHA512,
-        (A::EcdsaSha256, CaKeyType::EcP256) => &s::ECDSA_P256_SHA256_ASN1,
-        (A::EcdsaSha256, _) => &s::ECDSA_P384_SHA256_ASN1,
-        (A::EcdsaSha384, CaKeyType::EcP256) => &s::ECDSA_P256_SHA384_ASN1,
-        (A::EcdsaSha384, _) => &s::ECDSA_P384_SHA384_ASN1,
-        (A::Ed25519, _) => &s::ED25519,
-    })
+    Some(verification_algorithm!(s, alg, key))
 }
 
 /// Bit length of an RSAPublicKey's modulus (0 if malformed).
