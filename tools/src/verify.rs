@@ -11,11 +11,9 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 
 use anyhow::Context;
-use kakunin_engine::evidence::{EvidenceRecord, EvidenceSource, EvidenceStatus, SourceKind};
+use kakunin_engine::evidence::{EvidenceRecord, EvidenceSource, EvidenceStatus};
 use kakunin_engine::index::SerialIndex;
-use kakunin_engine::verify::{
-    SourceKind as VerifySourceKind, Status, Verdict, Verifier, VerifierBuilder,
-};
+use kakunin_engine::verify::{Status, Verdict, Verifier, VerifierBuilder};
 use kakunin_engine::{jpki, Timestamp};
 use rayon::prelude::*;
 use serde_json::{json, Value};
@@ -483,10 +481,7 @@ fn evidence_record(der: &[u8], v: &Verdict, at: Timestamp) -> Option<EvidenceRec
             .iter()
             .map(|s| {
                 Some(EvidenceSource {
-                    kind: match s.kind {
-                        VerifySourceKind::Crl => SourceKind::Crl,
-                        VerifySourceKind::Index => SourceKind::Index,
-                    },
+                    kind: s.kind,
                     issuer_key_id: s.issuer_key_id,
                     crl_number: s.crl_number,
                     sha256: s.sha256?,

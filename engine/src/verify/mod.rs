@@ -83,6 +83,9 @@ use build::{candidates, CaNode, Chain, Source};
 use cert::Cert;
 use revocation::{Rev, Subject};
 
+/// Where revocation data came from: the evidence module's type, so that a
+/// verdict's sources go into evidence records as they are.
+pub use crate::evidence::SourceKind;
 pub use build::VerifierBuilder;
 
 /// Longest path (certificates, leaf and anchor included) we try to build.
@@ -210,25 +213,6 @@ pub struct PathCert {
     pub sha256: Option<[u8; 32]>,
     /// True for the trust anchor.
     pub anchor: bool,
-}
-
-/// Where revocation data came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SourceKind {
-    /// A raw CRL given to the builder.
-    Crl,
-    /// A prebuilt index file.
-    Index,
-}
-
-impl SourceKind {
-    /// `crl` or `index`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SourceKind::Crl => "crl",
-            SourceKind::Index => "index",
-        }
-    }
 }
 
 /// One piece of revocation data consulted for a verdict (evidence).
