@@ -99,13 +99,10 @@ pub fn run(args: VerifySignatureArgs) -> anyhow::Result<Outcome> {
         let (Some(cert), Some(sig)) = (&args.cert, &args.sig) else {
             anyhow::bail!("--cert and --sig are required without --batch");
         };
-        let cert_bytes =
-            std::fs::read(cert).with_context(|| format!("cannot read {}", cert.display()))?;
         let cert_der = crate::verify::read_certs(std::slice::from_ref(cert), "--cert")?
             .into_iter()
             .next()
             .with_context(|| format!("no certificate in {}", cert.display()))?;
-        drop(cert_bytes);
         let sig_bytes =
             std::fs::read(sig).with_context(|| format!("cannot read {}", sig.display()))?;
         let message = match (&args.data, &args.digest) {
