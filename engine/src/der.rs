@@ -31,10 +31,26 @@ pub mod tag {
     pub const OID: u8 = 0x06;
     /// ENUMERATED
     pub const ENUMERATED: u8 = 0x0A;
+    /// UTF8String
+    pub const UTF8_STRING: u8 = 0x0C;
+    /// NumericString
+    pub const NUMERIC_STRING: u8 = 0x12;
+    /// PrintableString
+    pub const PRINTABLE_STRING: u8 = 0x13;
+    /// TeletexString (T61String)
+    pub const TELETEX_STRING: u8 = 0x14;
+    /// IA5String
+    pub const IA5_STRING: u8 = 0x16;
     /// UTCTime
     pub const UTC_TIME: u8 = 0x17;
     /// GeneralizedTime
     pub const GENERALIZED_TIME: u8 = 0x18;
+    /// VisibleString
+    pub const VISIBLE_STRING: u8 = 0x1A;
+    /// UniversalString
+    pub const UNIVERSAL_STRING: u8 = 0x1C;
+    /// BMPString
+    pub const BMP_STRING: u8 = 0x1E;
     /// SEQUENCE (constructed)
     pub const SEQUENCE: u8 = 0x30;
     /// SET (constructed)

@@ -345,13 +345,11 @@ fn issuer_kind(name: &[u8]) -> Option<CertKind> {
 /// Anything else (T61String, whose encoding is ambiguous, constructed
 /// forms, …) is an error rather than a guess.
 fn decode_string(t: u8, v: &[u8]) -> Result<String, String> {
-    const UTF8: u8 = 0x0C;
-    const NUMERIC: u8 = 0x12;
-    const PRINTABLE: u8 = 0x13;
-    const IA5: u8 = 0x16;
-    const VISIBLE: u8 = 0x1A;
-    const UNIVERSAL: u8 = 0x1C;
-    const BMP: u8 = 0x1E;
+    use tag::{
+        BMP_STRING as BMP, IA5_STRING as IA5, NUMERIC_STRING as NUMERIC,
+        PRINTABLE_STRING as PRINTABLE, UNIVERSAL_STRING as UNIVERSAL, UTF8_STRING as UTF8,
+        VISIBLE_STRING as VISIBLE,
+    };
     match t {
         UTF8 | tag::OCTET_STRING => {
             let kind = if t == UTF8 {

@@ -33,11 +33,15 @@ fn short_name(oid: &[u8]) -> Option<&'static str> {
 fn decode_string(tag_byte: u8, v: &[u8]) -> Option<String> {
     match tag_byte {
         // UTF8String, PrintableString, IA5String, NumericString, VisibleString
-        0x0C | 0x13 | 0x16 | 0x12 | 0x1A => std::str::from_utf8(v).ok().map(str::to_owned),
+        tag::UTF8_STRING
+        | tag::PRINTABLE_STRING
+        | tag::IA5_STRING
+        | tag::NUMERIC_STRING
+        | tag::VISIBLE_STRING => std::str::from_utf8(v).ok().map(str::to_owned),
         // TeletexString: treated as Latin-1, as OpenSSL does.
-        0x14 => Some(v.iter().map(|&b| b as char).collect()),
+        tag::TELETEX_STRING => Some(v.iter().map(|&b| b as char).collect()),
         // BMPString: UCS-2 big-endian.
-        0x1E => {
+        tag::BMP_STRING => {
             if !v.len().is_multiple_of(2) {
                 return None;
             }
@@ -48,7 +52,7 @@ fn decode_string(tag_byte: u8, v: &[u8]) -> Option<String> {
             String::from_utf16(&units).ok()
         }
         // UniversalString: UCS-4 big-endian.
-        0x1C => {
+        tag::UNIVERSAL_STRING => {
             if !v.len().is_multiple_of(4) {
                 return None;
             }

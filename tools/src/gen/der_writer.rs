@@ -10,39 +10,8 @@
 //! Only definite, minimal lengths and low tag numbers (< 31) are produced,
 //! which is all DER allows for the types we use.
 
-/// Universal tags we write (a complete small table; tests use some the
-/// generator does not).
-#[allow(dead_code)]
-pub mod tag {
-    /// BOOLEAN
-    pub const BOOLEAN: u8 = 0x01;
-    /// INTEGER
-    pub const INTEGER: u8 = 0x02;
-    /// BIT STRING
-    pub const BIT_STRING: u8 = 0x03;
-    /// OCTET STRING
-    pub const OCTET_STRING: u8 = 0x04;
-    /// NULL
-    pub const NULL: u8 = 0x05;
-    /// OBJECT IDENTIFIER
-    pub const OID: u8 = 0x06;
-    /// ENUMERATED
-    pub const ENUMERATED: u8 = 0x0A;
-    /// UTF8String
-    pub const UTF8_STRING: u8 = 0x0C;
-    /// PrintableString
-    pub const PRINTABLE_STRING: u8 = 0x13;
-    /// IA5String
-    pub const IA5_STRING: u8 = 0x16;
-    /// UTCTime
-    pub const UTC_TIME: u8 = 0x17;
-    /// GeneralizedTime
-    pub const GENERALIZED_TIME: u8 = 0x18;
-    /// SEQUENCE (constructed)
-    pub const SEQUENCE: u8 = 0x30;
-    /// SET (constructed)
-    pub const SET: u8 = 0x31;
-}
+/// Universal tags: the engine's table, which the reader uses too.
+pub use kakunin_engine::der::tag;
 
 /// Bytes a DER length field takes for a content of `len` bytes.
 pub const fn length_len(len: usize) -> usize {
