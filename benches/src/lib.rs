@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use kakunin_engine::index::{BuildStats, IndexBuilder, IndexInfo, Scope};
+use kakunin_engine::index::{BuildStats, IndexBuilder, IndexInfo};
+use kakunin_engine::CrlScope;
 use kakunin_engine::{CrlNumber, IssuerKeyId, RevocationReason, Serial, Timestamp};
 
 /// Shape of the serial numbers on a CRL.
@@ -86,7 +87,7 @@ pub fn info() -> IndexInfo {
         delta_base: None,
         this_update: Timestamp::from_unix(1_793_491_200),
         next_update: Timestamp::from_unix(1_793_577_600),
-        scope: Scope::default(),
+        scope: CrlScope::default(),
         idp_distribution_point: None,
     }
 }

@@ -12,6 +12,7 @@ use x509_parser::prelude::{FromDer, ParsedExtension, X509Certificate};
 
 use crate::der::{self, tag, Reader};
 use crate::key_id::IssuerKeyId;
+use crate::oid;
 
 /// Why a CA certificate was not accepted.
 #[derive(Debug, thiserror::Error)]
@@ -71,14 +72,6 @@ impl fmt::Display for CaKeyType {
         }
     }
 }
-
-pub(crate) const OID_RSA_ENCRYPTION: &[u8] =
-    &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01];
-pub(crate) const OID_RSASSA_PSS: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0A];
-const OID_EC_PUBLIC_KEY: &[u8] = &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01];
-const OID_P256: &[u8] = &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07];
-const OID_P384: &[u8] = &[0x2B, 0x81, 0x04, 0x00, 0x22];
-pub(crate) const OID_ED25519: &[u8] = &[0x2B, 0x65, 0x70];
 
 /// A parsed, owned CA certificate.
 #[derive(Clone)]
@@ -260,11 +253,11 @@ fn key_type_of(spki: &[u8]) -> CaKeyType {
         let oid = r.read(tag::OID)?.value;
         let param = r.read_optional(tag::OID)?.map(|t| t.value);
         Ok(match (oid, param) {
-            (OID_RSA_ENCRYPTION, _) => CaKeyType::Rsa,
-            (OID_RSASSA_PSS, _) => CaKeyType::RsaPss,
-            (OID_EC_PUBLIC_KEY, Some(OID_P256)) => CaKeyType::EcP256,
-            (OID_EC_PUBLIC_KEY, Some(OID_P384)) => CaKeyType::EcP384,
-            (OID_ED25519, None) => CaKeyType::Ed25519,
+            (oid::RSA_ENCRYPTION, _) => CaKeyType::Rsa,
+            (oid::RSASSA_PSS, _) => CaKeyType::RsaPss,
+            (oid::EC_PUBLIC_KEY, Some(oid::P256)) => CaKeyType::EcP256,
+            (oid::EC_PUBLIC_KEY, Some(oid::P384)) => CaKeyType::EcP384,
+            (oid::ED25519, None) => CaKeyType::Ed25519,
             (oid, param) => CaKeyType::Other(match param {
                 Some(p) => format!("{} {}", der::Oid(oid), der::Oid(p)),
                 None => der::Oid(oid).to_string(),

@@ -32,8 +32,8 @@ mod rsa_ifma;
 use std::sync::OnceLock;
 
 use crate::ca::{CaCert, CaKeyType};
-use crate::crl::SignatureAlgorithm;
 use crate::der::{tag, Reader};
+use crate::sigalg::SignatureAlgorithm;
 
 /// A signature backend compiled into this build.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -327,6 +327,21 @@ pub fn bit_string(value: &[u8]) -> Result<(u8, &[u8]), DerError> {
     Ok((unused, bits))
 }
 
+/// A named-bit BIT STRING's bits (as [`bit_string`] returns them) as a
+/// mask: bit n (`1 << n`) is named bit n, the first bit being the most
+/// significant of the first octet (X.690 §8.6.2). Bits past 15 are
+/// dropped; callers that must refuse them check the length first.
+pub fn named_bits(bits: &[u8]) -> u16 {
+    let mut mask = 0u16;
+    for n in 0..16u16 {
+        let byte = bits.get((n / 8) as usize).copied().unwrap_or(0);
+        if byte & (0x80 >> (n % 8)) != 0 {
+            mask |= 1 << n;
+        }
+    }
+    mask
+}
+
 /// An OBJECT IDENTIFIER's content octets, displayed in dotted form.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Oid<'a>(pub &'a [u8]);

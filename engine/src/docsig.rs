@@ -113,8 +113,6 @@ const SHA256_PREFIX: &[u8] = &[
     0x00, 0x04, 0x20,
 ];
 
-const RSA_ENCRYPTION: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01];
-
 /// Verifies an RSA PKCS#1 v1.5 SHA-256 signature (sha256WithRSAEncryption,
 /// what a My Number Card's signing key makes).
 ///
@@ -258,7 +256,7 @@ fn rsa_from_spki(spki: &[u8]) -> Result<RsaPublicKey, DocSigError> {
         .read(tag::OID)
         .map_err(|e| bad(&e))?
         .value;
-    if oid != RSA_ENCRYPTION {
+    if oid != crate::oid::RSA_ENCRYPTION {
         return Err(DocSigError::NotRsa(Oid(oid).to_string()));
     }
     let (unused, key) = crate::der::bit_string(bits.value).map_err(|e| bad(&e))?;

@@ -16,7 +16,7 @@ use std::path::Path;
 
 use crate::ca::CaCert;
 use crate::crl::{self, Crl, CrlError};
-use crate::index::{BuildStats, IndexBuilder, IndexError, IndexInfo, Scope};
+use crate::index::{BuildStats, IndexBuilder, IndexError, IndexInfo};
 use crate::{CrlNumber, IssuerKeyId, Timestamp};
 
 /// Clock and policy for an ingest.
@@ -290,7 +290,7 @@ fn verify_crl_impl(
     let der: &[u8] = &der;
     let crl = Crl::parse(der)?;
     let issuer = cert_issuer.unwrap_or(crl.issuer_der());
-    let own = crl::names_match(crl.issuer_der(), issuer);
+    let own = crate::name::names_match(crl.issuer_der(), issuer);
     let keep = EntriesOf {
         // A CRL that is not indirect is all about its issuer (the reader
         // refuses certificateIssuer there).
@@ -382,7 +382,6 @@ fn verify_crl_impl(
         ),
     };
     progress(total as u64, total as u64);
-    let scope = crl.scope();
     let info = IndexInfo {
         issuer_key_id: ca.key_id(),
         issuer_spki_sha256: ca.spki_sha256(),
@@ -391,13 +390,7 @@ fn verify_crl_impl(
         delta_base: crl.delta_base(),
         this_update: crl.this_update(),
         next_update,
-        scope: Scope {
-            only_user_certs: scope.only_user_certs,
-            only_ca_certs: scope.only_ca_certs,
-            only_some_reasons: scope.only_some_reasons,
-            indirect: scope.indirect,
-            partitioned: scope.has_distribution_point,
-        },
+        scope: *crl.scope(),
         idp_distribution_point: crl.idp_distribution_point().map(<[u8]>::to_vec),
     };
     Ok(VerifiedCrl {

@@ -269,7 +269,7 @@ pub fn classify(cert_der: &[u8]) -> CertKind {
     // The verifier's zero-copy certificate parser: classification runs for
     // every certificate of a batch, and x509-parser's full decode cost as
     // much as the rest of the per-certificate work.
-    let Ok(cert) = crate::verify::cert::Cert::parse(cert_der) else {
+    let Ok(cert) = crate::cert::Cert::parse(cert_der) else {
         return CertKind::Other;
     };
     let Some(by_issuer) = issuer_kind(cert.issuer) else {

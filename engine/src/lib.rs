@@ -19,26 +19,32 @@
 #![forbid(unsafe_op_in_unsafe_fn)]
 
 pub mod ca;
+mod cert;
 pub mod crl;
 pub mod crl_number;
 pub mod crypto;
 pub mod der;
 pub mod docsig;
 pub mod evidence;
+mod extension;
 pub mod index;
 pub mod ingest;
 pub mod jpki;
 pub mod key_id;
+mod name;
+mod oid;
 pub mod reason;
 pub mod serial;
+pub mod sigalg;
 pub mod store;
 pub mod time;
 pub mod verify;
 
 pub use ca::{CaCert, CaError};
-pub use crl::{Crl, CrlError, CrlScope, Entries, RevokedEntry, SignatureAlgorithm};
+pub use crl::{Crl, CrlError, CrlScope, Entries, RevokedEntry};
 pub use crl_number::CrlNumber;
 pub use key_id::IssuerKeyId;
-pub use reason::RevocationReason;
+pub use reason::{ReasonFlags, RevocationReason};
 pub use serial::Serial;
+pub use sigalg::SignatureAlgorithm;
 pub use time::Timestamp;

@@ -1,6 +1,7 @@
 //! CRL reason codes (RFC 5280 §5.3.1).
 
 use std::fmt;
+use std::ops::{BitAnd, BitOr};
 
 /// Why a certificate was revoked. Code 7 is unused by RFC 5280, so it has
 /// no variant: an entry carrying it is malformed.
@@ -82,6 +83,56 @@ impl RevocationReason {
 impl fmt::Display for RevocationReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// ReasonFlags (RFC 5280 §4.2.1.13): a set of revocation reasons, as an
+/// issuingDistributionPoint's onlySomeReasons and a distribution point's
+/// reasons carry it. Bit n (`1 << n`) is named bit n: 1 keyCompromise …
+/// 8 aACompromise (bit 0 is unused).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+pub struct ReasonFlags(u16);
+
+impl ReasonFlags {
+    /// Every reason a CRL can be limited to (bits 1–8): what a CRL without
+    /// onlySomeReasons covers.
+    pub const ALL: ReasonFlags = ReasonFlags(0x1FE);
+    /// No reason.
+    pub const NONE: ReasonFlags = ReasonFlags(0);
+
+    /// From the mask of named bits (`1 << n` for bit n).
+    pub const fn from_bits(bits: u16) -> ReasonFlags {
+        ReasonFlags(bits)
+    }
+
+    /// Decoded from a BIT STRING's content bits (as
+    /// [`crate::der::bit_string`] returns them).
+    pub(crate) fn from_der_bits(bits: &[u8]) -> ReasonFlags {
+        ReasonFlags(crate::der::named_bits(bits))
+    }
+
+    /// The mask of named bits.
+    pub const fn bits(self) -> u16 {
+        self.0
+    }
+
+    /// True when every reason of [`ReasonFlags::ALL`] is in the set.
+    pub fn covers_all(self) -> bool {
+        self.0 & Self::ALL.0 == Self::ALL.0
+    }
+}
+
+impl BitOr for ReasonFlags {
+    type Output = ReasonFlags;
+    fn bitor(self, rhs: ReasonFlags) -> ReasonFlags {
+        ReasonFlags(self.0 | rhs.0)
+    }
+}
+
+impl BitAnd for ReasonFlags {
+    type Output = ReasonFlags;
+    fn bitand(self, rhs: ReasonFlags) -> ReasonFlags {
+        ReasonFlags(self.0 & rhs.0)
     }
 }
 

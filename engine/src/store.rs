@@ -39,9 +39,9 @@ impl Snapshot {
     /// The answer for `serial` at time `at`.
     pub fn status(&self, serial: &Serial, at: Timestamp) -> Status {
         let m = self.index.meta();
-        if at >= m.next_update {
+        if at >= m.crl.next_update {
             return Status::Unknown(UnknownReason::Stale {
-                next_update: m.next_update,
+                next_update: m.crl.next_update,
             });
         }
         match self.index.lookup(serial) {
@@ -191,9 +191,9 @@ impl Store {
                 let m = s.meta();
                 Answer {
                     status: s.status(serial, at),
-                    crl_number: m.crl_number,
-                    this_update: Some(m.this_update),
-                    next_update: Some(m.next_update),
+                    crl_number: m.crl.crl_number,
+                    this_update: Some(m.crl.this_update),
+                    next_update: Some(m.crl.next_update),
                 }
             }
         }
@@ -208,7 +208,7 @@ impl Store {
     /// Headers of every snapshot served, sorted by issuer key.
     pub fn issuers(&self) -> Vec<IndexMeta> {
         let mut v: Vec<IndexMeta> = self.map.load().values().map(|s| s.meta().clone()).collect();
-        v.sort_by_key(|m| m.issuer_key_id);
+        v.sort_by_key(|m| m.crl.issuer_key_id);
         v
     }
 
@@ -226,47 +226,47 @@ impl Store {
     ) -> Result<Installed, StoreError> {
         index.verify()?;
         let m = index.meta().clone();
-        if let Some(base) = m.delta_base {
+        if let Some(base) = m.crl.delta_base {
             return Err(StoreError::DeltaCrl { base });
         }
-        if m.scope.is_partial() {
+        if m.crl.scope.is_partial() {
             return Err(StoreError::PartialScope);
         }
         let _guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let current = self.map.load();
         let mut outcome = Installed::New;
-        if let Some(old) = current.get(&m.issuer_key_id) {
+        if let Some(old) = current.get(&m.crl.issuer_key_id) {
             let o = old.meta();
-            if o.crl_digest == m.crl_digest {
+            if o.crl.crl_digest == m.crl.crl_digest {
                 return Ok(Installed::Unchanged);
             }
-            if let (Some(new_n), Some(old_n)) = (m.crl_number, o.crl_number) {
+            if let (Some(new_n), Some(old_n)) = (m.crl.crl_number, o.crl.crl_number) {
                 if new_n < old_n {
                     return Err(StoreError::Rollback {
-                        issuer: m.issuer_key_id,
+                        issuer: m.crl.issuer_key_id,
                         what: format!("CRL number {new_n} is older than the served {old_n}"),
                     });
                 }
                 if new_n == old_n {
                     return Err(StoreError::Conflict {
-                        issuer: m.issuer_key_id,
+                        issuer: m.crl.issuer_key_id,
                         number: new_n,
                     });
                 }
             }
-            if m.this_update < o.this_update {
+            if m.crl.this_update < o.crl.this_update {
                 return Err(StoreError::Rollback {
-                    issuer: m.issuer_key_id,
+                    issuer: m.crl.issuer_key_id,
                     what: format!(
                         "thisUpdate {} is older than the served {}",
-                        m.this_update, o.this_update
+                        m.crl.this_update, o.crl.this_update
                     ),
                 });
             }
             outcome = Installed::Replaced;
         }
         let mut next: Map = (**current).clone();
-        next.insert(m.issuer_key_id, Arc::new(Snapshot { index, source }));
+        next.insert(m.crl.issuer_key_id, Arc::new(Snapshot { index, source }));
         self.map.store(Arc::new(next));
         Ok(outcome)
     }
@@ -275,7 +275,8 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::{IndexBuilder, IndexInfo, Scope};
+    use crate::crl::CrlScope;
+    use crate::index::{IndexBuilder, IndexInfo};
     use crate::RevocationReason;
     use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -312,7 +313,7 @@ mod tests {
             delta_base: None,
             this_update: Timestamp::from_unix(1_700_000_000 + number as i64),
             next_update: Timestamp::from_unix(1_800_000_000),
-            scope: Scope::default(),
+            scope: CrlScope::default(),
             idp_distribution_point: None,
         };
         b.finish_to_vec(&info).unwrap().0
@@ -385,7 +386,10 @@ mod tests {
             )
             .unwrap_err();
         assert!(matches!(err, StoreError::Index(_)), "{err}");
-        assert_eq!(store.issuers()[0].crl_number, Some(CrlNumber::from_u64(5)));
+        assert_eq!(
+            store.issuers()[0].crl.crl_number,
+            Some(CrlNumber::from_u64(5))
+        );
         assert!(matches!(
             store.lookup(&issuer(), &Serial::from_u64(3), NOW).status,
             Status::Revoked(_)
@@ -437,6 +441,9 @@ mod tests {
         stop.store(true, Ordering::Relaxed);
         let total: u64 = readers.into_iter().map(|r| r.join().unwrap()).sum();
         assert!(total > 0);
-        assert_eq!(store.issuers()[0].crl_number, Some(CrlNumber::from_u64(39)));
+        assert_eq!(
+            store.issuers()[0].crl.crl_number,
+            Some(CrlNumber::from_u64(39))
+        );
     }
 }

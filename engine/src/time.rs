@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::der::tag;
+
 /// Seconds since the Unix epoch, UTC. X.509 times have one-second
 /// resolution, so nothing is lost, and an `i64` compares and stores cheaply
 /// in the index side tables.
@@ -125,6 +127,57 @@ impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_rfc3339())
     }
+}
+
+#[inline(always)]
+fn d2(b: &[u8], i: usize) -> Option<u32> {
+    let hi = (*b.get(i)? as u32).wrapping_sub(b'0' as u32);
+    let lo = (*b.get(i + 1)? as u32).wrapping_sub(b'0' as u32);
+    if hi < 10 && lo < 10 {
+        Some(hi * 10 + lo)
+    } else {
+        None
+    }
+}
+
+/// RFC 5280 §4.1.2.5.1/§4.1.2.5.2 time: UTCTime `YYMMDDHHMMSSZ` (YY ≥ 50
+/// is 19YY) or GeneralizedTime `YYYYMMDDHHMMSSZ`, no fractions, seconds
+/// required, Zulu only, real calendar date. Hand-parsed: this runs once
+/// per CRL entry.
+#[inline]
+pub(crate) fn parse_time(tag_byte: u8, v: &[u8]) -> Result<Timestamp, &'static str> {
+    let (year, rest) = match tag_byte {
+        tag::UTC_TIME => {
+            if v.len() != 13 {
+                return Err("UTCTime must be exactly YYMMDDHHMMSSZ");
+            }
+            let yy = d2(v, 0).ok_or("non-digit in UTCTime")?;
+            (if yy >= 50 { 1900 + yy } else { 2000 + yy }, &v[2..])
+        }
+        tag::GENERALIZED_TIME => {
+            if v.len() != 15 {
+                return Err("GeneralizedTime must be exactly YYYYMMDDHHMMSSZ (no fraction)");
+            }
+            let hi = d2(v, 0).ok_or("non-digit in GeneralizedTime")?;
+            let lo = d2(v, 2).ok_or("non-digit in GeneralizedTime")?;
+            (hi * 100 + lo, &v[4..])
+        }
+        _ => return Err("expected UTCTime or GeneralizedTime"),
+    };
+    if rest.get(10) != Some(&b'Z') {
+        return Err("time must end in Z (UTC)");
+    }
+    let (Some(mo), Some(d), Some(h), Some(mi), Some(s)) = (
+        d2(rest, 0),
+        d2(rest, 2),
+        d2(rest, 4),
+        d2(rest, 6),
+        d2(rest, 8),
+    ) else {
+        return Err("non-digit in time");
+    };
+    Timestamp::from_utc_fields_fast(year as i32, mo as u8, d as u8, h as u8, mi as u8, s as u8)
+        .ok_or("not a valid calendar date and time")
 }
 
 #[cfg(test)]

@@ -1439,7 +1439,7 @@ fn partitioned_crls_from_an_index_answer_as_the_raw_crl() {
             .into_index_bytes()
             .expect("index");
         let index = SerialIndex::from_bytes(IndexBytes::Owned(bytes)).expect("index opens");
-        assert!(index.meta().scope.partitioned, "{}", c.id);
+        assert!(index.meta().crl.scope.partitioned, "{}", c.id);
         assert!(index.idp_distribution_point().is_some(), "{}", c.id);
         let base = || {
             let mut b = VerifierBuilder::new();
@@ -1508,5 +1508,5 @@ fn indirect_crl_entries_are_attributed_to_their_issuer() {
     assert_eq!(revoked(&of6), [0x02, 0x03, 0x04, 0x08, 0x09]);
     // Eleven entries in all: the rest are reported as left out.
     assert_eq!((own_skipped, of6_skipped), (8, 6));
-    assert!(own.meta().scope.indirect && of6.meta().scope.indirect);
+    assert!(own.meta().crl.scope.indirect && of6.meta().crl.scope.indirect);
 }

@@ -41,7 +41,7 @@ pub fn run(args: StatusArgs) -> anyhow::Result<Outcome> {
     let issuers: Vec<_> = store
         .issuers()
         .into_iter()
-        .map(|m| m.issuer_key_id)
+        .map(|m| m.crl.issuer_key_id)
         .collect();
 
     // Parse every serial first: bad input is reported before any output.

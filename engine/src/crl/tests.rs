@@ -4,6 +4,10 @@
 
 use super::*;
 use crate::ca::tests::openssl_ca;
+use crate::oid;
+use crate::reason::{ReasonFlags, RevocationReason};
+use crate::serial::{Serial, SerialError};
+use crate::time::parse_time;
 use proptest::prelude::*;
 use std::sync::OnceLock;
 
@@ -50,7 +54,7 @@ pub(crate) fn ext(oid: &[u8], critical: bool, value: Vec<u8>) -> Vec<u8> {
 }
 
 pub(crate) fn reason_ext(code: u8) -> Vec<u8> {
-    ext(OID_REASON, false, tlv(tag::ENUMERATED, &[code]))
+    ext(oid::REASON_CODE, false, tlv(tag::ENUMERATED, &[code]))
 }
 
 pub(crate) fn entry(serial: &[u8], time: Vec<u8>, exts: Option<Vec<Vec<u8>>>) -> Vec<u8> {
@@ -99,7 +103,7 @@ impl Spec {
                 entry(&[0x01], utc("251231235959Z"), Some(vec![reason_ext(1)])),
                 entry(&[0x00, 0x80], gen("20251230120000Z"), None),
             ]),
-            exts: Some(vec![ext(OID_CRL_NUMBER, false, tlv(tag::INTEGER, &[7]))]),
+            exts: Some(vec![ext(oid::CRL_NUMBER, false, tlv(tag::INTEGER, &[7]))]),
             tbs_extra: vec![],
         }
     }
@@ -459,7 +463,7 @@ fn signature_algorithm_rules() {
     ));
     // ECDSA claimed, RSA key: mismatch at check time.
     let mut s = spec();
-    s.alg = seq(&[tlv(tag::OID, OID_ECDSA_SHA256)]);
+    s.alg = seq(&[tlv(tag::OID, oid::ECDSA_SHA256)]);
     let der = s.build();
     let crl = Crl::parse(&der).unwrap();
     assert_eq!(crl.signature_algorithm(), SignatureAlgorithm::EcdsaSha256);
@@ -477,7 +481,7 @@ fn pss_alg(hash: &[u8], mgf_hash: &[u8], salt: u8, trailer: Option<u8>) -> Vec<u
     let h = |o: &[u8]| seq(&[tlv(tag::OID, o)]);
     let mut p = vec![
         tlv(0xA0, &h(hash)),
-        tlv(0xA1, &seq(&[tlv(tag::OID, OID_MGF1), h(mgf_hash)])),
+        tlv(0xA1, &seq(&[tlv(tag::OID, oid::MGF1), h(mgf_hash)])),
         tlv(0xA2, &tlv(tag::INTEGER, &[salt])),
     ];
     if let Some(t) = trailer {
@@ -494,22 +498,22 @@ fn pss_alg(hash: &[u8], mgf_hash: &[u8], salt: u8, trailer: Option<u8>) -> Vec<u
 
 #[test]
 fn pss_parameters() {
-    let ok = pss_alg(OID_SHA384, OID_SHA384, 48, Some(1));
+    let ok = pss_alg(oid::SHA384, oid::SHA384, 48, Some(1));
     let mut r = Reader::new(&ok);
     let v = r.read(tag::SEQUENCE).unwrap().value;
     assert_eq!(
-        parse_signature_algorithm(v).unwrap(),
+        crate::sigalg::parse(v).unwrap(),
         SignatureAlgorithm::RsaPssSha384
     );
     for bad in [
-        pss_alg(OID_SHA256, OID_SHA384, 32, None),
-        pss_alg(OID_SHA256, OID_SHA256, 20, None),
-        pss_alg(OID_SHA256, OID_SHA256, 32, Some(2)),
+        pss_alg(oid::SHA256, oid::SHA384, 32, None),
+        pss_alg(oid::SHA256, oid::SHA256, 20, None),
+        pss_alg(oid::SHA256, oid::SHA256, 32, Some(2)),
     ] {
         let v = Reader::new(&bad).read(tag::SEQUENCE).unwrap().value;
         assert!(matches!(
-            parse_signature_algorithm(v),
-            Err(CrlError::BadAlgorithmParameters { .. })
+            crate::sigalg::parse(v),
+            Err(crate::sigalg::AlgorithmError::BadParameters { .. })
         ));
     }
     // Default (SHA-1) parameters.
@@ -521,7 +525,7 @@ fn pss_parameters() {
         seq(&[]),
     ]);
     let v = Reader::new(&d).read(tag::SEQUENCE).unwrap().value;
-    assert!(parse_signature_algorithm(v).is_err());
+    assert!(crate::sigalg::parse(v).is_err());
 }
 
 #[test]
@@ -616,7 +620,7 @@ fn crl_extension_rules() {
     assert!(e.to_string().contains("1.2.3.4") && e.to_string().contains("§5.2"));
     let der = with_exts(vec![ext(&unknown, false, vec![5, 0])]).build();
     Crl::parse(&der).unwrap();
-    let n = ext(OID_CRL_NUMBER, false, tlv(tag::INTEGER, &[1]));
+    let n = ext(oid::CRL_NUMBER, false, tlv(tag::INTEGER, &[1]));
     assert!(matches!(
         err_of(&with_exts(vec![n.clone(), n.clone()])),
         CrlError::DuplicateExtension { .. }
@@ -627,26 +631,26 @@ fn crl_extension_rules() {
         CrlError::DuplicateExtension { .. }
     ));
     // CRL number range.
-    let neg = ext(OID_CRL_NUMBER, false, tlv(tag::INTEGER, &[0xFF]));
+    let neg = ext(oid::CRL_NUMBER, false, tlv(tag::INTEGER, &[0xFF]));
     assert!(matches!(
         err_of(&with_exts(vec![neg])),
         CrlError::CrlNumberOutOfRange { .. }
     ));
     let mut big = vec![0x01];
     big.extend([0u8; 20]);
-    let big = ext(OID_CRL_NUMBER, false, tlv(tag::INTEGER, &big));
+    let big = ext(oid::CRL_NUMBER, false, tlv(tag::INTEGER, &big));
     assert!(matches!(
         err_of(&with_exts(vec![big])),
         CrlError::CrlNumberOutOfRange { .. }
     ));
     let mut max = vec![0x00];
     max.extend([0xFFu8; 20]);
-    let der = with_exts(vec![ext(OID_CRL_NUMBER, false, tlv(tag::INTEGER, &max))]).build();
+    let der = with_exts(vec![ext(oid::CRL_NUMBER, false, tlv(tag::INTEGER, &max))]).build();
     assert_eq!(
         Crl::parse(&der).unwrap().number().unwrap().magnitude(),
         &[0xFF; 20]
     );
-    let junk = ext(OID_CRL_NUMBER, false, vec![4, 0]);
+    let junk = ext(oid::CRL_NUMBER, false, vec![4, 0]);
     assert!(matches!(
         err_of(&with_exts(vec![junk])),
         CrlError::BadExtension {
@@ -662,14 +666,14 @@ fn crl_extension_rules() {
     // Known non-critical extensions accepted.
     let gn = seq(&[tlv(0x86, b"http://x/")]);
     let der = with_exts(vec![
-        ext(OID_IAN, false, gn.clone()),
+        ext(oid::IAN, false, gn.clone()),
         ext(
-            OID_FRESHEST,
+            oid::FRESHEST_CRL,
             false,
             seq(&[seq(&[tlv(0xA0, &tlv(0xA0, &gn[2..]))])]),
         ),
         ext(
-            OID_AIA,
+            oid::AIA,
             false,
             seq(&[seq(&[
                 tlv(tag::OID, &[0x2B, 6, 1, 5, 5, 7, 48, 2]),
@@ -685,9 +689,9 @@ fn crl_extension_rules() {
 fn delta_and_aki() {
     let (ca, _) = fixture();
     let der = with_exts(vec![
-        ext(OID_CRL_NUMBER, false, tlv(tag::INTEGER, &[9])),
-        ext(OID_DELTA, true, tlv(tag::INTEGER, &[8])),
-        ext(OID_AKI, false, seq(&[tlv(0x80, ca.key_id().as_bytes())])),
+        ext(oid::CRL_NUMBER, false, tlv(tag::INTEGER, &[9])),
+        ext(oid::DELTA_CRL_INDICATOR, true, tlv(tag::INTEGER, &[8])),
+        ext(oid::AKI, false, seq(&[tlv(0x80, ca.key_id().as_bytes())])),
     ])
     .build();
     let crl = Crl::parse(&der).unwrap();
@@ -695,7 +699,7 @@ fn delta_and_aki() {
     assert_eq!(crl.authority_key_id(), Some(ca.key_id().as_bytes()));
     crl.check_issued_by(ca).unwrap();
 
-    let der = with_exts(vec![ext(OID_AKI, false, seq(&[tlv(0x80, &[1, 2, 3])]))]).build();
+    let der = with_exts(vec![ext(oid::AKI, false, seq(&[tlv(0x80, &[1, 2, 3])]))]).build();
     let crl = Crl::parse(&der).unwrap();
     let e = crl.check_issued_by(ca).unwrap_err();
     assert!(
@@ -751,7 +755,7 @@ fn ca_without_crl_sign_rejected() {
 #[test]
 fn issuing_distribution_point() {
     let t = |n: u8| tlv(0x80 | n, &[0xFF]);
-    let idp = |parts: Vec<Vec<u8>>| with_exts(vec![ext(OID_IDP, true, seq(&parts))]);
+    let idp = |parts: Vec<Vec<u8>>| with_exts(vec![ext(oid::ISSUING_DP, true, seq(&parts))]);
     let der = idp(vec![
         tlv(0xA0, &tlv(0xA0, &tlv(0x86, b"http://x/"))),
         t(1),
@@ -766,10 +770,10 @@ fn issuing_distribution_point() {
         &CrlScope {
             only_user_certs: true,
             only_ca_certs: false,
-            only_some_reasons: Some((1 << 1) | (1 << 2) | (1 << 8)),
+            only_some_reasons: Some(ReasonFlags::from_bits((1 << 1) | (1 << 2) | (1 << 8))),
             indirect: true,
             only_attribute_certs: false,
-            has_distribution_point: true,
+            partitioned: true,
         }
     );
     assert!(matches!(
@@ -818,21 +822,21 @@ fn entry_rules() {
         assert_eq!(e.reason.map(|r| r.code()), Some(code));
     }
     // invalidityDate
-    let inv = ext(OID_INVALIDITY, false, gen("20241231000000Z"));
+    let inv = ext(oid::INVALIDITY_DATE, false, gen("20241231000000Z"));
     let der = with_entries(vec![entry(&[2], t(), Some(vec![inv]))]).build();
     let e = Crl::parse(&der).unwrap().entries().next().unwrap().unwrap();
     assert_eq!(
         e.invalidity_date,
         Timestamp::from_utc_fields(2024, 12, 31, 0, 0, 0)
     );
-    let inv_utc = ext(OID_INVALIDITY, false, utc("241231000000Z"));
+    let inv_utc = ext(oid::INVALIDITY_DATE, false, utc("241231000000Z"));
     assert!(matches!(
         err_of(&with_entries(vec![entry(&[2], t(), Some(vec![inv_utc]))])),
         CrlError::BadEntryExtension { .. }
     ));
     // certificateIssuer
     let ci = ext(
-        OID_CERT_ISSUER,
+        oid::CERTIFICATE_ISSUER,
         true,
         seq(&[tlv(0xA4, fixture().0.subject_der())]),
     );
@@ -968,7 +972,7 @@ prop_compose! {
         let mut inv_ts = None;
         if let Some((_, t, _)) = &inv {
             let g = gen(&t.to_rfc3339().replace(['-', ':', 'T'], ""));
-            exts.push(ext(OID_INVALIDITY, false, g));
+            exts.push(ext(oid::INVALIDITY_DATE, false, g));
             inv_ts = Some(*t);
         }
         let der = entry(&serial, enc, if exts.is_empty() { None } else { Some(exts) });
@@ -1103,7 +1107,7 @@ fn certificate_issuer_in_an_indirect_crl() {
     };
     let ci = |dns: &[&[u8]]| {
         let names: Vec<Vec<u8>> = dns.iter().map(|d| tlv(0xA4, d)).collect();
-        ext(OID_CERT_ISSUER, true, seq(&names))
+        ext(oid::CERTIFICATE_ISSUER, true, seq(&names))
     };
     let own = fixture().0.subject_der();
     let mut s = with_entries(vec![
@@ -1113,7 +1117,7 @@ fn certificate_issuer_in_an_indirect_crl() {
         entry(&[4], t(), Some(vec![ci(&[own])])),
         entry(&[5], t(), None),
     ]);
-    let idp = ext(OID_IDP, true, seq(&[tlv(0x84, &[0xFF])]));
+    let idp = ext(oid::ISSUING_DP, true, seq(&[tlv(0x84, &[0xFF])]));
     s.exts = Some(vec![idp.clone()]);
     let der = s.build();
     let crl = Crl::parse(&der).unwrap();
@@ -1138,7 +1142,11 @@ fn certificate_issuer_in_an_indirect_crl() {
     // Two directoryNames, or none: refused.
     for names in [
         vec![ci(&[&dn_b, own])],
-        vec![ext(OID_CERT_ISSUER, true, seq(&[tlv(0x86, b"http://x/")]))],
+        vec![ext(
+            oid::CERTIFICATE_ISSUER,
+            true,
+            seq(&[tlv(0x86, b"http://x/")]),
+        )],
     ] {
         let mut s = with_entries(vec![entry(&[2], t(), Some(names))]);
         s.exts = Some(vec![idp.clone()]);

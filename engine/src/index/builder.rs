@@ -12,9 +12,10 @@ use std::path::Path;
 use super::roaring_writer::TreemapWriter;
 use super::side::TimeColumn;
 use super::{
-    portable, section, side, sparse, IndexError, Scope, FORMAT_VERSION, HEADER_LEN, MAGIC,
-    SECTIONS, SECTIONS_AT,
+    portable, section, side, sparse, IndexError, FORMAT_VERSION, HEADER_LEN, MAGIC, SECTIONS,
+    SECTIONS_AT,
 };
+use crate::crl::CrlScope;
 use crate::crl_number::CrlNumber;
 use crate::key_id::IssuerKeyId;
 use crate::serial::Serial;
@@ -42,7 +43,7 @@ pub struct IndexInfo {
     /// nextUpdate.
     pub next_update: Timestamp,
     /// issuingDistributionPoint scope.
-    pub scope: Scope,
+    pub scope: CrlScope,
     /// issuingDistributionPoint's distributionPoint, as the DER of the
     /// DistributionPointName ([`crate::crl::Crl::idp_distribution_point`]):
     /// kept so that a partitioned CRL's index covers the same certificates
@@ -443,8 +444,14 @@ impl IndexBuilder {
         h[12..16].copy_from_slice(&(HEADER_LEN as u32).to_le_bytes());
         h[16..24].copy_from_slice(&pos.to_le_bytes());
         h[24..32].copy_from_slice(&hasher.digest().to_le_bytes());
-        h[40..44].copy_from_slice(&info.scope.to_bits().to_le_bytes());
-        h[44..46].copy_from_slice(&info.scope.only_some_reasons.unwrap_or(0).to_le_bytes());
+        h[40..44].copy_from_slice(&super::scope_bits(&info.scope).to_le_bytes());
+        h[44..46].copy_from_slice(
+            &info
+                .scope
+                .only_some_reasons
+                .map_or(0, |r| r.bits())
+                .to_le_bytes(),
+        );
         h[48..56].copy_from_slice(&info.this_update.unix().to_le_bytes());
         h[56..64].copy_from_slice(&info.next_update.unix().to_le_bytes());
         h[64..72].copy_from_slice(&entries.to_le_bytes());

@@ -51,8 +51,10 @@ use std::path::Path;
 
 pub use builder::{BuildStats, IndexBuilder, IndexInfo};
 
+use crate::crl::CrlScope;
 use crate::crl_number::CrlNumber;
 use crate::key_id::IssuerKeyId;
+use crate::reason::ReasonFlags;
 use crate::serial::{Serial, MAX_SERIAL_LEN};
 use crate::{RevocationReason, Timestamp};
 
@@ -137,69 +139,35 @@ impl IndexError {
     }
 }
 
-/// What a CRL's issuingDistributionPoint says it covers (RFC 5280 §5.2.5),
-/// as recorded in the index so that the store can refuse partial CRLs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Scope {
-    /// onlyContainsUserCerts.
-    pub only_user_certs: bool,
-    /// onlyContainsCACerts.
-    pub only_ca_certs: bool,
-    /// onlySomeReasons, as the ReasonFlags bits.
-    pub only_some_reasons: Option<u16>,
-    /// indirectCRL.
-    pub indirect: bool,
-    /// A distributionPoint name: the CRL is one partition of the issuer's.
-    pub partitioned: bool,
+/// The scope flags as the header stores them (one bit each, plus
+/// whether onlySomeReasons is present; its bits go in a field of their
+/// own).
+fn scope_bits(s: &CrlScope) -> u32 {
+    (s.only_user_certs as u32)
+        | (s.only_ca_certs as u32) << 1
+        | (s.only_some_reasons.is_some() as u32) << 2
+        | (s.indirect as u32) << 3
+        | (s.partitioned as u32) << 4
+        | (s.only_attribute_certs as u32) << 5
 }
 
-impl Scope {
-    /// True when a serial missing from the CRL may still be revoked by
-    /// another CRL of the same issuer (partitioned or reason-limited).
-    /// `onlyContainsUserCerts` is complete for end-entity lookups, which is
-    /// what kakunin answers.
-    pub fn is_partial(&self) -> bool {
-        self.only_ca_certs || self.only_some_reasons.is_some() || self.indirect || self.partitioned
-    }
-
-    fn to_bits(self) -> u32 {
-        (self.only_user_certs as u32)
-            | (self.only_ca_certs as u32) << 1
-            | (self.only_some_reasons.is_some() as u32) << 2
-            | (self.indirect as u32) << 3
-            | (self.partitioned as u32) << 4
-    }
-
-    fn from_bits(bits: u32, reasons: u16) -> Scope {
-        Scope {
-            only_user_certs: bits & 1 != 0,
-            only_ca_certs: bits & 2 != 0,
-            only_some_reasons: (bits & 4 != 0).then_some(reasons),
-            indirect: bits & 8 != 0,
-            partitioned: bits & 16 != 0,
-        }
+fn scope_from_bits(bits: u32, reasons: u16) -> CrlScope {
+    CrlScope {
+        only_user_certs: bits & 1 != 0,
+        only_ca_certs: bits & 2 != 0,
+        only_some_reasons: (bits & 4 != 0).then_some(ReasonFlags::from_bits(reasons)),
+        indirect: bits & 8 != 0,
+        partitioned: bits & 16 != 0,
+        only_attribute_certs: bits & 32 != 0,
     }
 }
 
 /// The header of an index: where it came from and what it holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IndexMeta {
-    /// Key identifier of the CA that signed the CRL.
-    pub issuer_key_id: IssuerKeyId,
-    /// SHA-256 of that CA's SubjectPublicKeyInfo (the exact key verified).
-    pub issuer_spki_sha256: [u8; 32],
-    /// xxh3-128 of the CRL's bytes (see [`IndexInfo::crl_digest`]).
-    pub crl_digest: [u8; 16],
-    /// cRLNumber, when the CRL has one.
-    pub crl_number: Option<CrlNumber>,
-    /// For a delta CRL, the number of its base CRL; `None` for a complete CRL.
-    pub delta_base: Option<CrlNumber>,
-    /// thisUpdate.
-    pub this_update: Timestamp,
-    /// nextUpdate: after it the index answers nothing but `unknown`.
-    pub next_update: Timestamp,
-    /// The CRL's scope.
-    pub scope: Scope,
+    /// What the index records about its CRL: what [`IndexBuilder`] was
+    /// given, read back.
+    pub crl: IndexInfo,
     /// Revoked serials in the index.
     pub entries: u64,
     /// Of which in the roaring bitmap.
@@ -383,14 +351,18 @@ impl<D: AsRef<[u8]>> SerialIndex<D> {
         let mut crl_digest = [0u8; 16];
         crl_digest.copy_from_slice(&b[216..232]);
         let meta = IndexMeta {
-            issuer_key_id,
-            issuer_spki_sha256: spki,
-            crl_digest,
-            crl_number: read_number(129)?,
-            delta_base: read_number(151)?,
-            this_update: Timestamp::from_unix(u64_at(b, 48) as i64),
-            next_update: Timestamp::from_unix(u64_at(b, 56) as i64),
-            scope: Scope::from_bits(flags, reasons),
+            crl: IndexInfo {
+                issuer_key_id,
+                issuer_spki_sha256: spki,
+                crl_digest,
+                crl_number: read_number(129)?,
+                delta_base: read_number(151)?,
+                this_update: Timestamp::from_unix(u64_at(b, 48) as i64),
+                next_update: Timestamp::from_unix(u64_at(b, 56) as i64),
+                scope: scope_from_bits(flags, reasons),
+                // Filled from its section below, once the sections are read.
+                idp_distribution_point: None,
+            },
             entries: u64_at(b, 64),
             dense: u64_at(b, 72),
             sparse: u64_at(b, 80),
@@ -433,6 +405,12 @@ impl<D: AsRef<[u8]>> SerialIndex<D> {
         }
         let sec = |i: usize| &b[sections[i].0..sections[i].0 + sections[i].1];
         let treemap = portable::Treemap::parse(sec(section::ROARING))?;
+        let mut meta = meta;
+        let idp = sec(section::IDP_NAME);
+        if !idp.is_empty() {
+            check_distribution_point_name(idp)?;
+            meta.crl.idp_distribution_point = Some(idp.to_vec());
+        }
         let idx = SerialIndex {
             meta,
             params,
@@ -454,9 +432,6 @@ impl<D: AsRef<[u8]>> SerialIndex<D> {
         }
         idx.sparse_table(d)?;
         idx.side_table(d)?;
-        if let Some(dpn) = idx.idp_distribution_point() {
-            check_distribution_point_name(dpn)?;
-        }
         let long_len = idx.section(d, section::LONG).len();
         if idx.meta.long > 0
             && (idx.params.long_slot < 2
@@ -473,8 +448,7 @@ impl<D: AsRef<[u8]>> SerialIndex<D> {
     /// nameRelativeToCRLIssuer TLV, as [`crate::crl::Crl::idp_distribution_point`]);
     /// `None` otherwise, and for indexes written before it was kept.
     pub fn idp_distribution_point(&self) -> Option<&[u8]> {
-        let s = self.section(self.data.as_ref(), section::IDP_NAME);
-        (!s.is_empty()).then_some(s)
+        self.meta.crl.idp_distribution_point.as_deref()
     }
 
     #[inline]

@@ -16,7 +16,7 @@ fn info() -> IndexInfo {
         delta_base: None,
         this_update: Timestamp::from_unix(1_790_000_000),
         next_update: Timestamp::from_unix(1_790_086_400),
-        scope: Scope::default(),
+        scope: crate::crl::CrlScope::default(),
         idp_distribution_point: None,
     }
 }
@@ -204,8 +204,8 @@ fn atomic_write_and_mmap_open() {
     b.write_to_path(&info(), &path).unwrap();
     let idx = SerialIndex::open_verified(&path).unwrap();
     assert!(idx.lookup(&Serial::from_u64(5)).is_some());
-    assert_eq!(idx.meta().crl_number, Some(CrlNumber::from_u64(42)));
-    assert_eq!(idx.meta().issuer_key_id, info().issuer_key_id);
+    assert_eq!(idx.meta().crl.crl_number, Some(CrlNumber::from_u64(42)));
+    assert_eq!(idx.meta().crl.issuer_key_id, info().issuer_key_id);
     // Only the final file remains: no temporaries left behind.
     let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(names.len(), 1);

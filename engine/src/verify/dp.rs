@@ -9,8 +9,9 @@
 //! in "this CRL does not cover the certificate", which the verifier turns
 //! into `Unknown` — never into `Valid`.
 
-use crate::crl::names_match;
 use crate::der::{tag, DerError, Reader};
+use crate::name::names_match;
+use crate::reason::ReasonFlags;
 
 /// `[4]` directoryName (explicit: Name is a CHOICE).
 const DIRECTORY_NAME: u8 = tag::context_constructed(4);
@@ -43,8 +44,8 @@ impl DpName {
 pub(crate) struct CertDp {
     /// The names of its distributionPoint (empty when absent).
     pub names: Vec<DpName>,
-    /// reasons, as ReasonFlags bits (`1 << n` for bit n); `None` = all.
-    pub reasons: Option<u16>,
+    /// reasons; `None` = all.
+    pub reasons: Option<ReasonFlags>,
     /// cRLIssuer: the DN of its first directoryName (empty when it has
     /// none, which matches no CRL issuer). Present: the DP is served by an
     /// indirect CRL of that issuer (§4.2.1.13).
@@ -157,17 +158,10 @@ pub(crate) fn cert_dps(ext: &[u8], cert_issuer: &[u8]) -> Result<Vec<CertDp>, De
         let name = d.read_optional(tag::context_constructed(0))?;
         if let Some(t) = d.read_optional(tag::context_primitive(1))? {
             let (_, bits) = crate::der::bit_string(t.value)?;
-            let mut mask = 0u16;
-            for n in 0..16u16 {
-                let byte = bits.get((n / 8) as usize).copied().unwrap_or(0);
-                if byte & (0x80 >> (n % 8)) != 0 {
-                    mask |= 1 << n;
-                }
-            }
-            cdp.reasons = Some(mask);
+            cdp.reasons = Some(ReasonFlags::from_der_bits(bits));
         }
         if let Some(ci) = d.read_optional(tag::context_constructed(2))? {
-            let dn = crate::crl::first_directory_name(ci.value).unwrap_or(&[]);
+            let dn = crate::name::first_directory_name(ci.value).unwrap_or(&[]);
             cdp.crl_issuer = Some(dn.to_vec());
         }
         d.finish()?;
@@ -200,7 +194,7 @@ pub(crate) fn covered_reasons(
     idp: Option<&[DpName]>,
     dps: &[CertDp],
     via: Option<&[u8]>,
-) -> Option<u16> {
+) -> Option<ReasonFlags> {
     let mut covered = None;
     for dp in dps.iter().filter(|dp| dp.served_by(via)) {
         let names_fit = match idp {
@@ -208,8 +202,8 @@ pub(crate) fn covered_reasons(
             None => true,
         };
         if names_fit {
-            let r = dp.reasons.unwrap_or(u16::MAX);
-            covered = Some(covered.unwrap_or(0) | r);
+            let r = dp.reasons.unwrap_or(ReasonFlags::ALL);
+            covered = Some(covered.unwrap_or(ReasonFlags::NONE) | r);
         }
     }
     covered
@@ -253,7 +247,10 @@ mod tests {
         // Same name, different case: §7.1 says equal.
         let cert = tlv(0x30, &tlv(0x30, &tlv(0xA0, &full_dir(&name("crl1")))));
         let dps = cert_dps(&cert, &name("CA")).unwrap();
-        assert_eq!(covered_reasons(Some(&idp), &dps, None), Some(u16::MAX));
+        assert_eq!(
+            covered_reasons(Some(&idp), &dps, None),
+            Some(ReasonFlags::ALL)
+        );
         let other = tlv(0x30, &tlv(0x30, &tlv(0xA0, &full_dir(&name("CRL2")))));
         let dps = cert_dps(&other, &name("CA")).unwrap();
         assert_eq!(covered_reasons(Some(&idp), &dps, None), None);
@@ -280,11 +277,17 @@ mod tests {
         // The certificate's fullName spelling of the same name matches…
         let cert = tlv(0x30, &tlv(0x30, &tlv(0xA0, &full_dir(&expect))));
         let dps = cert_dps(&cert, &name("CA")).unwrap();
-        assert_eq!(covered_reasons(Some(&idp), &dps, None), Some(u16::MAX));
+        assert_eq!(
+            covered_reasons(Some(&idp), &dps, None),
+            Some(ReasonFlags::ALL)
+        );
         // …and so does its relative spelling, completed with its issuer.
         let cert = tlv(0x30, &tlv(0x30, &tlv(0xA0, &rel)));
         let dps = cert_dps(&cert, &name("CA")).unwrap();
-        assert_eq!(covered_reasons(Some(&idp), &dps, None), Some(u16::MAX));
+        assert_eq!(
+            covered_reasons(Some(&idp), &dps, None),
+            Some(ReasonFlags::ALL)
+        );
         // Relative to another issuer it is another name.
         let dps = cert_dps(&cert, &name("CB")).unwrap();
         assert_eq!(covered_reasons(Some(&idp), &dps, None), None);
@@ -299,7 +302,10 @@ mod tests {
         dp.extend_from_slice(&reasons);
         let cert = tlv(0x30, &tlv(0x30, &dp));
         let dps = cert_dps(&cert, &name("CA")).unwrap();
-        assert_eq!(covered_reasons(Some(&idp), &dps, None), Some(0b110));
+        assert_eq!(
+            covered_reasons(Some(&idp), &dps, None),
+            Some(ReasonFlags::from_bits(0b110))
+        );
         // With a cRLIssuer the DP is served by that issuer's indirect CRL,
         // not by the certificate issuer's.
         let mut dp = tlv(0xA0, &full_dir(&name("CRL1")));
@@ -309,11 +315,11 @@ mod tests {
         assert_eq!(covered_reasons(Some(&idp), &dps, None), None);
         assert_eq!(
             covered_reasons(Some(&idp), &dps, Some(&name("Other"))),
-            Some(u16::MAX)
+            Some(ReasonFlags::ALL)
         );
         assert_eq!(
             covered_reasons(None, &dps, Some(&name("Other"))),
-            Some(u16::MAX)
+            Some(ReasonFlags::ALL)
         );
         assert_eq!(covered_reasons(None, &dps, Some(&name("Third"))), None);
         // A relative name under a cRLIssuer is relative to the cRLIssuer.
@@ -325,7 +331,7 @@ mod tests {
         let idp = idp_names(&tlv(RELATIVE_NAME, &rdn), &name("Other")).unwrap();
         assert_eq!(
             covered_reasons(Some(&idp), &dps, Some(&name("Other"))),
-            Some(u16::MAX)
+            Some(ReasonFlags::ALL)
         );
     }
 
@@ -348,7 +354,10 @@ mod tests {
             &tlv(0x30, &tlv(0xA0, &tlv(FULL_NAME, &uri("http://x/a.crl")))),
         );
         let dps = cert_dps(&cert, &name("CA")).unwrap();
-        assert_eq!(covered_reasons(Some(&idp), &dps, None), Some(u16::MAX));
+        assert_eq!(
+            covered_reasons(Some(&idp), &dps, None),
+            Some(ReasonFlags::ALL)
+        );
         // A directoryName never equals a URI.
         let dir = idp_names(&full_dir(&name("CRL1")), &name("CA")).unwrap();
         assert_eq!(covered_reasons(Some(&dir), &dps, None), None);

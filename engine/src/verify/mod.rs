@@ -65,28 +65,29 @@
 //! A raw indirect CRL is indexed once per configured CA name; an index file
 //! holds only the CRL issuer's own entries, so it serves those only.
 
-mod build;
-pub(crate) mod cert;
+mod builder;
 mod dp;
-mod name;
+mod graph;
 mod revocation;
+mod sources;
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::crl::names_match;
 use crate::crypto::{CryptoError, Signed};
+use crate::name::{self, names_match};
 use crate::{CrlNumber, IssuerKeyId, RevocationReason, Serial, Timestamp};
 
-use build::{candidates, CaNode, Chain, Source};
-use cert::Cert;
+use crate::cert::{Cert, CertError};
+use graph::{candidates, CaNode, Chain};
 use revocation::{Rev, Subject};
+use sources::Source;
 
 /// Where revocation data came from: the evidence module's type, so that a
 /// verdict's sources go into evidence records as they are.
 pub use crate::evidence::SourceKind;
-pub use build::VerifierBuilder;
+pub use builder::VerifierBuilder;
 
 /// Longest path (certificates, leaf and anchor included) we try to build.
 pub const MAX_DEPTH: usize = 8;
@@ -416,20 +417,24 @@ impl Verifier {
     /// already checked when `sig` is given.
     fn verdict(
         &self,
-        parsed: Result<Cert<'_>, (Check, String)>,
+        parsed: Result<Cert<'_>, CertError>,
         at: Timestamp,
         sig: Option<LeafSignature>,
     ) -> Verdict {
         let c = match parsed {
             Ok(c) => c,
-            Err((check, detail)) => {
+            Err(e) => {
+                let (check, detail) = match e {
+                    CertError::Malformed(d) => (Check::Malformed, d),
+                    CertError::UnsupportedAlgorithm(d) => (Check::UnsupportedAlgorithm, d),
+                };
                 return Verdict {
                     serial: None,
                     subject: None,
                     status: Status::Invalid { check, detail },
                     path: Vec::new(),
                     revocation_sources: Vec::new(),
-                }
+                };
             }
         };
         let subject = name::name_to_string(c.subject);

@@ -2,11 +2,13 @@
 //! may answer for it (issuer key, rolled-over and separate CRL-signing
 //! keys, partitions, indirect CRLs, delta over base), and their answer.
 
-use crate::crl::names_match;
 use crate::index::IndexMeta;
+use crate::name::names_match;
+use crate::reason::ReasonFlags;
 use crate::{RevocationReason, Serial, Timestamp};
 
-use super::build::{CaNode, Chain, ExtraSigner, Source};
+use super::graph::{CaNode, Chain, ExtraSigner};
+use super::sources::Source;
 use super::{dp, time_check, RevocationSource, Verifier};
 
 /// The certificate whose revocation status is looked up.
@@ -28,9 +30,6 @@ pub(super) enum Rev {
     /// covers the certificate, and none is current at the time asked.
     Stale(String),
 }
-
-/// All ReasonFlags bits that matter (keyCompromise … aACompromise).
-pub(super) const ALL_REASONS: u16 = 0x1FE;
 
 impl Verifier {
     /// RFC 5280 §6.3.3 for one certificate whose issuer is `issuer`.
@@ -225,7 +224,7 @@ impl Verifier {
         }
         // One group per scope (issuingDistributionPoint): its newest
         // complete CRL, and the reasons it covers for this certificate.
-        let mut groups: Vec<(&Source, u16)> = Vec::new();
+        let mut groups: Vec<(&Source, ReasonFlags)> = Vec::new();
         let mut deltas: Vec<&Source> = Vec::new();
         let mut stale: Option<Timestamp> = None;
         let mut out_of_scope = false;
@@ -242,7 +241,7 @@ impl Verifier {
             // certificate's issuer (§5.3.3, §6.3.3 (b)(1)); directly, only
             // the entries about the CRL issuer's own certificates (an
             // indirect CRL may be used so: (b)(1) allows it).
-            let sc = m.scope;
+            let sc = m.crl.scope;
             match via {
                 None if src.entries_of.is_some() => continue,
                 None => {}
@@ -278,8 +277,8 @@ impl Verifier {
                         out_of_scope = true;
                         continue;
                     }
-                    Some(r) if r & ALL_REASONS != ALL_REASONS => {
-                        reasons = Some(reasons.unwrap_or(ALL_REASONS) & r);
+                    Some(r) if !r.covers_all() => {
+                        reasons = Some(reasons.unwrap_or(ReasonFlags::ALL) & r);
                     }
                     Some(_) => {}
                 }
@@ -287,13 +286,13 @@ impl Verifier {
             // (a)/(b) currency at `at`: thisUpdate ≤ at < nextUpdate. Checked
             // after scope, so that `stale` means a CRL that would cover the
             // certificate.
-            if at < m.this_update || at >= m.next_update {
-                if at >= m.next_update && m.delta_base.is_none() {
-                    stale = Some(stale.map_or(m.next_update, |t| t.max(m.next_update)));
+            if at < m.crl.this_update || at >= m.crl.next_update {
+                if at >= m.crl.next_update && m.crl.delta_base.is_none() {
+                    stale = Some(stale.map_or(m.crl.next_update, |t| t.max(m.crl.next_update)));
                 }
                 continue;
             }
-            if m.delta_base.is_some() {
+            if m.crl.delta_base.is_some() {
                 deltas.push(src);
                 continue;
             }
@@ -305,7 +304,7 @@ impl Verifier {
                         *b = src;
                     }
                 }
-                None => groups.push((src, reasons.unwrap_or(ALL_REASONS))),
+                None => groups.push((src, reasons.unwrap_or(ReasonFlags::ALL))),
             }
         }
         if groups.is_empty() {
@@ -328,9 +327,9 @@ impl Verifier {
         // decides, whichever reasons it covers; "not listed" decides only
         // once the CRLs together cover every reason ((d), (k)).
         let mark = out.len();
-        let mut covered = 0u16;
+        let mut covered = ReasonFlags::NONE;
         for &(b, reasons) in &groups {
-            covered |= reasons;
+            covered = covered | reasons;
             out.push(b.evidence(depth));
             let mut hit = b
                 .index
@@ -345,12 +344,18 @@ impl Verifier {
                 .iter()
                 .filter(|d| {
                     let dm = d.index.meta();
-                    match (bm.crl_number, dm.delta_base, dm.crl_number) {
+                    match (bm.crl.crl_number, dm.crl.delta_base, dm.crl.crl_number) {
                         (Some(bn), Some(db), Some(dn)) => same_scope(b, d) && bn >= db && dn > bn,
                         _ => false,
                     }
                 })
-                .max_by(|x, y| x.index.meta().crl_number.cmp(&y.index.meta().crl_number));
+                .max_by(|x, y| {
+                    x.index
+                        .meta()
+                        .crl
+                        .crl_number
+                        .cmp(&y.index.meta().crl.crl_number)
+                });
             if let Some(d) = delta {
                 out.push(d.evidence(depth));
                 if let Some(r) = d.index.lookup(cert.serial) {
@@ -369,7 +374,7 @@ impl Verifier {
                 return Rev::Revoked(r);
             }
         }
-        if covered & ALL_REASONS != ALL_REASONS {
+        if !covered.covers_all() {
             out.truncate(mark);
             return Rev::Unknown(format!(
                 "the current CRLs of {} in scope cover only some revocation reasons (onlySomeReasons, distribution point reasons), not all (RFC 5280 §6.3.3 (d))",
@@ -383,10 +388,10 @@ impl Verifier {
 /// Same scope (§5.2.4 (b), §5.2.5): the same issuingDistributionPoint, or
 /// neither has one, and entries about the same issuer.
 fn same_scope(a: &Source, b: &Source) -> bool {
-    a.index.meta().scope == b.index.meta().scope
+    a.index.meta().crl.scope == b.index.meta().crl.scope
         && a.entries_of == b.entries_of
         && match (&a.idp_names, &b.idp_names) {
-            (None, None) => !a.index.meta().scope.partitioned,
+            (None, None) => !a.index.meta().crl.scope.partitioned,
             (Some(x), Some(y)) => dp::same_names(x, y),
             _ => false,
         }
@@ -394,8 +399,8 @@ fn same_scope(a: &Source, b: &Source) -> bool {
 
 /// Prefers the higher cRLNumber, else the later thisUpdate.
 pub(super) fn newer(a: &IndexMeta, b: &IndexMeta) -> bool {
-    match (a.crl_number, b.crl_number) {
+    match (a.crl.crl_number, b.crl.crl_number) {
         (Some(x), Some(y)) if x != y => x > y,
-        _ => a.this_update > b.this_update,
+        _ => a.crl.this_update > b.crl.this_update,
     }
 }

@@ -62,7 +62,7 @@ fn check_names_are_stable() {
 #[test]
 fn parser_agrees_with_x509_parser() {
     let (der, _) = fixture();
-    let ours = cert::Cert::parse(der).unwrap();
+    let ours = crate::cert::Cert::parse(der).unwrap();
     let (_, theirs) = X509Certificate::from_der(der).unwrap();
     assert_eq!(ours.serial.as_der_content(), theirs.raw_serial());
     assert_eq!(ours.issuer, theirs.issuer().as_raw());
@@ -84,7 +84,7 @@ fn parser_agrees_with_x509_parser() {
     );
     assert!(ours.ext.ski.is_some());
     assert_eq!(
-        name::name_to_string(ours.subject).unwrap(),
+        crate::name::name_to_string(ours.subject).unwrap(),
         "C=JP, O=JPKI, OU=JPKI for digital signature, CN=Test CA"
     );
 }

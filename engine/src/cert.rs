@@ -5,40 +5,40 @@
 //! summary of the extensions — over borrowed bytes with [`crate::der`]. No
 //! allocation on success; about a microsecond's worth of work for a JPKI leaf.
 
-use crate::crl::{parse_signature_algorithm, parse_time, SignatureAlgorithm};
 use crate::der::{self, tag, Oid, Reader};
+use crate::extension::{self, Extension};
+use crate::oid;
 use crate::serial::Serial;
-use crate::time::Timestamp;
-
-use super::Check;
+use crate::sigalg::{self, SignatureAlgorithm};
+use crate::time::{parse_time, Timestamp};
 
 /// keyUsage bits (RFC 5280 §4.2.1.3), as `1 << n` for named bit n.
 pub(crate) mod ku {
     pub const KEY_CERT_SIGN: u16 = 1 << 5;
 }
 
-// Extension OIDs (content octets), RFC 5280 §4.2.1 / §4.2.2.
-const OID_SKI: &[u8] = &[0x55, 0x1D, 0x0E];
-const OID_KU: &[u8] = &[0x55, 0x1D, 0x0F];
-const OID_SAN: &[u8] = &[0x55, 0x1D, 0x11];
-const OID_IAN: &[u8] = &[0x55, 0x1D, 0x12];
-const OID_BC: &[u8] = &[0x55, 0x1D, 0x13];
-const OID_NC: &[u8] = &[0x55, 0x1D, 0x1E];
-const OID_CRL_DP: &[u8] = &[0x55, 0x1D, 0x1F];
-const OID_POLICIES: &[u8] = &[0x55, 0x1D, 0x20];
-const OID_POLICY_MAPPINGS: &[u8] = &[0x55, 0x1D, 0x21];
-const OID_AKI: &[u8] = &[0x55, 0x1D, 0x23];
-const OID_POLICY_CONSTRAINTS: &[u8] = &[0x55, 0x1D, 0x24];
-const OID_EKU: &[u8] = &[0x55, 0x1D, 0x25];
-const OID_FRESHEST: &[u8] = &[0x55, 0x1D, 0x2E];
-const OID_INHIBIT_ANY: &[u8] = &[0x55, 0x1D, 0x36];
-const OID_AIA: &[u8] = &[0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01];
+/// Why a certificate could not be read. Path validation reports these as
+/// its `malformed` and `unsupported_algorithm` checks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum CertError {
+    /// Not a DER certificate of RFC 5280 §4.1's syntax (the message says
+    /// which field).
+    Malformed(String),
+    /// A signature algorithm we do not verify (§4.1.1.2).
+    UnsupportedAlgorithm(String),
+}
 
-/// A parse or profile failure: which check, and a message.
-pub(crate) type Failure = (Check, String);
+impl CertError {
+    /// The message, without the kind.
+    pub(crate) fn detail(&self) -> &str {
+        match self {
+            CertError::Malformed(d) | CertError::UnsupportedAlgorithm(d) => d,
+        }
+    }
+}
 
-fn malformed(field: &'static str) -> impl Fn(der::DerError) -> Failure {
-    move |e| (Check::Malformed, format!("{field}: {e}"))
+fn malformed(field: &'static str) -> impl Fn(der::DerError) -> CertError {
+    move |e| CertError::Malformed(format!("{field}: {e}"))
 }
 
 /// What the extensions say, as far as path validation cares.
@@ -79,7 +79,7 @@ pub(crate) struct Cert<'a> {
 
 impl<'a> Cert<'a> {
     /// Parses one DER certificate; trailing bytes are an error.
-    pub fn parse(input: &'a [u8]) -> Result<Cert<'a>, Failure> {
+    pub fn parse(input: &'a [u8]) -> Result<Cert<'a>, CertError> {
         let mut top = Reader::new(input);
         let cert = top.read(tag::SEQUENCE).map_err(malformed("Certificate"))?;
         top.finish().map_err(malformed("after Certificate"))?;
@@ -95,8 +95,7 @@ impl<'a> Cert<'a> {
         let (unused, signature) =
             der::bit_string(sig.value).map_err(malformed("signatureValue"))?;
         if unused != 0 {
-            return Err((
-                Check::Malformed,
+            return Err(CertError::Malformed(
                 "signatureValue has unused bits".to_string(),
             ));
         }
@@ -113,7 +112,7 @@ impl<'a> Cert<'a> {
                 r.finish().map_err(malformed("version"))?;
                 match der::small_unsigned(i.value).map_err(malformed("version"))? {
                     Some(n @ 0..=2) => n,
-                    _ => return Err((Check::Malformed, "version is not v1, v2 or v3".into())),
+                    _ => return Err(CertError::Malformed("version is not v1, v2 or v3".into())),
                 }
             }
             None => 0,
@@ -122,18 +121,17 @@ impl<'a> Cert<'a> {
         let serial_content =
             der::integer_content(serial_tlv.value).map_err(malformed("serialNumber"))?;
         let serial = Serial::from_der_content(serial_content)
-            .map_err(|e| (Check::Malformed, format!("serialNumber: {e}")))?;
+            .map_err(|e| CertError::Malformed(format!("serialNumber: {e}")))?;
         let inner_alg = t.read(tag::SEQUENCE).map_err(malformed("signature"))?;
         // §4.1.1.2: signatureAlgorithm MUST equal tbsCertificate.signature.
         if inner_alg.raw != outer_alg.raw {
-            return Err((
-                Check::Malformed,
+            return Err(CertError::Malformed(
                 "signatureAlgorithm differs from tbsCertificate.signature (RFC 5280 §4.1.1.2)"
                     .into(),
             ));
         }
-        let sig_alg = parse_signature_algorithm(outer_alg.value)
-            .map_err(|e| (Check::UnsupportedAlgorithm, e.to_string()))?;
+        let sig_alg = sigalg::parse(outer_alg.value)
+            .map_err(|e| CertError::UnsupportedAlgorithm(e.to_string()))?;
         let issuer = t.read(tag::SEQUENCE).map_err(malformed("issuer"))?.raw;
         let validity = t.read(tag::SEQUENCE).map_err(malformed("validity"))?;
         let mut v = Reader::new(validity.value);
@@ -141,9 +139,9 @@ impl<'a> Cert<'a> {
         let na = v.read_any().map_err(malformed("notAfter"))?;
         v.finish().map_err(malformed("validity"))?;
         let not_before = parse_time(nb.tag, nb.value)
-            .map_err(|e| (Check::Malformed, format!("notBefore: {e}")))?;
+            .map_err(|e| CertError::Malformed(format!("notBefore: {e}")))?;
         let not_after = parse_time(na.tag, na.value)
-            .map_err(|e| (Check::Malformed, format!("notAfter: {e}")))?;
+            .map_err(|e| CertError::Malformed(format!("notAfter: {e}")))?;
         let subject = t.read(tag::SEQUENCE).map_err(malformed("subject"))?.raw;
         t.read(tag::SEQUENCE)
             .map_err(malformed("subjectPublicKeyInfo"))?;
@@ -158,8 +156,7 @@ impl<'a> Cert<'a> {
         {
             Some(e) => {
                 if version != 2 {
-                    return Err((
-                        Check::Malformed,
+                    return Err(CertError::Malformed(
                         "extensions in a certificate that is not v3 (RFC 5280 §4.1.2.9)".into(),
                     ));
                 }
@@ -187,12 +184,12 @@ impl<'a> Cert<'a> {
     }
 }
 
-fn parse_extensions(value: &[u8]) -> Result<Extensions<'_>, Failure> {
+fn parse_extensions(value: &[u8]) -> Result<Extensions<'_>, CertError> {
     let mut outer = Reader::new(value);
     let seq = outer.read(tag::SEQUENCE).map_err(malformed("extensions"))?;
     outer.finish().map_err(malformed("extensions"))?;
     if seq.value.is_empty() {
-        return Err((Check::Malformed, "empty extensions SEQUENCE".into()));
+        return Err(CertError::Malformed("empty extensions SEQUENCE".into()));
     }
     let mut out = Extensions::default();
     // §4.2: each extension at most once. Certificates carry ~10, so a
@@ -201,36 +198,29 @@ fn parse_extensions(value: &[u8]) -> Result<Extensions<'_>, Failure> {
     let mut n_seen = 0usize;
     let mut r = Reader::new(seq.value);
     while !r.is_empty() {
-        let ext = r.read(tag::SEQUENCE).map_err(malformed("Extension"))?;
-        let mut e = Reader::new(ext.value);
-        let oid = e.read(tag::OID).map_err(malformed("extnID"))?.value;
-        let critical = match e
-            .read_optional(tag::BOOLEAN)
-            .map_err(malformed("critical"))?
-        {
-            Some(b) => der::boolean(b.value).map_err(malformed("critical"))?,
-            None => false,
-        };
-        let val = e
-            .read(tag::OCTET_STRING)
-            .map_err(malformed("extnValue"))?
-            .value;
-        e.finish().map_err(malformed("Extension"))?;
+        let Extension {
+            oid,
+            critical,
+            value: val,
+        } = extension::read(&mut r, true).map_err(malformed("Extension"))?;
         if seen[..n_seen].contains(&oid) {
-            return Err((
-                Check::Malformed,
-                format!("extension {} appears twice (RFC 5280 §4.2)", Oid(oid)),
-            ));
+            return Err(CertError::Malformed(format!(
+                "extension {} appears twice (RFC 5280 §4.2)",
+                Oid(oid)
+            )));
         }
         if n_seen < seen.len() {
             seen[n_seen] = oid;
             n_seen += 1;
         }
         match oid {
-            OID_BC => out.basic = Some(parse_basic_constraints(val)?),
-            OID_KU => out.key_usage = Some(parse_key_usage(val)?),
-            OID_AKI => out.aki = parse_aki(val)?,
-            OID_SKI => {
+            oid::BASIC_CONSTRAINTS => out.basic = Some(parse_basic_constraints(val)?),
+            oid::KEY_USAGE => out.key_usage = Some(parse_key_usage(val)?),
+            oid::AKI => {
+                out.aki =
+                    extension::authority_key_id(val).map_err(malformed("authorityKeyIdentifier"))?
+            }
+            oid::SKI => {
                 let mut s = Reader::new(val);
                 let o = s
                     .read(tag::OCTET_STRING)
@@ -238,17 +228,17 @@ fn parse_extensions(value: &[u8]) -> Result<Extensions<'_>, Failure> {
                 s.finish().map_err(malformed("subjectKeyIdentifier"))?;
                 out.ski = Some(o.value);
             }
-            OID_NC => out.name_constraints = true,
-            OID_EKU => out.ocsp_signing = eku_has_ocsp_signing(val),
-            OID_CRL_DP => out.crl_dp = Some(val),
-            OID_SAN
-            | OID_IAN
-            | OID_POLICIES
-            | OID_POLICY_MAPPINGS
-            | OID_POLICY_CONSTRAINTS
-            | OID_INHIBIT_ANY
-            | OID_FRESHEST
-            | OID_AIA => {}
+            oid::NAME_CONSTRAINTS => out.name_constraints = true,
+            oid::EXT_KEY_USAGE => out.ocsp_signing = eku_has_ocsp_signing(val),
+            oid::CRL_DP => out.crl_dp = Some(val),
+            oid::SAN
+            | oid::IAN
+            | oid::POLICIES
+            | oid::POLICY_MAPPINGS
+            | oid::POLICY_CONSTRAINTS
+            | oid::INHIBIT_ANY_POLICY
+            | oid::FRESHEST_CRL
+            | oid::AIA => {}
             _ => {
                 if critical && out.unknown_critical.is_none() {
                     out.unknown_critical = Some(oid);
@@ -261,7 +251,7 @@ fn parse_extensions(value: &[u8]) -> Result<Extensions<'_>, Failure> {
 
 /// BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE,
 /// pathLenConstraint INTEGER (0..MAX) OPTIONAL } (§4.2.1.9).
-fn parse_basic_constraints(v: &[u8]) -> Result<(bool, Option<u64>), Failure> {
+fn parse_basic_constraints(v: &[u8]) -> Result<(bool, Option<u64>), CertError> {
     let f = malformed("basicConstraints");
     let mut r = Reader::new(v);
     let seq = r.read(tag::SEQUENCE).map_err(&f)?;
@@ -275,8 +265,7 @@ fn parse_basic_constraints(v: &[u8]) -> Result<(bool, Option<u64>), Failure> {
         Some(i) => match der::small_unsigned(i.value).map_err(&f)? {
             Some(n) => Some(n),
             None => {
-                return Err((
-                    Check::Malformed,
+                return Err(CertError::Malformed(
                     "basicConstraints pathLenConstraint is negative or too large".into(),
                 ))
             }
@@ -304,30 +293,11 @@ fn eku_has_ocsp_signing(v: &[u8]) -> bool {
     false
 }
 
-fn parse_key_usage(v: &[u8]) -> Result<u16, Failure> {
+fn parse_key_usage(v: &[u8]) -> Result<u16, CertError> {
     let f = malformed("keyUsage");
     let mut r = Reader::new(v);
     let b = r.read(tag::BIT_STRING).map_err(&f)?;
     r.finish().map_err(&f)?;
     let (_, bits) = der::bit_string(b.value).map_err(&f)?;
-    let mut mask = 0u16;
-    for n in 0..16u16 {
-        let byte = bits.get((n / 8) as usize).copied().unwrap_or(0);
-        if byte & (0x80 >> (n % 8)) != 0 {
-            mask |= 1 << n;
-        }
-    }
-    Ok(mask)
-}
-
-/// AuthorityKeyIdentifier's keyIdentifier [0] (§4.2.1.1).
-fn parse_aki(v: &[u8]) -> Result<Option<&[u8]>, Failure> {
-    let f = malformed("authorityKeyIdentifier");
-    let mut r = Reader::new(v);
-    let seq = r.read(tag::SEQUENCE).map_err(&f)?;
-    r.finish().map_err(&f)?;
-    let mut s = Reader::new(seq.value);
-    Ok(s.read_optional(tag::context_primitive(0))
-        .map_err(&f)?
-        .map(|t| t.value))
+    Ok(der::named_bits(bits))
 }

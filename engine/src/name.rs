@@ -1,4 +1,5 @@
-//! Distinguished names as text (RFC 4514-ish) and compared (RFC 5280 §7.1).
+//! Distinguished names: compared (RFC 5280 §7.1), found among
+//! GeneralNames, and written as text (RFC 4514-ish).
 //!
 //! Text is written in encoding order (`C=JP, L=東京都, CN=…`), as OpenSSL's
 //! `-nameopt RFC2253` would but without reversing, because that is how
@@ -9,7 +10,84 @@
 
 use std::fmt::Write;
 
+use x509_parser::prelude::FromDer;
+use x509_parser::x509::X509Name;
+
 use crate::der::{tag, Oid, Reader};
+
+/// RFC 5280 §7.1: exact DER equality, else attribute by attribute with
+/// case-insensitive, whitespace-collapsed comparison of string values.
+pub(crate) fn names_match(a: &[u8], b: &[u8]) -> bool {
+    if a == b {
+        return true;
+    }
+    let (Ok((ra, na)), Ok((rb, nb))) = (X509Name::from_der(a), X509Name::from_der(b)) else {
+        return false;
+    };
+    if !ra.is_empty() || !rb.is_empty() {
+        return false;
+    }
+    let (rdns_a, rdns_b): (Vec<_>, Vec<_>) = (na.iter_rdn().collect(), nb.iter_rdn().collect());
+    if rdns_a.len() != rdns_b.len() {
+        return false;
+    }
+    rdns_a.iter().zip(rdns_b.iter()).all(|(x, y)| {
+        let (xs, ys): (Vec<_>, Vec<_>) = (x.iter().collect(), y.iter().collect());
+        xs.len() == ys.len()
+            && xs.iter().zip(ys.iter()).all(|(p, q)| {
+                if p.attr_type() != q.attr_type() {
+                    return false;
+                }
+                match (p.as_str(), q.as_str()) {
+                    (Ok(s), Ok(t)) => normalise(s) == normalise(t),
+                    _ => {
+                        p.attr_value().tag() == q.attr_value().tag() && p.as_slice() == q.as_slice()
+                    }
+                }
+            })
+    })
+}
+
+fn normalise(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+pub(crate) fn name_string(der: &[u8]) -> String {
+    match X509Name::from_der(der) {
+        Ok((_, n)) => n.to_string(),
+        Err(_) => format!("<undecodable name {}>", hex::encode(der)),
+    }
+}
+
+/// The first directoryName (`[4]` Name) among GeneralName TLVs, as the
+/// DER of the Name; `None` when there is none or the names are malformed.
+pub(crate) fn first_directory_name(general_names: &[u8]) -> Option<&[u8]> {
+    let mut r = Reader::new(general_names);
+    while !r.is_empty() {
+        let gn = r.read_any().ok()?;
+        if gn.tag == tag::context_constructed(4) {
+            let mut n = Reader::new(gn.value);
+            let name = n.read(tag::SEQUENCE).ok()?;
+            n.finish().ok()?;
+            return Some(name.raw);
+        }
+    }
+    None
+}
+
+/// The directoryName among GeneralName TLVs when there is exactly one.
+pub(crate) fn sole_directory_name(general_names: &[u8]) -> Option<&[u8]> {
+    let first = first_directory_name(general_names)?;
+    let mut r = Reader::new(general_names);
+    let mut n = 0;
+    while let Ok(gn) = r.read_any() {
+        n += usize::from(gn.tag == tag::context_constructed(4));
+    }
+    (n == 1).then_some(first)
+}
 
 fn short_name(oid: &[u8]) -> Option<&'static str> {
     Some(match oid {

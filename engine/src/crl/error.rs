@@ -1,0 +1,237 @@
+//! Why a CRL was refused: one variant per rule, each message citing the
+//! RFC 5280 section it enforces.
+
+use crate::der::DerError;
+use crate::serial::{Serial, SerialError};
+use crate::sigalg::SignatureAlgorithm;
+use crate::time::Timestamp;
+
+/// Why a CRL was rejected.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CrlError {
+    /// The input is neither DER nor a PEM `X509 CRL` block.
+    #[error("not a CRL: expected DER (starting with a SEQUENCE) or PEM \"-----BEGIN X509 CRL-----\" ({0})")]
+    NotPemOrDer(String),
+    /// The input ends inside `field`.
+    #[error("CRL is truncated: input ends inside {field} (RFC 5280 §5.1)")]
+    Truncated {
+        /// The field being read.
+        field: &'static str,
+    },
+    /// `field` is not valid DER or not of the required type.
+    #[error("malformed {field} (RFC 5280 §5.1): {problem}")]
+    Malformed {
+        /// The field being read.
+        field: &'static str,
+        /// The DER-level problem.
+        problem: DerError,
+    },
+    /// Bytes after the CertificateList.
+    #[error("{0} bytes of trailing garbage after the CertificateList (RFC 5280 §5.1)")]
+    TrailingGarbage(usize),
+    /// Extra elements inside a structure after its last field.
+    #[error("{len} unexpected bytes after the last field of {within} (RFC 5280 §5.1)")]
+    ExtraData {
+        /// Enclosing structure.
+        within: &'static str,
+        /// Number of extra bytes.
+        len: usize,
+    },
+    /// version is neither absent (v1) nor 1 (v2).
+    #[error("unsupported CRL version {0} (RFC 5280 §5.1.2.1: absent for v1 or INTEGER 1 for v2)")]
+    BadVersion(String),
+    /// crlExtensions present in a v1 CRL.
+    #[error("a v1 CRL must not carry crlExtensions (RFC 5280 §5.1.2.1)")]
+    ExtensionsInV1,
+    /// crlEntryExtensions present in a v1 CRL.
+    #[error("entry #{index} has crlEntryExtensions but the CRL is v1 (RFC 5280 §5.1.2.1)")]
+    EntryExtensionsInV1 {
+        /// 0-based entry index.
+        index: usize,
+    },
+    /// Outer signatureAlgorithm differs from tbsCertList.signature.
+    #[error("signatureAlgorithm differs from tbsCertList.signature (RFC 5280 §5.1.1.2)")]
+    SignatureAlgorithmMismatch,
+    /// signatureValue BIT STRING with unused bits.
+    #[error("signatureValue has {0} unused bits; must be 0 (RFC 5280 §5.1.1.3)")]
+    SignatureUnusedBits(u8),
+    /// Signature algorithm not supported (incl. SHA-1).
+    #[error("unsupported signature algorithm {oid} (RFC 5280 §5.1.1.2; supported: RSA PKCS#1 v1.5 and PSS with SHA-256/384/512, ECDSA P-256/P-384 with SHA-256/384, Ed25519)")]
+    UnsupportedSignatureAlgorithm {
+        /// Dotted OID (or name).
+        oid: String,
+    },
+    /// Parameters of the signature algorithm are wrong.
+    #[error("bad parameters for {alg} (RFC 5280 §4.1.1.2, RFC 4055 §3.1): {why}")]
+    BadAlgorithmParameters {
+        /// Algorithm name.
+        alg: &'static str,
+        /// What is wrong.
+        why: String,
+    },
+    /// A time field violates the §5.1.2.4 / §4.1.2.5 syntax or calendar.
+    #[error("bad {field} (RFC 5280 §5.1.2.4, §4.1.2.5): {why}")]
+    BadTime {
+        /// thisUpdate, nextUpdate, revocationDate or invalidityDate.
+        field: &'static str,
+        /// What is wrong.
+        why: &'static str,
+    },
+    /// nextUpdate earlier than thisUpdate.
+    #[error("nextUpdate {next} is before thisUpdate {this} (RFC 5280 §5.1.2.5)")]
+    NextUpdateBeforeThisUpdate {
+        /// thisUpdate.
+        this: Timestamp,
+        /// nextUpdate.
+        next: Timestamp,
+    },
+    /// An unknown CRL extension marked critical.
+    #[error("unknown critical CRL extension {oid} (RFC 5280 §5.2)")]
+    UnknownCriticalExtension {
+        /// Dotted OID.
+        oid: String,
+    },
+    /// The same CRL extension twice.
+    #[error("CRL extension {oid} appears more than once (RFC 5280 §4.2, §5.2)")]
+    DuplicateExtension {
+        /// Dotted OID.
+        oid: String,
+    },
+    /// A known CRL extension whose value is malformed.
+    #[error("malformed {name} extension (RFC 5280 {section}): {why}")]
+    BadExtension {
+        /// Extension name.
+        name: &'static str,
+        /// RFC 5280 section.
+        section: &'static str,
+        /// What is wrong.
+        why: String,
+    },
+    /// cRLNumber / BaseCRLNumber negative or longer than 20 octets.
+    #[error("{name} is negative or longer than 20 octets (RFC 5280 {section})")]
+    CrlNumberOutOfRange {
+        /// cRLNumber or deltaCRLIndicator.
+        name: &'static str,
+        /// RFC 5280 section.
+        section: &'static str,
+    },
+    /// The issuingDistributionPoint violates §5.2.5.
+    #[error("invalid issuingDistributionPoint (RFC 5280 §5.2.5): {0}")]
+    InvalidIssuingDistributionPoint(&'static str),
+    /// An entry's structure is broken.
+    #[error("entry #{index}: malformed {field} (RFC 5280 §5.1.2.6): {problem}")]
+    MalformedEntry {
+        /// 0-based entry index.
+        index: usize,
+        /// Field within the entry.
+        field: &'static str,
+        /// DER problem.
+        problem: DerError,
+    },
+    /// An entry's time is invalid.
+    #[error("entry #{index}: bad {field} (RFC 5280 §5.1.2.6, §4.1.2.5): {why}")]
+    BadEntryTime {
+        /// 0-based entry index.
+        index: usize,
+        /// revocationDate or invalidityDate.
+        field: &'static str,
+        /// What is wrong.
+        why: &'static str,
+    },
+    /// An entry's serial is empty or too long.
+    #[error("entry #{index}: bad userCertificate serial (RFC 5280 §4.1.2.2, §5.1.2.6): {problem}")]
+    BadEntrySerial {
+        /// 0-based entry index.
+        index: usize,
+        /// What is wrong.
+        problem: SerialError,
+    },
+    /// reasonCode not a defined CRLReason.
+    #[error(
+        "entry {serial}: reasonCode {code} is not a valid CRLReason (RFC 5280 §5.3.1: 0-6, 8-10)"
+    )]
+    BadReasonCode {
+        /// Entry serial.
+        serial: Serial,
+        /// Code found (as text: may be negative or huge).
+        code: String,
+    },
+    /// A known entry extension with a malformed value.
+    #[error("entry {serial}: malformed {name} (RFC 5280 {section}): {why}")]
+    BadEntryExtension {
+        /// Entry serial.
+        serial: Serial,
+        /// Extension name.
+        name: &'static str,
+        /// RFC 5280 section.
+        section: &'static str,
+        /// What is wrong.
+        why: String,
+    },
+    /// Unknown critical entry extension.
+    #[error("entry {serial}: unknown critical CRL entry extension {oid} (RFC 5280 §5.3)")]
+    UnknownCriticalEntryExtension {
+        /// Dotted OID.
+        oid: String,
+        /// Entry serial.
+        serial: Serial,
+    },
+    /// The same entry extension twice.
+    #[error(
+        "entry {serial}: CRL entry extension {oid} appears more than once (RFC 5280 §4.2, §5.3)"
+    )]
+    DuplicateEntryExtension {
+        /// Dotted OID.
+        oid: String,
+        /// Entry serial.
+        serial: Serial,
+    },
+    /// A certificateIssuer entry extension in a CRL whose
+    /// issuingDistributionPoint does not assert indirectCRL.
+    #[error("entry {serial}: certificateIssuer present, but the CRL's issuingDistributionPoint does not assert indirectCRL (RFC 5280 §5.3.3, §5.2.5)")]
+    IndirectCrlUnsupported {
+        /// Entry serial.
+        serial: Serial,
+    },
+    /// CRL issuer differs from the CA subject.
+    #[error("CRL issuer \"{crl_issuer}\" does not match the CA subject \"{ca_subject}\" (RFC 5280 §5.1.2.3, §7.1)")]
+    IssuerMismatch {
+        /// CRL issuer as text.
+        crl_issuer: String,
+        /// CA subject as text.
+        ca_subject: String,
+    },
+    /// AKI keyIdentifier differs from the CA key id.
+    #[error("CRL authorityKeyIdentifier {crl} does not match the CA key identifier {ca} (RFC 5280 §5.2.1)")]
+    AuthorityKeyIdMismatch {
+        /// Hex of the CRL's keyIdentifier.
+        crl: String,
+        /// Hex of the CA's key id.
+        ca: String,
+    },
+    /// CA keyUsage lacks cRLSign.
+    #[error(
+        "CA \"{0}\" has a keyUsage without cRLSign, so it may not sign CRLs (RFC 5280 §4.2.1.3)"
+    )]
+    CaCannotSignCrls(String),
+    /// Signature algorithm does not fit the CA key.
+    #[error("signature algorithm {alg} cannot be used with the CA's {key} key (RFC 5280 §4.1.2.7, §5.1.1.2)")]
+    AlgorithmKeyMismatch {
+        /// Algorithm.
+        alg: SignatureAlgorithm,
+        /// Key type as text.
+        key: String,
+    },
+    /// The CA key cannot be used (e.g. RSA < 2048 bits, unknown type).
+    #[error("CA key of \"{subject}\" cannot be used: {why} (RFC 5280 §4.1.2.7)")]
+    UnsupportedCaKey {
+        /// CA subject.
+        subject: String,
+        /// Why.
+        why: String,
+    },
+    /// Signature does not verify.
+    #[error("CRL signature does not verify with the key of {0} (RFC 5280 §5.1.1.3)")]
+    BadSignature(String),
+}
