@@ -13,13 +13,13 @@ use std::process::Command;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use kakunin_benches::{openssl_crl, Shape};
 use kakunin_engine::crypto::{Provider, Signed, VerifyingKey};
-use kakunin_engine::der::{tag, Reader};
 use kakunin_engine::index::SerialIndex;
 use kakunin_engine::ingest::{ingest, IngestOptions};
 use kakunin_engine::store::IndexBytes;
 use kakunin_engine::verify::{Status, VerifierBuilder};
 use kakunin_engine::{CaCert, SignatureAlgorithm, Timestamp};
 use rayon::prelude::*;
+use x509_parser::prelude::{FromDer, X509Certificate};
 
 const LEAVES: usize = 1000;
 
@@ -100,16 +100,11 @@ fn template(dir: &Path) -> Vec<u8> {
 /// CRL's dense serial range (so a share of them is revoked).
 fn leaves(template: &[u8], p8: &[u8]) -> Vec<Vec<u8>> {
     let key = ring::signature::RsaKeyPair::from_pkcs8(p8).unwrap_or_else(|e| panic!("{e}"));
-    let cert = Reader::new(template)
-        .read(tag::SEQUENCE)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let tbs = Reader::new(cert.value)
-        .read(tag::SEQUENCE)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let tbs_at = tbs.raw.as_ptr() as usize - template.as_ptr() as usize;
+    let (_, cert) = X509Certificate::from_der(template).unwrap_or_else(|e| panic!("{e}"));
+    let tbs_raw: &[u8] = cert.tbs_certificate.as_ref();
+    let tbs_at = tbs_raw.as_ptr() as usize - template.as_ptr() as usize;
     let serial_at = tbs_at
-        + tbs
-            .raw
+        + tbs_raw
             .windows(8)
             .position(|w| w == [2, 6, 1, 0x23, 0, 0, 0, 1])
             .unwrap_or_else(|| panic!("serial not found"))
@@ -124,7 +119,7 @@ fn leaves(template: &[u8], p8: &[u8]) -> Vec<Vec<u8>> {
             key.sign(
                 &ring::signature::RSA_PKCS1_SHA256,
                 &rng,
-                &c[tbs_at..tbs_at + tbs.raw.len()],
+                &c[tbs_at..tbs_at + tbs_raw.len()],
                 &mut sig,
             )
             .unwrap_or_else(|e| panic!("{e}"));
@@ -218,16 +213,9 @@ fn bench(c: &mut Criterion) {
 
     // Raw signature rate: the same leaf signature, each backend, key
     // prepared once.
-    let cert = Reader::new(&leaves[0])
-        .read(tag::SEQUENCE)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut r = Reader::new(cert.value);
-    let tbs = r.read(tag::SEQUENCE).unwrap_or_else(|e| panic!("{e}")).raw;
-    r.read(tag::SEQUENCE).unwrap_or_else(|e| panic!("{e}"));
-    let sig = &r
-        .read(tag::BIT_STRING)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .value[1..];
+    let (_, cert) = X509Certificate::from_der(&leaves[0]).unwrap_or_else(|e| panic!("{e}"));
+    let tbs: &[u8] = cert.tbs_certificate.as_ref();
+    let sig: &[u8] = &cert.signature_value.data;
     let mut g = c.benchmark_group("rsa2048-pkcs1-sha256-verify");
     g.throughput(Throughput::Elements(1));
     for &p in Provider::all() {

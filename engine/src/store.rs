@@ -37,23 +37,23 @@ impl Snapshot {
     }
 
     /// The answer for `serial` at time `at`.
-    pub fn status(&self, serial: &Serial, at: Timestamp) -> Status {
+    pub fn status(&self, serial: &Serial, at: Timestamp) -> RevocationStatus {
         let m = self.index.meta();
         if at >= m.crl.next_update {
-            return Status::Unknown(UnknownReason::Stale {
+            return RevocationStatus::Unknown(UnknownReason::Stale {
                 next_update: m.crl.next_update,
             });
         }
         match self.index.lookup(serial) {
-            Some(r) => Status::Revoked(r),
-            None => Status::Good,
+            Some(r) => RevocationStatus::Revoked(r),
+            None => RevocationStatus::Good,
         }
     }
 }
 
 /// Revocation status of one certificate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
+pub enum RevocationStatus {
     /// Not on a current, complete CRL of its issuer.
     Good,
     /// On the CRL.
@@ -62,13 +62,13 @@ pub enum Status {
     Unknown(UnknownReason),
 }
 
-impl Status {
+impl RevocationStatus {
     /// `good`, `revoked` or `unknown`.
     pub fn as_str(&self) -> &'static str {
         match self {
-            Status::Good => "good",
-            Status::Revoked(_) => "revoked",
-            Status::Unknown(_) => "unknown",
+            RevocationStatus::Good => "good",
+            RevocationStatus::Revoked(_) => "revoked",
+            RevocationStatus::Unknown(_) => "unknown",
         }
     }
 }
@@ -100,7 +100,7 @@ impl std::fmt::Display for UnknownReason {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Answer {
     /// The status.
-    pub status: Status,
+    pub status: RevocationStatus,
     /// cRLNumber of the CRL consulted.
     pub crl_number: Option<CrlNumber>,
     /// Its thisUpdate.
@@ -177,12 +177,12 @@ impl Store {
         }
     }
 
-    /// Status of `serial` issued by the key `issuer`, at time `at`.
+    /// RevocationStatus of `serial` issued by the key `issuer`, at time `at`.
     pub fn lookup(&self, issuer: &IssuerKeyId, serial: &Serial, at: Timestamp) -> Answer {
         let map = self.map.load();
         match map.get(issuer) {
             None => Answer {
-                status: Status::Unknown(UnknownReason::NoCrl),
+                status: RevocationStatus::Unknown(UnknownReason::NoCrl),
                 crl_number: None,
                 this_update: None,
                 next_update: None,
@@ -327,7 +327,7 @@ mod tests {
         let s = Serial::from_u64(5);
         assert_eq!(
             store.lookup(&issuer(), &s, NOW).status,
-            Status::Unknown(UnknownReason::NoCrl)
+            RevocationStatus::Unknown(UnknownReason::NoCrl)
         );
         assert_eq!(
             store.install(index_for(1, 0..10), None).unwrap(),
@@ -335,11 +335,11 @@ mod tests {
         );
         assert!(matches!(
             store.lookup(&issuer(), &s, NOW).status,
-            Status::Revoked(_)
+            RevocationStatus::Revoked(_)
         ));
         assert_eq!(
             store.lookup(&issuer(), &Serial::from_u64(50), NOW).status,
-            Status::Good
+            RevocationStatus::Good
         );
     }
 
@@ -353,7 +353,7 @@ mod tests {
                 store
                     .lookup(&issuer(), &Serial::from_u64(serial), late)
                     .status,
-                Status::Unknown(UnknownReason::Stale { next_update: late })
+                RevocationStatus::Unknown(UnknownReason::Stale { next_update: late })
             );
         }
     }
@@ -392,7 +392,7 @@ mod tests {
         );
         assert!(matches!(
             store.lookup(&issuer(), &Serial::from_u64(3), NOW).status,
-            Status::Revoked(_)
+            RevocationStatus::Revoked(_)
         ));
     }
 
@@ -423,7 +423,7 @@ mod tests {
                             .unwrap();
                         let in_set = serial / 1000 == n;
                         assert_eq!(
-                            matches!(a.status, Status::Revoked(_)),
+                            matches!(a.status, RevocationStatus::Revoked(_)),
                             in_set,
                             "serial {serial} under CRL {n}"
                         );

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
-use kakunin_engine::ca::CaCert;
 use kakunin_engine::ingest::{verify_crl, IngestOptions};
+use kakunin_engine::CaCert;
 use kakunin_engine::Timestamp;
 use serde_json::json;
 
@@ -54,13 +54,8 @@ pub fn run(args: IngestArgs) -> anyhow::Result<Outcome> {
                 .with_context(|| format!("CA certificate {}", path.display()))?,
         );
     }
-    let file = std::fs::File::open(&args.crl)
-        .with_context(|| format!("cannot open CRL {}", args.crl.display()))?;
-    // SAFETY: read-only map of an input file for the duration of this call.
-    // Should another process truncate it meanwhile we may fault; CRLs are
-    // written by the operator's fetcher before ingest starts.
-    let map = unsafe { memmap2::Mmap::map(&file) }
-        .with_context(|| format!("cannot map CRL {}", args.crl.display()))?;
+    let map = kakunin_engine::map_file(&args.crl)
+        .with_context(|| format!("cannot read CRL {}", args.crl.display()))?;
 
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
         let b = indicatif::ProgressBar::new(0);

@@ -4,7 +4,7 @@ use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
-use kakunin_engine::store::{Status, Store};
+use kakunin_engine::store::{RevocationStatus, Store};
 use kakunin_engine::{Serial, Timestamp};
 use serde_json::json;
 
@@ -66,13 +66,13 @@ pub fn run(args: StatusArgs) -> anyhow::Result<Outcome> {
         for issuer in &issuers {
             let a = store.lookup(issuer, serial, at);
             let (reason, revoked_at, detail) = match a.status {
-                Status::Good => (None, None, None),
-                Status::Revoked(r) => (
+                RevocationStatus::Good => (None, None, None),
+                RevocationStatus::Revoked(r) => (
                     r.reason.map(|r| r.name()),
                     Some(r.revoked_at.to_rfc3339()),
                     None,
                 ),
-                Status::Unknown(why) => (None, None, Some(why.to_string())),
+                RevocationStatus::Unknown(why) => (None, None, Some(why.to_string())),
             };
             let line = json!({
                 "serial": serial.to_hex(),

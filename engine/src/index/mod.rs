@@ -6,7 +6,9 @@
 //! ```text
 //! [0, 512)  header: magic "KAKUNIDX", version, file length, xxh3-64 of the
 //!           body, xxh3-64 of the header, issuer key id, SHA-256 of the
-//!           issuer's SubjectPublicKeyInfo and of the CRL, CRL number, delta
+//!           issuer's SubjectPublicKeyInfo, xxh3-128 of the CRL (its
+//!           identity, not a digest: the CRL's signature authenticates it),
+//!           CRL number, delta
 //!           base, thisUpdate, nextUpdate, counts, encoding parameters and a
 //!           table of 11 sections (offset, length), each 8-byte aligned:
 //!   0 ROARING      dense keys: a 64-bit roaring treemap, portable format
@@ -46,7 +48,6 @@ mod roaring_writer;
 mod side;
 mod sparse;
 
-use std::fs::File;
 use std::path::Path;
 
 pub use builder::{BuildStats, IndexBuilder, IndexInfo};
@@ -59,9 +60,9 @@ use crate::serial::{Serial, MAX_SERIAL_LEN};
 use crate::{RevocationReason, Timestamp};
 
 /// File magic.
-pub const MAGIC: &[u8; 8] = b"KAKUNIDX";
+pub(crate) const MAGIC: &[u8; 8] = b"KAKUNIDX";
 /// Format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 pub(crate) const HEADER_LEN: usize = 512;
 pub(crate) const SECTIONS: usize = 11;
 pub(crate) const SECTIONS_AT: usize = 256;
@@ -233,16 +234,9 @@ pub(crate) fn header_checksum(header: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(&h)
 }
 
-/// Maps a file read-only.
+/// Maps an index file read-only.
 fn map_file(path: &Path) -> Result<memmap2::Mmap, IndexError> {
-    let file = File::open(path).map_err(|e| IndexError::io(path, e))?;
-    // SAFETY: the map is read-only and an index file is never modified in
-    // place: the builder writes a temporary file, fsyncs it and renames it
-    // over the old name, so a mapped file keeps its bytes for as long as the
-    // map lives (the old inode stays alive until it is unmapped). Another
-    // program truncating the file under us would fault; that is outside what
-    // kakunin does and what its files' permissions should allow.
-    unsafe { memmap2::Mmap::map(&file) }.map_err(|e| IndexError::io(path, e))
+    crate::mmap::map_file(path).map_err(|e| IndexError::io(path, e))
 }
 
 /// Bytes of an index: a file map, or memory. Lets one type hold indexes
