@@ -369,7 +369,7 @@ class Pki:
         key = key or self.sub_key
         b = (
             x509.CertificateRevocationListBuilder()
-            .issuer_name(issuer_name or self.sub_name)
+            .issuer_name(self.sub_name if issuer_name is None else issuer_name)
             .last_update(this)
             .next_update(nxt)
         )
@@ -700,8 +700,9 @@ def build(outdir, use_openssl=True):
     crl_case("crl_ctrl_idp_user_certs", "control §5.2.5: IDP onlyContainsUserCerts, leaf in scope",
              pki.crl(extra=[(idp(only_contains_user_certs=True), True)]), "valid", refused=False)
     crl_case("crl_idp_noncritical", "§5.2.5: 'The issuing distribution point is a critical CRL extension'",
-             pki.crl(extra=[(idp(only_contains_user_certs=True), False)]),
-             note="IDP onlyContainsUserCerts marked non-critical")
+             pki.crl(extra=[(idp(only_contains_user_certs=True), False)]), "valid", refused=False,
+             note="IDP onlyContainsUserCerts marked non-critical: descriptive, no MUST; kakunin processes the "
+                  "IDP whatever its flag, so the scope is honoured")
     crl_case("crl_idp_user_and_ca", "§5.2.5: at most one of onlyContainsUserCerts/CACerts/AttributeCerts TRUE",
              pki.crl(extra=[(unrec(OID_IDP, seq(tlv(0x81, b"\xff"), tlv(0x82, b"\xff"))), True)]),
              note="raw IDP value via UnrecognizedExtension (cryptography refuses the combination)")
@@ -740,7 +741,8 @@ def build(outdir, use_openssl=True):
     crl_case("entry_reason_11", "§5.3.1: CRLReason has no value 11",
              entry_crl([(unrec(OID_REASON, tlv(0x0A, b"\x0b")), False)]), cert=revoked_leaf)
     crl_case("entry_reason_critical", "§5.3.1: 'The reasonCode is a non-critical CRL entry extension'",
-             entry_crl([(x509.CRLReason(x509.ReasonFlags.key_compromise), True)]), cert=revoked_leaf)
+             entry_crl([(x509.CRLReason(x509.ReasonFlags.key_compromise), True)]), "revoked", cert=revoked_leaf,
+             refused=False, note="descriptive, no MUST; the extension is processed, so its criticality is moot")
     crl_case("entry_remove_from_crl_in_base", "§5.3.1: removeFromCRL (8) may only appear in delta CRLs",
              entry_crl([reason(x509.ReasonFlags.remove_from_crl)]), cert=revoked_leaf,
              note="a base CRL listing the leaf with removeFromCRL")
@@ -753,7 +755,8 @@ def build(outdir, use_openssl=True):
                         (unrec(OID_INVALIDITY, gen("20260115000000.25Z")), False)]), cert=revoked_leaf)
     crl_case("entry_invalidity_critical", "§5.3.2: 'The invalidity date is a non-critical CRL entry extension'",
              entry_crl([reason(x509.ReasonFlags.key_compromise),
-                        (x509.InvalidityDate(dt.datetime(2026, 1, 15)), True)]), cert=revoked_leaf)
+                        (x509.InvalidityDate(dt.datetime(2026, 1, 15)), True)]), "revoked", cert=revoked_leaf,
+             refused=False, note="descriptive, no MUST; the extension is processed, so its criticality is moot")
     crl_case("entry_certificate_issuer_not_indirect",
              "§5.3.3: certificateIssuer belongs in indirect CRLs only",
              entry_crl([(x509.CertificateIssuer([x509.DirectoryName(pki.sub_name)]), True)]), cert=revoked_leaf)
@@ -794,7 +797,9 @@ def build(outdir, use_openssl=True):
             pki.ca_cert(pki.sub_name, pki.sub_key, pki.root_name, pki.root_key, 0x103, bc=(False, None)))
     ca_case("ca_basic_constraints_noncritical",
             "§4.2.1.9: CAs MUST mark basicConstraints critical in CA certificates that sign certificates",
-            pki.ca_cert(pki.sub_name, pki.sub_key, pki.root_name, pki.root_key, 0x104, bc_critical=False))
+            pki.ca_cert(pki.sub_name, pki.sub_key, pki.root_name, pki.root_key, 0x104, bc_critical=False),
+            "valid", note="deliberately accepted: PKITS 4.6.4 (ValidbasicConstraintsNotCriticalTest4) requires "
+                          "a relying party to accept it, and §6.1 recommends against profile checks")
     ca_case("ca_no_key_cert_sign", "§4.2.1.3 / §6.1.4 (n): keyUsage present => keyCertSign MUST be set",
             pki.ca_cert(pki.sub_name, pki.sub_key, pki.root_name, pki.root_key, 0x105, ku="no_keycertsign"))
     ca_case("ca_ctrl_no_key_usage", "control §6.1.4 (n): keyUsage absent is acceptable to a relying party",
@@ -878,8 +883,9 @@ def build(outdir, use_openssl=True):
         return [*kids[:4], seq(nb, na), *kids[5:]]
 
     leaf_case("leaf_validity_generalized_2030", "§4.1.2.5: dates through 2049 MUST be UTCTime",
-              leaf_edit(lambda k: set_validity(k, utc("250601000000Z"), gen("20300601000000Z"))),
-              note="notAfter GeneralizedTime 20300601000000Z, re-signed")
+              leaf_edit(lambda k: set_validity(k, utc("250601000000Z"), gen("20300601000000Z"))), "valid",
+              note="notAfter GeneralizedTime 20300601000000Z, re-signed. Deliberately accepted: PKITS 4.2.4 "
+                   "(ValidGeneralizedTimenotBeforeDateTest4) requires accepting a pre-2050 GeneralizedTime")
     leaf_case("leaf_validity_no_seconds", "§4.1.2.5.1: UTCTime MUST include seconds",
               leaf_edit(lambda k: set_validity(k, utc("2506010000Z"), utc("300601000000Z"))))
     leaf_case("leaf_validity_not_zulu", "§4.1.2.5.1: UTCTime MUST be Zulu",
