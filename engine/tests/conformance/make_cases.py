@@ -659,6 +659,11 @@ def build(outdir, use_openssl=True):
                  [x509.UniformResourceIdentifier("http://example.invalid/delta.crl")], None, None, None)]),
                  True)]))
 
+    crl_case("crl_freshest_with_reasons", "§5.2.6: the reasons and cRLIssuer fields MUST be omitted from freshestCRL",
+             pki.crl(extra=[(x509.FreshestCRL([x509.DistributionPoint(
+                 [x509.UniformResourceIdentifier("http://example.invalid/delta.crl")], None,
+                 frozenset([x509.ReasonFlags.key_compromise]), None)]), False)]))
+
     # delta CRLs: base = the sub CA's standard CRL (number 1)
     base = o.write("delta_base.crl", pki.crl())
 
@@ -719,6 +724,15 @@ def build(outdir, use_openssl=True):
     crl_case("crl_idp_some_reasons", "§6.3.3 (d): onlySomeReasons CRL alone does not cover all reasons",
              pki.crl(extra=[(idp(only_some_reasons=frozenset([x509.ReasonFlags.key_compromise])), True)]),
              refused=False, note="well-formed, partial reasons: unknown, not refused")
+
+    # a v1 leaf (no extensions) against a user-certs-only CRL
+    v1_leaf = resign(der_of(pki.leaf(0x1008)), pki.sub_key, lambda k: [x for x in k[1:] if tag_of(x) != 0xA3])
+    f = o.write("crl_idp_user_certs_v1_leaf/leaf.pem", _pem_cert(v1_leaf))
+    c = o.write("crl_idp_user_certs_v1_leaf/sub.crl", pki.crl(extra=[(idp(only_contains_user_certs=True), True)]))
+    o.case("crl_idp_user_certs_v1_leaf",
+           "§5.2.5: with onlyContainsUserCerts/CACerts TRUE the scope MUST NOT include v1 or v2 certificates",
+           f, "unknown", ["root.crl", c], note="v1 leaf (no extensions, re-signed) + IDP onlyContainsUserCerts CRL: "
+           "the CRL does not cover the leaf, so no CRL covers it")
 
     # ---- §5.3 entry extensions
     def entry_crl(exts, serial=REVOKED_SERIAL):
@@ -836,6 +850,13 @@ def build(outdir, use_openssl=True):
     ca_case("ca_bad_signature", "§6.1.3 (a)(1): the signature on the certificate MUST verify",
             resign(der_of(pki.ca_cert(pki.sub_name, pki.sub_key, pki.root_name, pki.root_key, 0x10F)),
                    pki.rogue_key), note="sub CA cert re-signed with an unrelated key")
+
+    ca_case("ca_policy_constraints_critical",
+            "§6.1 / §4.2: a critical extension the client does not process MUST be rejected "
+            "(policyConstraints requireExplicitPolicy 0, leaf without certificatePolicies: §6.1.5 (g) fails too)",
+            pki.ca_cert(pki.sub_name, pki.sub_key, pki.root_name, pki.root_key, 0x111,
+                        extra=[(x509.PolicyConstraints(require_explicit_policy=0, inhibit_policy_mapping=None),
+                                True)]))
 
     # pathLen: root with pathLenConstraint 0 above the sub CA
     root_pl0_name = name("Conformance Root CA pathLen 0")
