@@ -856,7 +856,8 @@ def build(outdir, use_openssl=True):
             "(policyConstraints requireExplicitPolicy 0, leaf without certificatePolicies: §6.1.5 (g) fails too)",
             pki.ca_cert(pki.sub_name, pki.sub_key, pki.root_name, pki.root_key, 0x111,
                         extra=[(x509.PolicyConstraints(require_explicit_policy=0, inhibit_policy_mapping=None),
-                                True)]))
+                                True)]),
+            note="OpenSSL 3.0 accepts it by default (policy checking off) and refuses it with -policy_check")
 
     # pathLen: root with pathLenConstraint 0 above the sub CA
     root_pl0_name = name("Conformance Root CA pathLen 0")
