@@ -12,8 +12,8 @@ use std::sync::mpsc;
 
 use anyhow::Context;
 use kakunin_engine::evidence::{EvidenceRecord, EvidenceSource, EvidenceStatus};
-use kakunin_engine::index::SerialIndex;
-use kakunin_engine::verify::{Status, Verdict, Verifier, VerifierBuilder};
+use kakunin_engine::index::IndexBytes;
+use kakunin_engine::verify::{SourceRole, Status, Verdict, Verifier, VerifierBuilder};
 use kakunin_engine::{jpki, Timestamp};
 use rayon::prelude::*;
 use serde_json::{json, Value};
@@ -122,7 +122,25 @@ pub(crate) fn read_certs(paths: &[PathBuf], what: &str) -> anyhow::Result<Vec<Ve
     Ok(out)
 }
 
+/// The certificates of the given files, each with its label (`file#n` in
+/// a bundle) and its DER or what is wrong with it. A missing or
+/// unreadable file is an error.
+fn read_cert_items(paths: &[PathBuf]) -> anyhow::Result<Vec<Item>> {
+    let mut out = Vec::new();
+    for p in paths {
+        for mut item in Inputs::new(&[p.display().to_string()])? {
+            item.decode();
+            out.push(item);
+        }
+    }
+    Ok(out)
+}
+
 /// Builds the verifier from the trust, intermediate, CRL and index options.
+/// A file that cannot be read is an error (exit 2); one that can be read
+/// but fails its checks is refused, reported on stderr, and the batch goes
+/// on without it (certificates that depended on it come out `unknown` or
+/// `invalid`, naming it).
 fn build_verifier(
     trust: &[PathBuf],
     intermediates: &[PathBuf],
@@ -132,25 +150,32 @@ fn build_verifier(
 ) -> anyhow::Result<Verifier> {
     let mut b = VerifierBuilder::new();
     b.source_digests(source_digests);
-    for der in read_certs(trust, "--trust")? {
-        b.trust_anchor_der(&der).context("--trust")?;
-    }
-    for der in read_certs(intermediates, "--intermediate")? {
-        b.intermediate_der(&der).context("--intermediate")?;
+    for (paths, role) in [
+        (trust, SourceRole::TrustAnchor),
+        (intermediates, SourceRole::Intermediate),
+    ] {
+        for item in read_cert_items(paths)? {
+            match (&item.der, role) {
+                (Ok(der), SourceRole::TrustAnchor) => b.trust_anchor(&item.label, der),
+                (Ok(der), _) => b.intermediate(&item.label, der),
+                (Err(e), _) => b.refuse(role, &item.label, e),
+            };
+        }
     }
     for p in crls {
         let bytes = std::fs::read(p).with_context(|| format!("cannot read CRL {}", p.display()))?;
-        b.crl_der(&bytes)
-            .with_context(|| format!("CRL {}", p.display()))?;
+        b.crl(&p.display().to_string(), &bytes);
     }
     for p in indexes {
-        let idx = SerialIndex::open_file(p).with_context(|| format!("index {}", p.display()))?;
-        idx.verify()
-            .with_context(|| format!("index {}", p.display()))?;
-        b.index(idx)
-            .with_context(|| format!("index {}", p.display()))?;
+        let map = kakunin_engine::map_file(p)
+            .with_context(|| format!("cannot read index {}", p.display()))?;
+        b.index_bytes(&p.display().to_string(), IndexBytes::Mapped(map));
     }
-    Ok(b.build()?)
+    let verifier = b.build()?;
+    for r in verifier.refused() {
+        eprintln!("kakunin: refused {r} (not used)");
+    }
+    Ok(verifier)
 }
 
 /// Runs `kakunin verify`.

@@ -27,6 +27,8 @@ pub(super) fn check_ca(der: &[u8], role: &'static str) -> Result<CaCert, VerifyE
 
 /// A configured CA certificate, prepared once.
 pub(super) struct CaNode {
+    /// The caller's name for it (a file name), for messages.
+    pub(super) label: String,
     pub(super) ca: CaCert,
     pub(super) key: VerifyingKey,
     pub(super) spki_sha256: [u8; 32],
@@ -58,6 +60,7 @@ pub(super) struct CaNode {
 
 impl CaNode {
     pub(super) fn new(
+        label: &str,
         der: &[u8],
         anchor: bool,
         role: &'static str,
@@ -102,6 +105,7 @@ impl CaNode {
             None
         };
         Ok(CaNode {
+            label: label.to_string(),
             key: VerifyingKey::new(ca.key_type().clone(), ca.public_key_bits(), provider),
             spki_sha256: ca.spki_sha256(),
             sha256: sha256(der),

@@ -67,20 +67,23 @@
 
 mod builder;
 mod dp;
+mod error;
 mod graph;
+mod refused;
 mod revocation;
 mod sources;
+mod verdict;
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
 
 use crate::crypto::{CryptoError, Signed};
 use crate::name::{self, names_match};
-use crate::{CrlNumber, IssuerKeyId, RevocationReason, Serial, Timestamp};
+use crate::Timestamp;
 
 use crate::cert::{Cert, CertError};
 use graph::{candidates, CaNode, Chain};
+use refused::with_refused;
 use revocation::{Rev, Subject};
 use sources::Source;
 
@@ -88,225 +91,12 @@ use sources::Source;
 /// verdict's sources go into evidence records as they are.
 pub use crate::evidence::SourceKind;
 pub use builder::VerifierBuilder;
+pub use error::VerifyError;
+pub use refused::{Refused, SourceRole};
+pub use verdict::{Check, PathCert, RevocationSource, Status, Verdict};
 
 /// Longest path (certificates, leaf and anchor included) we try to build.
 pub const MAX_DEPTH: usize = 8;
-
-/// The check that failed, for `Status::Invalid`. `Display` is a short,
-/// stable snake_case name meant for JSON output and scripts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Check {
-    /// The bytes are not a DER X.509 certificate (RFC 5280 §4.1).
-    Malformed,
-    /// Signature or key algorithm we do not support, or that does not fit
-    /// the issuer's key (§4.1.1.2).
-    UnsupportedAlgorithm,
-    /// A signature on the path does not verify (§6.1.3 (a)(1)).
-    Signature,
-    /// No configured CA could have issued a certificate on the path.
-    NoPath,
-    /// A certificate's notAfter is before `at` (§6.1.3 (a)(2)).
-    Expired,
-    /// A certificate's notBefore is after `at` (§6.1.3 (a)(2)).
-    NotYetValid,
-    /// A CA on the path lacks basicConstraints cA (§6.1.4 (k)).
-    BasicConstraints,
-    /// pathLenConstraint exceeded (§6.1.4 (l), (m)).
-    PathLen,
-    /// A CA's keyUsage lacks keyCertSign (§6.1.4 (n)).
-    KeyUsage,
-    /// A critical extension we do not process (§4.2, §6.1.4 (o)).
-    UnknownCriticalExtension,
-    /// nameConstraints present: not implemented, so we fail closed.
-    NameConstraintsUnsupported,
-    /// Issuer DN differs from the issuer's subject DN (§6.1.3 (a)(4)).
-    NameChaining,
-}
-
-impl Check {
-    /// The stable name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Check::Malformed => "malformed",
-            Check::UnsupportedAlgorithm => "unsupported_algorithm",
-            Check::Signature => "signature",
-            Check::NoPath => "no_path",
-            Check::Expired => "expired",
-            Check::NotYetValid => "not_yet_valid",
-            Check::BasicConstraints => "basic_constraints",
-            Check::PathLen => "path_len",
-            Check::KeyUsage => "key_usage",
-            Check::UnknownCriticalExtension => "unknown_critical_extension",
-            Check::NameConstraintsUnsupported => "name_constraints_unsupported",
-            Check::NameChaining => "name_chaining",
-        }
-    }
-}
-
-impl fmt::Display for Check {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The answer for one certificate.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Status {
-    /// A path to a trust anchor exists, every check passed, and a current
-    /// CRL of each issuer says nobody on the path is revoked.
-    Valid,
-    /// A certificate on the path is on its issuer's current CRL.
-    Revoked {
-        /// reasonCode of the entry.
-        reason: Option<RevocationReason>,
-        /// revocationDate of the entry.
-        revoked_at: Timestamp,
-        /// Which certificate: 0 = the leaf, 1 = its issuer, …
-        depth: usize,
-    },
-    /// A check failed.
-    Invalid {
-        /// Which one.
-        check: Check,
-        /// Human-readable detail.
-        detail: String,
-    },
-    /// No current CRL covers some certificate on the path: fail closed,
-    /// callers must not treat this as valid (RFC 5280 §6.3.3 (k)).
-    Unknown {
-        /// What was missing.
-        detail: String,
-    },
-}
-
-impl Status {
-    /// `valid`, `revoked`, `invalid` or `unknown`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Status::Valid => "valid",
-            Status::Revoked { .. } => "revoked",
-            Status::Invalid { .. } => "invalid",
-            Status::Unknown { .. } => "unknown",
-        }
-    }
-
-    fn rank(&self) -> u8 {
-        match self {
-            Status::Valid => 0,
-            Status::Revoked { .. } => 1,
-            Status::Unknown { .. } => 2,
-            Status::Invalid { .. } => 3,
-        }
-    }
-}
-
-/// One certificate of the path that was validated (leaf first).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PathCert {
-    /// serialNumber.
-    pub serial: Serial,
-    /// Subject DN as text.
-    pub subject: Arc<str>,
-    /// SHA-256 of the certificate DER; `None` for the leaf, whose bytes
-    /// the caller holds (hashing every leaf would cost a batch ~6% for
-    /// callers that never look).
-    pub sha256: Option<[u8; 32]>,
-    /// True for the trust anchor.
-    pub anchor: bool,
-}
-
-/// One piece of revocation data consulted for a verdict (evidence).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RevocationSource {
-    /// For which certificate of the path (0 = leaf).
-    pub depth: usize,
-    /// Key identifier of the CRL issuer.
-    pub issuer_key_id: IssuerKeyId,
-    /// cRLNumber.
-    pub crl_number: Option<CrlNumber>,
-    /// True for a delta CRL.
-    pub delta: bool,
-    /// thisUpdate.
-    pub this_update: Timestamp,
-    /// nextUpdate.
-    pub next_update: Timestamp,
-    /// SHA-256 of the CRL DER (kind `Crl`) or of the index file (`Index`),
-    /// for evidence records; `None` when the verifier was built with
-    /// [`VerifierBuilder::source_digests`]`(false)`.
-    pub sha256: Option<[u8; 32]>,
-    /// Raw CRL or index file.
-    pub kind: SourceKind,
-}
-
-/// The result of [`Verifier::verify`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Verdict {
-    /// The leaf's serial, when it could be parsed.
-    pub serial: Option<Serial>,
-    /// The leaf's subject DN as text, when it could be parsed.
-    pub subject: Option<String>,
-    /// The answer.
-    pub status: Status,
-    /// The path the answer is about, leaf first (empty when none was found).
-    pub path: Vec<PathCert>,
-    /// CRLs / indexes consulted.
-    pub revocation_sources: Vec<RevocationSource>,
-}
-
-/// Why a verifier could not be built. Configuration errors, never about
-/// a certificate being checked.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum VerifyError {
-    /// `build` without any trust anchor.
-    #[error("no trust anchor configured: add at least one CA certificate to trust (--trust)")]
-    NoTrustAnchor,
-    /// A CA certificate could not be parsed.
-    #[error("{role} certificate: {source}")]
-    CaCert {
-        /// "trust anchor" or "intermediate".
-        role: &'static str,
-        /// The parse failure.
-        source: crate::ca::CaError,
-    },
-    /// A CA certificate fails our own (stricter) reader.
-    #[error("{role} certificate {subject}: {detail}")]
-    CaProfile {
-        /// "trust anchor" or "intermediate".
-        role: &'static str,
-        /// Subject, for the message.
-        subject: String,
-        /// What is wrong.
-        detail: String,
-    },
-    /// A CRL is not PEM or DER, or malformed.
-    #[error("CRL #{n}: {source}")]
-    Crl {
-        /// 1-based position among the CRLs given.
-        n: usize,
-        /// The failure.
-        source: crate::crl::CrlError,
-    },
-    /// No configured CA issued (name, key id, cRLSign, signature) a CRL.
-    #[error("CRL #{n} (issuer {issuer}): not issued by any configured CA: {why}; add its CA with --trust or --intermediate")]
-    CrlIssuer {
-        /// 1-based position among the CRLs given.
-        n: usize,
-        /// The CRL's issuer DN.
-        issuer: String,
-        /// The last rejection.
-        why: String,
-    },
-    /// An index names an issuer key no configured CA has.
-    #[error("index #{n} (issuer key id {key_id}): no configured CA has that key (matched by SubjectPublicKeyInfo SHA-256); add its CA with --trust or --intermediate")]
-    IndexIssuer {
-        /// 1-based position among the indexes given.
-        n: usize,
-        /// The index's issuer key id.
-        key_id: IssuerKeyId,
-    },
-}
 
 /// A leaf signature checked ahead of path evaluation (batch mode).
 #[derive(Clone, Debug)]
@@ -322,6 +112,8 @@ pub struct Verifier {
     nodes: Vec<CaNode>,
     chains: Vec<Vec<Chain>>,
     sources: Vec<Source>,
+    /// Sources set aside by the builder, reported once.
+    refused: Vec<Refused>,
     by_key_id: HashMap<Vec<u8>, Vec<usize>>,
     by_name: HashMap<Vec<u8>, Vec<usize>>,
 }
@@ -361,6 +153,13 @@ impl Verifier {
     /// A builder.
     pub fn builder() -> VerifierBuilder {
         VerifierBuilder::new()
+    }
+
+    /// The CRLs, indexes and CA certificates the builder refused, each with
+    /// the exact reason: never used. Verdicts that depended on one name it
+    /// in their detail.
+    pub fn refused(&self) -> &[Refused] {
+        &self.refused
     }
 
     /// Verifies one DER certificate as of `at`. Never panics: bytes that
@@ -492,17 +291,15 @@ impl Verifier {
         }
         let cands = self.leaf_candidates(c);
         if cands.is_empty() {
+            let detail = match c.ext.aki {
+                Some(aki) => format!(
+                    "no configured CA has key id {} (the certificate's authorityKeyIdentifier)",
+                    hex::encode(aki)
+                ),
+                None => "no configured CA has the certificate's issuer name".into(),
+            };
             return (
-                Status::Invalid {
-                    check: Check::NoPath,
-                    detail: match c.ext.aki {
-                        Some(aki) => format!(
-                            "no configured CA has key id {} (the certificate's authorityKeyIdentifier)",
-                            hex::encode(aki)
-                        ),
-                        None => "no configured CA has the certificate's issuer name".into(),
-                    },
-                },
+                self.no_path(c, Check::NoPath, detail),
                 Vec::new(),
                 Vec::new(),
             );
@@ -543,22 +340,41 @@ impl Verifier {
                 break;
             }
         }
-        match best {
-            Some(b) => b,
-            None => (
-                match sig_error {
-                    Some(crate::crypto::CryptoError::BadSignature) | None => Status::Invalid {
-                        check: Check::Signature,
-                        detail: "the signature does not verify with the key of any configured CA of that name/key id".into(),
-                    },
-                    Some(e) => Status::Invalid {
-                        check: Check::UnsupportedAlgorithm,
-                        detail: e.to_string(),
-                    },
-                },
-                Vec::new(),
-                Vec::new(),
+        let status = match (best, sig_error) {
+            (Some(b), _) => return b,
+            // The signature verified, but that issuer has no path to an
+            // anchor (it was refused: the detail says why).
+            (None, None) => self.no_path(
+                c,
+                Check::NoPath,
+                format!(
+                    "no path from the certificate's issuer {} to a trust anchor",
+                    self.nodes[cands[0]].subject
+                ),
             ),
+            (None, Some(crate::crypto::CryptoError::BadSignature)) => self.no_path(
+                c,
+                Check::Signature,
+                "the signature does not verify with the key of any configured CA of that name/key id".into(),
+            ),
+            (None, Some(e)) => Status::Invalid {
+                check: Check::UnsupportedAlgorithm,
+                detail: e.to_string(),
+            },
+        };
+        (status, Vec::new(), Vec::new())
+    }
+
+    /// `Invalid` with `check` and `detail`, naming the refused CA
+    /// certificates that might have issued `c`.
+    fn no_path(&self, c: &Cert<'_>, check: Check, detail: String) -> Status {
+        let refused = self
+            .refused
+            .iter()
+            .filter(|r| r.may_issue(c.issuer, c.ext.aki));
+        Status::Invalid {
+            check,
+            detail: with_refused(detail, refused),
         }
     }
 
@@ -639,10 +455,17 @@ impl Verifier {
                 }
                 Rev::Unknown(why) | Rev::Stale(why) => {
                     if unknown.is_none() {
-                        unknown = Some(match what {
+                        let why = match what {
                             None => why,
                             Some(s) => format!("for CA {s}: {why}"),
+                        };
+                        // The issuer's refused CRLs and indexes, if any,
+                        // are why there is no answer.
+                        let issuer = &self.nodes[chain.nodes[depth]];
+                        let refused = self.refused.iter().filter(|r| {
+                            r.may_speak_for(issuer.ca.subject_der(), &issuer.spki_sha256)
                         });
+                        unknown = Some(with_refused(why, refused));
                     }
                 }
             }

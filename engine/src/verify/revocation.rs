@@ -227,6 +227,9 @@ impl Verifier {
         let mut groups: Vec<(&Source, ReasonFlags)> = Vec::new();
         let mut deltas: Vec<&Source> = Vec::new();
         let mut stale: Option<Timestamp> = None;
+        // The earliest thisUpdate of complete CRLs in scope issued after
+        // `at`: named when nothing else answers.
+        let mut future: Option<Timestamp> = None;
         let mut out_of_scope = false;
         for &s in &signer.crls {
             let src = &self.sources[s];
@@ -289,6 +292,8 @@ impl Verifier {
             if at < m.crl.this_update || at >= m.crl.next_update {
                 if at >= m.crl.next_update && m.crl.delta_base.is_none() {
                     stale = Some(stale.map_or(m.crl.next_update, |t| t.max(m.crl.next_update)));
+                } else if at < m.crl.this_update && m.crl.delta_base.is_none() {
+                    future = Some(future.map_or(m.crl.this_update, |t| t.min(m.crl.this_update)));
                 }
                 continue;
             }
@@ -311,6 +316,12 @@ impl Verifier {
             if let Some(t) = stale {
                 return Rev::Stale(format!(
                     "the CRL of {} is stale (nextUpdate {t} is not after {at})",
+                    issuer.subject
+                ));
+            }
+            if let Some(t) = future {
+                return Rev::Unknown(format!(
+                    "the CRL of {} is not yet valid (thisUpdate {t} is after {at})",
                     issuer.subject
                 ));
             }

@@ -13,32 +13,34 @@ use crate::name::{self, names_match};
 use crate::store::IndexBytes;
 
 use super::graph::CaNode;
-use super::{dp, RevocationSource, SourceKind, VerifyError};
+use super::refused::{Refused, SourceRole};
+use super::{dp, RevocationSource, SourceKind};
 
-/// The sources of raw CRL number `n` (1-based): the CRL verified against
-/// the first configured CA of its issuer's name whose key verifies it.
+/// The sources of the raw CRL labelled `label`: the CRL verified against
+/// the first configured CA of its issuer's name whose key verifies it; or
+/// its refusal, with the last CA's reason.
 pub(super) fn crl_sources(
-    n: usize,
+    label: &str,
     raw: &[u8],
     nodes: &[CaNode],
     sha256: Option<[u8; 32]>,
-) -> Result<Vec<Source>, VerifyError> {
-    let parsed = crl::Crl::parse(raw).map_err(|source| VerifyError::Crl { n, source })?;
-    let mut why = String::from("no CA with that name");
+) -> Result<Vec<Source>, Refused> {
+    let parsed =
+        crl::Crl::parse(raw).map_err(|e| Refused::new(SourceRole::Crl, label, e.to_string()))?;
+    let issuer = name::name_to_string(parsed.issuer_der()).unwrap_or_default();
+    let mut why = format!(
+        "not issued by any configured CA: no CA named {issuer}; add its CA with --trust or --intermediate"
+    );
     for node in nodes {
         if !names_match(parsed.issuer_der(), node.ca.subject_der()) {
             continue;
         }
         match issued_by(raw, &parsed, node, nodes, sha256) {
             Ok(sources) => return Ok(sources),
-            Err(e) => why = e,
+            Err(e) => why = format!("{e} (checked against {})", node.label),
         }
     }
-    Err(VerifyError::CrlIssuer {
-        n,
-        issuer: name::name_to_string(parsed.issuer_der()).unwrap_or_default(),
-        why,
-    })
+    Err(Refused::new(SourceRole::Crl, label, why).named(Some(parsed.issuer_der())))
 }
 
 /// `raw` verified as a CRL of `node` and indexed in memory. An indirect
@@ -96,23 +98,25 @@ fn issued_by(
     Ok(out)
 }
 
-/// Index file number `n` (1-based) as a source of the configured CA whose
-/// SubjectPublicKeyInfo it names.
+/// The index labelled `label` as a source of the configured CA whose
+/// SubjectPublicKeyInfo it names, or its refusal.
 pub(super) fn index_source(
-    n: usize,
+    label: &str,
     idx: &Arc<SerialIndex<IndexBytes>>,
     nodes: &[CaNode],
     sha256: Option<[u8; 32]>,
-) -> Result<Source, VerifyError> {
+) -> Result<Source, Refused> {
     let m = idx.meta();
     let Some(issuer) = nodes
         .iter()
         .find(|node| node.spki_sha256 == m.crl.issuer_spki_sha256)
     else {
-        return Err(VerifyError::IndexIssuer {
-            n,
-            key_id: m.crl.issuer_key_id,
-        });
+        let why = format!(
+            "no configured CA has its issuer key (key id {}, matched by SubjectPublicKeyInfo SHA-256); add its CA with --trust or --intermediate",
+            m.crl.issuer_key_id
+        );
+        return Err(Refused::new(SourceRole::Index, label, why)
+            .keyed(Some(m.crl.issuer_spki_sha256.as_slice())));
     };
     Ok(Source {
         index: idx.clone(),

@@ -1,6 +1,7 @@
 //! End-to-end runs of the `kakunin` binary, one module per subcommand.
 
 mod common;
+mod conformance;
 mod gen;
 mod ingest;
 mod jpki;
