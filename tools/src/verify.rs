@@ -42,7 +42,10 @@ pub enum Format {
     after_help = "Prints one line per input certificate, in input order:\n  \
 {\"input\",\"serial\",\"subject\",\"kind\",\"status\":\"valid|revoked|invalid|unknown\",\"reason\",\"revoked_at\",\"detail\"}\n\
 `unknown` means no current CRL covers some certificate of the path: treat it as not valid.\n\
-Exit status: 0 all valid, 1 some not valid, 2 usage or I/O error."
+A CRL, index or CA certificate that fails its checks is refused: reported on stderr, not used,\n\
+and named in the detail of the certificates that depended on it (unknown or invalid).\n\
+Exit status: 0 all valid, 1 some not valid, 2 usage or I/O error (missing or unreadable file,\n\
+no usable trust anchor)."
 )]
 pub struct VerifyArgs {
     #[command(flatten)]

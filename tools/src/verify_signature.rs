@@ -28,7 +28,10 @@ Batch form: --batch FILE (or -) with JSON Lines {\"cert\",\"sig\",\"data\"|\"dig
 cert = PEM text or base64 DER, sig = base64, data = base64 of the document, digest = hex SHA-256.\n\
 Prints one JSON object per signature: {\"input\",\"signature\":{\"status\",\"detail\"},\"certificate\":{...as kakunin verify...},\"status\"}\n\
 status is \"valid\" only when the signature verifies AND the certificate is valid.\n\
-Exit status: 0 all valid, 1 some not valid, 2 usage or I/O error."
+A CRL, index or CA certificate that fails its checks is refused: reported on stderr, not used,\n\
+and named in the detail of the certificates that depended on it (unknown or invalid).\n\
+Exit status: 0 all valid, 1 some not valid, 2 usage or I/O error (missing or unreadable file,\n\
+no usable trust anchor)."
 )]
 pub struct VerifySignatureArgs {
     /// The signer's certificate (PEM or DER).
