@@ -8,11 +8,13 @@
 //! keys and facts, and `expected.jsonl`, the ground truth for every issued
 //! certificate.
 //!
-//! Same arguments, same bytes: every random choice
-//! comes from a ChaCha20 stream derived from `--seed` and a purpose label,
-//! all choices are made sequentially before any parallel work ([`plan`]),
-//! and parallel results are collected in order ([`issue`]); [`write`] only
-//! lays the results out as files.
+//! Same arguments and generation time, same bytes: every random choice
+//! comes from a ChaCha20 stream derived from `--seed` and a purpose
+//! label, all choices are made sequentially before any parallel work
+//! ([`plan`]), and parallel results are collected in order ([`issue`]);
+//! [`write`] only lays the results out as files. The generation time
+//! defaults to the start of the current UTC day, so that a fresh PKI has
+//! current CRLs; `--at` pins it for output that is the same on any day.
 
 mod calendar;
 mod crl_writer;
@@ -32,17 +34,19 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::RngCore;
 
 use crate::Outcome;
+use calendar::DAY;
 use issue::{Keys, PerCa};
 use plan::Plan;
 use profile::CaKind;
 
-/// Default generation time: fixed, so that output is deterministic.
-const DEFAULT_AT: &str = "2026-11-01T00:00:00Z";
-
 /// Arguments of `kakunin gen`.
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Same arguments, byte-identical output. Example:\n  \
-    kakunin gen --out data --revoked 1000 --certs 100 --holders 10 --seed 1 --crl-days 3650")]
+#[command(
+    after_help = "Same arguments and --at, byte-identical output (without --at: the same \
+    arguments on the same UTC day). How data/ is made:\n  \
+    kakunin gen --out data --revoked 1000 --certs 100 --holders 10 --seed 1 \
+    --at 2026-11-01T00:00:00Z --crl-days 3650"
+)]
 pub struct GenArgs {
     /// Directory to write the PKI into (created if missing; files in it are
     /// overwritten).
@@ -62,16 +66,35 @@ pub struct GenArgs {
     /// first K certificates of each bundle. At most --certs.
     #[arg(long, default_value_t = 10, value_name = "K", value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
     holders: u64,
-    /// Seed for every key and random choice.
+    /// Seed for every key and random choice. The same seed and --at give
+    /// byte-identical output; without --at, so do two runs on the same UTC
+    /// day.
     #[arg(long, default_value_t = 1, value_name = "S")]
     seed: u64,
     /// Generation time (RFC 3339): the CRLs' thisUpdate and the "now" that
-    /// decides valid and expired. Fixed by default so output is reproducible.
-    #[arg(long, default_value = DEFAULT_AT, value_name = "RFC3339", value_parser = crate::parse_time_arg)]
-    at: Timestamp,
+    /// decides valid and expired. Default: the start of the current UTC day
+    /// (00:00:00Z today), so that `kakunin verify` right after finds the
+    /// CRLs current and good certificates valid. Give --at for output that
+    /// is byte-identical on any day.
+    #[arg(long, value_name = "RFC3339", value_parser = crate::parse_time_arg)]
+    at: Option<Timestamp>,
     /// Days from thisUpdate to nextUpdate (JPKI publishes daily: 1).
     #[arg(long, default_value_t = 1, value_name = "D", value_parser = clap::value_parser!(u32).range(1..=36_500))]
     crl_days: u32,
+}
+
+impl GenArgs {
+    /// The generation time: `--at`, else the start of today (UTC).
+    fn at(&self) -> Timestamp {
+        self.at
+            .unwrap_or_else(|| start_of_utc_day(Timestamp::now()))
+    }
+}
+
+/// 00:00:00Z of the UTC day `t` falls on: a whole day rather than the
+/// current second, so that two runs on one day give the same bytes.
+fn start_of_utc_day(t: Timestamp) -> Timestamp {
+    Timestamp::from_unix(t.unix().div_euclid(DAY) * DAY)
 }
 
 /// Uniform in `0..n` (n > 0) by multiply-shift: bias below 2^-32 for the
@@ -90,7 +113,7 @@ pub(crate) fn pick<T: Copy>(rng: &mut ChaCha20Rng, items: &[T]) -> T {
 /// the CRLs that list them).
 pub fn run(args: GenArgs) -> anyhow::Result<Outcome> {
     let started = std::time::Instant::now();
-    let plan = Plan::new(&args, args.at.unix())?;
+    let plan = Plan::new(&args, args.at().unix())?;
     let keys = Keys::generate(plan.seed, plan.holders)?;
     let out = args.out.as_path();
     write::create_dir(out)?;
@@ -163,7 +186,7 @@ mod tests {
             (a.revoked, a.certs, a.holders, a.seed, a.crl_days),
             (1000, 100, 10, 1, 1)
         );
-        assert_eq!(a.at.to_rfc3339(), DEFAULT_AT);
+        assert_eq!(a.at, None);
         let a = Cli::try_parse_from([
             "gen",
             "--out",
@@ -175,7 +198,7 @@ mod tests {
         ])
         .unwrap()
         .gen;
-        assert_eq!(a.at.to_rfc3339(), "2027-01-01T00:00:00Z");
+        assert_eq!(a.at().to_rfc3339(), "2027-01-01T00:00:00Z");
         assert_eq!(a.crl_days, 3650);
         for bad in [
             &["gen"][..],
@@ -186,5 +209,24 @@ mod tests {
         ] {
             assert!(Cli::try_parse_from(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn default_time_is_the_start_of_the_utc_day() {
+        let t = |s| Timestamp::parse_rfc3339(s).unwrap();
+        for (now, day) in [
+            ("2026-12-01T22:29:41Z", "2026-12-01T00:00:00Z"),
+            ("2026-12-01T00:00:00Z", "2026-12-01T00:00:00Z"),
+            // 08:59 JST is still the previous UTC day.
+            ("2026-12-02T08:59:59+09:00", "2026-12-01T00:00:00Z"),
+            ("1969-12-31T23:59:59Z", "1969-12-31T00:00:00Z"),
+        ] {
+            assert_eq!(start_of_utc_day(t(now)), t(day), "{now}");
+        }
+        let a = Cli::try_parse_from(["gen", "--out", "x"]).unwrap().gen;
+        let before = start_of_utc_day(Timestamp::now());
+        let got = a.at();
+        // Midnight may pass between the two readings of the clock.
+        assert!(got == before || got == start_of_utc_day(Timestamp::now()));
     }
 }
