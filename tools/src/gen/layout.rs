@@ -38,6 +38,18 @@ pub struct Batch {
     pub day: i64,
 }
 
+impl Batch {
+    /// The serial the CA of `kind` gave the card at `pos` (inside this
+    /// batch): serials run consecutively within a batch.
+    pub fn serial(&self, kind: CaKind, pos: u64) -> u64 {
+        let start = match kind {
+            CaKind::Sign => self.sign_start,
+            CaKind::Auth => self.auth_start,
+        };
+        start + (pos - self.pos)
+    }
+}
+
 /// Every card ever issued in the window, as batches in serial order.
 pub struct Layout {
     /// Batches in issue order.
@@ -95,11 +107,7 @@ impl Layout {
 
     /// The serial the CA of `kind` gave the card at `pos`.
     pub fn serial(&self, kind: CaKind, pos: u64) -> u64 {
-        let b = self.batch_of(pos);
-        match kind {
-            CaKind::Sign => b.sign_start + (pos - b.pos),
-            CaKind::Auth => b.auth_start + (pos - b.pos),
-        }
+        self.batch_of(pos).serial(kind, pos)
     }
 
     /// Calls `f(batch, position)` for `count` positions drawn uniformly

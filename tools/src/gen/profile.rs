@@ -1,7 +1,6 @@
 //! The JPKI certificate profile: CA, OCSP responder and end-entity
-//! certificates as the two J-LIS CAs issue them (see DESIGN.md, "Domain in
-//! one page"). Everything is RFC 5280 X.509 v3 signed with
-//! sha256WithRSAEncryption.
+//! certificates shaped as the two J-LIS CAs issue them. Everything is
+//! RFC 5280 X.509 v3 signed with sha256WithRSAEncryption.
 
 use super::der_writer::{tag, DerWriter};
 use super::keys::Key;
@@ -47,6 +46,10 @@ pub enum CaKind {
 }
 
 impl CaKind {
+    /// Both CAs, signing first: the order in which every output file that
+    /// covers both (expected.jsonl, ocsp.pem) lists them.
+    pub const ALL: [CaKind; 2] = [CaKind::Sign, CaKind::Auth];
+
     /// `sign` / `auth`, as file names and expected.jsonl use it.
     pub fn as_str(self) -> &'static str {
         match self {

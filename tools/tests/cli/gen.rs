@@ -4,10 +4,16 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use x509_parser::prelude::*;
 
+use crate::common::kakunin;
+use crate::verify::assert_matches_expected;
+
 const BIN: &str = env!("CARGO_BIN_EXE_kakunin");
+/// The generation time of `data/`, given explicitly so that these runs are
+/// the same on any day (without `--at`, gen generates as of today).
 const AT: &str = "2026-11-01T00:00:00Z";
 /// `AT` for `openssl verify -attime`: the sample's certificates are checked
 /// at generation time, not at whatever day the test runs.
@@ -132,7 +138,7 @@ fn assert_same_tree(a: &Path, b: &Path, skip: &[&str]) {
 fn default_run_is_a_valid_jpki_pki() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    gen(d, &[]);
+    gen(d, &["--at", AT]);
 
     // (1) exact file names.
     for f in TOP_FILES {
@@ -422,7 +428,16 @@ fn default_run_is_a_valid_jpki_pki() {
 
 #[test]
 fn same_seed_same_bytes_other_seed_other_bytes() {
-    let args = ["--certs", "20", "--holders", "2", "--revoked", "300"];
+    let args = [
+        "--certs",
+        "20",
+        "--holders",
+        "2",
+        "--revoked",
+        "300",
+        "--at",
+        AT,
+    ];
     let (a, b, c) = (
         tempfile::tempdir().unwrap(),
         tempfile::tempdir().unwrap(),
@@ -439,6 +454,71 @@ fn same_seed_same_bytes_other_seed_other_bytes() {
         );
         assert_ne!(x, y, "{f} did not change with the seed");
     }
+}
+
+/// The UTC day now, as gen's default `--at` picks it.
+fn utc_day() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / 86_400
+}
+
+/// Runs `f` again if midnight UTC passed while it ran: its steps would then
+/// have generated or verified as of different days.
+fn on_one_utc_day<T>(mut f: impl FnMut() -> T) -> T {
+    for _ in 0..3 {
+        let day = utc_day();
+        let result = f();
+        if utc_day() == day {
+            return result;
+        }
+    }
+    panic!("the UTC day changed during each of three tries");
+}
+
+/// Without `--at`, gen generates as of today: `verify` right after, at the
+/// current time, gives every certificate its expected.jsonl status (good
+/// ones `valid`, not `unknown` on a stale CRL), and two runs on one day
+/// give the same bytes.
+#[test]
+fn without_at_gen_is_current_today_and_same_within_the_day() {
+    let args = ["--certs", "20", "--holders", "0", "--revoked", "20"];
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let verified = on_one_utc_day(|| {
+        gen(a.path(), &args);
+        gen(b.path(), &args);
+        let p = |f: &str| a.path().join(f).display().to_string();
+        kakunin(&[
+            "verify",
+            "--trust",
+            &p("sign-ca.pem"),
+            "--trust",
+            &p("auth-ca.pem"),
+            "--crl",
+            &p("sign.crl"),
+            "--crl",
+            &p("auth.crl"),
+            &p("sign-certs.pem"),
+            &p("auth-certs.pem"),
+        ])
+    });
+    assert_same_tree(a.path(), b.path(), &[]);
+    let exp = expected(a.path());
+    for status in ["valid", "revoked", "invalid"] {
+        assert!(
+            exp.iter().any(|e| s(e, "status") == status),
+            "no {status} certificate generated"
+        );
+    }
+    assert_eq!(
+        verified.status.code(),
+        Some(1),
+        "revoked and expired certificates are not valid: {}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
+    assert_matches_expected(&verified, &a.path().join("expected.jsonl"));
 }
 
 #[test]

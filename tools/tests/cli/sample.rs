@@ -97,6 +97,8 @@ fn larger_generated_pki_agrees_with_expected() {
         "2",
         "--seed",
         "7",
+        "--at",
+        "2026-11-01T00:00:00Z",
     ]);
     assert!(
         out.status.success(),

@@ -27,7 +27,7 @@ fn s(p: &Path) -> String {
 }
 
 /// Compares verify's lines with expected.jsonl, in order.
-fn assert_matches_expected(out: &Output, expected: &Path) {
+pub(crate) fn assert_matches_expected(out: &Output, expected: &Path) {
     let expected: Vec<serde_json::Value> = std::fs::read_to_string(expected)
         .unwrap()
         .lines()
@@ -70,6 +70,8 @@ fn hundred_thousand_generated_certificates_match_expected() {
         "2",
         "--seed",
         "11",
+        "--at",
+        AT,
     ]);
     assert!(
         out.status.success(),

@@ -49,12 +49,21 @@ fn every_generated_certificate_matches_expected_jsonl() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let status = Command::new(env!("CARGO_BIN_EXE_kakunin"))
-        .args(["gen", "--certs", "2000", "--revoked", "3000", "--out"])
+        .args([
+            "gen",
+            "--certs",
+            "2000",
+            "--revoked",
+            "3000",
+            "--at",
+            "2026-11-01T00:00:00Z",
+            "--out",
+        ])
         .arg(dir)
         .output()
         .unwrap();
     assert!(status.status.success(), "{status:?}");
-    // gen's default --at: CRL thisUpdate and the "now" of expected.jsonl.
+    // gen's --at: CRL thisUpdate and the "now" of expected.jsonl.
     let at = Timestamp::parse_rfc3339("2026-11-01T00:00:00Z").unwrap();
     let (raw, idx) = verifiers(dir, at);
 
