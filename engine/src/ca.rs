@@ -270,7 +270,7 @@ fn key_type_of(spki: &[u8]) -> CaKeyType {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use std::process::Command;
+    use kakunin_testkit::{openssl, path_str};
 
     /// Makes a CA with OpenSSL in `dir`; returns (cert DER, PKCS#8 key DER).
     pub(crate) fn openssl_ca(
@@ -280,42 +280,38 @@ pub(crate) mod tests {
     ) -> (Vec<u8>, Vec<u8>) {
         let key = dir.join("ca.key");
         let cert = dir.join("ca.der");
-        let ok = Command::new("openssl")
-            .args(["genpkey", "-out"])
-            .arg(&key)
-            .args(keyalg)
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok);
-        let ok = Command::new("openssl")
-            .args(["req", "-x509", "-new", "-key"])
-            .arg(&key)
-            .args([
-                "-subj",
-                "/C=JP/O=JPKI/OU=JPKI for digital signature/CN=Test CA",
-                "-days",
-                "30",
-                "-outform",
-                "DER",
-                "-out",
-            ])
-            .arg(&cert)
-            .args(extra)
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok);
+        let mut genpkey = vec!["genpkey", "-out", path_str(&key)];
+        genpkey.extend_from_slice(keyalg);
+        openssl(&genpkey);
+        let mut req = vec![
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            path_str(&key),
+            "-subj",
+            "/C=JP/O=JPKI/OU=JPKI for digital signature/CN=Test CA",
+            "-days",
+            "30",
+            "-outform",
+            "DER",
+            "-out",
+            path_str(&cert),
+        ];
+        req.extend_from_slice(extra);
+        openssl(&req);
         let p8 = dir.join("ca.p8");
-        let ok = Command::new("openssl")
-            .args(["pkcs8", "-topk8", "-nocrypt", "-outform", "DER", "-in"])
-            .arg(&key)
-            .arg("-out")
-            .arg(&p8)
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok);
+        openssl(&[
+            "pkcs8",
+            "-topk8",
+            "-nocrypt",
+            "-outform",
+            "DER",
+            "-in",
+            path_str(&key),
+            "-out",
+            path_str(&p8),
+        ]);
         (std::fs::read(cert).unwrap(), std::fs::read(p8).unwrap())
     }
 

@@ -510,15 +510,16 @@ mod tests {
             let msg = vec![i; 100 + usize::from(i) * 37];
             let m = dir.path().join(format!("m{i}"));
             std::fs::write(&m, &msg).unwrap();
-            let out = std::process::Command::new("openssl")
-                .args(["dgst", "-sha256", "-sign"])
-                .arg(dir.path().join("ca.key"))
-                .arg(&m)
-                .output()
-                .unwrap();
-            assert!(out.status.success());
+            let key = dir.path().join("ca.key");
+            let sig = kakunin_testkit::openssl(&[
+                "dgst",
+                "-sha256",
+                "-sign",
+                kakunin_testkit::path_str(&key),
+                kakunin_testkit::path_str(&m),
+            ]);
             messages.push(msg);
-            sigs.push(out.stdout);
+            sigs.push(sig);
         }
         let n = rsa_components(ca.public_key_bits()).unwrap().0.to_vec();
         let mut above_n = n[1..].to_vec();

@@ -1,26 +1,11 @@
 //! Signatures made by `openssl dgst -sha256 -sign` (the oracle), verified
 //! in both modes, and every way they can fail.
 
-use std::path::Path;
-use std::process::Command;
 use std::sync::OnceLock;
 
 use super::*;
+use kakunin_testkit::{openssl_in, rsa_key};
 use proptest::prelude::*;
-
-fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl must be on PATH");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -46,20 +31,9 @@ fn fixture() -> &'static Fixture {
             .into_bytes();
         std::fs::write(d.join("doc.txt"), &data).unwrap();
         for k in ["key.pem", "other.pem"] {
-            openssl(
-                d,
-                &[
-                    "genpkey",
-                    "-algorithm",
-                    "RSA",
-                    "-pkeyopt",
-                    "rsa_keygen_bits:2048",
-                    "-out",
-                    k,
-                ],
-            );
+            rsa_key(&d.join(k));
         }
-        openssl(
+        openssl_in(
             d,
             &[
                 "genpkey",
@@ -71,7 +45,7 @@ fn fixture() -> &'static Fixture {
                 "ec.pem",
             ],
         );
-        openssl(
+        openssl_in(
             d,
             &[
                 "genpkey",
@@ -84,26 +58,26 @@ fn fixture() -> &'static Fixture {
             ],
         );
         let sign = |key: &str, md: &str, out: &str| {
-            openssl(d, &["dgst", md, "-sign", key, "-out", out, "doc.txt"]);
+            openssl_in(d, &["dgst", md, "-sign", key, "-out", out, "doc.txt"]);
             std::fs::read(d.join(out)).unwrap()
         };
         let sig = sign("key.pem", "-sha256", "sig");
         let sig_sha1 = sign("key.pem", "-sha1", "sig1");
         let sig_other_key = sign("other.pem", "-sha256", "sig2");
-        openssl(
+        openssl_in(
             d,
             &[
                 "pkey", "-in", "key.pem", "-pubout", "-outform", "DER", "-out", "pub.der",
             ],
         );
-        openssl(d, &["pkey", "-in", "key.pem", "-pubout", "-out", "pub.pem"]);
-        openssl(
+        openssl_in(d, &["pkey", "-in", "key.pem", "-pubout", "-out", "pub.pem"]);
+        openssl_in(
             d,
             &[
                 "pkey", "-in", "ec.pem", "-pubout", "-outform", "DER", "-out", "ec.der",
             ],
         );
-        openssl(
+        openssl_in(
             d,
             &[
                 "pkey",
@@ -116,7 +90,7 @@ fn fixture() -> &'static Fixture {
                 "small.der",
             ],
         );
-        openssl(
+        openssl_in(
             d,
             &[
                 "req",
@@ -132,7 +106,7 @@ fn fixture() -> &'static Fixture {
                 "cert.pem",
             ],
         );
-        openssl(
+        openssl_in(
             d,
             &[
                 "x509", "-in", "cert.pem", "-outform", "DER", "-out", "cert.der",

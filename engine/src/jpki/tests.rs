@@ -1,6 +1,6 @@
 //! Unit tests for the SAN decoder, over SAN values built by a tiny DER
-//! writer (whole certificates are tested in `engine/tests/jpki_openssl.rs`
-//! and, against `kakunin gen`, in `tools/tests/jpki_facts.rs`).
+//! writer (whole certificates are tested in `engine/tests/it/jpki_openssl.rs`
+//! and, against `kakunin gen`, in `tools/tests/cli/jpki.rs`).
 
 use super::*;
 use proptest::prelude::*;

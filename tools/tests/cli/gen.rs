@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use kakunin_testkit::{crl_text_entries, openssl_output, openssl_text, try_openssl_in};
 use x509_parser::prelude::*;
 
 use crate::common::kakunin;
@@ -33,14 +34,6 @@ fn gen(out: &Path, extra: &[&str]) -> Output {
         String::from_utf8_lossy(&o.stderr)
     );
     o
-}
-
-fn openssl(args: &[&str], dir: &Path) -> Output {
-    Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run openssl")
 }
 
 fn expected(dir: &Path) -> Vec<serde_json::Value> {
@@ -136,7 +129,7 @@ fn assert_same_tree(a: &Path, b: &Path, skip: &[&str]) {
 
 #[test]
 fn default_run_is_a_valid_jpki_pki() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = kakunin_testkit::tempdir();
     let d = tmp.path();
     gen(d, &["--at", AT]);
 
@@ -219,7 +212,8 @@ fn default_run_is_a_valid_jpki_pki() {
         .unwrap();
         for kind in ["sign", "auth"] {
             let (ca, crl) = (format!("{kind}-ca.pem"), format!("{kind}.crl"));
-            let o = openssl(
+            let (success, out) = try_openssl_in(
+                d,
                 &[
                     "verify",
                     "-attime",
@@ -231,15 +225,9 @@ fn default_run_is_a_valid_jpki_pki() {
                     &ca,
                     &format!("holders/{n}/{kind}.pem"),
                 ],
-                d,
-            );
-            let out = format!(
-                "{}{}",
-                String::from_utf8_lossy(&o.stdout),
-                String::from_utf8_lossy(&o.stderr)
             );
             match s(&facts, "status") {
-                "valid" => assert!(o.status.success(), "holder {n} {kind}: {out}"),
+                "valid" => assert!(success, "holder {n} {kind}: {out}"),
                 "revoked" => assert!(
                     out.contains("certificate revoked"),
                     "holder {n} {kind}: {out}"
@@ -254,11 +242,11 @@ fn default_run_is_a_valid_jpki_pki() {
     for kind in ["sign", "auth"] {
         let crl = format!("{kind}.crl");
         let ca = format!("{kind}-ca.pem");
-        let o = openssl(
+        let o = openssl_output(
+            Some(d),
             &[
                 "crl", "-inform", "DER", "-in", &crl, "-CAfile", &ca, "-noout",
             ],
-            d,
         );
         assert!(
             o.status.success(),
@@ -267,33 +255,18 @@ fn default_run_is_a_valid_jpki_pki() {
         );
         assert!(String::from_utf8_lossy(&o.stderr).contains("verify OK"));
 
-        let o = openssl(
-            &["crl", "-inform", "DER", "-in", &crl, "-text", "-noout"],
+        let text = openssl_text(
             d,
+            &["crl", "-inform", "DER", "-in", &crl, "-text", "-noout"],
         );
-        assert!(o.status.success());
-        let text = String::from_utf8(o.stdout).unwrap();
         assert!(text.contains("Version 2"));
         assert!(text.contains("X509v3 Authority Key Identifier"));
         assert!(text.contains("X509v3 CRL Number"));
         // serial -> reason as OpenSSL prints them.
-        let mut entries: Vec<(String, String)> = Vec::new();
-        let mut lines = text.lines().peekable();
-        while let Some(l) = lines.next() {
-            if let Some(serial) = l.trim().strip_prefix("Serial Number: ") {
-                let mut reason = String::new();
-                while let Some(next) = lines.peek() {
-                    if next.trim().starts_with("Serial Number:") {
-                        break;
-                    }
-                    let next = lines.next().unwrap();
-                    if next.contains("CRL Reason Code") {
-                        reason = lines.next().unwrap().trim().to_string();
-                    }
-                }
-                entries.push((serial.to_string(), reason));
-            }
-        }
+        let entries: Vec<(String, String)> = crl_text_entries(&text)
+            .into_iter()
+            .map(|e| (e.serial, e.reason))
+            .collect();
         assert_eq!(entries.len(), 1000, "{kind}.crl entry count");
         let serials: Vec<u64> = entries
             .iter()
@@ -323,8 +296,7 @@ fn default_run_is_a_valid_jpki_pki() {
             }
         }
     }
-    let o = openssl(&["x509", "-in", "holders/1/sign.pem", "-text", "-noout"], d);
-    let text = String::from_utf8(o.stdout).unwrap();
+    let text = openssl_text(d, &["x509", "-in", "holders/1/sign.pem", "-text", "-noout"]);
     let facts: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("holders/1/facts.json")).unwrap())
             .unwrap();
@@ -356,15 +328,13 @@ fn default_run_is_a_valid_jpki_pki() {
     }
     assert!(text.contains("Subject: C = JP, L = "));
     assert!(text.contains("1.2.392.200149.8.5.1."));
-    let o = openssl(&["x509", "-in", "holders/1/auth.pem", "-text", "-noout"], d);
-    let text = String::from_utf8(o.stdout).unwrap();
+    let text = openssl_text(d, &["x509", "-in", "holders/1/auth.pem", "-text", "-noout"]);
     assert!(
         text.contains("X509v3 Key Usage: critical\n                Digital Signature\n"),
         "{text}"
     );
     assert!(!text.contains("Subject Alternative Name"));
-    let o = openssl(&["x509", "-in", "ocsp.pem", "-text", "-noout"], d);
-    let text = String::from_utf8(o.stdout).unwrap();
+    let text = openssl_text(d, &["x509", "-in", "ocsp.pem", "-text", "-noout"]);
     assert!(
         text.contains("OCSP Signing") && text.contains("OCSP No Check"),
         "{text}"
@@ -439,9 +409,9 @@ fn same_seed_same_bytes_other_seed_other_bytes() {
         AT,
     ];
     let (a, b, c) = (
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
+        kakunin_testkit::tempdir(),
+        kakunin_testkit::tempdir(),
+        kakunin_testkit::tempdir(),
     );
     gen(a.path(), &args);
     gen(b.path(), &args);
@@ -531,7 +501,7 @@ fn data_dir_is_reproducible() {
         .lines()
         .find(|l| l.starts_with("kakunin gen "))
         .expect("data/README.md records a `kakunin gen` command");
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = kakunin_testkit::tempdir();
     let args: Vec<String> = line
         .split_whitespace()
         .skip(2)
@@ -549,7 +519,7 @@ fn data_dir_is_reproducible() {
 
 #[test]
 fn bad_arguments_exit_2_with_a_message() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = kakunin_testkit::tempdir();
     let out = tmp.path().to_str().unwrap();
     let cases: &[(&[&str], &str)] = &[
         (&["gen"], "--out"),

@@ -1,27 +1,8 @@
 //! `kakunin ingest` on CRLs made by OpenSSL, and on damaged ones.
 
-use crate::common::*;
+use kakunin_testkit::{openssl_text, openssl_time};
 
-fn ingest(ca: &OpensslCa, crl: &str, out: &str, extra: &[&str]) -> std::process::Output {
-    let mut args = vec!["ingest", "--crl", crl, "--ca", "ca.pem", "--out", out];
-    args.extend_from_slice(extra);
-    let args: Vec<String> = args
-        .iter()
-        .map(|a| {
-            if a.ends_with(".der")
-                || a.ends_with(".pem")
-                || a.ends_with(".idx")
-                || a.ends_with(".crl")
-            {
-                ca.p(a)
-            } else {
-                a.to_string()
-            }
-        })
-        .collect();
-    let args: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
-    kakunin(&args)
-}
+use crate::common::*;
 
 fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
@@ -36,7 +17,7 @@ fn summary_matches_openssl() {
     let j = &json_lines(&out)[0];
     assert_eq!(j["entries"], REVOKED.len() as u64);
     // openssl prints the CRL number in decimal: "X509v3 CRL Number: \n 4096"
-    let text = openssl(
+    let text = openssl_text(
         ca.dir.path(),
         &[
             "crl",
@@ -58,7 +39,7 @@ fn summary_matches_openssl() {
         j["long"], 2,
         "the 9- and 20-byte serials go to the exact table"
     );
-    let next = openssl(
+    let next = openssl_text(
         ca.dir.path(),
         &[
             "crl",
@@ -70,7 +51,7 @@ fn summary_matches_openssl() {
             "-nextupdate",
         ],
     );
-    let next = openssl_date_to_rfc3339(next.trim().trim_start_matches("nextUpdate="));
+    let next = openssl_time(next.trim().trim_start_matches("nextUpdate=")).rfc3339();
     assert_eq!(j["next_update"], next);
     // A PEM CRL gives the same index content.
     let pem = ingest(&ca, "crl.pem", "b.idx", &[]);

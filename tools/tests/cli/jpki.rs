@@ -4,12 +4,12 @@
 //! holder's signing key with `openssl dgst`).
 
 use std::path::Path;
-use std::process::Command;
-
-use crate::common::kakunin;
 
 use kakunin_engine::docsig::{verify_pkcs1_sha256, MessageRef};
 use kakunin_engine::jpki::{basic_facts, classify, CertKind, Era};
+use kakunin_testkit::openssl_in;
+
+use crate::common::kakunin;
 
 fn pem_certs(path: &Path) -> Vec<Vec<u8>> {
     let bytes = std::fs::read(path).unwrap();
@@ -27,7 +27,7 @@ fn s<'a>(v: &'a serde_json::Value, k: &str) -> &'a str {
 
 #[test]
 fn gen_holders_facts_and_signatures() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = kakunin_testkit::tempdir();
     let d = dir.path();
     let out = d.to_str().unwrap();
     let o = kakunin(&[
@@ -91,17 +91,7 @@ fn gen_holders_facts_and_signatures() {
         // A document signed by the holder's signing key (the card's job).
         let doc = format!("holder {n} agrees\n");
         std::fs::write(h.join("doc.txt"), &doc).unwrap();
-        let out = Command::new("openssl")
-            .args(["dgst", "-sha256", "-sign", "sign.key", "doc.txt"])
-            .current_dir(&h)
-            .output()
-            .expect("openssl must be on PATH");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let sig = out.stdout;
+        let sig = openssl_in(&h, &["dgst", "-sha256", "-sign", "sign.key", "doc.txt"]);
         verify_pkcs1_sha256(&sign, &sig, MessageRef::Data(doc.as_bytes())).unwrap();
         // The authentication key is another key.
         assert!(verify_pkcs1_sha256(&auth, &sig, MessageRef::Data(doc.as_bytes())).is_err());

@@ -76,14 +76,14 @@ fn check_dir(dir: &Path, work: &Path) {
 
 #[test]
 fn committed_sample_agrees_with_expected() {
-    let work = tempfile::tempdir().unwrap();
+    let work = kakunin_testkit::tempdir();
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
     check_dir(&data, work.path());
 }
 
 #[test]
 fn larger_generated_pki_agrees_with_expected() {
-    let work = tempfile::tempdir().unwrap();
+    let work = kakunin_testkit::tempdir();
     let dir = work.path().join("pki");
     let out = kakunin(&[
         "gen",

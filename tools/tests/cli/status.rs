@@ -2,21 +2,15 @@
 
 use std::collections::BTreeMap;
 
+use kakunin_testkit::{openssl_time, reason_name};
+
 use crate::common::*;
 
 #[test]
 fn answers_match_openssl_text() {
     let ca = OpensslCa::new();
     ca.gencrl("a.der", &[]);
-    let out = kakunin(&[
-        "ingest",
-        "--crl",
-        &ca.p("a.der"),
-        "--ca",
-        &ca.p("ca.pem"),
-        "--out",
-        &ca.p("a.idx"),
-    ]);
+    let out = ingest(&ca, "a.der", "a.idx", &[]);
     assert!(
         out.status.success(),
         "{}",
@@ -24,7 +18,10 @@ fn answers_match_openssl_text() {
     );
     let oracle: BTreeMap<String, (String, Option<&str>)> = openssl_entries(&ca, "a.der")
         .into_iter()
-        .map(|(s, d, r)| (s, (openssl_date_to_rfc3339(&d), openssl_reason_to_name(&r))))
+        .map(|e| {
+            let at = openssl_time(&e.revoked_at).rfc3339();
+            (e.serial, (at, reason_name(&e.reason)))
+        })
         .collect();
     assert_eq!(oracle.len(), REVOKED.len());
 
@@ -77,15 +74,7 @@ fn answers_match_openssl_text() {
 fn bad_input_exits_2() {
     let ca = OpensslCa::new();
     ca.gencrl("a.der", &[]);
-    let out = kakunin(&[
-        "ingest",
-        "--crl",
-        &ca.p("a.der"),
-        "--ca",
-        &ca.p("ca.pem"),
-        "--out",
-        &ca.p("a.idx"),
-    ]);
+    let out = ingest(&ca, "a.der", "a.idx", &[]);
     assert!(out.status.success());
     // Not hex.
     let out = kakunin(&["status", "--index", &ca.p("a.idx"), "12zz"]);

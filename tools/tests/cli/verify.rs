@@ -6,6 +6,8 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+use kakunin_testkit::{openssl, openssl_in, openssl_text, try_openssl_in};
+
 use crate::common::*;
 
 const AT: &str = "2026-11-01T00:00:00Z";
@@ -56,7 +58,7 @@ pub(crate) fn assert_matches_expected(out: &Output, expected: &Path) {
 
 #[test]
 fn hundred_thousand_generated_certificates_match_expected() {
-    let work = tempfile::tempdir().unwrap();
+    let work = kakunin_testkit::tempdir();
     let dir = work.path().join("pki");
     let out = kakunin(&[
         "gen",
@@ -153,7 +155,7 @@ fn ring_sha256_hex(b: &[u8]) -> String {
 #[test]
 fn sample_data_raw_crl_index_and_stdin_agree() {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
-    let work = tempfile::tempdir().unwrap();
+    let work = kakunin_testkit::tempdir();
     let mut idx_args = vec![];
     for kind in ["sign", "auth"] {
         let idx = work.path().join(format!("{kind}.idx"));
@@ -230,7 +232,7 @@ fn sample_data_raw_crl_index_and_stdin_agree() {
 #[test]
 fn damaged_inputs_are_reported_per_certificate() {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
-    let work = tempfile::tempdir().unwrap();
+    let work = kakunin_testkit::tempdir();
     let good = std::fs::read_to_string(data.join("holders/1/sign.pem")).unwrap();
     let mut bundle = String::from("some junk before\n");
     bundle.push_str(&good);
@@ -329,25 +331,21 @@ fn damaged_inputs_are_reported_per_certificate() {
 #[test]
 fn document_signatures() {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
-    let work = tempfile::tempdir().unwrap();
+    let work = kakunin_testkit::tempdir();
     let doc = work.path().join("doc.txt");
     std::fs::write(&doc, "申請書: 住所変更\n").unwrap();
     let sig = work.path().join("doc.sig");
     for holder in ["1", "2"] {
         let key = data.join(format!("holders/{holder}/sign.key"));
-        let o = Command::new("openssl")
-            .args([
-                "dgst",
-                "-sha256",
-                "-sign",
-                &s(&key),
-                "-out",
-                &s(&sig),
-                &s(&doc),
-            ])
-            .output()
-            .unwrap();
-        assert!(o.status.success());
+        openssl(&[
+            "dgst",
+            "-sha256",
+            "-sign",
+            &s(&key),
+            "-out",
+            &s(&sig),
+            &s(&doc),
+        ]);
         let base = [
             "verify-signature",
             "--trust",
@@ -394,19 +392,15 @@ fn document_signatures() {
     // Batch form on stdin.
     use base64::Engine as _;
     let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
-    let o = Command::new("openssl")
-        .args([
-            "dgst",
-            "-sha256",
-            "-sign",
-            &s(&data.join("holders/1/sign.key")),
-            "-out",
-            &s(&sig),
-            &s(&doc),
-        ])
-        .output()
-        .unwrap();
-    assert!(o.status.success());
+    openssl(&[
+        "dgst",
+        "-sha256",
+        "-sign",
+        &s(&data.join("holders/1/sign.key")),
+        "-out",
+        &s(&sig),
+        &s(&doc),
+    ]);
     let cert_pem = std::fs::read_to_string(data.join("holders/1/sign.pem")).unwrap();
     let sig_b = std::fs::read(&sig).unwrap();
     let doc_b = std::fs::read(&doc).unwrap();
@@ -449,11 +443,11 @@ fn odd_serials_agree_with_openssl() {
     let ca = OpensslCa::new();
     let d = ca.dir.path();
     let crl = ca.gencrl("crl.der", &[]);
-    openssl(
+    openssl_in(
         d,
         &["crl", "-inform", "DER", "-in", "crl.der", "-out", "crl.pem"],
     );
-    openssl(
+    openssl_in(
         d,
         &[
             "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "leaf.key", "-out", "leaf.csr",
@@ -478,7 +472,7 @@ fn odd_serials_agree_with_openssl() {
     ];
     for (i, (serial, _)) in cases.iter().enumerate() {
         let name = format!("leaf{i}.pem");
-        openssl(
+        openssl_in(
             d,
             &[
                 "x509",
@@ -511,15 +505,15 @@ fn odd_serials_agree_with_openssl() {
     assert_eq!(lines.len(), cases.len());
     for (i, ((serial, revoked), line)) in cases.iter().zip(&lines).enumerate() {
         let name = format!("leaf{i}.pem");
-        let printed = openssl(d, &["x509", "-in", &name, "-noout", "-serial"]);
+        let printed = openssl_text(d, &["x509", "-in", &name, "-noout", "-serial"]);
         assert_eq!(
             line["serial"].as_str().unwrap(),
             printed.trim().trim_start_matches("serial="),
             "{serial}"
         );
-        let verdict = Command::new("openssl")
-            .current_dir(d)
-            .args([
+        let (success, text) = try_openssl_in(
+            d,
+            &[
                 "verify",
                 "-crl_check",
                 "-CAfile",
@@ -527,15 +521,12 @@ fn odd_serials_agree_with_openssl() {
                 "-CRLfile",
                 "crl.pem",
                 &name,
-            ])
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&verdict.stdout).into_owned()
-            + &String::from_utf8_lossy(&verdict.stderr);
+            ],
+        );
         let (theirs, ours) = (
             if text.contains("certificate revoked") {
                 "revoked"
-            } else if verdict.status.success() {
+            } else if success {
                 "valid"
             } else {
                 "other"

@@ -46,7 +46,7 @@ fn verifiers(dir: &Path, at: Timestamp) -> (Verifier, Verifier) {
 
 #[test]
 fn every_generated_certificate_matches_expected_jsonl() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = kakunin_testkit::tempdir();
     let dir = tmp.path();
     let status = Command::new(env!("CARGO_BIN_EXE_kakunin"))
         .args([

@@ -4,30 +4,16 @@
 //! `openssl x509 -text`.
 
 use std::path::Path;
-use std::process::Command;
 
 use kakunin_engine::docsig::{verify_pkcs1_sha256, DocSigError, MessageRef};
 use kakunin_engine::jpki::{basic_facts, classify, BasicFacts, CertKind, Era, JpkiError};
+use kakunin_testkit::{openssl_in, openssl_text, rsa_key};
 use proptest::prelude::*;
 
 const SIGN_CA: &str =
     "/C=JP/O=JPKI/OU=JPKI for digital signature/OU=Japan Agency for Local Authority Information Systems";
 const SIGN_CA_TEST: &str = "/C=JP/O=JPKI-TEST/OU=JPKI for digital signature/OU=Japan Agency for Local Authority Information Systems";
 const AUTH_CA: &str = "/C=JP/O=JPKI/OU=JPKI for user authentication/OU=Japan Agency for Local Authority Information Systems";
-
-fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl must be on PATH");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
 
 /// Makes a certificate with issuer = subject = `issuer_dn`, the given
 /// keyUsage and SAN otherName lines (`arc;TYPE:value`), and returns
@@ -51,21 +37,10 @@ fn make(
     let cfg_name = format!("{name}.cnf");
     std::fs::write(dir.join(&cfg_name), cfg).unwrap();
     if !dir.join("key.pem").exists() {
-        openssl(
-            dir,
-            &[
-                "genpkey",
-                "-algorithm",
-                "RSA",
-                "-pkeyopt",
-                "rsa_keygen_bits:2048",
-                "-out",
-                "key.pem",
-            ],
-        );
+        rsa_key(&dir.join("key.pem"));
     }
     let pem = format!("{name}.pem");
-    openssl(
+    openssl_in(
         dir,
         &[
             "req",
@@ -85,8 +60,8 @@ fn make(
             &pem,
         ],
     );
-    let der = openssl(dir, &["x509", "-in", &pem, "-outform", "DER"]);
-    let text = String::from_utf8(openssl(dir, &["x509", "-in", &pem, "-noout", "-text"])).unwrap();
+    let der = openssl_in(dir, &["x509", "-in", &pem, "-outform", "DER"]);
+    let text = openssl_text(dir, &["x509", "-in", &pem, "-noout", "-text"]);
     (der, text)
 }
 
@@ -95,7 +70,7 @@ const ADDR: &str = "東京都千代田区霞が関二丁目1番2号\u{3000}301�
 
 #[test]
 fn signing_certificate_utf8_matches_openssl_text() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = kakunin_testkit::tempdir();
     let (der, text) = make(
         dir.path(),
         "utf8",
@@ -139,7 +114,7 @@ fn signing_certificate_utf8_matches_openssl_text() {
 
 #[test]
 fn signing_certificate_bmp_octet_ia5() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = kakunin_testkit::tempdir();
     let (der, _) = make(
         dir.path(),
         "mixed",
@@ -164,7 +139,7 @@ fn signing_certificate_bmp_octet_ia5() {
 
 #[test]
 fn authentication_ca_and_lookalikes() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = kakunin_testkit::tempdir();
     let d = dir.path();
     let (auth, _) = make(d, "auth", AUTH_CA, "digitalSignature", &[]);
     assert_eq!(classify(&auth), CertKind::JpkiAuthentication);
@@ -238,7 +213,7 @@ fn authentication_ca_and_lookalikes() {
 
 #[test]
 fn bad_values_name_the_oid() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = kakunin_testkit::tempdir();
     let (der, _) = make(
         dir.path(),
         "bad",
@@ -256,7 +231,7 @@ fn bad_values_name_the_oid() {
 
 #[test]
 fn document_signature_with_the_signing_certificate() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = kakunin_testkit::tempdir();
     let d = dir.path();
     let (der, _) = make(
         d,
@@ -266,7 +241,7 @@ fn document_signature_with_the_signing_certificate() {
         &["3;PRINTABLESTRING:9"],
     );
     std::fs::write(d.join("doc"), "申請書".as_bytes()).unwrap();
-    let sig = openssl(d, &["dgst", "-sha256", "-sign", "key.pem", "doc"]);
+    let sig = openssl_in(d, &["dgst", "-sha256", "-sign", "key.pem", "doc"]);
     verify_pkcs1_sha256(&der, &sig, MessageRef::Data("申請書".as_bytes())).unwrap();
     assert_eq!(
         verify_pkcs1_sha256(&der, &sig, MessageRef::Data("申請者".as_bytes())),
@@ -281,7 +256,7 @@ proptest! {
         use std::sync::OnceLock;
         static DER: OnceLock<Vec<u8>> = OnceLock::new();
         let der = DER.get_or_init(|| {
-            let dir = tempfile::tempdir().unwrap();
+            let dir = kakunin_testkit::tempdir();
             make(
                 dir.path(),
                 "p",

@@ -46,13 +46,15 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use kakunin_engine::verify::{Status, VerifierBuilder};
 use kakunin_engine::Timestamp;
+use kakunin_testkit::{
+    cryptography_vectors, openssl_available, openssl_kind, openssl_verify, pem_of,
+    required_vectors, Kind,
+};
 
-mod common;
-use common::{kind_of, openssl_kind, Kind};
+use crate::common::kind_of;
 
 /// Validation time: 2025-01-01T00:00:00Z, inside every PKITS 2011
 /// certificate's and CRL's validity period (2010–2030) unless the test is
@@ -1184,26 +1186,12 @@ fn ours(dir: &Path, c: &Case) -> (Status, Vec<String>) {
     (verdict.status, notes)
 }
 
-fn openssl_available() -> bool {
-    Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 /// Concatenates DER files as PEM (`x509` or `crl`) into `out`.
-fn pem_bundle(dir: &Path, kind: &str, files: &[PathBuf], out: &Path) {
+fn pem_bundle(kind: &str, files: &[PathBuf], out: &Path) {
     let mut all = Vec::new();
     for f in files {
-        let o = Command::new("openssl")
-            .args([kind, "-inform", "DER", "-in"])
-            .arg(f)
-            .output()
-            .expect("openssl runs");
-        assert!(o.status.success(), "openssl {kind} {}", f.display());
-        all.extend(o.stdout);
+        all.extend(pem_of(kind, f));
     }
-    let _ = dir;
     std::fs::write(out, all).expect("write PEM bundle");
 }
 
@@ -1215,41 +1203,26 @@ fn openssl(dir: &Path, tmp: &Path, c: &Case) -> (Kind, String) {
             .collect()
     };
     let ca = tmp.join("ca.pem");
-    pem_bundle(tmp, "x509", &certs(&["TrustAnchorRootCertificate"]), &ca);
+    pem_bundle("x509", &certs(&["TrustAnchorRootCertificate"]), &ca);
     let untrusted = tmp.join("untrusted.pem");
-    pem_bundle(tmp, "x509", &certs(c.certs), &untrusted);
+    pem_bundle("x509", &certs(c.certs), &untrusted);
     let crl_files: Vec<PathBuf> = std::iter::once(&"TrustAnchorRootCRL")
         .chain(c.crls)
         .map(|n| dir.join("crls").join(format!("{n}.crl")))
         .collect();
     let crls = tmp.join("crls.pem");
-    pem_bundle(tmp, "crl", &crl_files, &crls);
+    pem_bundle("crl", &crl_files, &crls);
     let ee = tmp.join("ee.pem");
-    pem_bundle(tmp, "x509", &certs(&[c.ee]), &ee);
-    let at = AT.to_string();
-    let mut cmd = Command::new("openssl");
-    cmd.args([
-        "verify",
-        "-crl_check_all",
-        "-use_deltas",
-        "-extended_crl",
-        "-CAfile",
-    ])
-    .arg(&ca);
-    if !c.certs.is_empty() {
-        cmd.arg("-untrusted").arg(&untrusted);
-    }
-    cmd.arg("-CRLfile")
-        .arg(&crls)
-        .args(["-attime", &at])
-        .arg(&ee);
-    let out = cmd.output().expect("openssl runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    pem_bundle("x509", &certs(&[c.ee]), &ee);
+    let (success, text) = openssl_verify(
+        &ca,
+        (!c.certs.is_empty()).then_some(untrusted.as_path()),
+        Some(&crls),
+        &["-use_deltas", "-extended_crl"],
+        AT,
+        &ee,
     );
-    (openssl_kind(out.status.success(), &text), text)
+    (openssl_kind(success, &text), text)
 }
 
 fn section(id: &str) -> &str {
@@ -1261,12 +1234,7 @@ fn section(id: &str) -> &str {
 
 #[test]
 fn pkits() {
-    let Some(dir) = common::cryptography_vectors("PKITS_data") else {
-        let msg = "cryptography-vectors not installed (pip install cryptography-vectors)";
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("{msg}: required when CI=true");
-        }
-        eprintln!("SKIPPED pkits: {msg}");
+    let Some(dir) = required_vectors("PKITS_data", "pkits") else {
         return;
     };
     let with_openssl = openssl_available();
@@ -1276,7 +1244,7 @@ fn pkits() {
         }
         eprintln!("pkits: openssl CLI not found, second oracle skipped");
     }
-    let tmp = tempfile::tempdir().expect("temp dir");
+    let tmp = kakunin_testkit::tempdir();
 
     // The table must agree with the file names: Valid… ⇔ Want::Valid.
     for c in CASES {
@@ -1392,7 +1360,7 @@ fn partitioned_crls_from_an_index_answer_as_the_raw_crl() {
     use kakunin_engine::index::{IndexBytes, SerialIndex};
     use kakunin_engine::ingest::{verify_crl, IngestOptions};
     use kakunin_engine::CaCert;
-    let Some(dir) = common::cryptography_vectors("PKITS_data") else {
+    let Some(dir) = cryptography_vectors("PKITS_data") else {
         eprintln!("SKIPPED: cryptography-vectors not installed");
         return;
     };
@@ -1453,7 +1421,7 @@ fn indirect_crl_entries_are_attributed_to_their_issuer() {
     use kakunin_engine::index::{IndexBytes, SerialIndex};
     use kakunin_engine::ingest::{verify_crl, verify_crl_for_issuer, IngestOptions};
     use kakunin_engine::{CaCert, Serial};
-    let Some(dir) = common::cryptography_vectors("PKITS_data") else {
+    let Some(dir) = cryptography_vectors("PKITS_data") else {
         eprintln!("SKIPPED: cryptography-vectors not installed");
         return;
     };

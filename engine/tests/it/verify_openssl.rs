@@ -18,35 +18,20 @@
 //! Each case is also verified twice by us — raw CRLs and indexes made by
 //! `ingest` and opened from files — and both must give the same verdict.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use kakunin_engine::verify::{Check, Status, Verdict, VerifierBuilder};
 use kakunin_engine::{RevocationReason, Timestamp};
+use kakunin_testkit::{der_of, openssl_kind, Kind, Lab};
 
-mod common;
-use common::{der_of, kind_of, ok, openssl_kind, s, Inputs, Kind};
+use crate::common::{kind_of, Inputs};
 
-struct Ca {
-    cert: PathBuf,
-    cnf: PathBuf,
-}
-
-const REQ_CNF: &str = "[req]\ndistinguished_name = dn\n[dn]\n";
-
+/// Extension sections besides the lab's `root`, `inter` and `leaf`.
 const EXTS: &str = "\
-[root]
-basicConstraints = critical, CA:true
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
 [root_pathlen0]
 basicConstraints = critical, CA:true, pathlen:0
 keyUsage = critical, keyCertSign, cRLSign
 subjectKeyIdentifier = hash
-[inter]
-basicConstraints = critical, CA:true
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
 [inter_noca]
 basicConstraints = critical, CA:false
 keyUsage = critical, keyCertSign, cRLSign
@@ -57,184 +42,12 @@ basicConstraints = critical, CA:true
 keyUsage = critical, cRLSign, digitalSignature
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
-[leaf]
-keyUsage = critical, digitalSignature, nonRepudiation
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
 [leaf_crit]
 keyUsage = critical, digitalSignature, nonRepudiation
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 1.2.3.4.5 = critical, ASN1:NULL
 ";
-
-struct Lab {
-    dir: PathBuf,
-    n: usize,
-}
-
-impl Lab {
-    fn path(&mut self, what: &str) -> PathBuf {
-        self.n += 1;
-        self.dir.join(format!("{}-{what}", self.n))
-    }
-
-    fn key(&mut self) -> PathBuf {
-        let k = self.path("key.pem");
-        ok(&[
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            "rsa_keygen_bits:2048",
-            "-out",
-            s(&k),
-        ]);
-        k
-    }
-
-    fn exts(&self) -> PathBuf {
-        self.dir.join("exts.cnf")
-    }
-
-    /// A CA directory for `openssl ca` around an existing cert and key.
-    fn ca_dir(&mut self, key: PathBuf, cert: PathBuf, crl_ext: &str) -> Ca {
-        let dir = self.path("ca");
-        std::fs::create_dir_all(dir.join("new")).unwrap();
-        std::fs::write(dir.join("index.txt"), "").unwrap();
-        std::fs::write(dir.join("serial"), format!("{:04X}\n", 0x1000 + self.n)).unwrap();
-        std::fs::write(dir.join("crlnumber"), "01\n").unwrap();
-        let cnf = dir.join("ca.cnf");
-        std::fs::write(
-            &cnf,
-            format!(
-                "[ca]\ndefault_ca = d\n[d]\ndatabase = {d}/index.txt\nnew_certs_dir = {d}/new\n\
-                 serial = {d}/serial\ncrlnumber = {d}/crlnumber\ncertificate = {c}\n\
-                 private_key = {k}\ndefault_md = sha256\npolicy = any\nunique_subject = no\n\
-                 default_crl_days = 7\ncrl_extensions = crl_ext\n\
-                 [any]\ncountryName = optional\norganizationName = optional\n\
-                 organizationalUnitName = optional\ncommonName = optional\n\
-                 [crl_ext]\nauthorityKeyIdentifier = keyid:always\n{crl_ext}\n",
-                d = s(&dir),
-                c = s(&cert),
-                k = s(&key),
-            ),
-        )
-        .unwrap();
-        Ca { cert, cnf }
-    }
-
-    fn root(&mut self, subj: &str, ext: &str) -> Ca {
-        let key = self.key();
-        let cert = self.path("root.pem");
-        let rc = self.dir.join("req.cnf");
-        ok(&[
-            "req",
-            "-new",
-            "-x509",
-            "-config",
-            s(&rc),
-            "-key",
-            s(&key),
-            "-subj",
-            subj,
-            "-days",
-            "7300",
-            "-set_serial",
-            "1",
-            "-extensions",
-            ext,
-            "-out",
-            s(&cert),
-        ]);
-        self.ca_dir(key, cert, "")
-    }
-
-    /// Issues a certificate from `ca`.
-    fn issue(
-        &mut self,
-        ca: &Ca,
-        subj: &str,
-        key: &Path,
-        ext: &str,
-        start: &str,
-        end: &str,
-    ) -> PathBuf {
-        let csr = self.path("req.csr");
-        let rc = self.dir.join("req.cnf");
-        ok(&[
-            "req",
-            "-new",
-            "-config",
-            s(&rc),
-            "-key",
-            s(key),
-            "-subj",
-            subj,
-            "-out",
-            s(&csr),
-        ]);
-        let cert = self.path("cert.pem");
-        ok(&[
-            "ca",
-            "-batch",
-            "-config",
-            s(&ca.cnf),
-            "-in",
-            s(&csr),
-            "-out",
-            s(&cert),
-            "-startdate",
-            start,
-            "-enddate",
-            end,
-            "-extfile",
-            s(&self.exts()),
-            "-extensions",
-            ext,
-            "-notext",
-            "-preserveDN",
-        ]);
-        cert
-    }
-
-    fn leaf(&mut self, ca: &Ca, cn: &str, ext: &str) -> PathBuf {
-        let key = self.dir.join("leafkey.pem");
-        let subj = format!("/C=JP/L=Tokyo/CN={cn}");
-        self.issue(ca, &subj, &key, ext, "20200101000000Z", "20400101000000Z")
-    }
-
-    fn sub_ca(&mut self, parent: &Ca, subj: &str, ext: &str, crl_ext: &str) -> Ca {
-        let key = self.key();
-        let cert = self.issue(
-            parent,
-            subj,
-            &key,
-            ext,
-            "20200101000000Z",
-            "20400101000000Z",
-        );
-        self.ca_dir(key, cert, crl_ext)
-    }
-
-    fn revoke(&mut self, ca: &Ca, cert: &Path, reason: &str) {
-        ok(&[
-            "ca",
-            "-config",
-            s(&ca.cnf),
-            "-revoke",
-            s(cert),
-            "-crl_reason",
-            reason,
-        ]);
-    }
-
-    fn crl(&mut self, ca: &Ca) -> PathBuf {
-        let out = self.path("crl.pem");
-        ok(&["ca", "-config", s(&ca.cnf), "-gencrl", "-out", s(&out)]);
-        out
-    }
-}
 
 struct Case<'a> {
     name: &'a str,
@@ -303,15 +116,8 @@ fn check(lab: &Lab, case: &Case<'_>) -> Verdict {
 
 #[test]
 fn agrees_with_openssl() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut lab = Lab {
-        dir: tmp.path().to_path_buf(),
-        n: 0,
-    };
-    std::fs::write(lab.dir.join("req.cnf"), format!("{REQ_CNF}{EXTS}")).unwrap();
-    std::fs::write(lab.exts(), EXTS).unwrap();
-    let leaf_key = lab.key();
-    std::fs::rename(&leaf_key, lab.dir.join("leafkey.pem")).unwrap();
+    let tmp = kakunin_testkit::tempdir();
+    let mut lab = Lab::new(tmp.path(), EXTS);
 
     let root_dn = "/C=JP/O=JPKI-TEST/OU=Root";
     let inter_dn = "/C=JP/O=JPKI-TEST/OU=JPKI for digital signature";
@@ -331,8 +137,8 @@ fn agrees_with_openssl() {
     let good = lab.leaf(&inter, "good", "leaf");
     let revoked = lab.leaf(&inter, "revoked", "leaf");
     let expired = {
-        let key = lab.dir.join("leafkey.pem");
-        lab.issue(
+        let key = lab.leaf_key();
+        lab.issue_between(
             &inter,
             "/C=JP/CN=expired",
             &key,
@@ -342,8 +148,8 @@ fn agrees_with_openssl() {
         )
     };
     let future = {
-        let key = lab.dir.join("leafkey.pem");
-        lab.issue(
+        let key = lab.leaf_key();
+        lab.issue_between(
             &inter,
             "/C=JP/CN=future",
             &key,

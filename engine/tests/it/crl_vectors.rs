@@ -5,8 +5,7 @@
 
 use kakunin_engine::crl::der_from_pem_or_der;
 use kakunin_engine::{CaCert, Crl, CrlError, CrlNumber, ReasonFlags};
-
-mod common;
+use kakunin_testkit::{cryptography_vectors, required_vectors};
 
 /// Parse the header, then walk every entry; first error wins.
 fn load(der: &[u8]) -> Result<Crl<'_>, CrlError> {
@@ -187,12 +186,7 @@ const TABLE: &[(&str, Want)] = &[
 
 #[test]
 fn cryptography_vectors_crls() {
-    let Some(dir) = common::cryptography_vectors("custom") else {
-        let msg = "cryptography-vectors not installed (pip install cryptography-vectors)";
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("{msg}: required when CI=true");
-        }
-        eprintln!("SKIPPED crl_vectors: {msg}");
+    let Some(dir) = required_vectors("custom", "crl_vectors") else {
         return;
     };
     // Every *crl* file in the directory must be in the table or be a known
@@ -228,7 +222,7 @@ fn cryptography_vectors_crls() {
 
 #[test]
 fn cryptography_vectors_signatures() {
-    let Some(dir) = common::cryptography_vectors("custom") else {
+    let Some(dir) = cryptography_vectors("custom") else {
         if std::env::var("CI").as_deref() == Ok("true") {
             panic!("cryptography-vectors not installed: required when CI=true");
         }

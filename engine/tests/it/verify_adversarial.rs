@@ -11,28 +11,12 @@ use std::path::{Path, PathBuf};
 
 use kakunin_engine::verify::{Status, Verdict, VerifierBuilder};
 use kakunin_engine::{CaCert, Timestamp};
+use kakunin_testkit::{der_of, openssl, path_str, try_openssl, IndexCa, Kind, Lab};
 
-mod common;
-use common::{der_of, kind_of, ok, run, s, Inputs, Kind};
+use crate::common::{kind_of, Inputs};
 
-struct Ca {
-    cert: PathBuf,
-    key: PathBuf,
-    cnf: PathBuf,
-}
-
-const REQ_CNF: &str = "[req]\ndistinguished_name = dn\n[dn]\n";
-
+/// Extension sections besides the lab's `root`, `inter` and `leaf`.
 const EXTS: &str = "\
-[root]
-basicConstraints = critical, CA:true
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-[inter]
-basicConstraints = critical, CA:true
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
 [inter_dp]
 basicConstraints = critical, CA:true
 keyUsage = critical, keyCertSign, cRLSign
@@ -47,10 +31,6 @@ authorityKeyIdentifier = keyid:always
 [crl_signer_noku]
 basicConstraints = critical, CA:false
 keyUsage = critical, digitalSignature
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-[leaf]
-keyUsage = critical, digitalSignature, nonRepudiation
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 [leaf_dp1]
@@ -82,174 +62,25 @@ O = JPKI-TEST
 OU = Indirect CRL Issuer
 ";
 
-struct Lab {
-    dir: PathBuf,
-    n: usize,
-}
-
-impl Lab {
-    fn new(dir: &Path) -> Lab {
-        std::fs::write(dir.join("req.cnf"), format!("{REQ_CNF}{EXTS}")).unwrap();
-        std::fs::write(dir.join("exts.cnf"), EXTS).unwrap();
-        let mut lab = Lab {
-            dir: dir.to_path_buf(),
-            n: 0,
-        };
-        let k = lab.key();
-        std::fs::rename(k, dir.join("leafkey.pem")).unwrap();
-        lab
-    }
-
-    fn path(&mut self, what: &str) -> PathBuf {
-        self.n += 1;
-        self.dir.join(format!("{}-{what}", self.n))
-    }
-
-    fn key(&mut self) -> PathBuf {
-        let k = self.path("key.pem");
-        ok(&[
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            "rsa_keygen_bits:2048",
-            "-out",
-            s(&k),
-        ]);
-        k
-    }
-
-    fn ca_dir(&mut self, key: PathBuf, cert: PathBuf, crl_ext: &str) -> Ca {
-        let dir = self.path("ca");
-        std::fs::create_dir_all(dir.join("new")).unwrap();
-        std::fs::write(dir.join("index.txt"), "").unwrap();
-        std::fs::write(dir.join("serial"), format!("{:04X}\n", 0x1000 + self.n)).unwrap();
-        std::fs::write(dir.join("crlnumber"), "01\n").unwrap();
-        let cnf = dir.join("ca.cnf");
-        std::fs::write(
-            &cnf,
-            format!(
-                "[ca]\ndefault_ca = d\n[d]\ndatabase = {d}/index.txt\nnew_certs_dir = {d}/new\n\
-                 serial = {d}/serial\ncrlnumber = {d}/crlnumber\ncertificate = {c}\n\
-                 private_key = {k}\ndefault_md = sha256\npolicy = any\nunique_subject = no\n\
-                 default_crl_days = 7\ncrl_extensions = crl_ext\n\
-                 [any]\ncountryName = optional\norganizationName = optional\n\
-                 organizationalUnitName = optional\ncommonName = optional\n\
-                 [crl_ext]\nauthorityKeyIdentifier = keyid:always\n{crl_ext}\n",
-                d = s(&dir),
-                c = s(&cert),
-                k = s(&key),
-            ),
-        )
-        .unwrap();
-        Ca { cert, key, cnf }
-    }
-
-    fn root(&mut self, subj: &str) -> Ca {
-        let key = self.key();
-        let cert = self.path("root.pem");
-        let rc = self.dir.join("req.cnf");
-        ok(&[
-            "req",
-            "-new",
-            "-x509",
-            "-config",
-            s(&rc),
-            "-key",
-            s(&key),
-            "-subj",
-            subj,
-            "-days",
-            "7300",
-            "-set_serial",
-            "1",
-            "-extensions",
-            "root",
-            "-out",
-            s(&cert),
-        ]);
-        self.ca_dir(key, cert, "")
-    }
-
-    fn issue(&mut self, ca: &Ca, subj: &str, key: &Path, ext: &str) -> PathBuf {
-        let csr = self.path("req.csr");
-        let rc = self.dir.join("req.cnf");
-        ok(&[
-            "req",
-            "-new",
-            "-config",
-            s(&rc),
-            "-key",
-            s(key),
-            "-subj",
-            subj,
-            "-out",
-            s(&csr),
-        ]);
-        let cert = self.path("cert.pem");
-        let exts = self.dir.join("exts.cnf");
-        ok(&[
-            "ca",
-            "-batch",
-            "-config",
-            s(&ca.cnf),
-            "-in",
-            s(&csr),
-            "-out",
-            s(&cert),
-            "-startdate",
-            "20200101000000Z",
-            "-enddate",
-            "20400101000000Z",
-            "-extfile",
-            s(&exts),
-            "-extensions",
-            ext,
-            "-notext",
-            "-preserveDN",
-        ]);
-        cert
-    }
-
-    fn leaf(&mut self, ca: &Ca, cn: &str, ext: &str) -> PathBuf {
-        let key = self.dir.join("leafkey.pem");
-        self.issue(ca, &format!("/C=JP/L=Tokyo/CN={cn}"), &key, ext)
-    }
-
-    /// A CA certified by `parent`, with a fresh key or with `key`.
-    fn sub_ca(&mut self, parent: &Ca, subj: &str, ext: &str, key: Option<&Path>) -> Ca {
-        let key = match key {
-            Some(k) => k.to_path_buf(),
-            None => self.key(),
-        };
-        let cert = self.issue(parent, subj, &key, ext);
-        self.ca_dir(key, cert, "")
-    }
-
-    fn revoke(&mut self, ca: &Ca, cert: &Path, reason: &str) {
-        ok(&[
-            "ca",
-            "-config",
-            s(&ca.cnf),
-            "-revoke",
-            s(cert),
-            "-crl_reason",
-            reason,
-        ]);
-    }
-
-    fn crl(&mut self, ca: &Ca) -> PathBuf {
-        let out = self.path("crl.pem");
-        ok(&["ca", "-config", s(&ca.cnf), "-gencrl", "-out", s(&out)]);
-        out
-    }
-
+/// CRLs `openssl ca` cannot make.
+trait CustomCrl {
     /// A CRL assembled here and signed by `ca`'s key: `entries` are
     /// (serial, reasonCode, certificateIssuer Name DER), `exts` are
     /// whole Extension TLVs besides authorityKeyIdentifier.
     fn custom_crl(
         &mut self,
-        ca: &Ca,
+        ca: &IndexCa,
+        this_update: i64,
+        next_update: i64,
+        entries: &[Entry],
+        exts: &[Vec<u8>],
+    ) -> PathBuf;
+}
+
+impl CustomCrl for Lab {
+    fn custom_crl(
+        &mut self,
+        ca: &IndexCa,
         this_update: i64,
         next_update: i64,
         entries: &[Entry],
@@ -304,14 +135,14 @@ impl Lab {
         let tbs_file = self.path("tbs.der");
         std::fs::write(&tbs_file, &tbs).unwrap();
         let sig_file = self.path("sig.bin");
-        ok(&[
+        openssl(&[
             "dgst",
             "-sha256",
             "-sign",
-            s(&ca.key),
+            path_str(&ca.key),
             "-out",
-            s(&sig_file),
-            s(&tbs_file),
+            path_str(&sig_file),
+            path_str(&tbs_file),
         ]);
         let mut sig = vec![0];
         sig.extend(std::fs::read(&sig_file).unwrap());
@@ -319,14 +150,14 @@ impl Lab {
         let der_file = self.path("crl.der");
         std::fs::write(&der_file, &crl).unwrap();
         let pem = self.path("crl.pem");
-        ok(&[
+        openssl(&[
             "crl",
             "-inform",
             "DER",
             "-in",
-            s(&der_file),
+            path_str(&der_file),
             "-out",
-            s(&pem),
+            path_str(&pem),
         ]);
         pem
     }
@@ -414,7 +245,7 @@ fn only_some_reasons(mask: u16) -> Vec<u8> {
 
 /// The serial of a certificate, as INTEGER content.
 fn serial_of(cert: &Path) -> Vec<u8> {
-    let (_, text) = run(&["x509", "-noout", "-serial", "-in", s(cert)]);
+    let (_, text) = try_openssl(&["x509", "-noout", "-serial", "-in", path_str(cert)]);
     let hex = text.trim().trim_start_matches("serial=");
     let mut b = hex::decode(hex).unwrap();
     if b[0] & 0x80 != 0 {
@@ -430,7 +261,7 @@ fn subject_of(cert: &Path) -> Vec<u8> {
         .to_vec()
 }
 
-/// `common::openssl_kind`, and: a CRL whose signer's own path fails is
+/// `kakunin_testkit::openssl_kind`, and: a CRL whose signer's own path fails is
 /// no usable CRL.
 fn openssl_kind(success: bool, text: &str) -> Kind {
     if !success && text.contains("CRL path validation error") {
@@ -439,7 +270,7 @@ fn openssl_kind(success: bool, text: &str) -> Kind {
         // usable CRL, so no status.
         Kind::Unknown
     } else {
-        common::openssl_kind(success, text)
+        kakunin_testkit::openssl_kind(success, text)
     }
 }
 
@@ -513,8 +344,8 @@ struct World {
 }
 
 fn world() -> World {
-    let tmp = tempfile::tempdir().unwrap();
-    let lab = Lab::new(tmp.path());
+    let tmp = kakunin_testkit::tempdir();
+    let lab = Lab::new(tmp.path(), EXTS);
     let now = Timestamp::now().unix();
     World {
         lab,
@@ -534,10 +365,10 @@ const INTER_DN: &str = "/C=JP/O=JPKI-TEST/OU=JPKI for digital signature";
 fn crl_of_another_name_with_the_same_key_never_answers() {
     let mut w = world();
     let lab = &mut w.lab;
-    let root = lab.root(ROOT_DN);
+    let root = lab.root(ROOT_DN, "root");
     let shared = lab.key();
-    let x = lab.sub_ca(&root, "/C=JP/O=JPKI-TEST/OU=CA X", "inter", Some(&shared));
-    let y = lab.sub_ca(&root, "/C=JP/O=JPKI-TEST/OU=CA Y", "inter", Some(&shared));
+    let x = lab.sub_ca_with_key(&root, "/C=JP/O=JPKI-TEST/OU=CA X", "inter", &shared);
+    let y = lab.sub_ca_with_key(&root, "/C=JP/O=JPKI-TEST/OU=CA Y", "inter", &shared);
     let leaf = lab.leaf(&y, "under-y", "leaf");
     lab.revoke(&y, &leaf, "keyCompromise");
     let root_crl = lab.crl(&root);
@@ -596,8 +427,8 @@ fn delta_of_another_scope_does_not_release_a_hold() {
     let mut w = world();
     let (now, at) = (w.now, w.at);
     let lab = &mut w.lab;
-    let root = lab.root(ROOT_DN);
-    let inter = lab.sub_ca(&root, INTER_DN, "inter", None);
+    let root = lab.root(ROOT_DN, "root");
+    let inter = lab.sub_ca(&root, INTER_DN, "inter", "");
     let leaf = lab.leaf(&inter, "held", "leaf");
     let sn = serial_of(&leaf);
     let root_crl = lab.crl(&root);
@@ -658,15 +489,15 @@ fn delta_of_another_scope_does_not_release_a_hold() {
 /// One hierarchy root → inter → leaves, with CRLs made here.
 struct Pki {
     w: World,
-    root: Ca,
-    inter: Ca,
+    root: IndexCa,
+    inter: IndexCa,
     root_crl: PathBuf,
 }
 
 fn pki() -> Pki {
     let mut w = world();
-    let root = w.lab.root(ROOT_DN);
-    let inter = w.lab.sub_ca(&root, INTER_DN, "inter", None);
+    let root = w.lab.root(ROOT_DN, "root");
+    let inter = w.lab.sub_ca(&root, INTER_DN, "inter", "");
     let root_crl = w.lab.crl(&root);
     Pki {
         w,
@@ -866,10 +697,10 @@ fn indirect_crl_entries_belong_to_their_issuer() {
     let mut w = world();
     let (now, at) = (w.now, w.at);
     let lab = &mut w.lab;
-    let root = lab.root(ROOT_DN);
-    let a = lab.sub_ca(&root, INTER_DN, "inter", None);
-    let b = lab.sub_ca(&root, OTHER_DN, "inter", None);
-    let i = lab.sub_ca(&root, CRL_ISSUER_DN, "crl_signer", None);
+    let root = lab.root(ROOT_DN, "root");
+    let a = lab.sub_ca(&root, INTER_DN, "inter", "");
+    let b = lab.sub_ca(&root, OTHER_DN, "inter", "");
+    let i = lab.sub_ca(&root, CRL_ISSUER_DN, "crl_signer", "");
     let leaf = lab.leaf(&a, "indirect", "leaf_indirect");
     let sn = serial_of(&leaf);
     let (a_dn, b_dn) = (subject_of(&a.cert), subject_of(&b.cert));
@@ -999,20 +830,20 @@ fn separate_crl_signing_key() {
     let mut w = world();
     let (now, at) = (w.now, w.at);
     let lab = &mut w.lab;
-    let root = lab.root(ROOT_DN);
-    let inter = lab.sub_ca(&root, INTER_DN, "inter", None);
+    let root = lab.root(ROOT_DN, "root");
+    let inter = lab.sub_ca(&root, INTER_DN, "inter", "");
     let good = lab.leaf(&inter, "good", "leaf");
     let bad = lab.leaf(&inter, "bad", "leaf");
-    let signer = lab.sub_ca(&root, INTER_DN, "crl_signer", None);
-    let noku = lab.sub_ca(&root, INTER_DN, "crl_signer_noku", None);
+    let signer = lab.sub_ca(&root, INTER_DN, "crl_signer", "");
+    let noku = lab.sub_ca(&root, INTER_DN, "crl_signer_noku", "");
     // Same DN, certified by an unrelated root that is also trusted.
-    let other_root = lab.root("/C=JP/O=Elsewhere/OU=Root");
-    let rogue = lab.sub_ca(&other_root, INTER_DN, "crl_signer", None);
+    let other_root = lab.root("/C=JP/O=Elsewhere/OU=Root", "root");
+    let rogue = lab.sub_ca(&other_root, INTER_DN, "crl_signer", "");
     let root_crl = lab.crl(&root);
     let other_root_crl = lab.crl(&other_root);
     let (t, n) = (now - 3600, now + 7 * 86_400);
     let entries = [(serial_of(&bad), Some(1u8), None)];
-    let by = |lab: &mut Lab, ca: &Ca| lab.custom_crl(ca, t, n, &entries, &[crl_number(1)]);
+    let by = |lab: &mut Lab, ca: &IndexCa| lab.custom_crl(ca, t, n, &entries, &[crl_number(1)]);
     let signer_crl = by(lab, &signer);
     let noku_crl = by(lab, &noku);
     let rogue_crl = by(lab, &rogue);
@@ -1110,9 +941,9 @@ fn a_stale_own_crl_is_not_overruled_by_another_key() {
     let mut w = world();
     let (now, at) = (w.now, w.at);
     let lab = &mut w.lab;
-    let root = lab.root(ROOT_DN);
-    let old = lab.sub_ca(&root, INTER_DN, "inter", None);
-    let new = lab.sub_ca(&old, INTER_DN, "inter", None);
+    let root = lab.root(ROOT_DN, "root");
+    let old = lab.sub_ca(&root, INTER_DN, "inter", "");
+    let new = lab.sub_ca(&old, INTER_DN, "inter", "");
     let leaf = lab.leaf(&new, "rolled", "leaf");
     let root_crl = lab.crl(&root);
     let old_crl = lab.crl(&old);

@@ -4,22 +4,14 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 
 use kakunin_engine::crl::der_from_pem_or_der;
 use kakunin_engine::{CaCert, Crl, CrlError, SignatureAlgorithm, Timestamp};
+use kakunin_testkit::{
+    crl_text_entries, openssl_text, openssl_time, pem_to_der, CaConfig, IndexCa,
+};
 use x509_parser::prelude::FromDer;
 use x509_parser::revocation_list::CertificateRevocationList;
-
-fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("openssl must be on PATH");
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// (serial hex as written in index.txt, revocation date, reason or "")
 const REVOKED: &[(&str, &str, &str)] = &[
@@ -52,61 +44,32 @@ struct Made {
 }
 
 fn make(dir: &Path, newkey: &[&str], md: &str, sigopts: &[&str]) -> Made {
-    run(Command::new("openssl")
-        .args(["req", "-x509", "-new", "-nodes", "-days", "30"])
-        .args(newkey)
-        .args([
-            "-subj",
-            "/C=JP/O=JPKI/OU=JPKI for digital signature/CN=Test CA",
-        ])
-        .arg("-keyout")
-        .arg(dir.join("ca.key"))
-        .arg("-out")
-        .arg(dir.join("ca.pem")));
-    let mut index = String::new();
+    let mut req = vec!["-new", "-days", "30"];
+    req.extend_from_slice(newkey);
+    req.extend([
+        "-subj",
+        "/C=JP/O=JPKI/OU=JPKI for digital signature/CN=Test CA",
+    ]);
+    let config = CaConfig {
+        crl_number: 0x1000,
+        crl_days: 30,
+        ..CaConfig::default()
+    };
+    let index = IndexCa::self_signed(dir, &req, &config);
     for (serial, date, reason) in REVOKED {
-        let rev = if reason.is_empty() {
-            date.to_string()
-        } else {
-            format!("{date},{reason}")
-        };
-        index.push_str(&format!(
-            "R\t301231000000Z\t{rev}\t{serial}\tunknown\t/CN=holder{serial}\n"
-        ));
+        let subject = format!("/CN=holder{serial}");
+        index.add_revoked(serial, "301231000000Z", date, reason, &subject);
     }
-    index.push_str("V\t301231000000Z\t\t0A0B\tunknown\t/CN=valid\n");
-    std::fs::write(dir.join("index.txt"), index).unwrap();
-    std::fs::write(dir.join("crlnumber"), "1000\n").unwrap();
-    let d = dir.display();
-    std::fs::write(
-        dir.join("ca.cnf"),
-        format!(
-            "[ ca ]\ndefault_ca = CA_default\n[ CA_default ]\ndir = {d}\ndatabase = $dir/index.txt\n\
-             crlnumber = $dir/crlnumber\ncertificate = $dir/ca.pem\nprivate_key = $dir/ca.key\n\
-             default_md = sha256\ncrl_extensions = crl_ext\n[ crl_ext ]\n\
-             authorityKeyIdentifier = keyid:always\n"
-        ),
-    )
-    .unwrap();
-    let mut cmd = Command::new("openssl");
-    cmd.args([
-        "ca", "-batch", "-gencrl", "-crldays", "30", "-md", md, "-config",
-    ])
-    .arg(dir.join("ca.cnf"))
-    .arg("-out")
-    .arg(dir.join("crl.pem"));
+    index.add_valid("0A0B", "301231000000Z", "/CN=valid");
+    let mut extra = vec!["-md", md];
     for s in sigopts {
-        cmd.args(["-sigopt", s]);
+        extra.extend(["-sigopt", s]);
     }
-    run(&mut cmd);
-    run(Command::new("openssl")
-        .args(["crl", "-outform", "DER", "-in"])
-        .arg(dir.join("crl.pem"))
-        .arg("-out")
-        .arg(dir.join("crl.der")));
-    let ca = CaCert::from_pem_or_der(&std::fs::read(dir.join("ca.pem")).unwrap()).unwrap();
+    let pem = index.gencrl(&dir.join("crl.pem"), &extra);
+    pem_to_der("crl", &pem, &dir.join("crl.der"));
+    let ca = CaCert::from_pem_or_der(&std::fs::read(&index.cert).unwrap()).unwrap();
     // The PEM form must decode to the same DER.
-    let pem = std::fs::read(dir.join("crl.pem")).unwrap();
+    let pem = std::fs::read(pem).unwrap();
     let crl = std::fs::read(dir.join("crl.der")).unwrap();
     assert_eq!(der_from_pem_or_der(&pem).unwrap().as_ref(), &crl[..]);
     Made { ca, crl }
@@ -114,27 +77,12 @@ fn make(dir: &Path, newkey: &[&str], md: &str, sigopts: &[&str]) -> Made {
 
 type EntrySet = BTreeSet<(String, i64, String)>;
 
-fn month(m: &str) -> u8 {
-    let names = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    names.iter().position(|n| *n == m).unwrap() as u8 + 1
-}
-
 /// "Jan  1 00:00:00 2025 GMT" → Timestamp.
 fn openssl_date(s: &str) -> i64 {
-    let p: Vec<&str> = s.split_whitespace().collect();
-    let hms: Vec<u8> = p[2].split(':').map(|x| x.parse().unwrap()).collect();
-    Timestamp::from_utc_fields(
-        p[3].parse().unwrap(),
-        month(p[0]),
-        p[1].parse().unwrap(),
-        hms[0],
-        hms[1],
-        hms[2],
-    )
-    .unwrap()
-    .unix()
+    let t = openssl_time(s);
+    Timestamp::from_utc_fields(t.year, t.month, t.day, t.hour, t.minute, t.second)
+        .unwrap()
+        .unix()
 }
 
 fn norm_reason(s: &str) -> String {
@@ -146,31 +94,20 @@ fn norm_reason(s: &str) -> String {
 
 /// The independent oracle: parse `openssl crl -text` output.
 fn openssl_entries(dir: &Path) -> (EntrySet, String) {
-    let text = run(Command::new("openssl")
-        .args(["crl", "-inform", "DER", "-noout", "-text", "-in"])
-        .arg(dir.join("crl.der")));
-    let mut set = EntrySet::new();
-    let mut cur: Option<(String, i64, String)> = None;
-    let mut lines = text.lines().peekable();
-    while let Some(line) = lines.next() {
-        let l = line.trim();
-        if let Some(s) = l.strip_prefix("Serial Number: ") {
-            if let Some(e) = cur.take() {
-                set.insert(e);
-            }
-            cur = Some((s.to_uppercase(), 0, String::new()));
-        } else if let Some(d) = l.strip_prefix("Revocation Date: ") {
-            cur.as_mut().unwrap().1 = openssl_date(d);
-        } else if l.starts_with("X509v3 CRL Reason Code") {
-            let r = lines.next().unwrap().trim();
-            cur.as_mut().unwrap().2 = norm_reason(r);
-        } else if l.starts_with("Signature Algorithm") && cur.is_some() {
-            set.insert(cur.take().unwrap());
-        }
-    }
-    if let Some(e) = cur.take() {
-        set.insert(e);
-    }
+    let text = openssl_text(
+        dir,
+        &["crl", "-inform", "DER", "-noout", "-text", "-in", "crl.der"],
+    );
+    let set = crl_text_entries(&text)
+        .into_iter()
+        .map(|e| {
+            (
+                e.serial.to_uppercase(),
+                openssl_date(&e.revoked_at),
+                norm_reason(&e.reason),
+            )
+        })
+        .collect();
     (set, text)
 }
 
@@ -261,21 +198,21 @@ fn check(made: &Made, dir: &Path, alg: SignatureAlgorithm) {
 
 #[test]
 fn rsa_sha256() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = kakunin_testkit::tempdir();
     let m = make(dir.path(), &["-newkey", "rsa:2048"], "sha256", &[]);
     check(&m, dir.path(), SignatureAlgorithm::RsaPkcs1Sha256);
 }
 
 #[test]
 fn rsa_sha384() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = kakunin_testkit::tempdir();
     let m = make(dir.path(), &["-newkey", "rsa:2048"], "sha384", &[]);
     check(&m, dir.path(), SignatureAlgorithm::RsaPkcs1Sha384);
 }
 
 #[test]
 fn rsa_pss_sha256() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = kakunin_testkit::tempdir();
     let m = make(
         dir.path(),
         &["-newkey", "rsa:2048"],
@@ -290,7 +227,7 @@ fn rsa_pss_default_salt_is_max_and_rejected() {
     // OpenSSL 3.0 signs PSS with the maximal salt by default; RFC 4055 /
     // our profile requires salt = hash length, so this must be a clear
     // parameter error, not a silent accept or a "bad signature".
-    let dir = tempfile::tempdir().unwrap();
+    let dir = kakunin_testkit::tempdir();
     let m = make(
         dir.path(),
         &["-newkey", "rsa:2048"],
@@ -305,7 +242,7 @@ fn rsa_pss_default_salt_is_max_and_rejected() {
 
 #[test]
 fn ec_p256() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = kakunin_testkit::tempdir();
     let m = make(
         dir.path(),
         &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
@@ -317,7 +254,7 @@ fn ec_p256() {
 
 #[test]
 fn ec_p384() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = kakunin_testkit::tempdir();
     let m = make(
         dir.path(),
         &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384"],
@@ -329,15 +266,15 @@ fn ec_p384() {
 
 #[test]
 fn ed25519() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = kakunin_testkit::tempdir();
     let m = make(dir.path(), &["-newkey", "ed25519"], "default", &[]);
     check(&m, dir.path(), SignatureAlgorithm::Ed25519);
 }
 
 #[test]
 fn wrong_ca_is_rejected() {
-    let d1 = tempfile::tempdir().unwrap();
-    let d2 = tempfile::tempdir().unwrap();
+    let d1 = kakunin_testkit::tempdir();
+    let d2 = kakunin_testkit::tempdir();
     let a = make(d1.path(), &["-newkey", "rsa:2048"], "sha256", &[]);
     let b = make(d2.path(), &["-newkey", "rsa:2048"], "sha256", &[]);
     let crl = Crl::parse(&a.crl).unwrap();
