@@ -9,3 +9,4 @@ mod sample;
 mod status;
 mod verify;
 mod verify_gen;
+mod verify_refused;
