@@ -62,23 +62,23 @@ impl VerifierBuilder {
     /// period, basicConstraints, keyUsage and critical extensions are (as
     /// OpenSSL does).
     pub fn trust_anchor(&mut self, label: &str, der: &[u8]) -> &mut Self {
-        match check_ca(der, "trust anchor") {
-            Ok(_) => self.anchors.push((label.to_string(), der.to_vec())),
-            Err(e) => self
-                .refused
-                .push(ca_refusal(SourceRole::TrustAnchor, label, e)),
-        }
-        self
+        self.add_ca(SourceRole::TrustAnchor, label, der)
     }
 
     /// Adds an untrusted intermediate CA certificate (DER), usable to build
     /// paths, or sets it aside as refused.
     pub fn intermediate(&mut self, label: &str, der: &[u8]) -> &mut Self {
-        match check_ca(der, "intermediate") {
-            Ok(_) => self.intermediates.push((label.to_string(), der.to_vec())),
-            Err(e) => self
-                .refused
-                .push(ca_refusal(SourceRole::Intermediate, label, e)),
+        self.add_ca(SourceRole::Intermediate, label, der)
+    }
+
+    fn add_ca(&mut self, role: SourceRole, label: &str, der: &[u8]) -> &mut Self {
+        let list = match role {
+            SourceRole::TrustAnchor => &mut self.anchors,
+            _ => &mut self.intermediates,
+        };
+        match check_ca(der, role.as_str()) {
+            Ok(_) => list.push((label.to_string(), der.to_vec())),
+            Err(e) => self.refused.push(ca_refusal(role, label, e)),
         }
         self
     }
