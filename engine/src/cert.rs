@@ -203,6 +203,13 @@ fn parse_extensions(value: &[u8]) -> Result<Extensions<'_>, CertError> {
             critical,
             value: val,
         } = extension::read(&mut r, true).map_err(malformed("Extension"))?;
+        // A critical extension kakunin reads but does not act on as a
+        // critical one must be: §4.2 "MUST reject" it, as an unknown one.
+        let mut unsupported_if_critical = || {
+            if critical && out.unknown_critical.is_none() {
+                out.unknown_critical = Some(oid);
+            }
+        };
         if seen[..n_seen].contains(&oid) {
             return Err(CertError::Malformed(format!(
                 "extension {} appears twice (RFC 5280 §4.2)",
@@ -217,10 +224,17 @@ fn parse_extensions(value: &[u8]) -> Result<Extensions<'_>, CertError> {
             oid::BASIC_CONSTRAINTS => out.basic = Some(parse_basic_constraints(val)?),
             oid::KEY_USAGE => out.key_usage = Some(parse_key_usage(val)?),
             oid::AKI => {
+                // §4.2.1.1: "Conforming CAs MUST mark this extension as
+                // non-critical." OpenSSL refuses a critical one as an
+                // unhandled critical extension (error 34), and so do we:
+                // PKITS has none.
+                unsupported_if_critical();
                 out.aki =
                     extension::authority_key_id(val).map_err(malformed("authorityKeyIdentifier"))?
             }
             oid::SKI => {
+                // §4.2.1.2: non-critical, as for the AKI above.
+                unsupported_if_critical();
                 let mut s = Reader::new(val);
                 let o = s
                     .read(tag::OCTET_STRING)
@@ -231,19 +245,22 @@ fn parse_extensions(value: &[u8]) -> Result<Extensions<'_>, CertError> {
             oid::NAME_CONSTRAINTS => out.name_constraints = true,
             oid::EXT_KEY_USAGE => out.ocsp_signing = eku_has_ocsp_signing(val),
             oid::CRL_DP => out.crl_dp = Some(val),
-            oid::SAN
-            | oid::IAN
-            | oid::POLICIES
-            | oid::POLICY_MAPPINGS
-            | oid::POLICY_CONSTRAINTS
-            | oid::INHIBIT_ANY_POLICY
-            | oid::FRESHEST_CRL
-            | oid::AIA => {}
-            _ => {
-                if critical && out.unknown_critical.is_none() {
-                    out.unknown_critical = Some(oid);
-                }
+            // The §6.1 policy tree is not implemented (§6.1.3 (d)–(f),
+            // §6.1.4 (a)/(b)/(h)–(j), §6.1.5): a critical policyMappings,
+            // policyConstraints or inhibitAnyPolicy would be taken as
+            // processed while it is not, so fail closed on it.
+            oid::POLICY_MAPPINGS | oid::POLICY_CONSTRAINTS | oid::INHIBIT_ANY_POLICY => {
+                unsupported_if_critical()
             }
+            // certificatePolicies, even critical, is accepted: with those
+            // three refused when critical (as conforming CAs mark
+            // policyConstraints and inhibitAnyPolicy, §4.2.1.11,
+            // §4.2.1.14) and no initial-explicit-policy, nothing can bring
+            // explicit_policy to 0, so §6.1 processing of it could not
+            // fail a path (§6.1.3 (f), §6.1.5 (g)). JPKI leaves carry it;
+            // refusing it when critical would risk refusing real cards.
+            oid::SAN | oid::IAN | oid::POLICIES | oid::FRESHEST_CRL | oid::AIA => {}
+            _ => unsupported_if_critical(),
         }
     }
     Ok(out)
@@ -300,4 +317,103 @@ fn parse_key_usage(v: &[u8]) -> Result<u16, CertError> {
     r.finish().map_err(&f)?;
     let (_, bits) = der::bit_string(b.value).map_err(&f)?;
     Ok(der::named_bits(bits))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+        assert!(content.len() < 0x100);
+        let mut out = vec![tag];
+        if content.len() >= 0x80 {
+            out.push(0x81);
+        }
+        out.push(content.len() as u8);
+        out.extend_from_slice(content);
+        out
+    }
+
+    fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
+        tlv(tag::SEQUENCE, &parts.concat())
+    }
+
+    /// A v3 certificate (signature not checked by [`Cert::parse`]) with
+    /// one extension, `oid` with an empty-SEQUENCE-ish value `value`.
+    fn cert_with(oid: &[u8], critical: bool, value: Vec<u8>) -> Vec<u8> {
+        let alg = seq(&[
+            tlv(
+                tag::OID,
+                &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0B],
+            ),
+            vec![5, 0],
+        ]);
+        let name = seq(&[tlv(
+            tag::SET,
+            &seq(&[tlv(tag::OID, &[0x55, 4, 3]), tlv(0x0C, b"x")]),
+        )]);
+        let mut e = vec![tlv(tag::OID, oid)];
+        if critical {
+            e.push(vec![0x01, 0x01, 0xFF]);
+        }
+        e.push(tlv(tag::OCTET_STRING, &value));
+        let tbs = seq(&[
+            tlv(tag::context_constructed(0), &tlv(tag::INTEGER, &[2])),
+            tlv(tag::INTEGER, &[1]),
+            alg.clone(),
+            name.clone(),
+            seq(&[
+                tlv(tag::UTC_TIME, b"250101000000Z"),
+                tlv(tag::UTC_TIME, b"300101000000Z"),
+            ]),
+            name,
+            seq(&[]),
+            tlv(tag::context_constructed(3), &seq(&[seq(&e)])),
+        ]);
+        seq(&[tbs, alg, tlv(tag::BIT_STRING, &[0, 1])])
+    }
+
+    fn unknown_critical(oid: &[u8], critical: bool, value: Vec<u8>) -> Option<Vec<u8>> {
+        let der = cert_with(oid, critical, value);
+        let c = Cert::parse(&der).unwrap();
+        c.ext.unknown_critical.map(<[u8]>::to_vec)
+    }
+
+    /// §4.2.1.1 / §4.2.1.2: AKI and SKI MUST be non-critical; a critical
+    /// one is refused as unhandled, as OpenSSL does.
+    #[test]
+    fn critical_aki_and_ski_are_refused() {
+        let aki = || seq(&[tlv(0x80, &[1, 2, 3])]);
+        let ski = || tlv(tag::OCTET_STRING, &[1, 2, 3]);
+        assert_eq!(unknown_critical(oid::AKI, false, aki()), None);
+        assert_eq!(
+            unknown_critical(oid::AKI, true, aki()),
+            Some(oid::AKI.to_vec())
+        );
+        assert_eq!(unknown_critical(oid::SKI, false, ski()), None);
+        assert_eq!(
+            unknown_critical(oid::SKI, true, ski()),
+            Some(oid::SKI.to_vec())
+        );
+    }
+
+    /// §6.1 policy processing is not implemented: a critical
+    /// policyMappings, policyConstraints or inhibitAnyPolicy fails closed;
+    /// certificatePolicies does not (see `parse_extensions`).
+    #[test]
+    fn critical_policy_extensions_fail_closed() {
+        // Values are not read: any bytes do.
+        for oid in [
+            oid::POLICY_MAPPINGS,
+            oid::POLICY_CONSTRAINTS,
+            oid::INHIBIT_ANY_POLICY,
+        ] {
+            let v = || seq(&[tlv(0x80, &[0])]);
+            assert_eq!(unknown_critical(oid, false, v()), None);
+            assert_eq!(unknown_critical(oid, true, v()), Some(oid.to_vec()));
+        }
+        let policies = || seq(&[seq(&[tlv(tag::OID, &[0x55, 0x1D, 0x20, 0x00])])]);
+        assert_eq!(unknown_critical(oid::POLICIES, true, policies()), None);
+        assert_eq!(unknown_critical(oid::POLICIES, false, policies()), None);
+    }
 }

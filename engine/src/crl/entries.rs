@@ -13,7 +13,10 @@ use crate::serial::Serial;
 use crate::time::{parse_time, Timestamp};
 
 use super::extensions::read_extension;
-use super::CrlError;
+use super::{generalized_before_2050, CrlError};
+
+/// The removeFromCRL reasonCode (§5.3.1), for the byte-exact fast path.
+const REMOVE_FROM_CRL: u8 = 8;
 
 /// One revoked certificate, decoded from the borrowed CRL bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +55,8 @@ pub struct Entries<'a> {
     failed: bool,
     /// The CRL asserts indirectCRL: certificateIssuer is allowed.
     indirect: bool,
+    /// The CRL is a delta CRL: removeFromCRL is allowed (§5.3.1).
+    delta: bool,
     /// The certificateIssuer in effect (GeneralNames content), `None`
     /// for the CRL issuer (§5.3.3).
     certificate_issuer: Option<&'a [u8]>,
@@ -59,14 +64,15 @@ pub struct Entries<'a> {
 
 impl<'a> Entries<'a> {
     /// A walk over revokedCertificates content (or a part of it) of a CRL
-    /// that is v2 or not and indirect or not.
-    pub(super) fn new(revoked: &'a [u8], v2: bool, indirect: bool) -> Entries<'a> {
+    /// that is v2 or not, indirect or not and a delta CRL or not.
+    pub(super) fn new(revoked: &'a [u8], v2: bool, indirect: bool, delta: bool) -> Entries<'a> {
         Entries {
             reader: Reader::new(revoked),
             index: 0,
             v2,
             failed: false,
             indirect,
+            delta,
             certificate_issuer: None,
         }
     }
@@ -95,7 +101,9 @@ impl<'a> Entries<'a> {
     /// a short INTEGER, a UTCTime and nothing else or a lone reasonCode
     /// extension. `None` sends the entry to the general parser, which
     /// enforces every rule and reports errors precisely; this path accepts
-    /// nothing the general one would refuse.
+    /// nothing the general one would refuse. It takes UTCTime only, so the
+    /// §5.1.2.6 rule against GeneralizedTime before 2050 is the general
+    /// parser's; removeFromCRL outside a delta CRL goes there too.
     #[inline]
     fn parse_common_entry(&mut self) -> Option<RevokedEntry> {
         let rem = self.reader.remaining();
@@ -118,8 +126,10 @@ impl<'a> Entries<'a> {
         let exts = &rest[13..];
         let reason = match *exts {
             [] => None,
-            [0x30, 0x0E, 0x30, 0x0C, 0x06, 0x03, 0x55, 0x1D, 0x15, 0x04, 0x03, 0x0A, 0x01, code]
-                if self.v2 && code < 0x80 =>
+            // crlEntryExtensions { Extension { reasonCode, OCTET STRING {
+            // ENUMERATED code } } }: 14 bytes in their one DER encoding.
+            [0x30, 0x0C, 0x30, 0x0A, 0x06, 0x03, 0x55, 0x1D, 0x15, 0x04, 0x03, 0x0A, 0x01, code]
+                if self.v2 && code < 0x80 && (self.delta || code != REMOVE_FROM_CRL) =>
             {
                 Some(RevocationReason::from_code(code)?)
             }
@@ -164,6 +174,14 @@ impl<'a> Entries<'a> {
             field: "revocationDate",
             why,
         })?;
+        // §5.1.2.6: revocationDate "MUST be expressed as described in
+        // Section 5.1.2.4": UTCTime through 2049.
+        if generalized_before_2050(t.tag, revoked_at) {
+            return Err(CrlError::EntryGeneralizedTimeBefore2050 {
+                index,
+                found: revoked_at,
+            });
+        }
         let mut entry = RevokedEntry {
             serial,
             revoked_at,
@@ -184,7 +202,9 @@ impl<'a> Entries<'a> {
         if !self.v2 {
             return Err(CrlError::EntryExtensionsInV1 { index });
         }
-        if let Some(ci) = parse_entry_extensions(exts, index, &mut entry, self.indirect)? {
+        if let Some(ci) =
+            parse_entry_extensions(exts, index, &mut entry, self.indirect, self.delta)?
+        {
             self.certificate_issuer = Some(ci);
         }
         Ok(entry)
@@ -192,14 +212,26 @@ impl<'a> Entries<'a> {
 }
 
 /// Returns the certificateIssuer's GeneralNames content, when the entry
-/// has one (only allowed when `indirect`).
+/// has one (only allowed when `indirect`). removeFromCRL is allowed only
+/// when `delta`.
 fn parse_entry_extensions<'a>(
     exts: Tlv<'a>,
     index: usize,
     entry: &mut RevokedEntry,
     indirect: bool,
+    delta: bool,
 ) -> Result<Option<&'a [u8]>, CrlError> {
     let serial = entry.serial;
+    // §5.3.1: "The removeFromCRL (8) reasonCode value may only appear in
+    // delta CRLs." In a complete CRL its meaning is unknowable (listed
+    // yet not revoked?), so the CRL is refused rather than guessed at.
+    let reason_ok = |reason: RevocationReason| {
+        if reason == RevocationReason::RemoveFromCrl && !delta {
+            Err(CrlError::RemoveFromCrlInCompleteCrl { serial })
+        } else {
+            Ok(reason)
+        }
+    };
     // Fast path for the overwhelmingly common case, a lone non-critical
     // reasonCode: Extension { extnID 2.5.29.21, extnValue OCTET STRING {
     // ENUMERATED x } } in its one DER encoding. Anything else takes the
@@ -207,7 +239,7 @@ fn parse_entry_extensions<'a>(
     if let [0x30, 0x0A, 0x06, 0x03, 0x55, 0x1D, 0x15, 0x04, 0x03, 0x0A, 0x01, code] = *exts.value {
         return match RevocationReason::from_code(code) {
             Some(r) if code < 0x80 => {
-                entry.reason = Some(r);
+                entry.reason = Some(reason_ok(r)?);
                 Ok(None)
             }
             _ => Err(CrlError::BadReasonCode {
@@ -286,7 +318,7 @@ fn parse_entry_extensions<'a>(
                         serial,
                         code: format!("0x{}", hex::encode(en.value)),
                     })?;
-                entry.reason = Some(reason);
+                entry.reason = Some(reason_ok(reason)?);
             }
             oid::INVALIDITY_DATE => {
                 let mut v = Reader::new(value);
@@ -312,6 +344,16 @@ fn parse_entry_extensions<'a>(
                 return Err(CrlError::IndirectCrlUnsupported { serial })
             }
             oid::CERTIFICATE_ISSUER => {
+                // §5.3.3: "CRL issuers MUST mark this extension as
+                // critical": an RP that ignored it would attribute the
+                // entries to the wrong CA.
+                if !critical {
+                    return Err(CrlError::EntryExtensionMustBeCritical {
+                        serial,
+                        name: "certificateIssuer",
+                        section: "§5.3.3",
+                    });
+                }
                 // GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName
                 let bad = |why: String| CrlError::BadEntryExtension {
                     serial,

@@ -1,6 +1,7 @@
 //! Why a CRL was refused: one variant per rule, each message citing the
 //! RFC 5280 section it enforces.
 
+use crate::crl_number::CrlNumber;
 use crate::der::DerError;
 use crate::serial::{Serial, SerialError};
 use crate::sigalg::SignatureAlgorithm;
@@ -86,6 +87,72 @@ pub enum CrlError {
         /// nextUpdate.
         next: Timestamp,
     },
+    /// thisUpdate or nextUpdate before 2050 encoded as GeneralizedTime.
+    #[error("{field} {found} is encoded as GeneralizedTime; RFC 5280 §5.1.2.4 (§5.1.2.5 for nextUpdate) requires UTCTime for dates through 2049")]
+    GeneralizedTimeBefore2050 {
+        /// thisUpdate or nextUpdate.
+        field: &'static str,
+        /// The date found.
+        found: Timestamp,
+    },
+    /// revokedCertificates is present but holds no entry.
+    #[error("revokedCertificates is an empty SEQUENCE; RFC 5280 §5.1.2.6 requires the field to be absent when no certificate is revoked")]
+    EmptyRevokedCertificates,
+    /// A v2 CRL without an authorityKeyIdentifier.
+    #[error("CRL has no authorityKeyIdentifier extension; RFC 5280 §5.2.1 requires it in every (v2) CRL, so that the signing key can be told apart from other keys of the same name")]
+    MissingAuthorityKeyId,
+    /// An authorityKeyIdentifier without keyIdentifier.
+    #[error("CRL authorityKeyIdentifier has no keyIdentifier (only issuer and serial, or nothing); RFC 5280 §5.2.1 requires the key identifier method")]
+    AuthorityKeyIdWithoutKeyId,
+    /// A v2 CRL (complete or delta) without a cRLNumber.
+    #[error("{kind} has no cRLNumber extension; RFC 5280 §5.2.3 requires it in every CRL (and §5.2.4 orders a delta CRL against its base by it)")]
+    MissingCrlNumber {
+        /// "CRL" or "delta CRL".
+        kind: &'static str,
+    },
+    /// A CRL extension marked critical that must be non-critical.
+    #[error(
+        "{name} extension is marked critical; RFC 5280 {section} requires it to be non-critical"
+    )]
+    ExtensionMustNotBeCritical {
+        /// Extension name.
+        name: &'static str,
+        /// RFC 5280 section.
+        section: &'static str,
+    },
+    /// A CRL extension not marked critical that must be critical.
+    #[error(
+        "{name} extension is not marked critical; RFC 5280 {section} requires it to be critical"
+    )]
+    ExtensionMustBeCritical {
+        /// Extension name.
+        name: &'static str,
+        /// RFC 5280 section.
+        section: &'static str,
+    },
+    /// A delta CRL whose BaseCRLNumber is not below its own cRLNumber.
+    #[error("delta CRL has BaseCRLNumber {base}, not below its own cRLNumber {number}; RFC 5280 §5.2.4 (c)/(d) and the §5.2.3 numbering leave no complete CRL it could update")]
+    DeltaBaseNotBelowNumber {
+        /// deltaCRLIndicator's BaseCRLNumber.
+        base: CrlNumber,
+        /// The delta's cRLNumber.
+        number: CrlNumber,
+    },
+    /// freshestCRL in a delta CRL.
+    #[error("delta CRL carries a freshestCRL extension; RFC 5280 §5.2.6 says it MUST NOT appear in delta CRLs")]
+    FreshestCrlInDelta,
+    /// freshestCRL with reasons or cRLIssuer.
+    #[error("freshestCRL DistributionPoint carries {field}; RFC 5280 §5.2.6 requires reasons and cRLIssuer to be omitted")]
+    FreshestCrlField {
+        /// reasons or cRLIssuer.
+        field: &'static str,
+    },
+    /// authorityInfoAccess with an access method other than caIssuers.
+    #[error("authorityInfoAccess lists access method {oid}; RFC 5280 §5.2.7 allows only id-ad-caIssuers (1.3.6.1.5.5.7.48.2)")]
+    AiaAccessMethod {
+        /// Dotted OID of the access method.
+        oid: String,
+    },
     /// An unknown CRL extension marked critical.
     #[error("unknown critical CRL extension {oid} (RFC 5280 §5.2)")]
     UnknownCriticalExtension {
@@ -139,6 +206,14 @@ pub enum CrlError {
         /// What is wrong.
         why: &'static str,
     },
+    /// A revocationDate before 2050 encoded as GeneralizedTime.
+    #[error("entry #{index}: revocationDate {found} is encoded as GeneralizedTime; RFC 5280 §5.1.2.6 (by §5.1.2.4) requires UTCTime for dates through 2049")]
+    EntryGeneralizedTimeBefore2050 {
+        /// 0-based entry index.
+        index: usize,
+        /// The date found.
+        found: Timestamp,
+    },
     /// An entry's serial is empty or too long.
     #[error("entry #{index}: bad userCertificate serial (RFC 5280 §4.1.2.2, §5.1.2.6): {problem}")]
     BadEntrySerial {
@@ -186,6 +261,22 @@ pub enum CrlError {
         oid: String,
         /// Entry serial.
         serial: Serial,
+    },
+    /// reasonCode removeFromCRL in a CRL that is not a delta CRL.
+    #[error("entry {serial}: reasonCode removeFromCRL (8) in a complete CRL; RFC 5280 §5.3.1 allows it only in delta CRLs")]
+    RemoveFromCrlInCompleteCrl {
+        /// Entry serial.
+        serial: Serial,
+    },
+    /// An entry extension not marked critical that must be critical.
+    #[error("entry {serial}: {name} entry extension is not marked critical; RFC 5280 {section} requires it to be critical")]
+    EntryExtensionMustBeCritical {
+        /// Entry serial.
+        serial: Serial,
+        /// Extension name.
+        name: &'static str,
+        /// RFC 5280 section.
+        section: &'static str,
     },
     /// A certificateIssuer entry extension in a CRL whose
     /// issuingDistributionPoint does not assert indirectCRL.

@@ -133,7 +133,11 @@ impl<'a> Crl<'a> {
     }
 
     /// Parses tbsCertList; `outer_alg` is the outer signatureAlgorithm
-    /// (§5.1.1.2 requires byte equality with tbsCertList.signature).
+    /// (§5.1.1.2 requires byte equality with tbsCertList.signature). It is
+    /// `None` only when a truncated tbsCertList is probed for the field the
+    /// cut falls in: then the rules on the extensions as a whole (AKI and
+    /// cRLNumber present, …) are skipped, since the cut may have dropped
+    /// them and the error is to say "truncated".
     fn parse_tbs(tbs: Tlv<'a>, outer_alg: Option<&[u8]>) -> Result<Crl<'a>, CrlError> {
         let mut t = Reader::new(tbs.value);
         // §5.1.2.1 version
@@ -149,18 +153,11 @@ impl<'a> Crl<'a> {
         let signature_algorithm = sigalg::parse(inner_alg.value)?;
         let issuer = t.read(tag::SEQUENCE).map_err(at("issuer"))?.raw;
         let this_tlv = t.read_any().map_err(at("thisUpdate"))?;
-        let this_update =
-            parse_time(this_tlv.tag, this_tlv.value).map_err(|why| CrlError::BadTime {
-                field: "thisUpdate",
-                why,
-            })?;
+        let this_update = parse_crl_time(this_tlv, "thisUpdate")?;
         let next_update = match t.peek_tag() {
             Some(tag::UTC_TIME | tag::GENERALIZED_TIME) => {
                 let n = t.read_any().map_err(at("nextUpdate"))?;
-                let next = parse_time(n.tag, n.value).map_err(|why| CrlError::BadTime {
-                    field: "nextUpdate",
-                    why,
-                })?;
+                let next = parse_crl_time(n, "nextUpdate")?;
                 if next < this_update {
                     return Err(CrlError::NextUpdateBeforeThisUpdate {
                         this: this_update,
@@ -175,6 +172,9 @@ impl<'a> Crl<'a> {
             .read_optional(tag::SEQUENCE)
             .map_err(at("revokedCertificates"))?
         {
+            // §5.1.2.6: "When there are no revoked certificates, the
+            // revoked certificates list MUST be absent."
+            Some(r) if r.value.is_empty() => return Err(CrlError::EmptyRevokedCertificates),
             Some(r) => r.value,
             None => &[],
         };
@@ -193,14 +193,16 @@ impl<'a> Crl<'a> {
             scope: CrlScope::default(),
             idp_distribution_point: None,
         };
-        if let Some(exts) = t
+        let exts = t
             .read_optional(tag::context_constructed(0))
-            .map_err(at("crlExtensions"))?
-        {
-            if !v2 {
-                return Err(CrlError::ExtensionsInV1);
-            }
-            crl.parse_extensions(exts.value)?;
+            .map_err(at("crlExtensions"))?;
+        match exts {
+            Some(_) if !v2 => return Err(CrlError::ExtensionsInV1),
+            // A v2 CRL must carry extensions (AKI, cRLNumber: §5.2.1,
+            // §5.2.3), so even a v2 CRL without any goes through the
+            // checks. A v1 CRL has none and stays readable (§5).
+            exts if v2 => crl.parse_extensions(exts.map(|e| e.value), outer_alg.is_some())?,
+            _ => {}
         }
         finish(&t, "tbsCertList")?;
         Ok(crl)
@@ -250,7 +252,7 @@ impl<'a> Crl<'a> {
 
     /// A lazy, zero-copy walk over revokedCertificates.
     pub fn entries(&self) -> Entries<'a> {
-        Entries::new(self.revoked, self.v2, self.scope.indirect)
+        Entries::new(self.revoked, self.v2, self.scope.indirect, self.is_delta())
     }
 
     /// Entries in the byte range `[start, end)` of the revokedCertificates
@@ -264,7 +266,12 @@ impl<'a> Crl<'a> {
     pub fn entries_range(&self, start: usize, end: usize) -> Entries<'a> {
         let end = end.min(self.revoked.len());
         let start = start.min(end);
-        Entries::new(&self.revoked[start..end], self.v2, self.scope.indirect)
+        Entries::new(
+            &self.revoked[start..end],
+            self.v2,
+            self.scope.indirect,
+            self.is_delta(),
+        )
     }
 
     /// A byte offset at or after `near` where an entry plausibly starts:
@@ -305,6 +312,10 @@ impl<'a> Crl<'a> {
     pub fn delta_base(&self) -> Option<CrlNumber> {
         self.delta_base
     }
+    /// True for a delta CRL (deltaCRLIndicator present, §5.2.4).
+    pub fn is_delta(&self) -> bool {
+        self.delta_base.is_some()
+    }
     /// The AKI keyIdentifier, if present.
     pub fn authority_key_id(&self) -> Option<&'a [u8]> {
         self.authority_key_id
@@ -333,6 +344,28 @@ impl<'a> Crl<'a> {
     pub fn is_v2(&self) -> bool {
         self.v2
     }
+}
+
+/// The first date that §5.1.2.4 lets (and requires) a CRL to encode as
+/// GeneralizedTime: 2050-01-01T00:00:00Z.
+const GENERALIZED_TIME_FROM: Timestamp = Timestamp::from_unix(2_524_608_000);
+
+/// True when `tag_byte` is GeneralizedTime for a date that §5.1.2.4 (and
+/// §5.1.2.5, §5.1.2.6, which refer to it) requires in UTCTime: through
+/// 2049. The certificate side accepts this on purpose (PKITS 4.2.4); a
+/// CRL issuer MUST NOT do it, and a relying party can see it.
+pub(super) fn generalized_before_2050(tag_byte: u8, t: Timestamp) -> bool {
+    tag_byte == tag::GENERALIZED_TIME && t < GENERALIZED_TIME_FROM
+}
+
+/// thisUpdate or nextUpdate: the §4.1.2.5 syntax, then the §5.1.2.4
+/// choice of type.
+fn parse_crl_time(t: Tlv<'_>, field: &'static str) -> Result<Timestamp, CrlError> {
+    let found = parse_time(t.tag, t.value).map_err(|why| CrlError::BadTime { field, why })?;
+    if generalized_before_2050(t.tag, found) {
+        return Err(CrlError::GeneralizedTimeBefore2050 { field, found });
+    }
+    Ok(found)
 }
 
 impl From<AlgorithmError> for CrlError {

@@ -90,7 +90,18 @@ pub(crate) struct Spec {
     pub tbs_extra: Vec<u8>,
 }
 
+/// The extensions every v2 CRL must carry (§5.2.1, §5.2.3): an AKI with
+/// `key_id` and cRLNumber 7.
+pub(crate) fn required_exts(key_id: &[u8]) -> Vec<Vec<u8>> {
+    vec![
+        ext(oid::AKI, false, seq(&[tlv(0x80, key_id)])),
+        ext(oid::CRL_NUMBER, false, tlv(tag::INTEGER, &[7])),
+    ]
+}
+
 impl Spec {
+    /// A conforming v2 CRL of `issuer`, its AKI naming the fixture CA's
+    /// key.
     pub fn new(issuer: &[u8]) -> Spec {
         Spec {
             version: Some(tlv(tag::INTEGER, &[1])),
@@ -101,9 +112,9 @@ impl Spec {
             next: Some(utc("260201000000Z")),
             entries: Some(vec![
                 entry(&[0x01], utc("251231235959Z"), Some(vec![reason_ext(1)])),
-                entry(&[0x00, 0x80], gen("20251230120000Z"), None),
+                entry(&[0x00, 0x80], utc("251230120000Z"), None),
             ]),
-            exts: Some(vec![ext(oid::CRL_NUMBER, false, tlv(tag::INTEGER, &[7]))]),
+            exts: Some(required_exts(fixture().0.key_id().as_bytes())),
             tbs_extra: vec![],
         }
     }
@@ -603,7 +614,27 @@ fn time_syntax() {
 
 // --- CRL extensions -------------------------------------------------------------
 
-fn with_exts(exts: Vec<Vec<u8>>) -> Spec {
+/// Whether the Extension TLV `e` has extnID `oid`.
+fn is_ext(e: &[u8], oid: &[u8]) -> bool {
+    let want = tlv(tag::OID, oid);
+    Reader::new(e)
+        .read(tag::SEQUENCE)
+        .is_ok_and(|x| x.value.starts_with(&want))
+}
+
+/// A CRL with `exts`, plus the AKI and cRLNumber of [`required_exts`]
+/// unless `exts` has its own (use `s.exts` directly to leave them out).
+fn with_exts(mut exts: Vec<Vec<u8>>) -> Spec {
+    for r in required_exts(fixture().0.key_id().as_bytes()) {
+        let id = if is_ext(&r, oid::AKI) {
+            oid::AKI
+        } else {
+            oid::CRL_NUMBER
+        };
+        if !exts.iter().any(|e| is_ext(e, id)) {
+            exts.push(r);
+        }
+    }
     let mut s = spec();
     s.exts = Some(exts);
     s
@@ -659,10 +690,9 @@ fn crl_extension_rules() {
         }
     ));
     // Empty extension list.
-    assert!(matches!(
-        err_of(&with_exts(vec![])),
-        CrlError::Malformed { .. }
-    ));
+    let mut s = spec();
+    s.exts = Some(vec![]);
+    assert!(matches!(err_of(&s), CrlError::Malformed { .. }));
     // Known non-critical extensions accepted.
     let gn = seq(&[tlv(0x86, b"http://x/")]);
     let der = with_exts(vec![
@@ -745,7 +775,9 @@ fn ca_without_crl_sign_rejected() {
     );
     let ca = CaCert::from_der(&cert).unwrap();
     let key = ring::signature::RsaKeyPair::from_pkcs8(&p8).unwrap();
-    let der = Spec::new(ca.subject_der()).build_with(&key);
+    let mut s = Spec::new(ca.subject_der());
+    s.exts = Some(required_exts(ca.key_id().as_bytes()));
+    let der = s.build_with(&key);
     let crl = Crl::parse(&der).unwrap();
     crl.verify_signature(&ca).unwrap();
     let e = crl.check_issued_by(&ca).unwrap_err();
@@ -816,7 +848,9 @@ fn entry_rules() {
         assert!(matches!(e, CrlError::BadReasonCode { .. }), "{code}: {e}");
         assert!(e.to_string().contains("§5.3.1"));
     }
-    for code in [0u8, 6, 8, 10] {
+    // (8, removeFromCRL, only in a delta CRL: see
+    // remove_from_crl_only_in_delta_crls.)
+    for code in [0u8, 6, 9, 10] {
         let der = with_entries(vec![entry(&[2], t(), Some(vec![reason_ext(code)]))]).build();
         let e = Crl::parse(&der).unwrap().entries().next().unwrap().unwrap();
         assert_eq!(e.reason.map(|r| r.code()), Some(code));
@@ -939,11 +973,11 @@ fn arb_time() -> impl Strategy<Value = (bool, Timestamp, Vec<u8>)> {
         0u8..24,
         0u8..60,
         0u8..60,
-        any::<bool>(),
     )
-        .prop_map(|(y, mo, d, h, mi, s, prefer_gen)| {
+        .prop_map(|(y, mo, d, h, mi, s)| {
             let ts = Timestamp::from_utc_fields(y, mo, d, h, mi, s).unwrap();
-            let use_utc = y < 2050 && !prefer_gen;
+            // §5.1.2.4: UTCTime through 2049, GeneralizedTime after.
+            let use_utc = y < 2050;
             let enc = if use_utc {
                 utc(&format!("{:02}{mo:02}{d:02}{h:02}{mi:02}{s:02}Z", y % 100))
             } else {
@@ -963,7 +997,7 @@ fn minimal_int(mut c: Vec<u8>) -> Vec<u8> {
 prop_compose! {
     fn arb_entry()(serial in proptest::collection::vec(any::<u8>(), 1..=20),
                    (_, ts, enc) in arb_time(),
-                   reason in proptest::option::of(prop::sample::select(vec![0u8,1,2,3,4,5,6,8,9,10])),
+                   reason in proptest::option::of(prop::sample::select(vec![0u8,1,2,3,4,5,6,9,10])),
                    inv in proptest::option::of(arb_time()))
                   -> (RevokedEntry, Vec<u8>) {
         let serial = minimal_int(serial);
@@ -991,7 +1025,8 @@ proptest! {
     #[test]
     fn entries_round_trip(list in proptest::collection::vec(arb_entry(), 0..40)) {
         let mut s = Spec::new(fixture().0.subject_der());
-        s.entries = Some(list.iter().map(|(_, d)| d.clone()).collect());
+        // §5.1.2.6: no entries means no revokedCertificates field.
+        s.entries = (!list.is_empty()).then(|| list.iter().map(|(_, d)| d.clone()).collect());
         let tbs_only = {
             // Signing is irrelevant here: build with a dummy signature.
             let tbs = s.tbs();
@@ -1050,19 +1085,17 @@ fn entries_throughput() {
             reason,
         ));
     }
-    let mut s = spec();
-    s.entries = None;
-    s.exts = None;
-    s.version = Some(tlv(tag::INTEGER, &[1]));
-    let mut tbs = s.tbs();
-    // splice a big revokedCertificates in front of the (absent) extensions
-    tbs.truncate(tbs.len());
-    let inner = Reader::new(&tbs)
-        .read(tag::SEQUENCE)
-        .unwrap()
-        .value
-        .to_vec();
-    let tbs = tlv(tag::SEQUENCE, &cat(&[inner, tlv(tag::SEQUENCE, &body)]));
+    let s = spec();
+    // A big revokedCertificates between nextUpdate and the extensions.
+    let tbs = seq(&[
+        s.version.clone().unwrap(),
+        s.alg.clone(),
+        s.issuer.clone(),
+        s.this.clone(),
+        s.next.clone().unwrap(),
+        tlv(tag::SEQUENCE, &body),
+        tlv(tag::context_constructed(0), &seq(s.exts.as_ref().unwrap())),
+    ]);
     let der = seq(&[tbs, s.alg.clone(), tlv(tag::BIT_STRING, &[0, 1])]);
     let crl = Crl::parse(&der).unwrap();
     let mut best = f64::MAX;
@@ -1118,7 +1151,7 @@ fn certificate_issuer_in_an_indirect_crl() {
         entry(&[5], t(), None),
     ]);
     let idp = ext(oid::ISSUING_DP, true, seq(&[tlv(0x84, &[0xFF])]));
-    s.exts = Some(vec![idp.clone()]);
+    s.exts = with_exts(vec![idp.clone()]).exts;
     let der = s.build();
     let crl = Crl::parse(&der).unwrap();
     let mut it = crl.entries();
@@ -1133,8 +1166,7 @@ fn certificate_issuer_in_an_indirect_crl() {
     assert_eq!(seen, [false, true, true, false, false]);
 
     // Not indirect: refused.
-    let mut s = with_entries(vec![entry(&[2], t(), Some(vec![ci(&[&dn_b])]))]);
-    s.exts = None;
+    let s = with_entries(vec![entry(&[2], t(), Some(vec![ci(&[&dn_b])]))]);
     assert!(matches!(
         err_of(&s),
         CrlError::IndirectCrlUnsupported { .. }
@@ -1149,7 +1181,7 @@ fn certificate_issuer_in_an_indirect_crl() {
         )],
     ] {
         let mut s = with_entries(vec![entry(&[2], t(), Some(names))]);
-        s.exts = Some(vec![idp.clone()]);
+        s.exts = with_exts(vec![idp.clone()]).exts;
         let e = err_of(&s);
         assert!(
             matches!(
@@ -1161,5 +1193,382 @@ fn certificate_issuer_in_an_indirect_crl() {
             ),
             "{e}"
         );
+    }
+}
+
+// --- CRL issuer MUSTs a relying party can see (§5.1.2, §5.2, §5.3) ----------
+//
+// Each is refused by the parser (or the entry walk), so `kakunin ingest`
+// and the raw `--crl` path, which share these checks, both refuse it.
+
+fn aki() -> Vec<u8> {
+    ext(
+        oid::AKI,
+        false,
+        seq(&[tlv(0x80, fixture().0.key_id().as_bytes())]),
+    )
+}
+
+fn crl_number(n: u8, critical: bool) -> Vec<u8> {
+    ext(oid::CRL_NUMBER, critical, tlv(tag::INTEGER, &[n]))
+}
+
+fn delta_indicator(base: u8, critical: bool) -> Vec<u8> {
+    ext(
+        oid::DELTA_CRL_INDICATOR,
+        critical,
+        tlv(tag::INTEGER, &[base]),
+    )
+}
+
+/// §5.2.1: "Conforming CRL issuers MUST use the key identifier method,
+/// and MUST include this extension in all CRLs issued"; non-critical by
+/// §4.2.1.1. A v1 CRL has no extensions and stays readable (§5).
+#[test]
+fn authority_key_identifier_is_required() {
+    let mut s = spec();
+    s.exts = Some(vec![crl_number(7, false)]);
+    let e = err_of(&s);
+    assert!(matches!(e, CrlError::MissingAuthorityKeyId), "{e}");
+    assert!(e.to_string().contains("§5.2.1"), "{e}");
+    // A v2 CRL with no crlExtensions at all.
+    s.exts = None;
+    assert!(matches!(err_of(&s), CrlError::MissingAuthorityKeyId));
+    // issuer + serial only, no keyIdentifier.
+    let issuer_serial = seq(&[
+        tlv(0xA1, &tlv(0xA4, fixture().0.subject_der())),
+        tlv(0x82, &[0x01]),
+    ]);
+    let e = err_of(&with_exts(vec![ext(oid::AKI, false, issuer_serial)]));
+    assert!(matches!(e, CrlError::AuthorityKeyIdWithoutKeyId), "{e}");
+    let e = err_of(&with_exts(vec![ext(oid::AKI, false, seq(&[]))]));
+    assert!(matches!(e, CrlError::AuthorityKeyIdWithoutKeyId), "{e}");
+    // Critical.
+    let kid = fixture().0.key_id().as_bytes().to_vec();
+    let e = err_of(&with_exts(vec![ext(
+        oid::AKI,
+        true,
+        seq(&[tlv(0x80, &kid)]),
+    )]));
+    assert!(
+        matches!(
+            e,
+            CrlError::ExtensionMustNotBeCritical {
+                name: "authorityKeyIdentifier",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // v1: no extensions, no AKI, accepted.
+    let mut s = spec();
+    s.version = None;
+    s.exts = None;
+    s.entries = Some(vec![entry(&[0x05], utc("250101000000Z"), None)]);
+    Crl::parse(&s.build()).unwrap();
+}
+
+/// §5.2.3: "CRL issuers conforming to this profile MUST include this
+/// extension in all CRLs and MUST mark this extension as non-critical."
+#[test]
+fn crl_number_is_required_and_non_critical() {
+    let mut s = spec();
+    s.exts = Some(vec![aki()]);
+    let e = err_of(&s);
+    assert!(
+        matches!(e, CrlError::MissingCrlNumber { kind: "CRL" }),
+        "{e}"
+    );
+    assert!(e.to_string().contains("§5.2.3"), "{e}");
+    let e = err_of(&with_exts(vec![crl_number(7, true)]));
+    assert!(
+        matches!(
+            e,
+            CrlError::ExtensionMustNotBeCritical {
+                name: "cRLNumber",
+                section: "§5.2.3"
+            }
+        ),
+        "{e}"
+    );
+}
+
+/// §5.1.2.4, §5.1.2.5, §5.1.2.6: dates through 2049 MUST be UTCTime.
+/// (invalidityDate is GeneralizedTime by definition, §5.3.2.)
+#[test]
+fn crl_dates_before_2050_must_be_utc_time() {
+    let mut s = spec();
+    s.this = gen("20260101000000Z");
+    let e = err_of(&s);
+    assert!(
+        matches!(
+            e,
+            CrlError::GeneralizedTimeBefore2050 {
+                field: "thisUpdate",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(e.to_string().contains("§5.1.2.4"), "{e}");
+    let mut s = spec();
+    s.next = Some(gen("20260201000000Z"));
+    let e = err_of(&s);
+    assert!(
+        matches!(
+            e,
+            CrlError::GeneralizedTimeBefore2050 {
+                field: "nextUpdate",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // 2049-12-31T23:59:59Z is the last UTCTime date.
+    let mut s = spec();
+    s.next = Some(gen("20491231235959Z"));
+    assert!(matches!(
+        err_of(&s),
+        CrlError::GeneralizedTimeBefore2050 { .. }
+    ));
+    // From 2050 GeneralizedTime is right.
+    let mut s = spec();
+    s.next = Some(gen("20500101000000Z"));
+    Crl::parse(&s.build()).unwrap();
+    // revocationDate: the general entry parser (the byte-exact fast path
+    // takes UTCTime only), with and without entry extensions.
+    for exts in [None, Some(vec![reason_ext(1)])] {
+        let s = with_entries(vec![
+            entry(&[1], utc("251231000000Z"), None),
+            entry(&[2], gen("20251230120000Z"), exts),
+        ]);
+        let e = err_of(&s);
+        assert!(
+            matches!(e, CrlError::EntryGeneralizedTimeBefore2050 { index: 1, .. }),
+            "{e}"
+        );
+        assert!(e.to_string().contains("§5.1.2.6"), "{e}");
+    }
+    let der = with_entries(vec![entry(&[2], gen("20500101000000Z"), None)]).build();
+    Crl::parse(&der).unwrap().entries().next().unwrap().unwrap();
+}
+
+/// §5.1.2.6: "When there are no revoked certificates, the revoked
+/// certificates list MUST be absent."
+#[test]
+fn empty_revoked_certificates_must_be_absent() {
+    let e = err_of(&with_entries(vec![]));
+    assert!(matches!(e, CrlError::EmptyRevokedCertificates), "{e}");
+    assert!(e.to_string().contains("§5.1.2.6"), "{e}");
+    let mut s = spec();
+    s.entries = None;
+    Crl::parse(&s.build()).unwrap();
+}
+
+/// §5.2.4: a critical deltaCRLIndicator; a BaseCRLNumber below the
+/// delta's own cRLNumber; the delta has a cRLNumber (§5.2.3).
+#[test]
+fn delta_crl_rules() {
+    let der = with_exts(vec![delta_indicator(6, true)]).build();
+    assert_eq!(
+        Crl::parse(&der).unwrap().delta_base(),
+        Some(CrlNumber::from_u64(6))
+    );
+    let e = err_of(&with_exts(vec![delta_indicator(6, false)]));
+    assert!(
+        matches!(
+            e,
+            CrlError::ExtensionMustBeCritical {
+                name: "deltaCRLIndicator",
+                section: "§5.2.4"
+            }
+        ),
+        "{e}"
+    );
+    // with_exts adds cRLNumber 7.
+    for base in [7, 8] {
+        let e = err_of(&with_exts(vec![delta_indicator(base, true)]));
+        assert!(
+            matches!(e, CrlError::DeltaBaseNotBelowNumber { .. }),
+            "{base}: {e}"
+        );
+        assert!(e.to_string().contains("§5.2.4"), "{e}");
+    }
+    let mut s = spec();
+    s.exts = Some(vec![aki(), delta_indicator(6, true)]);
+    let e = err_of(&s);
+    assert!(
+        matches!(e, CrlError::MissingCrlNumber { kind: "delta CRL" }),
+        "{e}"
+    );
+}
+
+/// §5.2.6: freshestCRL non-critical, never in a delta CRL, and without
+/// reasons or cRLIssuer.
+#[test]
+fn freshest_crl_rules() {
+    let name = tlv(0xA0, &tlv(0xA0, &tlv(0x86, b"http://x/delta.crl")));
+    let freshest =
+        |critical: bool, dp: Vec<Vec<u8>>| ext(oid::FRESHEST_CRL, critical, seq(&[seq(&dp)]));
+    Crl::parse(&with_exts(vec![freshest(false, vec![name.clone()])]).build()).unwrap();
+    let e = err_of(&with_exts(vec![freshest(true, vec![name.clone()])]));
+    assert!(
+        matches!(
+            e,
+            CrlError::ExtensionMustNotBeCritical {
+                name: "freshestCRL",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let e = err_of(&with_exts(vec![
+        delta_indicator(6, true),
+        freshest(false, vec![name.clone()]),
+    ]));
+    assert!(matches!(e, CrlError::FreshestCrlInDelta), "{e}");
+    assert!(e.to_string().contains("§5.2.6"), "{e}");
+    let reasons = tlv(0x81, &[7, 0x80]);
+    let e = err_of(&with_exts(vec![freshest(
+        false,
+        vec![name.clone(), reasons],
+    )]));
+    assert!(
+        matches!(e, CrlError::FreshestCrlField { field: "reasons" }),
+        "{e}"
+    );
+    let crl_issuer = tlv(0xA2, &tlv(0xA4, fixture().0.subject_der()));
+    let e = err_of(&with_exts(vec![freshest(false, vec![name, crl_issuer])]));
+    assert!(
+        matches!(e, CrlError::FreshestCrlField { field: "cRLIssuer" }),
+        "{e}"
+    );
+    let e = err_of(&with_exts(vec![freshest(false, vec![])]));
+    assert!(
+        matches!(
+            e,
+            CrlError::BadExtension {
+                name: "freshestCRL",
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
+
+/// §5.2.7: authorityInfoAccess non-critical, id-ad-caIssuers only.
+#[test]
+fn authority_info_access_rules() {
+    let ad = |method: u8| {
+        seq(&[
+            tlv(tag::OID, &[0x2B, 6, 1, 5, 5, 7, 48, method]),
+            tlv(0x86, b"http://x/ca.crt"),
+        ])
+    };
+    let aia = |critical: bool, ads: Vec<Vec<u8>>| ext(oid::AIA, critical, seq(&ads));
+    Crl::parse(&with_exts(vec![aia(false, vec![ad(2), ad(2)])]).build()).unwrap();
+    let e = err_of(&with_exts(vec![aia(true, vec![ad(2)])]));
+    assert!(
+        matches!(
+            e,
+            CrlError::ExtensionMustNotBeCritical {
+                name: "authorityInfoAccess",
+                section: "§5.2.7"
+            }
+        ),
+        "{e}"
+    );
+    for ads in [vec![ad(1)], vec![ad(2), ad(1)]] {
+        let e = err_of(&with_exts(vec![aia(false, ads)]));
+        match &e {
+            CrlError::AiaAccessMethod { oid } => assert_eq!(oid, "1.3.6.1.5.5.7.48.1"),
+            e => panic!("{e}"),
+        }
+        assert!(e.to_string().contains("§5.2.7"), "{e}");
+    }
+    let e = err_of(&with_exts(vec![aia(false, vec![])]));
+    assert!(
+        matches!(
+            e,
+            CrlError::BadExtension {
+                name: "authorityInfoAccess",
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
+
+/// §5.3.1: "The removeFromCRL (8) reasonCode value may only appear in
+/// delta CRLs." Checked on the byte-exact fast path (a lone reasonCode)
+/// and on the general one (with another extension beside it).
+#[test]
+fn remove_from_crl_only_in_delta_crls() {
+    let t = || utc("250101000000Z");
+    let inv = ext(oid::INVALIDITY_DATE, false, gen("20241231000000Z"));
+    let shapes = [
+        vec![reason_ext(8)],
+        vec![reason_ext(8), inv.clone()],
+        vec![inv, reason_ext(8)],
+    ];
+    for exts in &shapes {
+        let s = with_entries(vec![
+            entry(&[1], t(), Some(vec![reason_ext(1)])),
+            entry(&[2], t(), Some(exts.clone())),
+        ]);
+        let e = err_of(&s);
+        match &e {
+            CrlError::RemoveFromCrlInCompleteCrl { serial } => assert_eq!(serial.to_hex(), "02"),
+            e => panic!("{e}"),
+        }
+        assert!(e.to_string().contains("§5.3.1"), "{e}");
+        // In a delta CRL it is what it is for.
+        let mut s = s.clone();
+        s.exts.as_mut().unwrap().push(delta_indicator(6, true));
+        let der = s.build();
+        let got: Vec<_> = Crl::parse(&der)
+            .unwrap()
+            .entries()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(got[1].reason, Some(RevocationReason::RemoveFromCrl));
+    }
+}
+
+/// §5.3.3: "CRL issuers MUST mark this extension as critical."
+#[test]
+fn certificate_issuer_must_be_critical() {
+    let ci = |critical| {
+        ext(
+            oid::CERTIFICATE_ISSUER,
+            critical,
+            seq(&[tlv(0xA4, fixture().0.subject_der())]),
+        )
+    };
+    let idp = ext(oid::ISSUING_DP, true, seq(&[tlv(0x84, &[0xFF])]));
+    let t = || utc("250101000000Z");
+    let der = with_exts(vec![idp.clone()])
+        .tap_entries(vec![entry(&[2], t(), Some(vec![ci(true)]))])
+        .build();
+    Crl::parse(&der).unwrap().entries().next().unwrap().unwrap();
+    let s = with_exts(vec![idp]).tap_entries(vec![entry(&[2], t(), Some(vec![ci(false)]))]);
+    let e = err_of(&s);
+    assert!(
+        matches!(
+            e,
+            CrlError::EntryExtensionMustBeCritical {
+                name: "certificateIssuer",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(e.to_string().contains("§5.3.3"), "{e}");
+}
+
+impl Spec {
+    fn tap_entries(mut self, entries: Vec<Vec<u8>>) -> Spec {
+        self.entries = Some(entries);
+        self
     }
 }

@@ -829,14 +829,18 @@ def build(outdir, use_openssl=True):
             pki.ca_cert(pki.sub_name, pki.sub_key, pki.root_name, pki.root_key, 0x109,
                         extra=[(unrec(OID_PRIVATE, b"\x05\x00"), True)]))
     ca_case("ca_ski_missing", "§4.2.1.2: SKI MUST appear in all conforming CA certificates",
-            pki.ca_cert(pki.sub_name, pki.sub_key, pki.root_name, pki.root_key, 0x10A, ski=False))
+            pki.ca_cert(pki.sub_name, pki.sub_key, pki.root_name, pki.root_key, 0x10A, ski=False), "valid",
+            note="deliberately accepted: OpenSSL 3.0 accepts it (it refuses it only with -x509_strict), §6.1 "
+                 "recommends against profile checks, and the key id falls back to the SHA-1 of the key")
     ca_case("ca_ski_critical", "§4.2.1.2: conforming CAs MUST mark SKI non-critical",
             resign(der_of(pki.ca_cert(pki.sub_name, pki.sub_key, pki.root_name, pki.root_key, 0x10B)),
                    pki.root_key, lambda k: edit_exts(k, lambda es: [
                        _make_critical(e) if ext_oid(e) == _oid_bytes("2.5.29.14") else e for e in es], 0xA3)),
             note="SKI critical, re-signed")
     ca_case("ca_aki_missing", "§4.2.1.1: AKI MUST be included in all certificates except self-signed CA certs",
-            pki.ca_cert(pki.sub_name, pki.sub_key, pki.root_name, pki.root_key, 0x10C, aki=False))
+            pki.ca_cert(pki.sub_name, pki.sub_key, pki.root_name, pki.root_key, 0x10C, aki=False), "valid",
+            note="deliberately accepted: OpenSSL 3.0 accepts it (it refuses it only with -x509_strict), §6.1 "
+                 "recommends against profile checks; the issuer is chosen by name and confirmed by signature")
     ca_case("ca_aki_critical", "§4.2.1.1: conforming CAs MUST mark AKI non-critical",
             resign(der_of(pki.ca_cert(pki.sub_name, pki.sub_key, pki.root_name, pki.root_key, 0x10D)),
                    pki.root_key, lambda k: edit_exts(k, lambda es: [
@@ -889,7 +893,9 @@ def build(outdir, use_openssl=True):
     leaf_case("leaf_serial_negative", "§4.1.2.2: serial MUST be positive; users SHOULD gracefully handle negative",
               leaf_edit(lambda k: set_serial(k, b"\xff\x01")), "valid", note="serial -255, re-signed")
     leaf_case("leaf_serial_21_octets", "§4.1.2.2: CAs MUST NOT use serialNumber longer than 20 octets",
-              leaf_edit(lambda k: set_serial(k, b"\x01" + b"\x00" * 20)), note="21 content octets, re-signed")
+              leaf_edit(lambda k: set_serial(k, b"\x01" + b"\x00" * 20)), "valid",
+              note="21 content octets, re-signed. Deliberately accepted (up to 32 octets): §4.1.2.2 asks "
+                   "certificate users to handle such certificates gracefully, and OpenSSL 3.0 accepts it")
     leaf_case("leaf_ctrl_serial_20_octets", "control §4.1.2.2: users MUST handle serials up to 20 octets",
               leaf_edit(lambda k: set_serial(k, b"\x7f" + b"\x11" * 19)), "valid", note="20 octets, re-signed")
     leaf_case("leaf_v1_with_extensions", "§4.1.2.1 / §4.1.2.9: extensions present => version MUST be v3",
@@ -925,7 +931,9 @@ def build(outdir, use_openssl=True):
               pki.leaf(0x1005, issuer_name=name("Not The Sub CA")),
               note="signed by the sub CA key, AKI = sub CA SKI, issuer DN differs")
     leaf_case("leaf_aki_missing", "§4.2.1.1: AKI MUST be included in all certificates (but self-signed CA certs)",
-              pki.leaf(0x1006, aki=False))
+              pki.leaf(0x1006, aki=False), "valid",
+              note="deliberately accepted: OpenSSL 3.0 accepts it (it refuses it only with -x509_strict), §6.1 "
+                   "recommends against profile checks; the issuer is chosen by name and confirmed by signature")
     leaf_case("leaf_aki_wrong", "§4.2.1.1: AKI keyIdentifier names a key no configured CA has",
               pki.leaf(0x1007, aki=False, extra=[(x509.AuthorityKeyIdentifier(b"\x02" * 20, None, None), False)]))
     leaf_case("leaf_aki_critical", "§4.2.1.1: conforming CAs MUST mark AKI non-critical",

@@ -4,7 +4,7 @@
 //! `CI=true` so CI cannot silently skip it.
 
 use kakunin_engine::crl::der_from_pem_or_der;
-use kakunin_engine::{CaCert, Crl, CrlError, CrlNumber, ReasonFlags};
+use kakunin_engine::{CaCert, Crl, CrlError};
 use kakunin_testkit::{cryptography_vectors, required_vectors};
 
 /// Parse the header, then walk every entry; first error wins.
@@ -26,114 +26,68 @@ enum Want {
 
 fn nothing(_: &Crl<'_>) {}
 
+/// Refused for a missing authorityKeyIdentifier (RFC 5280 §5.2.1). Most
+/// of these vectors are v2 CRLs made without one, to exercise something
+/// else (IDP scopes, delta indicators, …); the AKI MUST refuses them first,
+/// so what they were made for is covered by `crl/tests.rs` and PKITS 4.14
+/// and 4.15 instead.
+fn no_aki(e: &CrlError) -> bool {
+    matches!(e, CrlError::MissingAuthorityKeyId)
+}
+
+/// Refused for a thisUpdate before 2050 in GeneralizedTime (RFC 5280
+/// §5.1.2.4): these vectors carry `20150101000000Z`, so the entry rules
+/// they were made for are not reached (see `crl/tests.rs::entry_rules`).
+fn generalized_this_update(e: &CrlError) -> bool {
+    matches!(
+        e,
+        CrlError::GeneralizedTimeBefore2050 {
+            field: "thisUpdate",
+            ..
+        }
+    )
+}
+
 /// file → what RFC 5280 says (and why).
 const TABLE: &[(&str, Want)] = &[
-    // certificateIssuer entry extensions = indirect CRL (§5.3.3): unsupported.
-    (
-        "crl_all_reasons.pem",
-        Want::Reject(|e| matches!(e, CrlError::IndirectCrlUnsupported { .. })),
-    ),
-    (
-        "crl_almost_10k.pem",
-        Want::Accept(|c| assert_eq!(c.entries().count(), 9999)),
-    ),
-    // version INTEGER 2 (§5.1.2.1).
+    ("crl_all_reasons.pem", Want::Reject(generalized_this_update)),
+    ("crl_almost_10k.pem", Want::Reject(no_aki)),
     (
         "crl_bad_version.pem",
         Want::Reject(|e| matches!(e, CrlError::BadVersion(_))),
     ),
-    // Delta CRL (§5.2.4): accepted as a delta, never as a complete CRL.
-    (
-        "crl_delta_crl_indicator.pem",
-        Want::Accept(|c| {
-            assert_eq!(c.delta_base().unwrap().to_string(), "12345678901234567890");
-            assert_eq!(c.number().unwrap().to_string(), "12345678901234567891");
-            assert!(c.delta_base().unwrap() < c.number().unwrap());
-            let _ = CrlNumber::from_u64(0);
-        }),
-    ),
-    // reasonCode twice in one entry (§4.2: an extension at most once).
+    ("crl_delta_crl_indicator.pem", Want::Reject(no_aki)),
     (
         "crl_dup_entry_ext.pem",
-        Want::Reject(|e| matches!(e, CrlError::DuplicateEntryExtension { .. })),
+        Want::Reject(generalized_this_update),
     ),
-    // sha1WithRSAEncryption: refused by policy.
     (
         "crl_empty.pem",
         Want::Reject(
             |e| matches!(e, CrlError::UnsupportedSignatureAlgorithm { oid } if oid == "1.2.840.113549.1.1.5"),
         ),
     ),
-    (
-        "crl_empty_no_sequence.der",
-        Want::Accept(|c| {
-            assert_eq!(c.entries().count(), 0);
-            assert_eq!(c.entries_len_bytes(), 0);
-        }),
-    ),
-    // AKI, issuerAltName, authorityInfoAccess: all known, non-critical.
+    ("crl_empty_no_sequence.der", Want::Reject(no_aki)),
     ("crl_ian_aia_aki.pem", Want::Accept(nothing)),
-    (
-        "crl_idp_fullname_indirect_crl.pem",
-        Want::Accept(|c| {
-            assert!(c.scope().indirect && c.scope().partitioned);
-        }),
-    ),
-    (
-        "crl_idp_fullname_only.pem",
-        Want::Accept(|c| {
-            assert!(c.scope().partitioned);
-            assert!(!c.scope().only_user_certs && !c.scope().only_ca_certs && !c.scope().indirect);
-        }),
-    ),
-    (
-        "crl_idp_fullname_only_aa.pem",
-        Want::Accept(|c| assert!(c.scope().only_attribute_certs)),
-    ),
-    (
-        "crl_idp_fullname_only_user.pem",
-        Want::Accept(|c| assert!(c.scope().only_user_certs)),
-    ),
-    (
-        "crl_idp_only_ca.pem",
-        Want::Accept(|c| assert!(c.scope().only_ca_certs)),
-    ),
-    (
-        "crl_idp_reasons_only.pem",
-        Want::Accept(|c| {
-            assert_eq!(
-                c.scope().only_some_reasons,
-                Some(ReasonFlags::from_bits(1 << 1))
-            )
-        }),
-    ),
-    // All ReasonFlags bits 1..=8 (keyCompromise … aACompromise).
+    ("crl_idp_fullname_indirect_crl.pem", Want::Reject(no_aki)),
+    ("crl_idp_fullname_only.pem", Want::Reject(no_aki)),
+    ("crl_idp_fullname_only_aa.pem", Want::Reject(no_aki)),
+    ("crl_idp_fullname_only_user.pem", Want::Reject(no_aki)),
+    ("crl_idp_only_ca.pem", Want::Reject(no_aki)),
+    ("crl_idp_reasons_only.pem", Want::Reject(no_aki)),
     (
         "crl_idp_relative_user_all_reasons.pem",
-        Want::Accept(|c| {
-            assert_eq!(
-                c.scope().only_some_reasons,
-                Some(ReasonFlags::from_bits(0x1FE))
-            );
-            assert!(c.scope().only_user_certs);
-        }),
+        Want::Reject(no_aki),
     ),
-    (
-        "crl_idp_relativename_only.pem",
-        Want::Accept(|c| assert!(c.scope().partitioned)),
-    ),
-    // Outer signatureAlgorithm ≠ tbsCertList.signature (§5.1.1.2).
+    ("crl_idp_relativename_only.pem", Want::Reject(no_aki)),
     (
         "crl_inner_outer_mismatch.der",
         Want::Reject(|e| matches!(e, CrlError::SignatureAlgorithmMismatch)),
     ),
-    // certificateIssuer (empty) in an entry: indirect CRL, refused.
     (
         "crl_inval_cert_issuer_entry_ext.pem",
-        Want::Reject(|e| matches!(e, CrlError::IndirectCrlUnsupported { .. })),
+        Want::Reject(generalized_this_update),
     ),
-    // v1 CRL with an entry extension (§5.1.2.1) — and the invalidityDate
-    // has a fraction (§4.1.2.5.2); the v1 rule fires first.
     (
         "crl_inval_date_fractional_seconds.der",
         Want::Reject(|e| {
@@ -155,16 +109,10 @@ const TABLE: &[(&str, Want)] = &[
             )
         }),
     ),
-    // The issuer has a PrintableString with characters outside its set.
-    // That is an ASN.1 string-type violation inside Name, which we keep as
-    // opaque bytes (compared byte-exactly first, §7.1); RFC 5280 does not
-    // ask a CRL reader to reject it, so the CRL is accepted.
     (
         "crl_issuer_invalid_printable_string.der",
-        Want::Accept(|c| assert_eq!(c.entries().count(), 1)),
+        Want::Reject(no_aki),
     ),
-    // md2WithRSAEncryption: unsupported (and would also hit the unknown
-    // critical entry extension 1.2.3.4 if it were supported).
     (
         "crl_md2_unknown_crit_entry_ext.pem",
         Want::Reject(|e| matches!(e, CrlError::UnsupportedSignatureAlgorithm { .. })),
@@ -173,15 +121,13 @@ const TABLE: &[(&str, Want)] = &[
         "crl_no_next_update.pem",
         Want::Reject(|e| matches!(e, CrlError::UnsupportedSignatureAlgorithm { .. })),
     ),
-    // reasonCode outside CRLReason (§5.3.1).
     (
         "crl_unsupported_reason.pem",
-        Want::Reject(|e| matches!(e, CrlError::BadReasonCode { .. })),
+        Want::Reject(generalized_this_update),
     ),
-    // Unknown *non-critical* extension 1.2.3.4.5: ignored (§5.2).
-    ("crl_unrecognized_extension.der", Want::Accept(nothing)),
-    ("valid_signature_crl.pem", Want::Accept(nothing)),
-    ("invalid_signature_crl.pem", Want::Accept(nothing)),
+    ("crl_unrecognized_extension.der", Want::Reject(no_aki)),
+    ("valid_signature_crl.pem", Want::Reject(no_aki)),
+    ("invalid_signature_crl.pem", Want::Reject(no_aki)),
 ];
 
 #[test]
@@ -220,6 +166,10 @@ fn cryptography_vectors_crls() {
     }
 }
 
+/// The signature vectors are v2 CRLs without an authorityKeyIdentifier,
+/// so RFC 5280 §5.2.1 refuses them before their signatures are looked at;
+/// CRL signatures are checked against OpenSSL in `crl_openssl.rs` and by
+/// PKITS 4.4.4 (InvalidBadCRLSignatureTest4).
 #[test]
 fn cryptography_vectors_signatures() {
     let Some(dir) = cryptography_vectors("custom") else {
@@ -230,21 +180,13 @@ fn cryptography_vectors_signatures() {
         return;
     };
     let read = |n: &str| std::fs::read(dir.join(n)).unwrap();
-    let ca = CaCert::from_pem_or_der(&read("valid_signature_cert.pem")).unwrap();
-    let der = der_from_pem_or_der(&read("valid_signature_crl.pem"))
-        .unwrap()
-        .into_owned();
-    let crl = Crl::parse(&der).unwrap();
-    crl.check_issued_by(&ca).unwrap();
-    crl.verify_signature(&ca).unwrap();
-
-    // Same issuer name, but the signature does not verify with this CA.
-    let ca = CaCert::from_pem_or_der(&read("invalid_signature_cert.pem")).unwrap();
-    let der = der_from_pem_or_der(&read("invalid_signature_crl.pem"))
-        .unwrap()
-        .into_owned();
-    let crl = Crl::parse(&der).unwrap();
-    crl.check_issued_by(&ca).unwrap();
-    let e = crl.verify_signature(&ca).unwrap_err();
-    assert!(matches!(e, CrlError::BadSignature(_)), "{e}");
+    for (cert, crl) in [
+        ("valid_signature_cert.pem", "valid_signature_crl.pem"),
+        ("invalid_signature_cert.pem", "invalid_signature_crl.pem"),
+    ] {
+        CaCert::from_pem_or_der(&read(cert)).unwrap();
+        let der = der_from_pem_or_der(&read(crl)).unwrap().into_owned();
+        let e = Crl::parse(&der).unwrap_err();
+        assert!(matches!(e, CrlError::MissingAuthorityKeyId), "{crl}: {e}");
+    }
 }

@@ -169,10 +169,13 @@ fn agrees_with_openssl() {
         let cnf = std::fs::read_to_string(&inter.cnf).unwrap();
         std::fs::write(
             &inter.cnf,
+            // RFC 5280 §5.2.6: freshestCRL "MUST NOT appear in delta
+            // CRLs", so the delta drops the base's pointer to it.
             cnf.replace(
                 "[crl_ext]\n",
                 "[crl_ext]\ndeltaCRL = critical, ASN1:INTEGER:1\n",
-            ),
+            )
+            .replace("freshestCRL = URI:http://crl.example.test/delta.crl", ""),
         )
         .unwrap();
         lab.crl(&inter)
