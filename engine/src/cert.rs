@@ -66,6 +66,9 @@ pub(crate) struct Extensions<'a> {
 /// A certificate borrowed from its DER.
 #[derive(Clone, Debug)]
 pub(crate) struct Cert<'a> {
+    /// A version 3 certificate (version 1 and 2 have no extensions, so
+    /// not even basicConstraints can say what they are: RFC 5280 §5.2.5).
+    pub v3: bool,
     pub tbs: &'a [u8],
     pub sig_alg: SignatureAlgorithm,
     pub signature: &'a [u8],
@@ -166,6 +169,7 @@ impl<'a> Cert<'a> {
         };
         t.finish().map_err(malformed("tbsCertificate"))?;
         Ok(Cert {
+            v3: version == 2,
             tbs: tbs.raw,
             sig_alg,
             signature,

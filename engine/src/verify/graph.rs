@@ -133,6 +133,7 @@ impl CaNode {
             Ok(c) => c,
             // Checked in `new`; unreachable, but never panic.
             Err(_) => Cert {
+                v3: true,
                 tbs: &[],
                 sig_alg: crate::SignatureAlgorithm::RsaPkcs1Sha256,
                 signature: &[],

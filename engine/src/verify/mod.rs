@@ -438,6 +438,8 @@ impl Verifier {
             let subject = Subject {
                 serial: &serial,
                 is_ca,
+                // A CA on a path is v3: it must carry basicConstraints.
+                v3: depth > 0 || c.v3,
                 issuer: cert_issuer,
                 crl_dp,
             };

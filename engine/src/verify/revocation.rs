@@ -15,6 +15,8 @@ use super::{dp, time_check, RevocationSource, Verifier};
 pub(super) struct Subject<'a> {
     pub(super) serial: &'a Serial,
     pub(super) is_ca: bool,
+    /// A version 3 certificate.
+    pub(super) v3: bool,
     /// Issuer DN.
     pub(super) issuer: &'a [u8],
     /// cRLDistributionPoints extnValue and the certificate's issuer DN.
@@ -184,6 +186,7 @@ impl Verifier {
         let signer_cert = Subject {
             serial: &signer.serial,
             is_ca: signer.is_ca,
+            v3: true,
             issuer: &signer.issuer_der,
             crl_dp: signer
                 .crl_dp
@@ -260,7 +263,12 @@ impl Verifier {
                 }
             }
             let is_ca = cert.is_ca;
-            if (sc.only_user_certs && is_ca) || (sc.only_ca_certs && !is_ca) {
+            // §5.2.5: the scope of a CRL with onlyContainsUserCerts or
+            // onlyContainsCACerts "MUST NOT include any version 1 or
+            // version 2 certificates".
+            let typed = sc.only_user_certs || sc.only_ca_certs;
+            if (sc.only_user_certs && is_ca) || (sc.only_ca_certs && !is_ca) || (typed && !cert.v3)
+            {
                 out_of_scope = true;
                 continue;
             }
