@@ -1,0 +1,466 @@
+//! Hot reload of the CRL directory.
+//!
+//! A *scan* lists `*.crl` and `*.idx` in the directory and loads every file
+//! whose fingerprint (size, mtime, ctime, inode) changed since it was last
+//! looked at — whether that look succeeded or not, so a bad file is refused
+//! (and counted) once, not on every scan, and is tried again when it
+//! changes. Loading happens on the reload thread, never on a request path:
+//!
+//! - `*.crl` (DER or PEM): the engine's ingest checks against the `--trust`
+//!   CA that issued it (key id from the AKI, else by name), then an index is
+//!   built in memory;
+//! - `*.idx` (from `kakunin ingest`): mapped, its issuer key id and SPKI
+//!   hash must be one of the `--trust` CAs, it must be current, and the
+//!   store verifies its checksum once before the swap.
+//!
+//! [`Store::install`] does the swap and refuses rollback (an older CRL
+//! number or thisUpdate than the one served), a different CRL under the
+//! served number, deltas and partial CRLs. A refused file leaves the current
+//! snapshot serving. Requests already running keep the `Arc` of the
+//! snapshot they loaded, so they finish on the old one.
+//!
+//! Scans are triggered by file events (debounced), SIGHUP, `POST
+//! /admin/reload`, and a periodic timer as the fallback; triggers that
+//! arrive during a scan are coalesced into one more scan.
+//!
+//! Index files are memory-mapped and read in place. Replace them by rename
+//! (as `kakunin ingest` does), never by writing into the served file: a
+//! file truncated under a live map faults the reader. CRLs are read into
+//! memory instead, so a CRL being rewritten can at worst be refused.
+
+use std::collections::HashMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use kakunin_engine::crl::{der_from_pem_or_der, Crl};
+use kakunin_engine::index::{IndexMeta, SerialIndex};
+use kakunin_engine::ingest::{verify_crl, IngestOptions};
+use kakunin_engine::store::{IndexBytes, Installed, Store};
+use kakunin_engine::Timestamp;
+use serde::Serialize;
+
+use crate::issuers::{Issuer, Issuers};
+use crate::metrics::Metrics;
+
+/// Allowed clock skew for an index's thisUpdate, as ingest allows for a CRL.
+const MAX_CLOCK_SKEW: i64 = 300;
+
+/// What a file in the directory is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Crl,
+    Idx,
+}
+
+impl Kind {
+    fn of(path: &Path) -> Option<Kind> {
+        let name = path.file_name()?.to_str()?;
+        if name.starts_with('.') {
+            return None; // editors' and rsync's temporary files
+        }
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "crl" => Some(Kind::Crl),
+            "idx" => Some(Kind::Idx),
+            _ => None,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Crl => "crl",
+            Kind::Idx => "idx",
+        }
+    }
+}
+
+/// Identity of a file version: a rename gives a new inode, an in-place
+/// rewrite a new mtime/ctime or size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Fingerprint {
+    len: u64,
+    mtime_ns: i128,
+    ctime_ns: i128,
+    ino: u64,
+    dev: u64,
+}
+
+impl Fingerprint {
+    fn of(meta: &std::fs::Metadata) -> Fingerprint {
+        Fingerprint {
+            len: meta.len(),
+            mtime_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
+            ctime_ns: i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()),
+            ino: meta.ino(),
+            dev: meta.dev(),
+        }
+    }
+}
+
+/// What happened to one file in a scan.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct FileOutcome {
+    /// The file name within the directory.
+    pub file: String,
+    /// `crl` or `idx`.
+    pub kind: &'static str,
+    /// `installed` (first CRL of its issuer), `replaced`, `unchanged` (the
+    /// same CRL is already served) or `refused`.
+    pub outcome: &'static str,
+    /// The issuer key id, when known.
+    pub issuer: Option<String>,
+    /// The file's CRL number, when known.
+    pub crl_number: Option<String>,
+    /// Why a file was refused.
+    pub detail: Option<String>,
+}
+
+/// The files a scan looked at (those new or changed since the last scan).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ScanReport {
+    /// One entry per file loaded or refused.
+    pub files: Vec<FileOutcome>,
+}
+
+impl ScanReport {
+    /// Files refused in this scan.
+    pub fn refused(&self) -> usize {
+        self.files.iter().filter(|f| f.outcome == "refused").count()
+    }
+}
+
+/// Loads the directory into the store. Owned by the reload thread.
+pub struct Reloader {
+    dir: PathBuf,
+    store: Arc<Store>,
+    issuers: Arc<Issuers>,
+    metrics: Arc<Metrics>,
+    seen: HashMap<PathBuf, Fingerprint>,
+}
+
+impl Reloader {
+    /// A reloader for `dir`; nothing is loaded until [`Reloader::scan`].
+    pub fn new(
+        dir: PathBuf,
+        store: Arc<Store>,
+        issuers: Arc<Issuers>,
+        metrics: Arc<Metrics>,
+    ) -> Reloader {
+        Reloader {
+            dir,
+            store,
+            issuers,
+            metrics,
+            seen: HashMap::new(),
+        }
+    }
+
+    /// Loads every new or changed file. Errs only when the directory itself
+    /// cannot be listed.
+    pub fn scan(&mut self) -> std::io::Result<ScanReport> {
+        let mut files: Vec<(PathBuf, Kind, Fingerprint)> = Vec::new();
+        for entry in std::fs::read_dir(&self.dir)? {
+            let Ok(entry) = entry else { continue };
+            let path = entry.path();
+            let Some(kind) = Kind::of(&path) else {
+                continue;
+            };
+            // Follows symlinks: a directory of links to the real files
+            // (Kubernetes ConfigMaps) is common.
+            let Ok(meta) = std::fs::metadata(&path) else {
+                continue;
+            };
+            if !meta.is_file() {
+                continue;
+            }
+            files.push((path, kind, Fingerprint::of(&meta)));
+        }
+        // Name order: deterministic, and a dated naming scheme
+        // (sign-20261201.crl) loads oldest first, so nothing is refused as
+        // a rollback at start.
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut report = ScanReport::default();
+        let now = Timestamp::now();
+        for (path, kind, fp) in files {
+            if self.seen.get(&path) == Some(&fp) {
+                continue;
+            }
+            let outcome = self.load(&path, kind, now);
+            self.seen.insert(path, fp);
+            report.files.push(outcome);
+        }
+        Ok(report)
+    }
+
+    fn load(&self, path: &Path, kind: Kind, now: Timestamp) -> FileOutcome {
+        let file = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let result = match kind {
+            Kind::Crl => self.load_crl(path, now),
+            Kind::Idx => self.load_idx(path, now),
+        };
+        match result {
+            Ok((installed, meta)) => {
+                let outcome = match installed {
+                    Installed::New => "installed",
+                    Installed::Replaced => "replaced",
+                    Installed::Unchanged => "unchanged",
+                };
+                let issuer = meta.crl.issuer_key_id.to_hex();
+                let crl_number = meta.crl.crl_number.map(|n| n.to_string());
+                if installed == Installed::Unchanged {
+                    tracing::debug!(file, kind = kind.as_str(), issuer, "already served");
+                } else {
+                    self.metrics.reload_success(kind.as_str());
+                    tracing::info!(
+                        file,
+                        kind = kind.as_str(),
+                        outcome,
+                        issuer,
+                        crl_number = crl_number.as_deref().unwrap_or("-"),
+                        entries = meta.entries,
+                        this_update = %meta.crl.this_update,
+                        next_update = %meta.crl.next_update,
+                        "CRL swapped in"
+                    );
+                }
+                FileOutcome {
+                    file,
+                    kind: kind.as_str(),
+                    outcome,
+                    issuer: Some(issuer),
+                    crl_number,
+                    detail: None,
+                }
+            }
+            Err(refusal) => {
+                self.metrics.reload_failure(kind.as_str());
+                tracing::warn!(
+                    file,
+                    kind = kind.as_str(),
+                    reason = %refusal.detail,
+                    "refused; the previous snapshot keeps serving"
+                );
+                FileOutcome {
+                    file,
+                    kind: kind.as_str(),
+                    outcome: "refused",
+                    issuer: refusal.issuer,
+                    crl_number: None,
+                    detail: Some(refusal.detail),
+                }
+            }
+        }
+    }
+
+    fn load_crl(&self, path: &Path, now: Timestamp) -> Result<(Installed, IndexMeta), Refusal> {
+        let bytes = std::fs::read(path).map_err(|e| Refusal::new(format!("cannot read: {e}")))?;
+        let issuer = self.crl_issuer(&bytes)?;
+        let refuse = |detail: String| Refusal {
+            issuer: Some(issuer.key_id_hex()),
+            detail,
+        };
+        let opts = IngestOptions {
+            now,
+            ..IngestOptions::default()
+        };
+        let verified =
+            verify_crl(&bytes, &issuer.ca, &opts, &|_, _| {}).map_err(|e| refuse(e.to_string()))?;
+        drop(bytes);
+        let (index_bytes, _report) = verified
+            .into_index_bytes()
+            .map_err(|e| refuse(e.to_string()))?;
+        let index = SerialIndex::from_bytes(IndexBytes::Owned(index_bytes))
+            .map_err(|e| refuse(e.to_string()))?;
+        let meta = index.meta().clone();
+        let installed = self
+            .store
+            .install(index, Some(path.to_path_buf()))
+            .map_err(|e| refuse(e.to_string()))?;
+        Ok((installed, meta))
+    }
+
+    /// The `--trust` CA a CRL claims to be from: by AuthorityKeyIdentifier,
+    /// else the one whose name matches. The ingest checks then verify the
+    /// claim (name, key id, signature).
+    fn crl_issuer(&self, bytes: &[u8]) -> Result<&Issuer, Refusal> {
+        let der = der_from_pem_or_der(bytes).map_err(|e| Refusal::new(e.to_string()))?;
+        let crl = Crl::parse(&der).map_err(|e| Refusal::new(e.to_string()))?;
+        if let Some(aki) = crl.authority_key_id() {
+            return self
+                .issuers
+                .iter()
+                .find(|i| i.key_id.as_bytes() == aki)
+                .ok_or_else(|| {
+                    Refusal::new(format!(
+                        "CRL is signed by key {}, which is none of the --trust CAs",
+                        hex::encode(aki)
+                    ))
+                });
+        }
+        self.issuers
+            .iter()
+            .find(|i| crl.check_issued_by(&i.ca).is_ok())
+            .ok_or_else(|| Refusal::new("CRL issuer is none of the --trust CAs".into()))
+    }
+
+    fn load_idx(&self, path: &Path, now: Timestamp) -> Result<(Installed, IndexMeta), Refusal> {
+        let index = SerialIndex::open_file(path).map_err(|e| Refusal::new(e.to_string()))?;
+        let meta = index.meta().clone();
+        let key_id = meta.crl.issuer_key_id;
+        let refuse = |detail: String| Refusal {
+            issuer: Some(key_id.to_hex()),
+            detail,
+        };
+        // The index carries no signature of its own: it was verified by
+        // `kakunin ingest`, and the directory's permissions are what vouch
+        // for it. What we can check is that it names a key we trust.
+        let issuer = self.issuers.by_key_id(&key_id).ok_or_else(|| {
+            refuse(format!(
+                "index is for issuer key {}, which is none of the --trust CAs",
+                key_id.to_hex()
+            ))
+        })?;
+        if issuer.spki_sha256 != meta.crl.issuer_spki_sha256 {
+            return Err(refuse(format!(
+                "index names key id {} but another public key than {}",
+                key_id.to_hex(),
+                issuer.source.display()
+            )));
+        }
+        if meta.crl.next_update <= now {
+            return Err(refuse(format!(
+                "index is stale: nextUpdate {} has passed",
+                meta.crl.next_update
+            )));
+        }
+        if meta.crl.this_update.unix() > now.unix() + MAX_CLOCK_SKEW {
+            return Err(refuse(format!(
+                "index is not yet valid: thisUpdate {} is in the future",
+                meta.crl.this_update
+            )));
+        }
+        // install() verifies the whole checksum before the swap.
+        let installed = self
+            .store
+            .install(index, Some(path.to_path_buf()))
+            .map_err(|e| refuse(e.to_string()))?;
+        Ok((installed, meta))
+    }
+}
+
+/// Why a file was refused.
+struct Refusal {
+    issuer: Option<String>,
+    detail: String,
+}
+
+impl Refusal {
+    fn new(detail: String) -> Refusal {
+        Refusal {
+            issuer: None,
+            detail,
+        }
+    }
+}
+
+/// A request to the reload thread; an admin request waits for the report.
+pub(crate) enum ReloadRequest {
+    /// Scan, nobody waits (file event, SIGHUP).
+    Scan(&'static str),
+    /// Scan and send the report back.
+    ScanAndReport(tokio::sync::oneshot::Sender<Result<ScanReport, String>>),
+}
+
+/// Sends scan requests to the reload thread.
+#[derive(Clone)]
+pub struct ReloadHandle {
+    tx: mpsc::Sender<ReloadRequest>,
+}
+
+impl ReloadHandle {
+    /// Asks for a scan and does not wait.
+    pub fn trigger(&self, why: &'static str) {
+        let _ = self.tx.send(ReloadRequest::Scan(why));
+    }
+
+    /// Asks for a scan and waits for its report.
+    pub async fn scan(&self) -> Result<ScanReport, String> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.tx
+            .send(ReloadRequest::ScanAndReport(tx))
+            .map_err(|_| "the reload thread has stopped".to_string())?;
+        rx.await
+            .map_err(|_| "the reload thread has stopped".to_string())?
+    }
+}
+
+/// Starts the reload thread (periodic scans every `poll_interval`, and on
+/// request). The thread ends when every [`ReloadHandle`] is dropped.
+pub fn spawn(mut reloader: Reloader, poll_interval: Duration) -> std::io::Result<ReloadHandle> {
+    let (tx, rx) = mpsc::channel::<ReloadRequest>();
+    std::thread::Builder::new()
+        .name("kakunin-reload".into())
+        .spawn(move || loop {
+            let first = match rx.recv_timeout(poll_interval) {
+                Ok(r) => Some(r),
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            };
+            // Coalesce whatever else is queued into this one scan.
+            let mut waiting = Vec::new();
+            let mut why = "poll";
+            for r in first.into_iter().chain(rx.try_iter()) {
+                match r {
+                    ReloadRequest::Scan(w) => why = w,
+                    ReloadRequest::ScanAndReport(reply) => {
+                        why = "admin";
+                        waiting.push(reply)
+                    }
+                }
+            }
+            let result = reloader.scan();
+            match &result {
+                Ok(r) if !r.files.is_empty() => {
+                    tracing::debug!(trigger = why, files = r.files.len(), "scan done")
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::error!(trigger = why, error = %e, "cannot list the CRL directory")
+                }
+            }
+            let result = result.map_err(|e| format!("cannot list the CRL directory: {e}"));
+            for reply in waiting {
+                let _ = reply.send(result.clone());
+            }
+        })?;
+    Ok(ReloadHandle { tx })
+}
+
+/// Watches the directory and triggers a scan after each burst of events.
+/// Returns the watcher, which must be kept alive.
+pub fn watch(
+    dir: &Path,
+    debounce: Duration,
+    handle: ReloadHandle,
+) -> Result<notify_debouncer_mini::Debouncer<notify::RecommendedWatcher>, notify::Error> {
+    let mut debouncer = notify_debouncer_mini::new_debouncer(
+        debounce,
+        move |res: notify_debouncer_mini::DebounceEventResult| match res {
+            Ok(events) if !events.is_empty() => handle.trigger("watch"),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "directory watch error; the periodic scan still runs")
+            }
+        },
+    )?;
+    debouncer
+        .watcher()
+        .watch(dir, notify::RecursiveMode::NonRecursive)?;
+    Ok(debouncer)
+}
