@@ -301,6 +301,8 @@ async fn serve(
         .max_concurrent_streams(limits.max_concurrent_streams)
         .max_pending_accept_reset_streams(Some(64));
     let idle_tick = (limits.idle_timeout / 4).max(Duration::from_millis(10));
+    let idle_close = limits.header_read_timeout;
+    let grace = limits.shutdown_grace;
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -346,8 +348,12 @@ async fn serve(
             let mut tick = tokio::time::interval(idle_tick);
             tick.tick().await;
             let mut quiet_ticks = 0u32;
-            let mut closing = false;
+            // Once asked to close, a connection gets this long to finish the
+            // polite way (HTTP/2: GOAWAY, and the client's answer to the PING
+            // that follows); a client that never answers is then dropped.
+            let mut close_by: Option<tokio::time::Instant> = None;
             loop {
+                let deadline = close_by.unwrap_or_else(tokio::time::Instant::now);
                 tokio::select! {
                     r = conn.as_mut() => {
                         if let Err(e) = r {
@@ -355,17 +361,21 @@ async fn serve(
                         }
                         break;
                     }
-                    _ = stop.changed(), if !closing => {
-                        closing = true;
+                    _ = stop.changed(), if close_by.is_none() => {
+                        close_by = Some(tokio::time::Instant::now() + grace);
                         conn.as_mut().graceful_shutdown();
                     }
-                    _ = tick.tick(), if !closing => {
+                    _ = tick.tick(), if close_by.is_none() => {
                         quiet_ticks = if activity.quiet_since_last_check() { quiet_ticks + 1 } else { 0 };
                         if quiet_ticks >= 4 {
                             tracing::debug!(peer = %peer, "closing idle connection");
-                            closing = true;
+                            close_by = Some(tokio::time::Instant::now() + idle_close);
                             conn.as_mut().graceful_shutdown();
                         }
+                    }
+                    _ = tokio::time::sleep_until(deadline), if close_by.is_some() => {
+                        tracing::debug!(peer = %peer, "connection did not close in time; dropping it");
+                        break;
                     }
                 }
             }

@@ -769,3 +769,74 @@ fn no_arguments_serve_the_sample_and_the_printed_examples_work() {
         srv.stdout
     );
 }
+
+/// Reads until the server closes the connection (bounded); the bytes read.
+fn read_until_closed(stream: &mut std::net::TcpStream, within: Duration) -> Option<Vec<u8>> {
+    use std::io::Read;
+    stream
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let deadline = Instant::now() + within;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while Instant::now() < deadline {
+        match stream.read(&mut buf) {
+            Ok(0) => return Some(got),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return Some(got), // reset counts as closed
+        }
+    }
+    None
+}
+
+#[test]
+fn slow_and_idle_clients_are_cut_off_and_others_still_served() {
+    if !need_curl() {
+        return;
+    }
+    use std::io::Write;
+    let dir = crl_dir(&["sign.crl", "auth.crl"]);
+    let srv = Served::start(&serve_args(
+        dir.path(),
+        &["--header-timeout", "1s", "--idle-timeout", "1s"],
+    ));
+    let addr = srv.base.trim_start_matches("http://").to_string();
+    // A slowloris: half a request header, then nothing.
+    let mut slow = std::net::TcpStream::connect(&addr).unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let started = Instant::now();
+    assert!(
+        read_until_closed(&mut slow, Duration::from_secs(10)).is_some(),
+        "slow header not cut off"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+    // An idle HTTP/2 connection (preface and nothing else) is closed too.
+    let mut idle = std::net::TcpStream::connect(&addr).unwrap();
+    idle.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        .unwrap();
+    assert!(
+        read_until_closed(&mut idle, Duration::from_secs(10)).is_some(),
+        "idle h2 connection kept open"
+    );
+    // Meanwhile and afterwards, others are served.
+    assert_eq!(
+        srv.curl("/v1/status/sign/01", &["--http2-prior-knowledge"])
+            .0,
+        200
+    );
+    assert_eq!(
+        srv.metric("kakunin_open_connections "),
+        1.0,
+        "only the metrics request itself"
+    );
+}
