@@ -182,6 +182,9 @@ impl Reloader {
         // (sign-20261201.crl) loads oldest first, so nothing is refused as
         // a rollback at start.
         files.sort_by(|a, b| a.0.cmp(&b.0));
+        // Forget files that are gone, so one put back is looked at again.
+        self.seen
+            .retain(|p, _| files.iter().any(|(listed, _, _)| listed == p));
         let mut report = ScanReport::default();
         let now = Timestamp::now();
         for (path, kind, fp) in files {
