@@ -509,14 +509,71 @@ fn hot_swap_takes_newer_crls_and_refuses_forged_truncated_and_older_ones() {
     );
     assert!(log.contains("truncated.crl"), "{log}");
 
-    // The new CRL renamed over the old: visible within the bounded wait,
-    // and every answer equals `kakunin status` on the new CRL's index.
-    let swapped_at = Instant::now();
-    drop_file(dir.path(), "sign.crl", &new_sign);
-    srv.wait_for("the new CRL to be served", || {
-        status_of(&probe)["status"] == "revoked"
+    // The new CRL renamed over the old while a client keeps asking on one
+    // keep-alive connection: every answer is 200 and equals `kakunin
+    // status` on the old or on the new CRL (never a mix), and the new
+    // revocations are visible within 1 s of the rename.
+    let mut probes: Vec<String> = newly.iter().take(20).map(|s| s.to_string()).collect();
+    probes.extend(new_serials.iter().step_by(101).cloned());
+    probes.push("01".into());
+    let expect: std::collections::HashMap<(String, String), Value> = oracle(&old_idx, &probes)
+        .into_iter()
+        .chain(oracle(&new_idx, &probes))
+        .map(|a| {
+            (
+                (
+                    a["serial"].as_str().unwrap().to_string(),
+                    a["crl_number"].to_string(),
+                ),
+                a,
+            )
+        })
+        .collect();
+    let new_number = oracle(&new_idx, &probes[..1])[0]["crl_number"].clone();
+    assert_ne!(new_number, old_number);
+    let addr = srv.base.trim_start_matches("http://").to_string();
+    let sent = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let load = {
+        let sent = sent.clone();
+        let new_number = new_number.to_string();
+        std::thread::spawn(move || {
+            let mut conn = KeepAlive::connect(&addr);
+            let deadline = Instant::now() + Duration::from_secs(30);
+            let (mut first_new, mut new_answers) = (None, 0usize);
+            let mut n = 0usize;
+            while new_answers < 300 && Instant::now() < deadline {
+                let serial = &probes[n % probes.len()];
+                let (code, body) = conn.get(&format!("/v1/status/sign/{serial}"));
+                assert_eq!(code, 200, "{body}");
+                let got: Value = serde_json::from_str(&body).unwrap();
+                let key = (serial.to_uppercase(), got["crl_number"].to_string());
+                let want = expect
+                    .get(&key)
+                    .unwrap_or_else(|| panic!("answer from an unknown CRL: {got}"));
+                assert_eq!(&got, want);
+                if key.1 == new_number {
+                    first_new.get_or_insert_with(Instant::now);
+                    new_answers += 1;
+                } else {
+                    assert!(first_new.is_none(), "an old answer after a new one: {got}");
+                }
+                n += 1;
+                sent.store(n, std::sync::atomic::Ordering::Relaxed);
+            }
+            (first_new, n)
+        })
+    };
+    srv.wait_for("the load to start", || {
+        sent.load(std::sync::atomic::Ordering::Relaxed) > 50
     });
-    eprintln!("swap visible after {:?}", swapped_at.elapsed());
+    drop_file(dir.path(), "sign.crl", &new_sign);
+    let renamed = Instant::now();
+    let (first_new, requests) = load.join().expect("load thread");
+    let first_new = first_new.expect("the new CRL was never served");
+    let visible_after = first_new.saturating_duration_since(renamed);
+    eprintln!("swap visible after {visible_after:?}, {requests} requests under load");
+    assert!(visible_after < Duration::from_secs(1), "{visible_after:?}");
+    assert_eq!(status_of(&probe)["status"], "revoked");
     let sample: Vec<String> = new_serials
         .iter()
         .step_by(37)
@@ -768,6 +825,59 @@ fn no_arguments_serve_the_sample_and_the_printed_examples_work() {
         "{:?}",
         srv.stdout
     );
+}
+
+/// A minimal HTTP/1.1 client on one keep-alive connection, for request
+/// streams where starting a curl per request would be the bottleneck.
+struct KeepAlive {
+    reader: BufReader<std::net::TcpStream>,
+    writer: std::net::TcpStream,
+}
+
+impl KeepAlive {
+    fn connect(addr: &str) -> KeepAlive {
+        let stream = std::net::TcpStream::connect(addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        KeepAlive {
+            writer: stream.try_clone().unwrap(),
+            reader: BufReader::new(stream),
+        }
+    }
+
+    /// (status, body) of `GET path`.
+    fn get(&mut self, path: &str) -> (u16, String) {
+        use std::io::{Read, Write};
+        // One write per request: split writes would meet Nagle and
+        // delayed ACKs (40 ms a request).
+        let req = format!("GET {path} HTTP/1.1\r\nHost: kakunin\r\n\r\n");
+        self.writer.write_all(req.as_bytes()).expect("send");
+        let mut line = String::new();
+        self.reader.read_line(&mut line).expect("status line");
+        let code: u16 = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .expect("status");
+        let mut len = 0usize;
+        loop {
+            line.clear();
+            self.reader.read_line(&mut line).expect("header");
+            let h = line.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                if k.eq_ignore_ascii_case("content-length") {
+                    len = v.trim().parse().expect("content-length");
+                }
+            }
+        }
+        let mut body = vec![0u8; len];
+        self.reader.read_exact(&mut body).expect("body");
+        (code, String::from_utf8(body).expect("UTF-8 body"))
+    }
 }
 
 /// Reads until the server closes the connection (bounded); the bytes read.
