@@ -4,7 +4,8 @@
 //! whose fingerprint (size, mtime, ctime, inode) changed since it was last
 //! looked at — whether that look succeeded or not, so a bad file is refused
 //! (and counted) once, not on every scan, and is tried again when it
-//! changes. Loading happens on the reload thread, never on a request path:
+//! changes. The one exception is a file whose thisUpdate is ahead of our
+//! clock: time cures that, so it is tried again on every scan. Loading happens on the reload thread, never on a request path:
 //!
 //! - `*.crl` (DER or PEM): the engine's ingest checks against the `--trust`
 //!   CA that issued it (key id from the AKI, else by name), then an index is
@@ -37,7 +38,7 @@ use std::time::Duration;
 
 use kakunin_engine::crl::{der_from_pem_or_der, Crl};
 use kakunin_engine::index::{IndexMeta, SerialIndex};
-use kakunin_engine::ingest::{verify_crl, IngestOptions};
+use kakunin_engine::ingest::{verify_crl, IngestError, IngestOptions};
 use kakunin_engine::store::{IndexBytes, Installed, Store};
 use kakunin_engine::Timestamp;
 use serde::Serialize;
@@ -161,6 +162,11 @@ impl Reloader {
     /// Loads every new or changed file. Errs only when the directory itself
     /// cannot be listed.
     pub fn scan(&mut self) -> std::io::Result<ScanReport> {
+        self.scan_at(Timestamp::now())
+    }
+
+    /// [`Reloader::scan`] with the clock given (tests).
+    fn scan_at(&mut self, now: Timestamp) -> std::io::Result<ScanReport> {
         let mut files: Vec<(PathBuf, Kind, Fingerprint)> = Vec::new();
         for entry in std::fs::read_dir(&self.dir)? {
             let Ok(entry) = entry else { continue };
@@ -186,19 +192,22 @@ impl Reloader {
         self.seen
             .retain(|p, _| files.iter().any(|(listed, _, _)| listed == p));
         let mut report = ScanReport::default();
-        let now = Timestamp::now();
         for (path, kind, fp) in files {
             if self.seen.get(&path) == Some(&fp) {
                 continue;
             }
-            let outcome = self.load(&path, kind, now);
-            self.seen.insert(path, fp);
+            let (outcome, retry) = self.load(&path, kind, now);
+            if !retry {
+                self.seen.insert(path, fp);
+            }
             report.files.push(outcome);
         }
         Ok(report)
     }
 
-    fn load(&self, path: &Path, kind: Kind, now: Timestamp) -> FileOutcome {
+    /// Loads one file; the flag says whether to try it again on the next
+    /// scan although it did not change (a refusal that time may cure).
+    fn load(&self, path: &Path, kind: Kind, now: Timestamp) -> (FileOutcome, bool) {
         let file = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -232,14 +241,15 @@ impl Reloader {
                         "CRL swapped in"
                     );
                 }
-                FileOutcome {
+                let done = FileOutcome {
                     file,
                     kind: kind.as_str(),
                     outcome,
                     issuer: Some(issuer),
                     crl_number,
                     detail: None,
-                }
+                };
+                (done, false)
             }
             Err(refusal) => {
                 self.metrics.reload_failure(kind.as_str());
@@ -247,34 +257,58 @@ impl Reloader {
                     file,
                     kind = kind.as_str(),
                     reason = %refusal.detail,
+                    retry = refusal.retry,
                     "refused; the previous snapshot keeps serving"
                 );
-                FileOutcome {
+                let refused = FileOutcome {
                     file,
                     kind: kind.as_str(),
                     outcome: "refused",
                     issuer: refusal.issuer,
                     crl_number: None,
                     detail: Some(refusal.detail),
-                }
+                };
+                (refused, refusal.retry)
             }
         }
     }
 
     fn load_crl(&self, path: &Path, now: Timestamp) -> Result<(Installed, IndexMeta), Refusal> {
         let bytes = std::fs::read(path).map_err(|e| Refusal::new(format!("cannot read: {e}")))?;
-        let issuer = self.crl_issuer(&bytes)?;
-        let refuse = |detail: String| Refusal {
-            issuer: Some(issuer.key_id_hex()),
-            detail,
-        };
         let opts = IngestOptions {
             now,
             ..IngestOptions::default()
         };
-        let verified =
-            verify_crl(&bytes, &issuer.ca, &opts, &|_, _| {}).map_err(|e| refuse(e.to_string()))?;
+        // Several CA generations may share a name: without an AKI every
+        // candidate is tried, and the one whose key verifies the CRL wins.
+        let mut first_error = None;
+        let mut verified = None;
+        for issuer in self.crl_issuers(&bytes)? {
+            match verify_crl(&bytes, &issuer.ca, &opts, &|_, _| {}) {
+                Ok(v) => {
+                    verified = Some((issuer, v));
+                    break;
+                }
+                Err(e) => {
+                    first_error.get_or_insert(Refusal {
+                        issuer: Some(issuer.key_id_hex()),
+                        // thisUpdate ahead of our clock: the same file is
+                        // fine a few minutes later.
+                        retry: matches!(e, IngestError::NotYetValid { .. }),
+                        detail: e.to_string(),
+                    });
+                }
+            }
+        }
         drop(bytes);
+        let Some((issuer, verified)) = verified else {
+            return Err(first_error.unwrap_or_else(|| Refusal::new("no candidate CA".into())));
+        };
+        let refuse = |detail: String| Refusal {
+            issuer: Some(issuer.key_id_hex()),
+            retry: false,
+            detail,
+        };
         let (index_bytes, _report) = verified
             .into_index_bytes()
             .map_err(|e| refuse(e.to_string()))?;
@@ -288,28 +322,30 @@ impl Reloader {
         Ok((installed, meta))
     }
 
-    /// The `--trust` CA a CRL claims to be from: by AuthorityKeyIdentifier,
-    /// else the one whose name matches. The ingest checks then verify the
-    /// claim (name, key id, signature).
-    fn crl_issuer(&self, bytes: &[u8]) -> Result<&Issuer, Refusal> {
+    /// The `--trust` CAs a CRL may be from: the one its
+    /// AuthorityKeyIdentifier names, else those whose name matches. The
+    /// ingest checks then verify the claim (name, key id, signature).
+    fn crl_issuers(&self, bytes: &[u8]) -> Result<Vec<&Issuer>, Refusal> {
         let der = der_from_pem_or_der(bytes).map_err(|e| Refusal::new(e.to_string()))?;
         let crl = Crl::parse(&der).map_err(|e| Refusal::new(e.to_string()))?;
         if let Some(aki) = crl.authority_key_id() {
-            return self
-                .issuers
-                .iter()
-                .find(|i| i.key_id.as_bytes() == aki)
-                .ok_or_else(|| {
-                    Refusal::new(format!(
-                        "CRL is signed by key {}, which is none of the --trust CAs",
-                        hex::encode(aki)
-                    ))
-                });
+            return match self.issuers.iter().find(|i| i.key_id.as_bytes() == aki) {
+                Some(i) => Ok(vec![i]),
+                None => Err(Refusal::new(format!(
+                    "CRL is signed by key {}, which is none of the --trust CAs",
+                    hex::encode(aki)
+                ))),
+            };
         }
-        self.issuers
+        let by_name: Vec<&Issuer> = self
+            .issuers
             .iter()
-            .find(|i| crl.check_issued_by(&i.ca).is_ok())
-            .ok_or_else(|| Refusal::new("CRL issuer is none of the --trust CAs".into()))
+            .filter(|i| crl.check_issued_by(&i.ca).is_ok())
+            .collect();
+        if by_name.is_empty() {
+            return Err(Refusal::new("CRL issuer is none of the --trust CAs".into()));
+        }
+        Ok(by_name)
     }
 
     fn load_idx(&self, path: &Path, now: Timestamp) -> Result<(Installed, IndexMeta), Refusal> {
@@ -318,6 +354,7 @@ impl Reloader {
         let key_id = meta.crl.issuer_key_id;
         let refuse = |detail: String| Refusal {
             issuer: Some(key_id.to_hex()),
+            retry: false,
             detail,
         };
         // The index carries no signature of its own: it was verified by
@@ -343,10 +380,13 @@ impl Reloader {
             )));
         }
         if meta.crl.this_update.unix() > now.unix() + MAX_CLOCK_SKEW {
-            return Err(refuse(format!(
-                "index is not yet valid: thisUpdate {} is in the future",
-                meta.crl.this_update
-            )));
+            return Err(Refusal {
+                retry: true,
+                ..refuse(format!(
+                    "index is not yet valid: thisUpdate {} is in the future",
+                    meta.crl.this_update
+                ))
+            });
         }
         // install() verifies the whole checksum before the swap.
         let installed = self
@@ -361,6 +401,9 @@ impl Reloader {
 struct Refusal {
     issuer: Option<String>,
     detail: String,
+    /// Time may cure it (thisUpdate ahead of our clock): look at the file
+    /// again on the next scan even if it did not change.
+    retry: bool,
 }
 
 impl Refusal {
@@ -368,6 +411,7 @@ impl Refusal {
         Refusal {
             issuer: None,
             detail,
+            retry: false,
         }
     }
 }
@@ -466,4 +510,133 @@ pub fn watch(
         .watcher()
         .watch(dir, notify::RecursiveMode::NonRecursive)?;
     Ok(debouncer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../data")
+            .join(name)
+    }
+
+    fn at(t: &str) -> Timestamp {
+        Timestamp::parse_rfc3339(t).unwrap()
+    }
+
+    fn reloader(dir: &Path) -> Reloader {
+        let (issuers, _) =
+            Issuers::load(&[data("sign-ca.pem"), data("auth-ca.pem")], &[], true).unwrap();
+        Reloader::new(
+            dir.to_path_buf(),
+            Arc::new(Store::new()),
+            Arc::new(issuers),
+            Arc::new(Metrics::new()),
+        )
+    }
+
+    fn outcomes(r: &ScanReport) -> Vec<(&str, &str)> {
+        r.files
+            .iter()
+            .map(|f| (f.file.as_str(), f.outcome))
+            .collect()
+    }
+
+    #[test]
+    fn unchanged_files_are_not_reloaded_and_ignored_names_never_are() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(data("sign.crl"), dir.path().join("sign.crl")).unwrap();
+        std::fs::copy(data("auth.crl"), dir.path().join(".auth.crl.tmp")).unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "x").unwrap();
+        let mut r = reloader(dir.path());
+        let now = at("2026-12-01T00:00:00Z");
+        assert_eq!(
+            outcomes(&r.scan_at(now).unwrap()),
+            [("sign.crl", "installed")]
+        );
+        assert!(r.scan_at(now).unwrap().files.is_empty());
+        // The same CRL under a second name is recognised as already served.
+        std::fs::copy(data("sign.crl"), dir.path().join("sign-copy.crl")).unwrap();
+        assert_eq!(
+            outcomes(&r.scan_at(now).unwrap()),
+            [("sign-copy.crl", "unchanged")]
+        );
+        // Removed, then put back: looked at again.
+        std::fs::remove_file(dir.path().join("sign-copy.crl")).unwrap();
+        assert!(r.scan_at(now).unwrap().files.is_empty());
+        std::fs::copy(data("sign.crl"), dir.path().join("sign-copy.crl")).unwrap();
+        assert_eq!(
+            outcomes(&r.scan_at(now).unwrap()),
+            [("sign-copy.crl", "unchanged")]
+        );
+    }
+
+    #[test]
+    fn a_crl_ahead_of_the_clock_is_retried_a_stale_one_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(data("sign.crl"), dir.path().join("sign.crl")).unwrap();
+        let mut r = reloader(dir.path());
+        // data/'s thisUpdate is 2026-11-01: a month early it is not yet valid,
+        // and every scan tries it again until it is.
+        for _ in 0..2 {
+            let early = r.scan_at(at("2026-10-01T00:00:00Z")).unwrap();
+            assert_eq!(outcomes(&early), [("sign.crl", "refused")]);
+            assert!(early.files[0]
+                .detail
+                .as_deref()
+                .unwrap_or("")
+                .contains("not yet valid"));
+        }
+        assert_eq!(
+            outcomes(&r.scan_at(at("2026-11-02T00:00:00Z")).unwrap()),
+            [("sign.crl", "installed")]
+        );
+        // Stale (nextUpdate 2036-10-29): refused once, not retried.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(data("auth.crl"), dir.path().join("auth.crl")).unwrap();
+        let mut r = reloader(dir.path());
+        let late = at("2037-01-01T00:00:00Z");
+        assert_eq!(
+            outcomes(&r.scan_at(late).unwrap()),
+            [("auth.crl", "refused")]
+        );
+        assert!(r.scan_at(late).unwrap().files.is_empty());
+    }
+
+    #[test]
+    fn an_index_of_an_untrusted_ca_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = IngestOptions {
+            now: at("2026-12-01T00:00:00Z"),
+            ..IngestOptions::default()
+        };
+        let ca =
+            kakunin_engine::CaCert::from_pem_or_der(&std::fs::read(data("auth-ca.pem")).unwrap())
+                .unwrap();
+        kakunin_engine::ingest::ingest(
+            &std::fs::read(data("auth.crl")).unwrap(),
+            &ca,
+            &dir.path().join("auth.idx"),
+            &opts,
+            &|_, _| {},
+        )
+        .unwrap();
+        // Only the signing CA is trusted here.
+        let (issuers, _) = Issuers::load(&[data("sign-ca.pem")], &[], true).unwrap();
+        let mut r = Reloader::new(
+            dir.path().to_path_buf(),
+            Arc::new(Store::new()),
+            Arc::new(issuers),
+            Arc::new(Metrics::new()),
+        );
+        let report = r.scan_at(at("2026-12-01T00:00:00Z")).unwrap();
+        assert_eq!(outcomes(&report), [("auth.idx", "refused")]);
+        assert!(report.files[0]
+            .detail
+            .as_deref()
+            .unwrap_or("")
+            .contains("none of the --trust CAs"));
+    }
 }
