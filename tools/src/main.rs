@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 mod gen;
 mod ingest;
 mod inputs;
+mod serve;
 mod status;
 mod verify;
 mod verify_signature;
@@ -35,6 +36,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Verify a document signature made by a card's signing key, and its certificate.
     VerifySignature(verify_signature::VerifySignatureArgs),
+    /// Serve status look-ups over HTTP from hot-swapped CRLs (JSON, health, metrics).
+    Serve(serve::ServeArgs),
 }
 
 /// Parses an RFC 3339 time argument (`--at`); a bad one is a usage error.
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
         Command::Status(a) => status::run(a),
         Command::Verify(a) => verify::run(a),
         Command::VerifySignature(a) => verify_signature::run(a),
+        Command::Serve(a) => serve::run(a),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

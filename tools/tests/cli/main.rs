@@ -6,6 +6,7 @@ mod gen;
 mod ingest;
 mod jpki;
 mod sample;
+mod serve;
 mod status;
 mod verify;
 mod verify_gen;

@@ -1,0 +1,140 @@
+//! What a server is told to do: addresses, trust anchors, the watched
+//! directory and the limits. Plain data, so that the binary (flags, `KAKUNIN_*`
+//! environment) and tests (struct literals) configure it the same way.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Everything [`crate::Server::bind`] needs.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Where to listen; port 0 picks a free port ([`crate::Server::local_addr`]).
+    pub listen: SocketAddr,
+    /// CA certificates (PEM or DER) whose CRLs are served, one file each.
+    pub trust: Vec<PathBuf>,
+    /// Extra names for issuers (`NAME=CERT`).
+    pub aliases: Vec<AliasSpec>,
+    /// Give the JPKI CAs the aliases `sign` and `auth` (see
+    /// [`crate::issuers`]).
+    pub default_aliases: bool,
+    /// The directory of `*.crl` and `*.idx` files to serve and watch.
+    pub crl_dir: PathBuf,
+    /// How the directory is watched.
+    pub reload: ReloadConfig,
+    /// Request and connection limits.
+    pub limits: Limits,
+}
+
+/// How changes in the CRL directory are noticed. All of them only trigger a
+/// scan; the scan itself decides what changed (by size, mtime and inode).
+#[derive(Clone, Debug)]
+pub struct ReloadConfig {
+    /// Watch the directory with inotify (or the platform's equivalent).
+    pub watch: bool,
+    /// Quiet time after the last file event before a scan: lets a copy finish
+    /// and coalesces the events of one rename.
+    pub debounce: Duration,
+    /// Scan every so often anyway: the fallback for file systems where
+    /// notifications do not arrive (NFS, some container mounts).
+    pub poll_interval: Duration,
+}
+
+impl Default for ReloadConfig {
+    fn default() -> Self {
+        ReloadConfig {
+            watch: true,
+            debounce: Duration::from_millis(200),
+            poll_interval: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Bounds on what one client can make the server hold.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Largest request body accepted (`413` beyond).
+    pub max_body_bytes: usize,
+    /// Time allowed for a request's header (HTTP/1.1): bounds slow clients.
+    pub header_read_timeout: Duration,
+    /// Time allowed for a request's body.
+    pub body_read_timeout: Duration,
+    /// A connection with no traffic and no request in flight for this long
+    /// is closed.
+    pub idle_timeout: Duration,
+    /// Open connections at most; beyond it new ones wait in the kernel's
+    /// accept queue.
+    pub max_connections: usize,
+    /// HTTP/2 streams per connection at most.
+    pub max_concurrent_streams: u32,
+    /// On SIGTERM/SIGINT, how long in-flight requests may take to finish.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 64 * 1024,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 10_000,
+            max_concurrent_streams: 256,
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+}
+
+/// `NAME=CERT`: an alias for the issuer whose CA certificate is the file
+/// CERT, or whose key id / SPKI SHA-256 is the hex CERT.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AliasSpec {
+    /// The alias, lower case.
+    pub name: String,
+    /// A certificate file or a hex identifier of a `--trust` CA.
+    pub target: String,
+}
+
+impl FromStr for AliasSpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (name, target) = s
+            .split_once('=')
+            .ok_or_else(|| format!("alias {s:?} is not NAME=CERT"))?;
+        let name = name.trim().to_ascii_lowercase();
+        let valid = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+        if !valid {
+            return Err(format!(
+                "alias name {name:?} must be 1 to 64 of a-z, 0-9, '-', '_', '.'"
+            ));
+        }
+        if target.trim().is_empty() {
+            return Err(format!("alias {name:?} names no certificate"));
+        }
+        Ok(AliasSpec {
+            name,
+            target: target.trim().to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alias_specs_parse_and_bad_ones_are_refused() {
+        let a: AliasSpec = "Sign2=data/sign-ca.pem".parse().unwrap();
+        assert_eq!(a.name, "sign2");
+        assert_eq!(a.target, "data/sign-ca.pem");
+        for bad in ["sign", "=x", "a b=x", "x=", "x/y=z"] {
+            assert!(bad.parse::<AliasSpec>().is_err(), "{bad}");
+        }
+    }
+}

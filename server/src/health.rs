@@ -1,0 +1,74 @@
+//! Liveness, readiness and metrics.
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{Response, StatusCode};
+use kakunin_engine::Timestamp;
+use serde_json::json;
+
+use crate::error::ApiError;
+use crate::routes::{json_response, response};
+use crate::App;
+
+/// `GET /healthz`: the process answers. Says nothing about CRLs, so an
+/// orchestrator does not restart a server that is waiting for one.
+pub(crate) fn healthz() -> Response<Full<Bytes>> {
+    json_response(StatusCode::OK, br#"{"status":"ok"}"#.to_vec())
+}
+
+/// `GET /readyz`: every configured issuer has a current CRL (loaded, and
+/// now before its nextUpdate). Otherwise `503`, naming the issuers that
+/// would answer `unknown`.
+pub(crate) fn readyz(app: &App) -> Result<Response<Full<Bytes>>, ApiError> {
+    let now = Timestamp::now();
+    let mut issuers = Vec::new();
+    let mut missing = Vec::new();
+    for issuer in app.issuers.iter() {
+        let snap = app.store.snapshot(&issuer.key_id);
+        let current = snap
+            .as_ref()
+            .is_some_and(|s| now < s.meta().crl.next_update);
+        if !current {
+            missing.push(match &snap {
+                None => format!(
+                    "{} ({}): no CRL loaded",
+                    issuer.label(),
+                    issuer.key_id_hex()
+                ),
+                Some(s) => format!(
+                    "{} ({}): CRL stale since {}",
+                    issuer.label(),
+                    issuer.key_id_hex(),
+                    s.meta().crl.next_update
+                ),
+            });
+        }
+        issuers.push(json!({
+            "issuer": issuer.key_id_hex(),
+            "aliases": issuer.aliases,
+            "current": current,
+            "crl_number": snap.as_ref().and_then(|s| s.meta().crl.crl_number).map(|n| n.to_string()),
+            "next_update": snap.as_ref().map(|s| s.meta().crl.next_update.to_rfc3339()),
+        }));
+    }
+    if !missing.is_empty() {
+        return Err(ApiError::NotReady(format!(
+            "no current CRL for: {}",
+            missing.join("; ")
+        )));
+    }
+    let body = json!({ "status": "ready", "issuers": issuers });
+    Ok(json_response(StatusCode::OK, body.to_string().into_bytes()))
+}
+
+/// `GET /metrics`.
+pub(crate) fn metrics(app: &App) -> Response<Full<Bytes>> {
+    let text = app
+        .metrics
+        .render(&app.store, &app.issuers, Timestamp::now());
+    response(
+        StatusCode::OK,
+        "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        text.into_bytes(),
+    )
+}

@@ -1,0 +1,395 @@
+//! # kakunin-server
+//!
+//! The HTTP endpoint of kakunin (`kakunin serve`): revocation status of
+//! JPKI certificates for auth backends, answered from the engine's
+//! [`Store`] at line rate, with CRLs hot-swapped as they land in a
+//! directory.
+//!
+//! ```text
+//! --crl-dir ─→ reload   (*.crl verified by the ingest checks, *.idx checksum-verified;
+//!                        file events, SIGHUP, POST /admin/reload, periodic scan)
+//!           ─→ Store    one snapshot per issuer behind ArcSwap; a refused file
+//!                        leaves the old one serving
+//!           ─→ routes   GET /v1/status/{issuer}/{serial}, POST /v1/status,
+//!                        /healthz, /readyz, /metrics
+//! ```
+//!
+//! hyper 1 on a multi-threaded tokio runtime, HTTP/1.1 keep-alive and
+//! HTTP/2 with prior knowledge on one port (hyper-util's auto builder), no
+//! web framework: each handler is a plain function over [`Store`] and the
+//! configured [`issuers::Issuers`]. A status look-up is one atomic load of
+//! an `Arc` and an in-place index probe; nothing on that path takes a lock
+//! shared with the reloader.
+//!
+//! Modules: [`config`] (what to serve, limits), [`issuers`] (the CAs and
+//! their names), `routes` (the table), `status`, `health` and `admin`
+//! (handlers), `error` (every error body and the one place status codes are
+//! chosen), [`metrics`], [`reload`], `limits` (bodies, idle connections),
+//! [`log`].
+//!
+//! ```no_run
+//! use kakunin_server::{Config, Server};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = Config {
+//!     listen: "127.0.0.1:8080".parse()?,
+//!     trust: vec!["data/sign-ca.pem".into(), "data/auth-ca.pem".into()],
+//!     aliases: vec![],
+//!     default_aliases: true,
+//!     crl_dir: "data".into(),
+//!     reload: Default::default(),
+//!     limits: Default::default(),
+//! };
+//! let server = Server::bind(config)?; // CAs read, directory loaded, port bound
+//! println!("listening on {}", server.local_addr());
+//! server.run()?; // until SIGTERM or SIGINT; in-flight requests finish
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use kakunin_engine::store::Store;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
+
+mod admin;
+pub mod config;
+mod error;
+mod health;
+pub mod issuers;
+mod limits;
+pub mod log;
+pub mod metrics;
+pub mod reload;
+mod routes;
+mod status;
+
+pub use config::{AliasSpec, Config, Limits, ReloadConfig};
+pub use error::ApiError;
+pub use reload::{FileOutcome, ScanReport};
+
+use issuers::Issuers;
+use metrics::Metrics;
+use reload::{ReloadHandle, Reloader};
+
+/// What the handlers share.
+pub(crate) struct App {
+    pub(crate) store: Arc<Store>,
+    pub(crate) issuers: Arc<Issuers>,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) reload: ReloadHandle,
+    pub(crate) limits: Limits,
+}
+
+/// Why a server could not start or run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// The trust configuration is unusable.
+    #[error(transparent)]
+    Issuers(#[from] issuers::IssuerError),
+    /// The CRL directory cannot be listed.
+    #[error("cannot read the CRL directory {dir}: {source}")]
+    CrlDir {
+        /// The directory.
+        dir: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The listening socket.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Runtime, thread or signal setup.
+    #[error("cannot start the server: {0}")]
+    Start(std::io::Error),
+}
+
+/// A bound server: CAs read, the CRL directory loaded once, the port open.
+/// [`Server::run`] serves until SIGTERM/SIGINT.
+pub struct Server {
+    listener: std::net::TcpListener,
+    config: Config,
+    store: Arc<Store>,
+    issuers: Arc<Issuers>,
+    metrics: Arc<Metrics>,
+    reloader: Reloader,
+    initial: ScanReport,
+}
+
+impl Server {
+    /// Reads the trust anchors, loads the CRL directory and binds the
+    /// port. Refused files are logged and counted; they do not stop the
+    /// start (the other issuers serve, `/readyz` tells).
+    pub fn bind(config: Config) -> Result<Server, ServerError> {
+        let (issuers, warnings) =
+            Issuers::load(&config.trust, &config.aliases, config.default_aliases)?;
+        for w in warnings {
+            tracing::warn!("{w}");
+        }
+        let issuers = Arc::new(issuers);
+        let store = Arc::new(Store::new());
+        let metrics = Arc::new(Metrics::new());
+        let mut reloader = Reloader::new(
+            config.crl_dir.clone(),
+            store.clone(),
+            issuers.clone(),
+            metrics.clone(),
+        );
+        let initial = reloader.scan().map_err(|source| ServerError::CrlDir {
+            dir: config.crl_dir.clone(),
+            source,
+        })?;
+        let listener =
+            std::net::TcpListener::bind(config.listen).map_err(|source| ServerError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+        listener.set_nonblocking(true).map_err(ServerError::Start)?;
+        Ok(Server {
+            listener,
+            config,
+            store,
+            issuers,
+            metrics,
+            reloader,
+            initial,
+        })
+    }
+
+    /// The address actually bound (the port, when `listen` asked for 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or(self.config.listen)
+    }
+
+    /// The configured CAs and their names.
+    pub fn issuers(&self) -> &Issuers {
+        &self.issuers
+    }
+
+    /// The store being served.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// What the first load of the directory did.
+    pub fn initial_scan(&self) -> &ScanReport {
+        &self.initial
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops accepting, lets in-flight
+    /// requests finish (up to `limits.shutdown_grace`) and returns.
+    pub fn run(self) -> Result<(), ServerError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .thread_name("kakunin-serve")
+            .build()
+            .map_err(ServerError::Start)?;
+        runtime.block_on(async move {
+            let shutdown = shutdown_signal().map_err(ServerError::Start)?;
+            self.run_until(shutdown).await
+        })
+    }
+
+    /// Serves until `shutdown` completes (inside a tokio runtime): what
+    /// [`Server::run`] does with the signals.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> Result<(), ServerError> {
+        let Server {
+            listener,
+            config,
+            store,
+            issuers,
+            metrics,
+            reloader,
+            initial: _,
+        } = self;
+        let listener = TcpListener::from_std(listener).map_err(ServerError::Start)?;
+        let reload =
+            reload::spawn(reloader, config.reload.poll_interval).map_err(ServerError::Start)?;
+        // Kept alive until the end of serving.
+        let _watcher = if config.reload.watch {
+            match reload::watch(&config.crl_dir, config.reload.debounce, reload.clone()) {
+                Ok(w) => Some(w),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot watch the CRL directory; relying on SIGHUP and the periodic scan");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        spawn_sighup(reload.clone());
+        let app = Arc::new(App {
+            store,
+            issuers,
+            metrics,
+            reload,
+            limits: config.limits.clone(),
+        });
+        serve(listener, app, &config.limits, shutdown).await;
+        Ok(())
+    }
+}
+
+/// SIGTERM or SIGINT.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        let which = tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        };
+        tracing::info!(
+            signal = which,
+            "shutting down: no new connections, finishing in-flight requests"
+        );
+    })
+}
+
+/// SIGHUP asks for a scan of the CRL directory.
+fn spawn_sighup(reload: ReloadHandle) {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::hangup()) {
+        Ok(mut hup) => {
+            tokio::spawn(async move {
+                while hup.recv().await.is_some() {
+                    tracing::info!("SIGHUP: scanning the CRL directory");
+                    reload.trigger("sighup");
+                }
+            });
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot handle SIGHUP"),
+    }
+}
+
+/// The accept loop. Each connection holds a permit of the connection cap;
+/// on shutdown the listener closes, every connection is asked to finish
+/// (HTTP/1.1: after the current response; HTTP/2: GOAWAY), and the loop
+/// waits for all permits to come back, at most `shutdown_grace`.
+async fn serve(
+    listener: TcpListener,
+    app: Arc<App>,
+    limits: &Limits,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    let max = limits.max_connections.clamp(1, Semaphore::MAX_PERMITS) as u32;
+    let permits = Arc::new(Semaphore::new(max as usize));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .keep_alive(true);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(limits.max_concurrent_streams)
+        .max_pending_accept_reset_streams(Some(64));
+    let idle_tick = (limits.idle_timeout / 4).max(Duration::from_millis(10));
+    let idle_close = limits.header_read_timeout;
+    let grace = limits.shutdown_grace;
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = permits.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let activity = Arc::new(limits::Activity::default());
+        let io = TokioIo::new(limits::Tracked::new(stream, activity.clone()));
+        let conn_app = app.clone();
+        let conn_activity = activity.clone();
+        let svc = service_fn(move |req| {
+            let app = conn_app.clone();
+            let in_flight = conn_activity.request();
+            async move {
+                let r = routes::handle(app, peer, req).await;
+                drop(in_flight);
+                r
+            }
+        });
+        let conn = builder.serve_connection(io, svc).into_owned();
+        let mut stop = stop_rx.clone();
+        let metrics = app.metrics.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            metrics.connection(1);
+            tokio::pin!(conn);
+            let mut tick = tokio::time::interval(idle_tick);
+            tick.tick().await;
+            let mut quiet_ticks = 0u32;
+            // Once asked to close, a connection gets this long to finish the
+            // polite way (HTTP/2: GOAWAY, and the client's answer to the PING
+            // that follows); a client that never answers is then dropped.
+            let mut close_by: Option<tokio::time::Instant> = None;
+            loop {
+                let deadline = close_by.unwrap_or_else(tokio::time::Instant::now);
+                tokio::select! {
+                    r = conn.as_mut() => {
+                        if let Err(e) = r {
+                            tracing::debug!(peer = %peer, error = %e, "connection ended with an error");
+                        }
+                        break;
+                    }
+                    _ = stop.changed(), if close_by.is_none() => {
+                        close_by = Some(tokio::time::Instant::now() + grace);
+                        conn.as_mut().graceful_shutdown();
+                    }
+                    _ = tick.tick(), if close_by.is_none() => {
+                        quiet_ticks = if activity.quiet_since_last_check() { quiet_ticks + 1 } else { 0 };
+                        if quiet_ticks >= 4 {
+                            tracing::debug!(peer = %peer, "closing idle connection");
+                            close_by = Some(tokio::time::Instant::now() + idle_close);
+                            conn.as_mut().graceful_shutdown();
+                        }
+                    }
+                    _ = tokio::time::sleep_until(deadline), if close_by.is_some() => {
+                        tracing::debug!(peer = %peer, "connection did not close in time; dropping it");
+                        break;
+                    }
+                }
+            }
+            metrics.connection(-1);
+        });
+    }
+    drop(listener);
+    let _ = stop_tx.send(true);
+    let drained = tokio::time::timeout(limits.shutdown_grace, permits.acquire_many(max)).await;
+    match drained {
+        Ok(_) => tracing::info!("all connections closed"),
+        Err(_) => tracing::warn!(
+            grace_seconds = limits.shutdown_grace.as_secs(),
+            "shutdown grace period over; dropping the remaining connections"
+        ),
+    }
+}

@@ -1,0 +1,251 @@
+//! `kakunin serve`: the HTTP status endpoint. Flags (each with a `KAKUNIN_*`
+//! environment equivalent) are turned into a [`kakunin_server::Config`];
+//! everything else lives in the `kakunin-server` library.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use kakunin_server::log::LogFormat;
+use kakunin_server::{AliasSpec, Config, Limits, ReloadConfig, Server};
+
+use crate::Outcome;
+
+/// Arguments of `kakunin serve`.
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "With no --trust and no --crl-dir, serves the sample PKI in data/ \
+(trust data/sign-ca.pem and data/auth-ca.pem, CRLs from data/) and prints example curl commands.\n\
+Endpoints: GET /v1/status/{issuer}/{serial}, POST /v1/status[?issuer=NAME], GET /healthz, \
+GET /readyz, GET /metrics, POST /admin/reload (loopback only).\n\
+{issuer} is the issuer_key_id `kakunin ingest` prints, the SHA-256 hex of the CA's \
+SubjectPublicKeyInfo, or an alias (sign/auth by default for the JPKI CAs).\n\
+Reloads on file changes in --crl-dir, SIGHUP, POST /admin/reload and every --poll-interval. \
+SIGTERM/SIGINT: stop accepting, finish in-flight requests, exit 0."
+)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the address is printed).
+    #[arg(
+        long,
+        env = "KAKUNIN_LISTEN",
+        default_value = "127.0.0.1:8080",
+        value_name = "ADDR"
+    )]
+    listen: SocketAddr,
+    /// CA certificate (PEM or DER) whose CRLs are served; repeat for each CA
+    /// (the environment variable takes a comma-separated list).
+    #[arg(
+        long = "trust",
+        env = "KAKUNIN_TRUST",
+        value_name = "CERT",
+        value_delimiter = ','
+    )]
+    trust: Vec<PathBuf>,
+    /// Directory of *.crl (DER or PEM) and *.idx (from `kakunin ingest`) files,
+    /// watched for changes.
+    #[arg(long, env = "KAKUNIN_CRL_DIR", value_name = "DIR")]
+    crl_dir: Option<PathBuf>,
+    /// Another name for a --trust CA: NAME=CERT (the CA's certificate file, or
+    /// its key id or SPKI SHA-256 in hex). Repeatable; comma-separated in the
+    /// environment.
+    #[arg(
+        long = "alias",
+        env = "KAKUNIN_ALIAS",
+        value_name = "NAME=CERT",
+        value_delimiter = ','
+    )]
+    aliases: Vec<AliasSpec>,
+    /// Do not name the JPKI CAs `sign` and `auth` by default.
+    #[arg(long, env = "KAKUNIN_NO_DEFAULT_ALIASES")]
+    no_default_aliases: bool,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "KAKUNIN_MAX_BODY", default_value_t = 64 * 1024, value_name = "BYTES")]
+    max_body: usize,
+    /// Time allowed for a request's header (e.g. 10s, 500ms).
+    #[arg(long, env = "KAKUNIN_HEADER_TIMEOUT", default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
+    header_timeout: Duration,
+    /// Time allowed for a request's body.
+    #[arg(long, env = "KAKUNIN_BODY_TIMEOUT", default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
+    body_timeout: Duration,
+    /// Close connections idle this long (HTTP/1.1 keep-alive connections are
+    /// also bounded by --header-timeout while they wait for the next request).
+    #[arg(long, env = "KAKUNIN_IDLE_TIMEOUT", default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
+    idle_timeout: Duration,
+    /// Open connections at most; more wait in the kernel's accept queue.
+    #[arg(
+        long,
+        env = "KAKUNIN_MAX_CONNECTIONS",
+        default_value_t = 10_000,
+        value_name = "N"
+    )]
+    max_connections: usize,
+    /// On SIGTERM/SIGINT, how long in-flight requests may take to finish.
+    #[arg(long, env = "KAKUNIN_SHUTDOWN_GRACE", default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
+    shutdown_grace: Duration,
+    /// Scan --crl-dir this often even without file events (the fallback for
+    /// file systems that do not notify).
+    #[arg(long, env = "KAKUNIN_POLL_INTERVAL", default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
+    poll_interval: Duration,
+    /// Quiet time after file events before a scan.
+    #[arg(long, env = "KAKUNIN_DEBOUNCE", default_value = "200ms", value_parser = parse_duration, value_name = "DURATION")]
+    debounce: Duration,
+    /// Do not watch --crl-dir for file events (SIGHUP, /admin/reload and the
+    /// periodic scan still work).
+    #[arg(long, env = "KAKUNIN_NO_WATCH")]
+    no_watch: bool,
+    /// Log format: human or json.
+    #[arg(
+        long,
+        env = "KAKUNIN_LOG_FORMAT",
+        default_value = "human",
+        value_name = "FORMAT"
+    )]
+    log_format: LogFormat,
+    /// Log filter (tracing EnvFilter syntax), e.g. info, debug, warn.
+    #[arg(
+        long,
+        env = "KAKUNIN_LOG",
+        default_value = "info",
+        value_name = "FILTER"
+    )]
+    log: String,
+}
+
+/// `10`, `10s`, `500ms`, `2m`, `1h`.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration (e.g. 10s, 500ms, 2m)"))?;
+    let d = match unit {
+        "" | "s" => Duration::from_secs(n),
+        "ms" => Duration::from_millis(n),
+        "m" => Duration::from_secs(n.saturating_mul(60)),
+        "h" => Duration::from_secs(n.saturating_mul(3600)),
+        _ => return Err(format!("{text:?}: unit must be ms, s, m or h")),
+    };
+    if d.is_zero() {
+        return Err(format!("{text:?}: must be more than zero"));
+    }
+    Ok(d)
+}
+
+/// The sample PKI: `data/` under the current directory (a checkout's
+/// root), else the one this binary was built from.
+fn sample_dir() -> PathBuf {
+    let here = Path::new("data");
+    if here.join("sign-ca.pem").is_file() {
+        return here.to_path_buf();
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("data")
+}
+
+/// Runs `kakunin serve`.
+pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
+    kakunin_server::log::init(args.log_format, &args.log).map_err(anyhow::Error::msg)?;
+    let sample = args.trust.is_empty() && args.crl_dir.is_none();
+    let (trust, crl_dir) = if sample {
+        let d = sample_dir();
+        (vec![d.join("sign-ca.pem"), d.join("auth-ca.pem")], d)
+    } else {
+        match args.crl_dir {
+            None => bail!("--crl-dir is required with --trust"),
+            Some(_) if args.trust.is_empty() => bail!("--trust is required with --crl-dir"),
+            Some(dir) => (args.trust, dir),
+        }
+    };
+    let config = Config {
+        listen: args.listen,
+        trust,
+        aliases: args.aliases,
+        default_aliases: !args.no_default_aliases,
+        crl_dir,
+        reload: ReloadConfig {
+            watch: !args.no_watch,
+            debounce: args.debounce,
+            poll_interval: args.poll_interval,
+        },
+        limits: Limits {
+            max_body_bytes: args.max_body,
+            header_read_timeout: args.header_timeout,
+            body_read_timeout: args.body_timeout,
+            idle_timeout: args.idle_timeout,
+            max_connections: args.max_connections.max(1),
+            shutdown_grace: args.shutdown_grace,
+            ..Limits::default()
+        },
+    };
+    let server = Server::bind(config).context("kakunin serve")?;
+    print_banner(&server, sample);
+    server.run().context("kakunin serve")?;
+    Ok(Outcome::Success)
+}
+
+/// The bound address (tests read it from this line), the issuers, and
+/// example commands that work against what is served.
+fn print_banner(server: &Server, sample: bool) {
+    let addr = server.local_addr();
+    let base = format!("http://{addr}");
+    println!("kakunin serve: listening on {base} (HTTP/1.1 and HTTP/2)");
+    for issuer in server.issuers().iter() {
+        let served = match server.store().snapshot(&issuer.key_id) {
+            Some(s) => {
+                let m = s.meta();
+                format!(
+                    "CRL {} with {} entries, next update {}",
+                    m.crl
+                        .crl_number
+                        .map(|n| n.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    m.entries,
+                    m.crl.next_update
+                )
+            }
+            None => "no CRL yet: answers unknown".into(),
+        };
+        let names = if issuer.aliases.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", issuer.aliases.join(", "))
+        };
+        println!("  issuer {}{names}: {served}", issuer.key_id_hex());
+    }
+    let first = server
+        .issuers()
+        .iter()
+        .next()
+        .map(|i| i.label())
+        .unwrap_or_default();
+    let (revoked, good) = if sample {
+        ("1D1534354987EBB1", "1D153435497E08BD")
+    } else {
+        ("SERIAL", "SERIAL")
+    };
+    println!("try:");
+    println!("  curl -s {base}/v1/status/{first}/{revoked}");
+    println!("  curl -s --http2-prior-knowledge {base}/v1/status/{first}/{good}");
+    println!("  printf '{revoked}\\n{good}\\n' | curl -s --data-binary @- '{base}/v1/status?issuer={first}'");
+    println!("  curl -s {base}/readyz");
+    println!("  curl -s {base}/metrics");
+    println!("  curl -s -X POST {base}/admin/reload");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10").unwrap(), Duration::from_secs(10));
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        for bad in ["", "s", "0", "1d", "-1s", "1.5s"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,952 @@
+//! `kakunin serve` end to end: the real binary on an ephemeral loopback
+//! port, the real `curl` as the client (HTTP/1.1 and HTTP/2 with prior
+//! knowledge), and `kakunin status` on the same CRLs as the oracle. Every
+//! wait is a bounded loop.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common::{json_lines, kakunin};
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../data")
+        .join(name)
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 path")
+}
+
+fn curl_available() -> bool {
+    Command::new("curl")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Skips a test without curl, except in CI, where `.ci/run` installs it.
+fn need_curl() -> bool {
+    if curl_available() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "curl is missing (CI installs it)"
+    );
+    eprintln!("curl not found: skipping");
+    false
+}
+
+/// A running `kakunin serve`; killed on drop if still running.
+struct Served {
+    child: Child,
+    base: String,
+    stdout: Vec<String>,
+    stderr: Arc<Mutex<Vec<String>>>,
+}
+
+impl Served {
+    fn start(args: &[&str]) -> Served {
+        Self::start_with_env(args, &[])
+    }
+
+    fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Served {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kakunin"));
+        cmd.arg("serve")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("start kakunin serve");
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let err_lines = stderr.clone();
+        let err = child.stderr.take().expect("stderr");
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                err_lines.lock().unwrap().push(line);
+            }
+        });
+        let (tx, rx) = std::sync::mpsc::channel();
+        let out = child.stdout.take().expect("stdout");
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut stdout = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let base = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    let found = line
+                        .strip_prefix("kakunin serve: listening on ")
+                        .map(|rest| rest.split_whitespace().next().unwrap_or("").to_string());
+                    stdout.push(line);
+                    if let Some(base) = found {
+                        break base;
+                    }
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    panic!(
+                        "kakunin serve did not report its address; stdout {stdout:?}, stderr {:?}",
+                        stderr.lock().unwrap()
+                    );
+                }
+            }
+        };
+        // The banner's remaining lines follow at once.
+        while let Ok(line) = rx.recv_timeout(Duration::from_millis(300)) {
+            stdout.push(line);
+        }
+        Served {
+            child,
+            base,
+            stdout,
+            stderr,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// `curl` with `args` + the URL of `path`: (status code, body).
+    fn curl(&self, path: &str, args: &[&str]) -> (u16, String) {
+        let out = Command::new("curl")
+            .args(["-s", "-S", "--max-time", "20", "-w", "\n%{http_code}"])
+            .args(args)
+            .arg(self.url(path))
+            .output()
+            .expect("run curl");
+        assert!(
+            out.status.success(),
+            "curl {args:?} {path}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, code) = text.rsplit_once('\n').expect("status line");
+        (code.trim().parse().expect("status code"), body.to_string())
+    }
+
+    fn get_json(&self, path: &str, args: &[&str]) -> (u16, Value) {
+        let (code, body) = self.curl(path, args);
+        let v = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body:?}"));
+        (code, v)
+    }
+
+    /// The value of a metric line starting with `prefix` (0 if absent).
+    fn metric(&self, prefix: &str) -> f64 {
+        let (code, text) = self.curl("/metrics", &[]);
+        assert_eq!(code, 200);
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
+    }
+
+    /// Waits (bounded) until `cond` holds.
+    fn wait_for(&self, what: &str, mut cond: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if cond() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "timed out waiting for {what}; stderr {:?}",
+            self.stderr.lock().unwrap()
+        );
+    }
+
+    fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([&format!("-{sig}"), &self.child.id().to_string()])
+            .status()
+            .expect("run kill")
+            .success();
+        assert!(ok, "kill -{sig}");
+    }
+
+    /// Waits (bounded) for the process to exit.
+    fn wait_exit(&mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("kakunin serve did not exit");
+    }
+
+    fn stderr_text(&self) -> String {
+        self.stderr.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A CRL directory with copies of `files` from data/.
+fn crl_dir(files: &[&str]) -> tempfile::TempDir {
+    let dir = kakunin_testkit::tempdir();
+    for f in files {
+        std::fs::copy(data(f), dir.path().join(f)).expect("copy CRL");
+    }
+    dir
+}
+
+/// Writes `bytes` as `name` in `dir` the way a deployment should: a
+/// temporary name the server ignores, then a rename.
+fn drop_file(dir: &Path, name: &str, bytes: &[u8]) {
+    let tmp = dir.join(format!(".{name}.tmp"));
+    std::fs::write(&tmp, bytes).expect("write");
+    std::fs::rename(&tmp, dir.join(name)).expect("rename");
+}
+
+fn serve_args<'a>(dir: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec![
+        "--listen",
+        "127.0.0.1:0",
+        "--trust",
+        s_static(data("sign-ca.pem")),
+        "--trust",
+        s_static(data("auth-ca.pem")),
+        "--crl-dir",
+        s(dir),
+        "--debounce",
+        "100ms",
+        "--poll-interval",
+        "2s",
+    ];
+    v.extend_from_slice(extra);
+    v
+}
+
+/// A data/ path as a `&'static str` (leaked: a handful per test run).
+fn s_static(p: PathBuf) -> &'static str {
+    Box::leak(
+        p.into_os_string()
+            .into_string()
+            .expect("UTF-8")
+            .into_boxed_str(),
+    )
+}
+
+/// `kakunin status --index INDEX SERIAL...` lines, by serial.
+fn oracle(index: &Path, serials: &[String]) -> Vec<Value> {
+    let mut args = vec!["status", "--index", s(index)];
+    args.extend(serials.iter().map(String::as_str));
+    let out = kakunin(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_lines(&out)
+}
+
+fn ingest(crl: &Path, ca: &str, out: &Path) {
+    let o = kakunin(&[
+        "ingest",
+        "--crl",
+        s(crl),
+        "--ca",
+        s_static(data(ca)),
+        "--out",
+        s(out),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// Serials of the sample's signing bundle (good, revoked, expired), plus
+/// some never issued, including a negative and a 20-byte one.
+fn sample_serials(kind: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(data("expected.jsonl")).expect("expected.jsonl");
+    let mut v: Vec<String> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["kind"] == kind)
+        .filter_map(|e| e["serial"].as_str().map(str::to_string))
+        .take(40)
+        .collect();
+    v.extend(["01", "-05", "7102030405060708090A0B0C0D0E0F1011121314"].map(String::from));
+    v
+}
+
+/// The server's answer must be exactly the `kakunin status` line.
+fn same_answer(server: &Value, cli: &Value) {
+    assert_eq!(server, cli, "server vs `kakunin status`");
+}
+
+#[test]
+fn status_answers_equal_kakunin_status_over_http1_and_http2() {
+    if !need_curl() {
+        return;
+    }
+    let dir = crl_dir(&["sign.crl", "auth.crl"]);
+    let srv = Served::start(&serve_args(dir.path(), &[]));
+    let work = kakunin_testkit::tempdir();
+    let sign_idx = work.path().join("sign.idx");
+    ingest(&data("sign.crl"), "sign-ca.pem", &sign_idx);
+    let serials = sample_serials("sign");
+    let want = oracle(&sign_idx, &serials);
+    assert!(want.iter().any(|w| w["status"] == "revoked"));
+    assert!(want.iter().any(|w| w["status"] == "good"));
+
+    // The key id and the SPKI hash name the same issuer as the alias.
+    let key_id = want[0]["issuer"].as_str().unwrap().to_string();
+    let spki = {
+        let pubkey = kakunin_testkit::openssl(&[
+            "x509",
+            "-in",
+            s_static(data("sign-ca.pem")),
+            "-noout",
+            "-pubkey",
+        ]);
+        let p = work.path().join("pub.pem");
+        std::fs::write(&p, pubkey).unwrap();
+        let der = kakunin_testkit::openssl(&["pkey", "-pubin", "-in", s(&p), "-outform", "DER"]);
+        let d = openssl_sha256(&der);
+        hex_lower(&d)
+    };
+    for (i, (serial, w)) in serials.iter().zip(&want).enumerate() {
+        let issuer = ["sign", key_id.as_str(), spki.as_str()][i % 3];
+        let http = if i % 2 == 0 {
+            "--http1.1"
+        } else {
+            "--http2-prior-knowledge"
+        };
+        let (code, got) = srv.get_json(&format!("/v1/status/{issuer}/{serial}"), &[http]);
+        assert_eq!(code, 200, "{serial}");
+        same_answer(&got, w);
+    }
+    // Lower case, leading zeros and 0x are the same serial.
+    let (_, a) = srv.get_json(
+        &format!("/v1/status/SIGN/0x00{}", serials[1].to_lowercase()),
+        &[],
+    );
+    same_answer(&a, &want[1]);
+
+    // Many serials in one request: lines in, JSON Lines out, in order.
+    let lines = serials.join("\n");
+    for http in ["--http1.1", "--http2-prior-knowledge"] {
+        let (code, body) = srv.curl("/v1/status?issuer=sign", &[http, "--data-binary", &lines]);
+        assert_eq!(code, 200);
+        let got: Vec<Value> = body
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(got, want);
+    }
+    // A JSON array, items naming their own issuer.
+    let items: Vec<Value> = serials
+        .iter()
+        .map(|s| serde_json::json!({"issuer": key_id, "serial": s}))
+        .collect();
+    let (code, body) = srv.curl(
+        "/v1/status",
+        &[
+            "-H",
+            "content-type: application/json",
+            "--data-binary",
+            &Value::Array(items).to_string(),
+        ],
+    );
+    assert_eq!(code, 200);
+    let got: Vec<Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(got, want);
+
+    // The auth CA answers from its own CRL.
+    let auth_idx = work.path().join("auth.idx");
+    ingest(&data("auth.crl"), "auth-ca.pem", &auth_idx);
+    let auth_serials = sample_serials("auth");
+    let auth_want = oracle(&auth_idx, &auth_serials[..5]);
+    for (serial, w) in auth_serials.iter().zip(&auth_want) {
+        let (_, got) = srv.get_json(
+            &format!("/v1/status/auth/{serial}"),
+            &["--http2-prior-knowledge"],
+        );
+        same_answer(&got, w);
+    }
+    let (code, ready) = srv.get_json("/readyz", &[]);
+    assert_eq!(code, 200, "{ready}");
+    assert_eq!(
+        srv.metric("kakunin_http_requests_total{route=\"status\",status=\"200\"}") as usize,
+        serials.len() + 1 + 5
+    );
+}
+
+/// SHA-256 by `openssl dgst`: the SPKI hash comes from an independent tool.
+fn openssl_sha256(data: &[u8]) -> Vec<u8> {
+    let dir = kakunin_testkit::tempdir();
+    let p = dir.path().join("spki.der");
+    std::fs::write(&p, data).unwrap();
+    kakunin_testkit::openssl(&["dgst", "-sha256", "-binary", s(&p)])
+}
+
+fn hex_lower(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The start of the current UTC day, as `kakunin gen --at` takes it.
+fn today() -> String {
+    let out = Command::new("date")
+        .args(["-u", "+%Y-%m-%dT00:00:00Z"])
+        .output()
+        .expect("date");
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn hot_swap_takes_newer_crls_and_refuses_forged_truncated_and_older_ones() {
+    if !need_curl() {
+        return;
+    }
+    let dir = crl_dir(&["sign.crl", "auth.crl"]);
+    let srv = Served::start(&serve_args(dir.path(), &[]));
+    let work = kakunin_testkit::tempdir();
+
+    // Today's CRLs of the same CAs (seed 1 fixes the keys): a higher CRL
+    // number (gen numbers CRLs by day) and more revocations.
+    let gen = work.path().join("gen");
+    let o = kakunin(&[
+        "gen",
+        "--out",
+        s(&gen),
+        "--seed",
+        "1",
+        "--at",
+        &today(),
+        "--crl-days",
+        "3650",
+        "--revoked",
+        "1300",
+        "--certs",
+        "100",
+        "--holders",
+        "0",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let new_sign = std::fs::read(gen.join("sign.crl")).unwrap();
+    let old_idx = work.path().join("old.idx");
+    let new_idx = work.path().join("new.idx");
+    ingest(&data("sign.crl"), "sign-ca.pem", &old_idx);
+    ingest(&gen.join("sign.crl"), "sign-ca.pem", &new_idx);
+    let entries = kakunin_testkit::crl_text_entries(&kakunin_testkit::openssl_text(
+        work.path(),
+        &[
+            "crl",
+            "-inform",
+            "DER",
+            "-in",
+            s(&gen.join("sign.crl")),
+            "-noout",
+            "-text",
+        ],
+    ));
+    let new_serials: Vec<String> = entries.iter().map(|e| e.serial.clone()).collect();
+    let old_answers = oracle(&old_idx, &new_serials);
+    let newly: Vec<&String> = new_serials
+        .iter()
+        .zip(&old_answers)
+        .filter(|(_, a)| a["status"] == "good")
+        .map(|(s, _)| s)
+        .collect();
+    assert!(
+        !newly.is_empty(),
+        "today's CRL revokes serials the sample's does not"
+    );
+    let probe = newly[0].clone();
+    let status_of = |serial: &str| srv.get_json(&format!("/v1/status/sign/{serial}"), &[]).1;
+    let old_number = status_of(&probe)["crl_number"].clone();
+    assert_eq!(status_of(&probe)["status"], "good");
+
+    // Forged (one signature bit flipped) and truncated copies: refused,
+    // counted, nothing changes.
+    let mut forged = new_sign.clone();
+    let last = forged.len() - 1;
+    forged[last] ^= 0x01;
+    drop_file(dir.path(), "forged.crl", &forged);
+    srv.wait_for("the forged CRL to be refused", || {
+        srv.metric("kakunin_reload_failures_total{kind=\"crl\"}") >= 1.0
+    });
+    drop_file(dir.path(), "truncated.crl", &new_sign[..new_sign.len() / 2]);
+    srv.wait_for("the truncated CRL to be refused", || {
+        srv.metric("kakunin_reload_failures_total{kind=\"crl\"}") >= 2.0
+    });
+    let a = status_of(&probe);
+    assert_eq!(
+        (a["status"].as_str(), &a["crl_number"]),
+        (Some("good"), &old_number)
+    );
+    let log = srv.stderr_text();
+    assert!(
+        log.contains("forged.crl") && log.contains("signature"),
+        "{log}"
+    );
+    assert!(log.contains("truncated.crl"), "{log}");
+
+    // The new CRL renamed over the old while a client keeps asking on one
+    // keep-alive connection: every answer is 200 and equals `kakunin
+    // status` on the old or on the new CRL (never a mix), and the new
+    // revocations are visible within 1 s of the rename.
+    let mut probes: Vec<String> = newly.iter().take(20).map(|s| s.to_string()).collect();
+    probes.extend(new_serials.iter().step_by(101).cloned());
+    probes.push("01".into());
+    let expect: std::collections::HashMap<(String, String), Value> = oracle(&old_idx, &probes)
+        .into_iter()
+        .chain(oracle(&new_idx, &probes))
+        .map(|a| {
+            (
+                (
+                    a["serial"].as_str().unwrap().to_string(),
+                    a["crl_number"].to_string(),
+                ),
+                a,
+            )
+        })
+        .collect();
+    let new_number = oracle(&new_idx, &probes[..1])[0]["crl_number"].clone();
+    assert_ne!(new_number, old_number);
+    let addr = srv.base.trim_start_matches("http://").to_string();
+    let sent = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let load = {
+        let sent = sent.clone();
+        let new_number = new_number.to_string();
+        std::thread::spawn(move || {
+            let mut conn = KeepAlive::connect(&addr);
+            let deadline = Instant::now() + Duration::from_secs(30);
+            let (mut first_new, mut new_answers) = (None, 0usize);
+            let mut n = 0usize;
+            while new_answers < 300 && Instant::now() < deadline {
+                let serial = &probes[n % probes.len()];
+                let (code, body) = conn.get(&format!("/v1/status/sign/{serial}"));
+                assert_eq!(code, 200, "{body}");
+                let got: Value = serde_json::from_str(&body).unwrap();
+                let key = (serial.to_uppercase(), got["crl_number"].to_string());
+                let want = expect
+                    .get(&key)
+                    .unwrap_or_else(|| panic!("answer from an unknown CRL: {got}"));
+                assert_eq!(&got, want);
+                if key.1 == new_number {
+                    first_new.get_or_insert_with(Instant::now);
+                    new_answers += 1;
+                } else {
+                    assert!(first_new.is_none(), "an old answer after a new one: {got}");
+                }
+                n += 1;
+                sent.store(n, std::sync::atomic::Ordering::Relaxed);
+            }
+            (first_new, n)
+        })
+    };
+    srv.wait_for("the load to start", || {
+        sent.load(std::sync::atomic::Ordering::Relaxed) > 50
+    });
+    drop_file(dir.path(), "sign.crl", &new_sign);
+    let renamed = Instant::now();
+    let (first_new, requests) = load.join().expect("load thread");
+    let first_new = first_new.expect("the new CRL was never served");
+    let visible_after = first_new.saturating_duration_since(renamed);
+    eprintln!("swap visible after {visible_after:?}, {requests} requests under load");
+    assert!(visible_after < Duration::from_secs(1), "{visible_after:?}");
+    assert_eq!(status_of(&probe)["status"], "revoked");
+    let sample: Vec<String> = new_serials
+        .iter()
+        .step_by(37)
+        .cloned()
+        .chain(["01".to_string()])
+        .collect();
+    for (serial, w) in sample.iter().zip(oracle(&new_idx, &sample)) {
+        same_answer(&status_of(serial), &w);
+    }
+    assert!(srv.metric("kakunin_reload_successes_total{kind=\"crl\"}") >= 1.0);
+
+    // The sample's (older) CRL dropped again under another name: rollback,
+    // refused; the new one keeps serving.
+    drop_file(
+        dir.path(),
+        "sign-old.crl",
+        &std::fs::read(data("sign.crl")).unwrap(),
+    );
+    srv.wait_for("the older CRL to be refused", || {
+        srv.metric("kakunin_reload_failures_total{kind=\"crl\"}") >= 3.0
+    });
+    assert_eq!(status_of(&probe)["status"], "revoked");
+    assert!(
+        srv.stderr_text().contains("rollback"),
+        "{}",
+        srv.stderr_text()
+    );
+
+    // Prebuilt indexes: a corrupted one is refused (checksum), a good one
+    // swaps in.
+    let auth_idx = work.path().join("auth.idx");
+    ingest(&gen.join("auth.crl"), "auth-ca.pem", &auth_idx);
+    let idx = std::fs::read(&auth_idx).unwrap();
+    let mut bad = idx.clone();
+    let mid = bad.len() - 40;
+    bad[mid] ^= 0xFF;
+    drop_file(dir.path(), "bad.idx", &bad);
+    srv.wait_for("the corrupted index to be refused", || {
+        srv.metric("kakunin_reload_failures_total{kind=\"idx\"}") >= 1.0
+    });
+    let auth_before = srv.get_json("/v1/status/auth/01", &[]).1["crl_number"].clone();
+    drop_file(dir.path(), "auth.idx", &idx);
+    srv.wait_for("the auth index to be served", || {
+        srv.get_json("/v1/status/auth/01", &[]).1["crl_number"] != auth_before
+    });
+    let auth_want = oracle(&auth_idx, &["01".to_string()]);
+    same_answer(&srv.get_json("/v1/status/auth/01", &[]).1, &auth_want[0]);
+
+    // An explicit reload from loopback reports nothing new; SIGHUP is harmless.
+    let (code, report) = srv.get_json("/admin/reload", &["-X", "POST"]);
+    assert_eq!(code, 200, "{report}");
+    assert_eq!(report["refused"], 0);
+    srv.signal("HUP");
+    let (code, _) = srv.curl("/healthz", &[]);
+    assert_eq!(code, 200);
+    let (code, _) = srv.curl("/readyz", &[]);
+    assert_eq!(code, 200);
+}
+
+#[test]
+fn bad_input_gets_the_right_codes_and_the_server_keeps_serving() {
+    if !need_curl() {
+        return;
+    }
+    // Only the signing CA's CRL: the auth issuer is configured but not ready.
+    let dir = crl_dir(&["sign.crl"]);
+    let srv = Served::start(&serve_args(dir.path(), &["--max-body", "1024"]));
+    let err = |path: &str, args: &[&str]| -> (u16, String) {
+        let (code, v) = srv.get_json(path, args);
+        let e = v["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{path}: no error code in {v}"))
+            .to_string();
+        assert!(v["detail"].is_string(), "{v}");
+        (code, e)
+    };
+    assert_eq!(err("/v1/status/sign/xyz", &[]), (400, "bad_serial".into()));
+    assert_eq!(
+        err(
+            "/v1/status/sign/12345678901234567890123456789012345678901234567890123456789012345678",
+            &[]
+        ),
+        (400, "bad_serial".into())
+    );
+    assert_eq!(
+        err("/v1/status/nope/01", &[]),
+        (404, "unknown_issuer".into())
+    );
+    assert_eq!(
+        err("/v1/status/00ff/01", &["--http2-prior-knowledge"]),
+        (404, "unknown_issuer".into())
+    );
+    assert_eq!(err("/nope", &[]), (404, "not_found".into()));
+    assert_eq!(
+        err("/v1/status/sign/01/extra", &[]),
+        (404, "not_found".into())
+    );
+    assert_eq!(
+        err("/v1/status/sign/01", &["-X", "POST"]),
+        (405, "method_not_allowed".into())
+    );
+    assert_eq!(err("/v1/status", &[]), (405, "method_not_allowed".into()));
+    assert_eq!(
+        err("/metrics", &["-X", "DELETE"]),
+        (405, "method_not_allowed".into())
+    );
+    let big = "01\n".repeat(1000);
+    assert_eq!(
+        err("/v1/status?issuer=sign", &["--data-binary", &big]),
+        (413, "body_too_large".into())
+    );
+    assert_eq!(
+        err(
+            "/v1/status?issuer=sign",
+            &["--http2-prior-knowledge", "--data-binary", &big]
+        ),
+        (413, "body_too_large".into())
+    );
+    assert_eq!(
+        err("/v1/status?issuer=sign", &["--data-binary", "01\nzz\n"]),
+        (400, "bad_serial".into())
+    );
+    assert_eq!(
+        err("/v1/status", &["--data-binary", "01\n"]),
+        (400, "bad_request".into())
+    );
+    assert_eq!(
+        err("/v1/status?issuer=sign", &["--data-binary", "[1, 2]"]),
+        (400, "bad_request".into())
+    );
+    assert_eq!(
+        err("/v1/status?issuer=sign", &["--data-binary", "nope 01"]),
+        (404, "unknown_issuer".into())
+    );
+    // Not ready: the auth CA has no CRL, and its answers are unknown.
+    assert_eq!(err("/readyz", &[]), (503, "not_ready".into()));
+    let (code, a) = srv.get_json("/v1/status/auth/01", &[]);
+    assert_eq!((code, a["status"].as_str()), (200, Some("unknown")));
+    assert_eq!(a["detail"], "no CRL loaded for this issuer");
+
+    // Still serving, and the metrics counted each answer by status.
+    let (code, a) = srv.get_json("/v1/status/sign/1D1534354987EBB1", &[]);
+    assert_eq!((code, a["status"].as_str()), (200, Some("revoked")));
+    assert_eq!(
+        srv.metric("kakunin_http_requests_total{route=\"status\",status=\"400\"}"),
+        2.0
+    );
+    assert_eq!(
+        srv.metric("kakunin_http_requests_total{route=\"unmatched\",status=\"404\"}"),
+        2.0
+    );
+    assert_eq!(
+        srv.metric("kakunin_http_requests_total{route=\"status_batch\",status=\"413\"}"),
+        2.0
+    );
+    let sign_id = a["issuer"].as_str().unwrap().to_string();
+    let auth_id = srv.get_json("/v1/status/auth/01", &[]).1["issuer"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let labels = |id: &str, alias: &str| format!("{{issuer=\"{id}\",alias=\"{alias}\"}}");
+    assert_eq!(
+        srv.metric(&format!("kakunin_crl_loaded{} ", labels(&sign_id, "sign"))),
+        1.0
+    );
+    assert_eq!(
+        srv.metric(&format!("kakunin_crl_loaded{} ", labels(&auth_id, "auth"))),
+        0.0
+    );
+    assert_eq!(
+        srv.metric(&format!("kakunin_crl_entries{} ", labels(&sign_id, "sign"))),
+        1000.0
+    );
+    assert!(
+        srv.metric(&format!(
+            "kakunin_crl_next_update_seconds{} ",
+            labels(&sign_id, "sign")
+        )) > 0.0
+    );
+    assert!(
+        srv.metric(&format!(
+            "kakunin_crl_age_seconds{} ",
+            labels(&sign_id, "sign")
+        )) > 0.0
+    );
+
+    // auth's CRL arrives: ready.
+    drop_file(
+        dir.path(),
+        "auth.crl",
+        &std::fs::read(data("auth.crl")).unwrap(),
+    );
+    srv.wait_for("readiness", || srv.curl("/readyz", &[]).0 == 200);
+}
+
+#[test]
+fn sigterm_and_sigint_finish_and_exit_0() {
+    if !need_curl() {
+        return;
+    }
+    for sig in ["TERM", "INT"] {
+        let dir = crl_dir(&["sign.crl", "auth.crl"]);
+        let mut srv = Served::start(&serve_args(dir.path(), &[]));
+        assert_eq!(srv.curl("/healthz", &[]).0, 200);
+        srv.signal(sig);
+        let status = srv.wait_exit();
+        assert_eq!(status.code(), Some(0), "SIG{sig}: {}", srv.stderr_text());
+        assert!(
+            srv.stderr_text().contains("shutting down"),
+            "{}",
+            srv.stderr_text()
+        );
+    }
+}
+
+#[test]
+fn no_arguments_serve_the_sample_and_the_printed_examples_work() {
+    if !need_curl() {
+        return;
+    }
+    // Everything defaulted but the port (8080 may be taken on a shared
+    // machine), given through the environment as a deployment would.
+    let srv = Served::start_with_env(&[], &[("KAKUNIN_LISTEN", "127.0.0.1:0")]);
+    let examples: Vec<&String> = srv
+        .stdout
+        .iter()
+        .filter(|l| l.trim_start().starts_with("curl ") || l.contains("| curl "))
+        .collect();
+    assert!(examples.len() >= 5, "{:?}", srv.stdout);
+    for line in examples {
+        let out = Command::new("sh")
+            .args(["-c", &format!("{} -f --max-time 20", line.trim())])
+            .output()
+            .expect("sh");
+        assert!(
+            out.status.success(),
+            "{line}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.stdout.is_empty(), "{line}");
+    }
+    let (_, a) = srv.get_json("/v1/status/sign/1D1534354987EBB1", &[]);
+    assert_eq!(
+        (a["status"].as_str(), a["reason"].as_str()),
+        (Some("revoked"), Some("keyCompromise"))
+    );
+    assert!(
+        srv.stdout.iter().any(|l| l.contains("(sign)")),
+        "{:?}",
+        srv.stdout
+    );
+}
+
+/// A minimal HTTP/1.1 client on one keep-alive connection, for request
+/// streams where starting a curl per request would be the bottleneck.
+struct KeepAlive {
+    reader: BufReader<std::net::TcpStream>,
+    writer: std::net::TcpStream,
+}
+
+impl KeepAlive {
+    fn connect(addr: &str) -> KeepAlive {
+        let stream = std::net::TcpStream::connect(addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        KeepAlive {
+            writer: stream.try_clone().unwrap(),
+            reader: BufReader::new(stream),
+        }
+    }
+
+    /// (status, body) of `GET path`.
+    fn get(&mut self, path: &str) -> (u16, String) {
+        use std::io::{Read, Write};
+        // One write per request: split writes would meet Nagle and
+        // delayed ACKs (40 ms a request).
+        let req = format!("GET {path} HTTP/1.1\r\nHost: kakunin\r\n\r\n");
+        self.writer.write_all(req.as_bytes()).expect("send");
+        let mut line = String::new();
+        self.reader.read_line(&mut line).expect("status line");
+        let code: u16 = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .expect("status");
+        let mut len = 0usize;
+        loop {
+            line.clear();
+            self.reader.read_line(&mut line).expect("header");
+            let h = line.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                if k.eq_ignore_ascii_case("content-length") {
+                    len = v.trim().parse().expect("content-length");
+                }
+            }
+        }
+        let mut body = vec![0u8; len];
+        self.reader.read_exact(&mut body).expect("body");
+        (code, String::from_utf8(body).expect("UTF-8 body"))
+    }
+}
+
+/// Reads until the server closes the connection (bounded); the bytes read.
+fn read_until_closed(stream: &mut std::net::TcpStream, within: Duration) -> Option<Vec<u8>> {
+    use std::io::Read;
+    stream
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let deadline = Instant::now() + within;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while Instant::now() < deadline {
+        match stream.read(&mut buf) {
+            Ok(0) => return Some(got),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return Some(got), // reset counts as closed
+        }
+    }
+    None
+}
+
+#[test]
+fn slow_and_idle_clients_are_cut_off_and_others_still_served() {
+    if !need_curl() {
+        return;
+    }
+    use std::io::Write;
+    let dir = crl_dir(&["sign.crl", "auth.crl"]);
+    let srv = Served::start(&serve_args(
+        dir.path(),
+        &["--header-timeout", "1s", "--idle-timeout", "1s"],
+    ));
+    let addr = srv.base.trim_start_matches("http://").to_string();
+    // A slowloris: half a request header, then nothing.
+    let mut slow = std::net::TcpStream::connect(&addr).unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let started = Instant::now();
+    assert!(
+        read_until_closed(&mut slow, Duration::from_secs(10)).is_some(),
+        "slow header not cut off"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+    // An idle HTTP/2 connection (preface and nothing else) is closed too.
+    let mut idle = std::net::TcpStream::connect(&addr).unwrap();
+    idle.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        .unwrap();
+    assert!(
+        read_until_closed(&mut idle, Duration::from_secs(10)).is_some(),
+        "idle h2 connection kept open"
+    );
+    // Meanwhile and afterwards, others are served.
+    assert_eq!(
+        srv.curl("/v1/status/sign/01", &["--http2-prior-knowledge"])
+            .0,
+        200
+    );
+    assert_eq!(
+        srv.metric("kakunin_open_connections "),
+        1.0,
+        "only the metrics request itself"
+    );
+}
