@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use crate::crl;
 use crate::crypto::{sha256, Provider};
+use crate::index::IndexBytes;
 use crate::index::SerialIndex;
-use crate::store::IndexBytes;
 
 use super::graph::{candidates, check_ca, find_issuers, paths, CaNode};
 use super::refused::{Refused, SourceRole};

@@ -7,10 +7,10 @@
 use std::sync::Arc;
 
 use crate::crl;
+use crate::index::IndexBytes;
 use crate::index::SerialIndex;
 use crate::ingest::{verify_crl, verify_crl_for_issuer, IngestOptions};
 use crate::name::{self, names_match};
-use crate::store::IndexBytes;
 
 use super::graph::CaNode;
 use super::refused::{Refused, SourceRole};
