@@ -113,12 +113,14 @@ fn load_key(path: &Path) -> Result<RsaKeyPair, SignerError> {
     let key = match label.as_deref() {
         Some("RSA PRIVATE KEY") => RsaKeyPair::from_der(&der),
         Some("PRIVATE KEY") => RsaKeyPair::from_pkcs8(&der),
-        Some(other) => return Err(invalid(
-            path,
-            format!(
+        Some(other) => {
+            return Err(invalid(
+                path,
+                format!(
                 "key PEM is {other:?}; expected PRIVATE KEY (PKCS#8) or RSA PRIVATE KEY (PKCS#1)"
             ),
-        )),
+            ))
+        }
         None => RsaKeyPair::from_pkcs8(&der).or_else(|_| RsaKeyPair::from_der(&der)),
     };
     key.map_err(|e| invalid(path, format!("not a usable RSA private key: {e}")))
