@@ -25,6 +25,47 @@ pub struct Config {
     pub reload: ReloadConfig,
     /// Request and connection limits.
     pub limits: Limits,
+    /// The OCSP responder (`/ocsp`).
+    pub ocsp: OcspConfig,
+}
+
+/// The OCSP responder: who signs for which CA, and how much work it may
+/// take on. With no signers, `/ocsp` answers `unauthorized` for every CA.
+#[derive(Clone, Debug)]
+pub struct OcspConfig {
+    /// Signing certificates (PEM bundles or DER) with their private keys.
+    /// A certificate that *is* a `--trust` CA makes the CA sign its own
+    /// answers; any other must be a delegated responder certificate
+    /// (id-kp-OCSPSigning) issued by one of them.
+    pub signers: Vec<SignerSpec>,
+    /// Signatures computed at once at most; a request that would need one
+    /// more gets `tryLater` at once instead of waiting in an unbounded queue.
+    pub max_concurrent_signatures: usize,
+    /// Signed responses kept for nonce-less requests (entries, per
+    /// generation; at most twice this many are held).
+    pub cache_entries: usize,
+}
+
+impl Default for OcspConfig {
+    fn default() -> Self {
+        OcspConfig {
+            signers: Vec::new(),
+            max_concurrent_signatures: std::thread::available_parallelism()
+                .map(|n| n.get() * 4)
+                .unwrap_or(8),
+            cache_entries: 100_000,
+        }
+    }
+}
+
+/// One OCSP signer: a certificate file (possibly several certificates, all
+/// for the same key) and its private key (PKCS#8 or PKCS#1, PEM or DER).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignerSpec {
+    /// The certificate(s).
+    pub cert: PathBuf,
+    /// The private key.
+    pub key: PathBuf,
 }
 
 /// How changes in the CRL directory are noticed. All of them only trigger a

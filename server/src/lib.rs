@@ -11,7 +11,7 @@
 //!           ─→ Store    one snapshot per issuer behind ArcSwap; a refused file
 //!                        leaves the old one serving
 //!           ─→ routes   GET /v1/status/{issuer}/{serial}, POST /v1/status,
-//!                        /healthz, /readyz, /metrics
+//!                        POST /ocsp, GET /ocsp/{base64}, /healthz, /readyz, /metrics
 //! ```
 //!
 //! hyper 1 on a multi-threaded tokio runtime, HTTP/1.1 keep-alive and
@@ -23,7 +23,7 @@
 //!
 //! Modules: [`config`] (what to serve, limits), [`issuers`] (the CAs and
 //! their names), `routes` (the table), `status`, `health` and `admin`
-//! (handlers), `error` (every error body and the one place status codes are
+//! (handlers), `ocsp` (the RFC 6960 / RFC 5019 responder), `error` (every error body and the one place status codes are
 //! chosen), [`metrics`], [`reload`], `limits` (bodies, idle connections),
 //! [`log`].
 //!
@@ -38,6 +38,13 @@
 //!     crl_dir: "data".into(),
 //!     reload: Default::default(),
 //!     limits: Default::default(),
+//!     ocsp: kakunin_server::OcspConfig {
+//!         signers: vec![kakunin_server::SignerSpec {
+//!             cert: "data/ocsp.pem".into(),
+//!             key: "data/ocsp.key".into(),
+//!         }],
+//!         ..Default::default()
+//!     },
 //! };
 //! let server = Server::bind(config)?; // CAs read, directory loaded, port bound
 //! println!("listening on {}", server.local_addr());
@@ -65,12 +72,14 @@ pub mod issuers;
 mod limits;
 pub mod log;
 pub mod metrics;
+pub mod ocsp;
 pub mod reload;
 mod routes;
 mod status;
 
-pub use config::{AliasSpec, Config, Limits, ReloadConfig};
+pub use config::{AliasSpec, Config, Limits, OcspConfig, ReloadConfig, SignerSpec};
 pub use error::ApiError;
+pub use ocsp::OcspSigner;
 pub use reload::{FileOutcome, ScanReport};
 
 use issuers::Issuers;
@@ -84,6 +93,7 @@ pub(crate) struct App {
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) reload: ReloadHandle,
     pub(crate) limits: Limits,
+    pub(crate) ocsp: Arc<ocsp::Ocsp>,
 }
 
 /// Why a server could not start or run.
@@ -101,6 +111,9 @@ pub enum ServerError {
         /// Why.
         source: std::io::Error,
     },
+    /// An OCSP signer is unusable.
+    #[error(transparent)]
+    Ocsp(#[from] ocsp::SignerError),
     /// The listening socket.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -124,6 +137,7 @@ pub struct Server {
     metrics: Arc<Metrics>,
     reloader: Reloader,
     initial: ScanReport,
+    ocsp: Arc<ocsp::Ocsp>,
 }
 
 impl Server {
@@ -136,6 +150,7 @@ impl Server {
         for w in warnings {
             tracing::warn!("{w}");
         }
+        let ocsp = Arc::new(ocsp::Ocsp::load(&config.ocsp, &issuers)?);
         let issuers = Arc::new(issuers);
         let store = Arc::new(Store::new());
         let metrics = Arc::new(Metrics::new());
@@ -163,7 +178,14 @@ impl Server {
             metrics,
             reloader,
             initial,
+            ocsp,
         })
+    }
+
+    /// Who signs OCSP responses for which CA (empty: `/ocsp` answers
+    /// `unauthorized`).
+    pub fn ocsp_signers(&self) -> Vec<OcspSigner> {
+        self.ocsp.signers()
     }
 
     /// The address actually bound (the port, when `listen` asked for 0).
@@ -214,6 +236,7 @@ impl Server {
             metrics,
             reloader,
             initial: _,
+            ocsp,
         } = self;
         let listener = TcpListener::from_std(listener).map_err(ServerError::Start)?;
         let reload =
@@ -237,6 +260,7 @@ impl Server {
             metrics,
             reload,
             limits: config.limits.clone(),
+            ocsp,
         });
         serve(listener, app, &config.limits, shutdown).await;
         Ok(())

@@ -38,6 +38,11 @@ struct IssuerLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OcspLabels {
+    status: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReloadLabels {
     kind: &'static str,
 }
@@ -63,6 +68,10 @@ pub struct Metrics {
     crl_entries: Family<IssuerLabels, Gauge>,
     crl_age: Family<IssuerLabels, Gauge>,
     crl_next_update_in: Family<IssuerLabels, Gauge>,
+    ocsp_cache_hits: Counter,
+    ocsp_cache_misses: Counter,
+    ocsp_signatures: Counter,
+    ocsp_responses: Family<OcspLabels, Counter>,
     /// Scrapes refresh the per-issuer gauges: one at a time.
     scrape: Mutex<()>,
 }
@@ -139,8 +148,36 @@ impl Metrics {
             "Seconds until the served CRL's nextUpdate (negative: stale, answers are unknown)",
             crl_next_update_in.clone(),
         );
+        let ocsp_cache_hits = Counter::default();
+        registry.register(
+            "ocsp_cache_hits",
+            "OCSP requests answered from the signed-response cache (no signature)",
+            ocsp_cache_hits.clone(),
+        );
+        let ocsp_cache_misses = Counter::default();
+        registry.register(
+            "ocsp_cache_misses",
+            "Cacheable OCSP requests (no nonce, one CertID) not in the cache",
+            ocsp_cache_misses.clone(),
+        );
+        let ocsp_signatures = Counter::default();
+        registry.register(
+            "ocsp_signatures",
+            "OCSP responses signed",
+            ocsp_signatures.clone(),
+        );
+        let ocsp_responses = Family::<OcspLabels, Counter>::default();
+        registry.register(
+            "ocsp_responses",
+            "OCSP responses by responseStatus (successful, malformedRequest, unauthorized, tryLater, internalError)",
+            ocsp_responses.clone(),
+        );
         Metrics {
             registry,
+            ocsp_cache_hits,
+            ocsp_cache_misses,
+            ocsp_signatures,
+            ocsp_responses,
             requests,
             latency,
             open_connections,
@@ -181,6 +218,27 @@ impl Metrics {
     pub fn reload_failure(&self, kind: &'static str) {
         self.reload_failures
             .get_or_create(&ReloadLabels { kind })
+            .inc();
+    }
+
+    /// Counts an OCSP cache look-up.
+    pub fn ocsp_cache(&self, hit: bool) {
+        if hit {
+            self.ocsp_cache_hits.inc();
+        } else {
+            self.ocsp_cache_misses.inc();
+        }
+    }
+
+    /// Counts an OCSP signature.
+    pub fn ocsp_signature(&self) {
+        self.ocsp_signatures.inc();
+    }
+
+    /// Counts an OCSP response by its responseStatus.
+    pub fn ocsp_response(&self, status: &'static str) {
+        self.ocsp_responses
+            .get_or_create(&OcspLabels { status })
             .inc();
     }
 

@@ -14,7 +14,7 @@ use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
 
 use crate::error::ApiError;
-use crate::{admin, health, status, App};
+use crate::{admin, health, ocsp, status, App};
 
 /// A route, as named in metrics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,6 +31,11 @@ pub(crate) enum Route {
     Metrics,
     /// `POST /admin/reload`
     AdminReload,
+    /// `POST /ocsp` (and `/ocsp/`, where AIA URLs with a slash lead)
+    Ocsp,
+    /// `GET /ocsp/{base64}`: the rest of the path, slashes and all, is the
+    /// request (see `ocsp::get`).
+    OcspGet,
     /// Anything else (one label, so scanners cannot blow up the metrics).
     Unmatched,
 }
@@ -44,6 +49,8 @@ impl Route {
             Route::Readyz => "readyz",
             Route::Metrics => "metrics",
             Route::AdminReload => "admin_reload",
+            Route::Ocsp => "ocsp",
+            Route::OcspGet => "ocsp_get",
             Route::Unmatched => "unmatched",
         }
     }
@@ -51,8 +58,10 @@ impl Route {
     /// The methods the route answers, as an `Allow` header value.
     fn allow(self) -> &'static str {
         match self {
-            Route::Status | Route::Healthz | Route::Readyz | Route::Metrics => "GET, HEAD",
-            Route::StatusBatch | Route::AdminReload => "POST",
+            Route::Status | Route::Healthz | Route::Readyz | Route::Metrics | Route::OcspGet => {
+                "GET, HEAD"
+            }
+            Route::StatusBatch | Route::AdminReload | Route::Ocsp => "POST",
             Route::Unmatched => "",
         }
     }
@@ -75,6 +84,8 @@ pub(crate) fn match_path(path: &str) -> (Route, Option<(&str, &str)>) {
         "/readyz" => (Route::Readyz, None),
         "/metrics" => (Route::Metrics, None),
         "/admin/reload" => (Route::AdminReload, None),
+        "/ocsp" | "/ocsp/" => (Route::Ocsp, None),
+        _ if path.starts_with("/ocsp/") => (Route::OcspGet, None),
         _ => match path
             .strip_prefix("/v1/status/")
             .and_then(|r| r.split_once('/'))
@@ -109,6 +120,8 @@ pub(crate) async fn handle(
             (Route::Readyz, _) => health::readyz(&app),
             (Route::Metrics, _) => Ok(health::metrics(&app)),
             (Route::AdminReload, _) => admin::reload(&app, peer).await,
+            (Route::Ocsp, _) => ocsp::post(&app, req).await,
+            (Route::OcspGet, _) => Ok(ocsp::get(&app, &req).await),
             _ => Err(ApiError::NotFound),
         }
     };
@@ -167,6 +180,10 @@ mod tests {
         );
         assert_eq!(match_path("/v1/status"), (Route::StatusBatch, None));
         assert_eq!(match_path("/healthz").0, Route::Healthz);
+        assert_eq!(match_path("/ocsp").0, Route::Ocsp);
+        assert_eq!(match_path("/ocsp/").0, Route::Ocsp);
+        assert_eq!(match_path("/ocsp/MEIw%2Fa//b").0, Route::OcspGet);
+        assert_eq!(match_path("/ocsp//MEIw").0, Route::OcspGet);
         for p in [
             "/",
             "/v1/status/",

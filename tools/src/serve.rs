@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use kakunin_server::log::LogFormat;
-use kakunin_server::{AliasSpec, Config, Limits, ReloadConfig, Server};
+use kakunin_server::{AliasSpec, Config, Limits, OcspConfig, ReloadConfig, Server, SignerSpec};
 
 use crate::Outcome;
 
@@ -16,9 +16,10 @@ use crate::Outcome;
 #[derive(clap::Args, Debug)]
 #[command(
     after_help = "With no --trust and no --crl-dir, serves the sample PKI in data/ \
-(trust data/sign-ca.pem and data/auth-ca.pem, CRLs from data/) and prints example curl commands.\n\
-Endpoints: GET /v1/status/{issuer}/{serial}, POST /v1/status[?issuer=NAME], GET /healthz, \
-GET /readyz, GET /metrics, POST /admin/reload (loopback only).\n\
+(trust data/sign-ca.pem and data/auth-ca.pem, CRLs from data/, OCSP signed by data/ocsp.pem \
+with data/ocsp.key) and prints example curl and openssl ocsp commands.\n\
+Endpoints: GET /v1/status/{issuer}/{serial}, POST /v1/status[?issuer=NAME], POST /ocsp, \
+GET /ocsp/{base64}, GET /healthz, GET /readyz, GET /metrics, POST /admin/reload (loopback only).\n\
 {issuer} is the issuer_key_id `kakunin ingest` prints, the SHA-256 hex of the CA's \
 SubjectPublicKeyInfo, or an alias (sign/auth by default for the JPKI CAs).\n\
 Reloads on file changes in --crl-dir, SIGHUP, POST /admin/reload and every --poll-interval. \
@@ -94,6 +95,40 @@ pub struct ServeArgs {
     /// periodic scan still work).
     #[arg(long, env = "KAKUNIN_NO_WATCH")]
     no_watch: bool,
+    /// OCSP signing certificate(s), PEM or DER: a --trust CA (it signs its own
+    /// answers) or a delegated responder certificate (id-kp-OCSPSigning,
+    /// issued by a --trust CA). A PEM bundle gives one signer per certificate.
+    /// Repeatable; without any, /ocsp answers unauthorized (the sample
+    /// defaults to data/ocsp.pem).
+    #[arg(
+        long = "ocsp-signer",
+        env = "KAKUNIN_OCSP_SIGNER",
+        value_name = "CERT",
+        value_delimiter = ','
+    )]
+    ocsp_signers: Vec<PathBuf>,
+    /// Private key (PKCS#8 or PKCS#1, PEM or DER) of each --ocsp-signer, in
+    /// the same order; one key serves every signer.
+    #[arg(
+        long = "ocsp-key",
+        env = "KAKUNIN_OCSP_KEY",
+        value_name = "KEY",
+        value_delimiter = ','
+    )]
+    ocsp_keys: Vec<PathBuf>,
+    /// OCSP signatures computed at once at most; beyond it requests get
+    /// tryLater at once (default: 4 per CPU).
+    #[arg(long, env = "KAKUNIN_OCSP_MAX_SIGNING", value_name = "N")]
+    ocsp_max_signing: Option<usize>,
+    /// Signed OCSP responses kept for nonce-less requests (per generation;
+    /// at most twice this many are held). 0 turns the cache off.
+    #[arg(
+        long,
+        env = "KAKUNIN_OCSP_CACHE",
+        default_value_t = 100_000,
+        value_name = "ENTRIES"
+    )]
+    ocsp_cache: usize,
     /// Log format: human or json.
     #[arg(
         long,
@@ -159,6 +194,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
             Some(dir) => (args.trust, dir),
         }
     };
+    let ocsp = ocsp_config(
+        &args.ocsp_signers,
+        &args.ocsp_keys,
+        sample.then(sample_dir).as_deref(),
+        args.ocsp_max_signing,
+        args.ocsp_cache,
+    )?;
     let config = Config {
         listen: args.listen,
         trust,
@@ -179,11 +221,61 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
             shutdown_grace: args.shutdown_grace,
             ..Limits::default()
         },
+        ocsp,
     };
     let server = Server::bind(config).context("kakunin serve")?;
     print_banner(&server, sample);
     server.run().context("kakunin serve")?;
     Ok(Outcome::Success)
+}
+
+/// Pairs `--ocsp-signer` with `--ocsp-key`: one key for all, or one each in
+/// order. The sample (`sample_dir`) signs with data/ocsp.* by default.
+fn ocsp_config(
+    certs: &[PathBuf],
+    keys: &[PathBuf],
+    sample_dir: Option<&Path>,
+    max_signing: Option<usize>,
+    cache_entries: usize,
+) -> anyhow::Result<OcspConfig> {
+    let signers = match (certs, keys, sample_dir) {
+        ([], [], Some(d)) => vec![SignerSpec {
+            cert: d.join("ocsp.pem"),
+            key: d.join("ocsp.key"),
+        }],
+        ([], [], None) => Vec::new(),
+        ([], _, _) => bail!("--ocsp-key needs --ocsp-signer"),
+        (_, [], _) => bail!("--ocsp-signer needs --ocsp-key"),
+        (certs, [key], _) => certs
+            .iter()
+            .map(|c| SignerSpec {
+                cert: c.clone(),
+                key: key.clone(),
+            })
+            .collect(),
+        (certs, keys, _) if certs.len() == keys.len() => certs
+            .iter()
+            .zip(keys)
+            .map(|(c, k)| SignerSpec {
+                cert: c.clone(),
+                key: k.clone(),
+            })
+            .collect(),
+        (certs, keys, _) => bail!(
+            "{} --ocsp-signer but {} --ocsp-key: give one key for all, or one per signer",
+            certs.len(),
+            keys.len()
+        ),
+    };
+    let mut config = OcspConfig {
+        signers,
+        cache_entries,
+        ..OcspConfig::default()
+    };
+    if let Some(n) = max_signing {
+        config.max_concurrent_signatures = n.max(1);
+    }
+    Ok(config)
 }
 
 /// The bound address (tests read it from this line), the issuers, and
@@ -230,6 +322,24 @@ fn print_banner(server: &Server, sample: bool) {
     println!("  curl -s {base}/v1/status/{first}/{revoked}");
     println!("  curl -s --http2-prior-knowledge {base}/v1/status/{first}/{good}");
     println!("  printf '{revoked}\\n{good}\\n' | curl -s --data-binary @- '{base}/v1/status?issuer={first}'");
+    for s in server.ocsp_signers() {
+        let by = if s.delegated {
+            "delegated responder"
+        } else {
+            "the CA itself"
+        };
+        println!(
+            "  OCSP for {}: signed by {by} ({})",
+            s.issuer.to_hex(),
+            s.subject
+        );
+    }
+    if sample && !server.ocsp_signers().is_empty() {
+        let d = sample_dir();
+        let d = d.display();
+        println!("  openssl ocsp -issuer {d}/sign-ca.pem -serial 0x{revoked} -url {base}/ocsp -CAfile {d}/sign-ca.pem -resp_text");
+        println!("  openssl ocsp -issuer {d}/sign-ca.pem -serial 0x{good} -sha256 -no_nonce -url {base}/ocsp -CAfile {d}/sign-ca.pem");
+    }
     println!("  curl -s {base}/readyz");
     println!("  curl -s {base}/metrics");
     println!("  curl -s -X POST {base}/admin/reload");
@@ -247,5 +357,25 @@ mod tests {
         for bad in ["", "s", "0", "1d", "-1s", "1.5s"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn ocsp_signers_pair_with_keys() {
+        let p = |s: &str| PathBuf::from(s);
+        let c = ocsp_config(&[], &[], Some(Path::new("d")), None, 10).unwrap();
+        assert_eq!(c.signers[0].cert, p("d/ocsp.pem"));
+        assert!(ocsp_config(&[], &[], None, None, 10)
+            .unwrap()
+            .signers
+            .is_empty());
+        let c = ocsp_config(&[p("a"), p("b")], &[p("k")], None, Some(3), 10).unwrap();
+        assert_eq!(c.signers.len(), 2);
+        assert_eq!(c.signers[1].key, p("k"));
+        assert_eq!(c.max_concurrent_signatures, 3);
+        let c = ocsp_config(&[p("a"), p("b")], &[p("k"), p("l")], None, None, 10).unwrap();
+        assert_eq!(c.signers[1].key, p("l"));
+        assert!(ocsp_config(&[p("a")], &[], None, None, 10).is_err());
+        assert!(ocsp_config(&[], &[p("k")], None, None, 10).is_err());
+        assert!(ocsp_config(&[p("a"), p("b"), p("c")], &[p("k"), p("l")], None, None, 10).is_err());
     }
 }

@@ -13,13 +13,13 @@ use serde_json::Value;
 
 use crate::common::{json_lines, kakunin};
 
-fn data(name: &str) -> PathBuf {
+pub(crate) fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../data")
         .join(name)
 }
 
-fn s(p: &Path) -> &str {
+pub(crate) fn s(p: &Path) -> &str {
     p.to_str().expect("UTF-8 path")
 }
 
@@ -31,7 +31,7 @@ fn curl_available() -> bool {
 }
 
 /// Skips a test without curl, except in CI, where `.ci/run` installs it.
-fn need_curl() -> bool {
+pub(crate) fn need_curl() -> bool {
     if curl_available() {
         return true;
     }
@@ -44,7 +44,7 @@ fn need_curl() -> bool {
 }
 
 /// A running `kakunin serve`; killed on drop if still running.
-struct Served {
+pub(crate) struct Served {
     child: Child,
     base: String,
     stdout: Vec<String>,
@@ -56,7 +56,7 @@ impl Served {
         Self::start_with_env(args, &[])
     }
 
-    fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Served {
+    pub(crate) fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Served {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_kakunin"));
         cmd.arg("serve")
             .args(args)
@@ -119,12 +119,12 @@ impl Served {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
     /// `curl` with `args` + the URL of `path`: (status code, body).
-    fn curl(&self, path: &str, args: &[&str]) -> (u16, String) {
+    pub(crate) fn curl(&self, path: &str, args: &[&str]) -> (u16, String) {
         let out = Command::new("curl")
             .args(["-s", "-S", "--max-time", "20", "-w", "\n%{http_code}"])
             .args(args)
@@ -148,7 +148,7 @@ impl Served {
     }
 
     /// The value of a metric line starting with `prefix` (0 if absent).
-    fn metric(&self, prefix: &str) -> f64 {
+    pub(crate) fn metric(&self, prefix: &str) -> f64 {
         let (code, text) = self.curl("/metrics", &[]);
         assert_eq!(code, 200);
         text.lines()
