@@ -507,3 +507,92 @@ fn serve_ocsp_python_cryptography_agrees_on_every_field_and_cache_nonce_errors_b
     let (code, _, _) = curl_bin(&get, &[]);
     assert_eq!(code, 200);
 }
+
+/// A served issuer whose only CRL is past its nextUpdate: the CRL is
+/// refused at load, `/readyz` fails, and OCSP answers `unknown` for a good
+/// and a revoked serial alike — never `good`, and never a `revoked` that no
+/// current CRL backs.
+#[test]
+fn serve_ocsp_answers_unknown_when_the_only_crl_is_stale() {
+    if !need_curl() {
+        return;
+    }
+    let pki = kakunin_testkit::tempdir();
+    let out = crate::common::kakunin(&[
+        "gen",
+        "--out",
+        s(pki.path()),
+        "--revoked",
+        "20",
+        "--certs",
+        "20",
+        "--holders",
+        "0",
+        "--at",
+        "2025-01-01T00:00:00Z",
+        "--crl-days",
+        "1",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let crls = kakunin_testkit::tempdir();
+    let p = |f: &str| pki.path().join(f);
+    std::fs::copy(p("sign.crl"), crls.path().join("sign.crl")).expect("copy CRL");
+    let (sign_ca, auth_ca) = (p("sign-ca.pem"), p("auth-ca.pem"));
+    let (ocsp, key) = (p("ocsp.pem"), p("ocsp.key"));
+    // Both CAs: ocsp.pem holds a delegated responder of each.
+    let args = [
+        "--listen",
+        "127.0.0.1:0",
+        "--trust",
+        s(&sign_ca),
+        "--trust",
+        s(&auth_ca),
+        "--crl-dir",
+        s(crls.path()),
+        "--ocsp-signer",
+        s(&ocsp),
+        "--ocsp-key",
+        s(&key),
+    ];
+    let srv = Served::start_with_env(&args, &[]);
+    let (code, _) = srv.curl("/readyz", &[]);
+    assert_eq!(code, 503, "no current CRL: not ready");
+    let text = std::fs::read_to_string(p("expected.jsonl")).expect("expected.jsonl");
+    let lines: Vec<Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let pick = |status: &str| -> String {
+        lines
+            .iter()
+            .find(|e| e["kind"] == "sign" && e["status"] == status)
+            .and_then(|e| e["serial"].as_str())
+            .unwrap_or_else(|| panic!("a {status} signing certificate"))
+            .to_string()
+    };
+    let url = srv.url("/ocsp");
+    for serial in [pick("valid"), pick("revoked")] {
+        let serial = format!("0x{serial}");
+        let out = openssl_ocsp(&[
+            "-issuer",
+            s(&sign_ca),
+            "-serial",
+            &serial,
+            "-url",
+            &url,
+            "-CAfile",
+            s(&sign_ca),
+            "-resp_text",
+            "-no_nonce",
+        ]);
+        let answer = out
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(&format!("{serial}: ")))
+            .unwrap_or_else(|| panic!("no status line for {serial}: {out}"));
+        assert_eq!(answer.trim(), "unknown", "{serial}: {out}");
+    }
+}
