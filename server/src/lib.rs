@@ -81,6 +81,7 @@ pub use config::{AliasSpec, Config, Limits, OcspConfig, ReloadConfig, SignerSpec
 pub use error::ApiError;
 pub use ocsp::OcspSigner;
 pub use reload::{FileOutcome, ScanReport};
+pub use status::answer_line;
 
 use issuers::Issuers;
 use metrics::Metrics;
@@ -416,4 +417,12 @@ async fn serve(
             "shutdown grace period over; dropping the remaining connections"
         ),
     }
+}
+
+/// A file of the sample PKI in `data/`, for the unit tests.
+#[cfg(test)]
+pub(crate) fn sample_data(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../data")
+        .join(name)
 }

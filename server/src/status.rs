@@ -13,7 +13,7 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use kakunin_engine::store::{Answer, RevocationStatus};
-use kakunin_engine::{Serial, Timestamp};
+use kakunin_engine::{IssuerKeyId, Serial, Timestamp};
 use serde_json::{json, Value};
 
 use crate::error::ApiError;
@@ -21,8 +21,9 @@ use crate::issuers::Issuer;
 use crate::routes::{json_response, response};
 use crate::{limits, App};
 
-/// The answer object: the same as a `kakunin status` line.
-pub(crate) fn answer_json(issuer: &Issuer, serial: &Serial, a: &Answer) -> Value {
+/// The answer object for `issuer` (by key id): `kakunin status` prints the
+/// same line, through this very function, so the two cannot drift apart.
+pub fn answer_line(issuer: &IssuerKeyId, serial: &Serial, a: &Answer) -> Value {
     let (reason, revoked_at, detail) = match a.status {
         RevocationStatus::Good => (None, None, None),
         RevocationStatus::Revoked(r) => (
@@ -34,7 +35,7 @@ pub(crate) fn answer_json(issuer: &Issuer, serial: &Serial, a: &Answer) -> Value
     };
     json!({
         "serial": serial.to_hex(),
-        "issuer": issuer.key_id_hex(),
+        "issuer": issuer.to_hex(),
         "status": a.status.as_str(),
         "reason": reason,
         "revoked_at": revoked_at,
@@ -43,6 +44,11 @@ pub(crate) fn answer_json(issuer: &Issuer, serial: &Serial, a: &Answer) -> Value
         "next_update": a.next_update.map(|t| t.to_rfc3339()),
         "detail": detail,
     })
+}
+
+/// The answer object of a served issuer.
+pub(crate) fn answer_json(issuer: &Issuer, serial: &Serial, a: &Answer) -> Value {
+    answer_line(&issuer.key_id, serial, a)
 }
 
 fn resolve<'a>(app: &'a App, name: &str) -> Result<&'a Issuer, ApiError> {

@@ -4,9 +4,9 @@ use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
-use kakunin_engine::store::{RevocationStatus, Store};
+use kakunin_engine::store::Store;
 use kakunin_engine::{Serial, Timestamp};
-use serde_json::json;
+use kakunin_server::answer_line;
 
 use crate::Outcome;
 
@@ -64,27 +64,7 @@ pub fn run(args: StatusArgs) -> anyhow::Result<Outcome> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     for serial in &serials {
         for issuer in &issuers {
-            let a = store.lookup(issuer, serial, at);
-            let (reason, revoked_at, detail) = match a.status {
-                RevocationStatus::Good => (None, None, None),
-                RevocationStatus::Revoked(r) => (
-                    r.reason.map(|r| r.name()),
-                    Some(r.revoked_at.to_rfc3339()),
-                    None,
-                ),
-                RevocationStatus::Unknown(why) => (None, None, Some(why.to_string())),
-            };
-            let line = json!({
-                "serial": serial.to_hex(),
-                "issuer": issuer.to_hex(),
-                "status": a.status.as_str(),
-                "reason": reason,
-                "revoked_at": revoked_at,
-                "crl_number": a.crl_number.map(|n| n.to_string()),
-                "this_update": a.this_update.map(|t| t.to_rfc3339()),
-                "next_update": a.next_update.map(|t| t.to_rfc3339()),
-                "detail": detail,
-            });
+            let line = answer_line(issuer, serial, &store.lookup(issuer, serial, at));
             if writeln!(out, "{line}").is_err() {
                 // The reader went away (e.g. `| head`): stop quietly.
                 return Ok(Outcome::Success);
