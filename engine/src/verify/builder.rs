@@ -87,11 +87,7 @@ impl VerifierBuilder {
     /// not a well-formed CRL. It is verified against its issuer at
     /// [`VerifierBuilder::build`]; its currency is judged per `verify` call.
     pub fn crl(&mut self, label: &str, bytes: &[u8]) -> &mut Self {
-        let parsed = crl::der_from_pem_or_der(bytes).and_then(|der| {
-            crl::Crl::parse(&der)?;
-            Ok(der.into_owned())
-        });
-        match parsed {
+        match crl_der(bytes) {
             Ok(der) => self.crls.push((label.to_string(), der)),
             Err(e) => self
                 .refused
@@ -125,28 +121,30 @@ impl VerifierBuilder {
     /// Like [`VerifierBuilder::trust_anchor`], but an unreadable
     /// certificate is an error.
     pub fn trust_anchor_der(&mut self, der: &[u8]) -> Result<&mut Self, VerifyError> {
-        check_ca(der, "trust anchor")?;
-        let label = format!("#{}", self.anchors.len() + 1);
-        self.anchors.push((label, der.to_vec()));
-        Ok(self)
+        self.add_ca_strict(SourceRole::TrustAnchor, der)
     }
 
     /// Like [`VerifierBuilder::intermediate`], but an unreadable
     /// certificate is an error.
     pub fn intermediate_der(&mut self, der: &[u8]) -> Result<&mut Self, VerifyError> {
-        check_ca(der, "intermediate")?;
-        let label = format!("#{}", self.intermediates.len() + 1);
-        self.intermediates.push((label, der.to_vec()));
+        self.add_ca_strict(SourceRole::Intermediate, der)
+    }
+
+    fn add_ca_strict(&mut self, role: SourceRole, der: &[u8]) -> Result<&mut Self, VerifyError> {
+        check_ca(der, role.as_str())?;
+        let list = match role {
+            SourceRole::TrustAnchor => &mut self.anchors,
+            _ => &mut self.intermediates,
+        };
+        list.push((format!("#{}", list.len() + 1), der.to_vec()));
         Ok(self)
     }
 
     /// Like [`VerifierBuilder::crl`], but a malformed CRL is an error.
     pub fn crl_der(&mut self, der: &[u8]) -> Result<&mut Self, VerifyError> {
         let n = self.crls.len() + 1;
-        let bytes =
-            crl::der_from_pem_or_der(der).map_err(|source| VerifyError::Crl { n, source })?;
-        crl::Crl::parse(&bytes).map_err(|source| VerifyError::Crl { n, source })?;
-        self.crls.push((format!("#{n}"), bytes.into_owned()));
+        let der = crl_der(der).map_err(|source| VerifyError::Crl { n, source })?;
+        self.crls.push((format!("#{n}"), der));
         Ok(self)
     }
 
@@ -283,12 +281,21 @@ impl VerifierBuilder {
     }
 }
 
+/// A CRL's DER from DER or PEM bytes, once it parses (the header checks;
+/// the issuer and signature are checked at build).
+fn crl_der(bytes: &[u8]) -> Result<Vec<u8>, crl::CrlError> {
+    let der = crl::der_from_pem_or_der(bytes)?;
+    crl::Crl::parse(&der)?;
+    Ok(der.into_owned())
+}
+
 fn is_anchor(r: &Refused) -> bool {
     r.role == SourceRole::TrustAnchor
 }
 
-/// A CA certificate's refusal, named by its subject and key when x509-parser
-/// could read that much.
+/// A CA certificate's refusal. It carries no name or key (the certificate
+/// could not be read as a CA), so it is named in every verdict without a
+/// path: it could have been anyone's issuer.
 fn ca_refusal(role: SourceRole, label: &str, e: VerifyError) -> Refused {
     let reason = match e {
         VerifyError::CaCert { source, .. } => source.to_string(),

@@ -14,15 +14,19 @@ use crate::{Serial, Timestamp};
 use super::{Check, PathCert, VerifyError, MAX_DEPTH};
 
 /// Checks a CA certificate with both readers: x509-parser's (the owned
-/// [`CaCert`]) and the path verifier's stricter one.
-pub(super) fn check_ca(der: &[u8], role: &'static str) -> Result<CaCert, VerifyError> {
+/// [`CaCert`]) and the path verifier's stricter one, and returns both
+/// readings.
+pub(super) fn check_ca<'a>(
+    der: &'a [u8],
+    role: &'static str,
+) -> Result<(CaCert, Cert<'a>), VerifyError> {
     let ca = CaCert::from_der(der).map_err(|source| VerifyError::CaCert { role, source })?;
-    Cert::parse(der).map_err(|e| VerifyError::CaProfile {
+    let c = Cert::parse(der).map_err(|e| VerifyError::CaProfile {
         role,
         subject: ca.subject_string(),
         detail: e.detail().to_string(),
     })?;
-    Ok(ca)
+    Ok((ca, c))
 }
 
 /// A configured CA certificate, prepared once.
@@ -66,12 +70,7 @@ impl CaNode {
         role: &'static str,
         provider: Provider,
     ) -> Result<CaNode, VerifyError> {
-        let ca = check_ca(der, role)?;
-        let c = Cert::parse(der).map_err(|e| VerifyError::CaProfile {
-            role,
-            subject: ca.subject_string(),
-            detail: e.detail().to_string(),
-        })?;
+        let (ca, c) = check_ca(der, role)?;
         let subject: Arc<str> = name::name_to_string(c.subject)
             .unwrap_or_else(|| ca.subject_string())
             .into();
