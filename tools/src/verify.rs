@@ -108,21 +108,16 @@ impl TrustArgs {
     }
 }
 
-/// Reads every certificate of the given files (for --trust and friends).
+/// Every certificate of the given files as DER; one that cannot be decoded
+/// is an error naming `what` (for `verify-signature --cert`).
 pub(crate) fn read_certs(paths: &[PathBuf], what: &str) -> anyhow::Result<Vec<Vec<u8>>> {
-    let mut out = Vec::new();
-    for p in paths {
-        let args = [p.display().to_string()];
-        for item in Inputs::new(&args)? {
-            let mut item = item;
-            item.decode();
-            let der = item
-                .der
-                .map_err(|e| anyhow::anyhow!("{what} {}: {e}", item.label))?;
-            out.push(der);
-        }
-    }
-    Ok(out)
+    read_cert_items(paths)?
+        .into_iter()
+        .map(|item| {
+            item.der
+                .map_err(|e| anyhow::anyhow!("{what} {}: {e}", item.label))
+        })
+        .collect()
 }
 
 /// The certificates of the given files, each with its label (`file#n` in
