@@ -238,12 +238,7 @@ impl Issuers {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn data(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../data")
-            .join(name)
-    }
+    use crate::sample_data as data;
 
     #[test]
     fn jpki_cas_get_default_aliases_and_resolve_by_every_name() {

@@ -515,12 +515,7 @@ pub fn watch(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn data(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../data")
-            .join(name)
-    }
+    use crate::sample_data as data;
 
     fn at(t: &str) -> Timestamp {
         Timestamp::parse_rfc3339(t).unwrap()

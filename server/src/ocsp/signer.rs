@@ -284,12 +284,7 @@ pub(crate) fn sha1(data: &[u8]) -> [u8; 20] {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    pub(crate) fn data(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../data")
-            .join(name)
-    }
+    use crate::sample_data as data;
 
     fn issuers() -> Issuers {
         Issuers::load(&[data("sign-ca.pem"), data("auth-ca.pem")], &[], true)

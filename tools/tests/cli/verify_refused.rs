@@ -15,7 +15,7 @@ use kakunin_testkit::{
 
 use crate::common::{json_lines, kakunin};
 
-/// `file` with its last byte (inside the signature) flipped, as `name`.
+/// `der` with its last byte (inside the signature) flipped, as `dir/name`.
 fn spoiled(dir: &Path, name: &str, der: &[u8]) -> PathBuf {
     let mut bad = der.to_vec();
     if let Some(last) = bad.last_mut() {
@@ -139,9 +139,9 @@ fn bad_sources_are_refused_and_the_batch_goes_on() {
 
     // OpenSSL on the same files.
     let trust = &root.cert;
-    let bad_c_pem = write_pem(d, "bad-c.pem", &bad_c);
+    let bad_c_pem = write_pem(d, "x509", "bad-c.pem", &bad_c);
     let untrusted = cat(d, "untrusted.pem", &[&a.cert, &b.cert, &bad_c_pem]);
-    let forged_pem = write_pem_crl(d, "forged-b.pem", &forged_crl);
+    let forged_pem = write_pem(d, "crl", "forged-b.pem", &forged_crl);
     let crls = cat(
         d,
         "crls.pem",
@@ -169,16 +169,10 @@ fn bad_sources_are_refused_and_the_batch_goes_on() {
     );
 }
 
-/// A DER certificate as PEM at `dir/name`.
-fn write_pem(dir: &Path, name: &str, der: &Path) -> PathBuf {
+/// A DER file as PEM at `dir/name`; `kind` is the openssl command that
+/// reads it (`x509`, `crl`).
+fn write_pem(dir: &Path, kind: &str, name: &str, der: &Path) -> PathBuf {
     let out = dir.join(name);
-    write(&out, pem_of("x509", der));
-    out
-}
-
-/// A DER CRL as PEM at `dir/name`.
-fn write_pem_crl(dir: &Path, name: &str, der: &Path) -> PathBuf {
-    let out = dir.join(name);
-    write(&out, pem_of("crl", der));
+    write(&out, pem_of(kind, der));
     out
 }
