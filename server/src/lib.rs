@@ -45,6 +45,7 @@
 //!         }],
 //!         ..Default::default()
 //!     },
+//!     login: Default::default(),
 //! };
 //! let server = Server::bind(config)?; // CAs read, directory loaded, port bound
 //! println!("listening on {}", server.local_addr());
@@ -71,13 +72,17 @@ mod health;
 pub mod issuers;
 mod limits;
 pub mod log;
+pub mod login;
 pub mod metrics;
 pub mod ocsp;
 pub mod reload;
 mod routes;
 mod status;
+pub mod verdict;
+mod verifier;
+mod verify;
 
-pub use config::{AliasSpec, Config, Limits, OcspConfig, ReloadConfig, SignerSpec};
+pub use config::{AliasSpec, Config, Limits, LoginConfig, OcspConfig, ReloadConfig, SignerSpec};
 pub use error::ApiError;
 pub use ocsp::OcspSigner;
 pub use reload::{FileOutcome, ScanReport};
@@ -95,6 +100,8 @@ pub(crate) struct App {
     pub(crate) reload: ReloadHandle,
     pub(crate) limits: Limits,
     pub(crate) ocsp: Arc<ocsp::Ocsp>,
+    pub(crate) verifiers: verifier::Verifiers,
+    pub(crate) login: login::Login,
 }
 
 /// Why a server could not start or run.
@@ -112,6 +119,9 @@ pub enum ServerError {
         /// Why.
         source: std::io::Error,
     },
+    /// The login configuration is unusable.
+    #[error(transparent)]
+    Login(#[from] login::LoginError),
     /// An OCSP signer is unusable.
     #[error(transparent)]
     Ocsp(#[from] ocsp::SignerError),
@@ -139,6 +149,7 @@ pub struct Server {
     reloader: Reloader,
     initial: ScanReport,
     ocsp: Arc<ocsp::Ocsp>,
+    login: login::Login,
 }
 
 impl Server {
@@ -171,7 +182,13 @@ impl Server {
                 source,
             })?;
         listener.set_nonblocking(true).map_err(ServerError::Start)?;
+        let own_origin = format!(
+            "http://{}",
+            listener.local_addr().map_err(ServerError::Start)?
+        );
+        let login = login::Login::new(&config.login, own_origin)?;
         Ok(Server {
+            login,
             listener,
             config,
             store,
@@ -192,6 +209,11 @@ impl Server {
     /// The address actually bound (the port, when `listen` asked for 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().unwrap_or(self.config.listen)
+    }
+
+    /// The origins logins are accepted for.
+    pub fn login_origins(&self) -> &[String] {
+        self.login.origins()
     }
 
     /// The configured CAs and their names.
@@ -238,6 +260,7 @@ impl Server {
             reloader,
             initial: _,
             ocsp,
+            login,
         } = self;
         let listener = TcpListener::from_std(listener).map_err(ServerError::Start)?;
         let reload =
@@ -257,11 +280,13 @@ impl Server {
         spawn_sighup(reload.clone());
         let app = Arc::new(App {
             store,
-            issuers,
             metrics,
             reload,
             limits: config.limits.clone(),
             ocsp,
+            verifiers: verifier::Verifiers::new(&issuers),
+            issuers,
+            login,
         });
         serve(listener, app, &config.limits, shutdown).await;
         Ok(())
