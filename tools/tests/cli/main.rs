@@ -7,6 +7,7 @@ mod ingest;
 mod jpki;
 mod sample;
 mod serve;
+mod serve_login;
 mod serve_ocsp;
 mod status;
 mod verify;
