@@ -376,6 +376,13 @@ fn print_banner(server: &Server, sample: bool) {
         println!("  openssl ocsp -issuer {d}/sign-ca.pem -serial 0x{revoked} -url {base}/ocsp -CAfile {d}/sign-ca.pem -resp_text");
         println!("  openssl ocsp -issuer {d}/sign-ca.pem -serial 0x{good} -sha256 -no_nonce -url {base}/ocsp -CAfile {d}/sign-ca.pem");
     }
+    if sample {
+        let d = sample_dir();
+        println!(
+            "  curl -s --data-binary @{}/holders/1/sign.pem '{base}/v1/verify?facts=true'",
+            d.display()
+        );
+    }
     println!(
         "  curl -s {base}/v1/challenge    # card login for {}: see README.md (Card login)",
         server.login_origins().join(", ")
