@@ -169,6 +169,17 @@ pub(crate) async fn handle(
     Ok(resp)
 }
 
+/// The value of `name=` in a query string, if present and not empty. Our
+/// parameters (issuer names, challenges) are in alphabets that need no
+/// percent-decoding, so none is done: an encoded value simply matches
+/// nothing.
+pub(crate) fn query_param<'a>(query: Option<&'a str>, name: &str) -> Option<&'a str> {
+    query?
+        .split('&')
+        .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+        .filter(|v| !v.is_empty())
+}
+
 /// A response with a body and its content type. Answers are never cached:
 /// a revocation can land in the next CRL swap, and a stale `good` held by a
 /// cache in between is the one answer we must not give.
@@ -223,6 +234,18 @@ mod tests {
             }
             assert_eq!(match_path(p).0, Route::Unmatched, "{p}");
         }
+    }
+
+    #[test]
+    fn query_parameters() {
+        assert_eq!(query_param(Some("issuer=sign"), "issuer"), Some("sign"));
+        assert_eq!(
+            query_param(Some("x=1&challenge=AbC"), "challenge"),
+            Some("AbC")
+        );
+        assert_eq!(query_param(Some("issuers=x&issuer=a"), "issuer"), Some("a"));
+        assert_eq!(query_param(Some("issuer="), "issuer"), None);
+        assert_eq!(query_param(None, "issuer"), None);
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub use challenge::{ChallengeError, MIN_KEY_LEN};
 
 use crate::config::LoginConfig;
 use crate::error::ApiError;
-use crate::routes::json_response;
+use crate::routes::{json_response, query_param};
 use crate::verdict::cert_from_json;
 use crate::{limits, App};
 use challenge::ChallengeKey;
@@ -171,14 +171,6 @@ pub(crate) fn challenge(app: &App) -> Result<Response<Full<Bytes>>, ApiError> {
     Ok(json_response(StatusCode::OK, body.to_string().into_bytes()))
 }
 
-/// The challenge of `?challenge=C` (base64url needs no percent-decoding).
-fn challenge_param(query: Option<&str>) -> Option<&str> {
-    query?
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("challenge="))
-        .filter(|v| !v.is_empty())
-}
-
 /// What was wrong with a login, as the `outcome` metric label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Outcome {
@@ -231,7 +223,7 @@ pub(crate) async fn authenticate(
     app: &App,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, ApiError> {
-    let challenge = challenge_param(req.uri().query())
+    let challenge = query_param(req.uri().query(), "challenge")
         .ok_or_else(|| {
             ApiError::BadRequest(
                 "give the challenge in the query: POST /v1/authenticate?challenge=C".into(),
@@ -404,13 +396,5 @@ mod tests {
         ] {
             assert!(check_origin(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn challenge_query_parameter() {
-        assert_eq!(challenge_param(Some("challenge=AbC")), Some("AbC"));
-        assert_eq!(challenge_param(Some("x=1&challenge=AbC")), Some("AbC"));
-        assert_eq!(challenge_param(Some("challenge=")), None);
-        assert_eq!(challenge_param(None), None);
     }
 }
