@@ -596,3 +596,88 @@ fn serve_ocsp_answers_unknown_when_the_only_crl_is_stale() {
         assert_eq!(answer.trim(), "unknown", "{serial}: {out}");
     }
 }
+
+/// `date -u` `offset` from now as `YYYYMMDDHHMMSSZ` (openssl ca's form).
+fn utc_from_now(offset: &str) -> String {
+    let out = Command::new("date")
+        .args(["-u", "-d", offset, "+%Y%m%d%H%M%SZ"])
+        .output()
+        .expect("run date");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A delegated responder certificate that expires while the server runs:
+/// answers turn `internalError` (never a response signed under an expired
+/// certificate, which every client would reject anyway), and `/readyz`
+/// names the signer.
+#[test]
+fn serve_ocsp_stops_signing_when_the_responder_certificate_expires() {
+    if !need_curl() {
+        return;
+    }
+    let dir = kakunin_testkit::tempdir();
+    let mut lab = kakunin_testkit::Lab::new(
+        dir.path(),
+        "[ocsp]\nkeyUsage = critical, digitalSignature\nextendedKeyUsage = OCSPSigning\n\
+         subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid:always\n",
+    );
+    let ca = lab.root("/C=JP/O=Test/CN=Expiry Root", "root");
+    let key = lab.key();
+    let responder = lab.issue_between(
+        &ca,
+        "/C=JP/O=Test/CN=Short-lived Responder",
+        &key,
+        "ocsp",
+        &utc_from_now("-1 hour"),
+        &utc_from_now("+8 seconds"),
+    );
+    let expires = std::time::Instant::now() + std::time::Duration::from_secs(8);
+    let crls = dir.path().join("crls");
+    std::fs::create_dir(&crls).expect("mkdir");
+    let crl = ca.gencrl(&dir.path().join("crl.pem"), &[]);
+    std::fs::copy(&crl, crls.join("root.crl")).expect("copy CRL");
+    let srv = Served::start_with_env(
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--trust",
+            s(&ca.cert),
+            "--crl-dir",
+            s(&crls),
+            "--ocsp-signer",
+            s(&responder),
+            "--ocsp-key",
+            s(&key),
+        ],
+        &[],
+    );
+    let url = srv.url("/ocsp");
+    let ask = || {
+        openssl_ocsp_status(&[
+            "-issuer",
+            s(&ca.cert),
+            "-serial",
+            "0x4321",
+            "-url",
+            &url,
+            "-CAfile",
+            s(&ca.cert),
+        ])
+        .1
+    };
+    let before = ask();
+    assert!(before.contains("0x4321: good"), "{before}");
+    assert_eq!(srv.curl("/readyz", &[]).0, 200);
+
+    let left = expires.saturating_duration_since(std::time::Instant::now());
+    std::thread::sleep(left + std::time::Duration::from_millis(1500));
+    let after = ask();
+    assert!(after.to_lowercase().contains("internalerror"), "{after}");
+    assert!(!after.contains(": good"), "{after}");
+    let (code, body) = srv.curl("/readyz", &[]);
+    assert_eq!(code, 503, "{body}");
+    assert!(
+        body.contains("Short-lived Responder") && body.contains("expired"),
+        "{body}"
+    );
+}
