@@ -681,3 +681,102 @@ fn serve_ocsp_stops_signing_when_the_responder_certificate_expires() {
         "{body}"
     );
 }
+
+/// Signing is bounded and sheds load: with one signature at a time and no
+/// cache, a burst of 64 parallel nonce requests (curl `--parallel`) gets
+/// some `tryLater` (the 5-byte `30 03 0a 01 03`) and the rest signed
+/// `successful` answers, every one with HTTP 200; the metrics count
+/// exactly the `tryLater`s seen, and the server answers normally after.
+#[test]
+fn serve_ocsp_sheds_load_with_try_later_when_signing_is_saturated() {
+    if !need_curl() {
+        return;
+    }
+    let srv = Served::start_with_env(
+        &["--ocsp-max-signing", "1", "--ocsp-cache", "0"],
+        &[("KAKUNIN_LISTEN", "127.0.0.1:0")],
+    );
+    let dir = kakunin_testkit::tempdir();
+    let req = dir.path().join("req.der");
+    let good = expected("sign", 1)["serial"]
+        .as_str()
+        .expect("serial")
+        .to_string();
+    openssl_ocsp(&[
+        "-issuer",
+        s(&data("sign-ca.pem")),
+        "-serial",
+        &format!("0x{good}"),
+        "-reqout",
+        s(&req),
+    ]);
+    const TRY_LATER: [u8; 5] = [0x30, 0x03, 0x0a, 0x01, 0x03];
+    let (mut try_later, mut successful) = (0, 0);
+    for round in 0..20 {
+        let out_dir = dir.path().join(format!("round{round}"));
+        std::fs::create_dir(&out_dir).expect("mkdir");
+        let out = Command::new("curl")
+            .args(["-s", "-S", "--max-time", "30", "-Z", "--parallel-immediate"])
+            .args([
+                "--parallel-max",
+                "64",
+                "-H",
+                "Content-Type: application/ocsp-request",
+            ])
+            .args(["--data-binary", &format!("@{}", s(&req))])
+            .args(["-w", "%{http_code}\n", "-o", &format!("{}/#1", s(&out_dir))])
+            .arg(format!("{}?n=[1-64]", srv.url("/ocsp")))
+            .output()
+            .expect("run curl");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let codes = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(codes.lines().count(), 64, "{codes}");
+        assert!(codes.lines().all(|c| c == "200"), "{codes}");
+        for n in 1..=64 {
+            let der = std::fs::read(out_dir.join(n.to_string())).expect("response");
+            if der == TRY_LATER {
+                try_later += 1;
+            } else {
+                // responseStatus successful, right after the outer header.
+                let at = if der[1] & 0x80 != 0 {
+                    2 + (der[1] & 0x7f) as usize
+                } else {
+                    2
+                };
+                assert_eq!(
+                    &der[at..at + 3],
+                    [0x0a, 0x01, 0x00],
+                    "response {n}: {der:02x?}"
+                );
+                successful += 1;
+            }
+        }
+        if try_later > 0 && successful > 0 {
+            break;
+        }
+    }
+    assert!(
+        try_later > 0,
+        "no tryLater in 20 bursts of 64 with one signer slot"
+    );
+    assert!(successful > 0, "nothing was signed");
+    assert_eq!(
+        srv.metric("kakunin_ocsp_responses_total{status=\"tryLater\"}"),
+        try_later as f64
+    );
+    let answer = openssl_ocsp(&[
+        "-issuer",
+        s(&data("sign-ca.pem")),
+        "-serial",
+        &format!("0x{good}"),
+        "-url",
+        &srv.url("/ocsp"),
+        "-CAfile",
+        s(&data("sign-ca.pem")),
+    ]);
+    assert!(answer.contains(": good"), "{answer}");
+}
