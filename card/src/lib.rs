@@ -2,12 +2,19 @@
 //!
 //! The card front end's library: ISO 7816-4 APDUs ([`apdu`]), a
 //! [`Transport`] to reach a card and the T=0 conventions on top of it
-//! ([`transport`]), and the names of what a JPKI card holds ([`ap`]).
+//! ([`transport`]), the names of what a JPKI card holds ([`ap`]), PINs
+//! that are checked before they are sent and never shown ([`pin`]), and
+//! the JPKI-AP client ([`jpki`]).
 #![deny(missing_docs)]
 
 pub mod ap;
 pub mod apdu;
+pub mod jpki;
+pub mod pin;
+mod tlv;
 pub mod transport;
 
 pub use apdu::{Command, Response, StatusWord};
+pub use jpki::{CardError, JpkiCard, PinPolicy, TextFacts, Tries};
+pub use pin::{Pin, PinSource};
 pub use transport::{Channel, Transport, TransportError};
