@@ -10,6 +10,8 @@
 pub mod ap;
 pub mod apdu;
 pub mod jpki;
+#[cfg(feature = "pcsc")]
+pub mod pcsc;
 pub mod pin;
 mod tlv;
 pub mod transport;
