@@ -148,13 +148,8 @@ impl Pcsc {
             }
             states[0].sync_current_state();
         }
-        let card = self
-            .ctx
-            .connect(&name, ShareMode::Shared, Protocols::ANY)?;
-        Ok(PcscCard {
-            card,
-            reader: name,
-        })
+        let card = self.ctx.connect(&name, ShareMode::Shared, Protocols::ANY)?;
+        Ok(PcscCard { card, reader: name })
     }
 }
 
@@ -176,14 +171,16 @@ impl Transport for PcscCard {
         let mut buf = vec![0u8; pcsc::MAX_BUFFER_SIZE_EXTENDED];
         match self.card.transmit(apdu, &mut buf) {
             Ok(r) => Ok(r.to_vec()),
-            Err(pcsc::Error::RemovedCard | pcsc::Error::NoSmartcard) => Err(TransportError::Removed),
+            Err(pcsc::Error::RemovedCard | pcsc::Error::NoSmartcard) => {
+                Err(TransportError::Removed)
+            }
             Err(pcsc::Error::ResetCard) => Err(TransportError::Reset),
             Err(pcsc::Error::ReaderUnavailable | pcsc::Error::UnknownReader) => {
                 Err(TransportError::ReaderGone)
             }
-            Err(pcsc::Error::NoService | pcsc::Error::ServiceStopped) => {
-                Err(TransportError::Other("the smart-card service stopped".into()))
-            }
+            Err(pcsc::Error::NoService | pcsc::Error::ServiceStopped) => Err(
+                TransportError::Other("the smart-card service stopped".into()),
+            ),
             Err(pcsc::Error::Timeout) => Err(TransportError::Timeout),
             Err(e) => Err(TransportError::Other(format!("PC/SC: {e}"))),
         }

@@ -8,6 +8,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+#[cfg(feature = "pcsc")]
+mod card;
 mod gen;
 mod ingest;
 mod inputs;
@@ -38,6 +40,9 @@ enum Command {
     VerifySignature(verify_signature::VerifySignatureArgs),
     /// Serve status look-ups over HTTP from hot-swapped CRLs (JSON, health, metrics).
     Serve(serve::ServeArgs),
+    /// The card front end: read a My Number Card in a PC/SC reader, sign, log in.
+    #[cfg(feature = "pcsc")]
+    Card(card::CardArgs),
 }
 
 /// Parses an RFC 3339 time argument (`--at`); a bad one is a usage error.
@@ -62,6 +67,8 @@ fn main() -> ExitCode {
         Command::Verify(a) => verify::run(a),
         Command::VerifySignature(a) => verify_signature::run(a),
         Command::Serve(a) => serve::run(a),
+        #[cfg(feature = "pcsc")]
+        Command::Card(a) => card::run(a),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
