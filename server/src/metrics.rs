@@ -43,6 +43,11 @@ struct OcspLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TlsLabels {
+    reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReloadLabels {
     kind: &'static str,
 }
@@ -72,6 +77,7 @@ pub struct Metrics {
     ocsp_cache_misses: Counter,
     ocsp_signatures: Counter,
     ocsp_responses: Family<OcspLabels, Counter>,
+    tls_handshake_failures: Family<TlsLabels, Counter>,
     /// Scrapes refresh the per-issuer gauges: one at a time.
     scrape: Mutex<()>,
 }
@@ -172,8 +178,15 @@ impl Metrics {
             "OCSP responses by responseStatus (successful, malformedRequest, unauthorized, tryLater, internalError)",
             ocsp_responses.clone(),
         );
+        let tls_handshake_failures = Family::<TlsLabels, Counter>::default();
+        registry.register(
+            "tls_handshake_failures",
+            "TLS handshakes that failed (reason=error: e.g. plain HTTP, no common protocol) or did not finish within --header-timeout (reason=timeout)",
+            tls_handshake_failures.clone(),
+        );
         Metrics {
             registry,
+            tls_handshake_failures,
             ocsp_cache_hits,
             ocsp_cache_misses,
             ocsp_signatures,
@@ -205,6 +218,14 @@ impl Metrics {
     /// A connection opened (+1) or closed (-1).
     pub fn connection(&self, delta: i64) {
         self.open_connections.inc_by(delta);
+    }
+
+    /// Counts a TLS handshake that failed (`"error"`) or took too long
+    /// (`"timeout"`).
+    pub fn tls_handshake_failure(&self, reason: &'static str) {
+        self.tls_handshake_failures
+            .get_or_create(&TlsLabels { reason })
+            .inc();
     }
 
     /// Counts a file swapped in (or recognised as already served).

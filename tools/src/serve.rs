@@ -222,6 +222,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
             ..Limits::default()
         },
         ocsp,
+        tls: None,
     };
     let server = Server::bind(config).context("kakunin serve")?;
     print_banner(&server, sample);
