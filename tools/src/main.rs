@@ -6,7 +6,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Subcommand};
 
 mod gen;
 mod ingest;
@@ -17,7 +17,7 @@ mod verify;
 mod verify_signature;
 
 /// Check Japanese JPKI (My Number Card) certificates against CRLs at line rate.
-#[derive(Parser, Debug)]
+#[derive(clap::Parser, Debug)]
 #[command(name = "kakunin", version, about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
@@ -54,14 +54,20 @@ pub enum Outcome {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // The matches as well as the parsed struct: `serve` asks them which
+    // options the command line or the environment gave, which a config
+    // file must not override.
+    let matches = Cli::command().get_matches();
+    let cli =
+        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut Cli::command()).exit());
+    let sub = matches.subcommand().map_or(&matches, |(_, m)| m);
     let result = match cli.command {
         Command::Gen(a) => gen::run(a),
         Command::Ingest(a) => ingest::run(a),
         Command::Status(a) => status::run(a),
         Command::Verify(a) => verify::run(a),
         Command::VerifySignature(a) => verify_signature::run(a),
-        Command::Serve(a) => serve::run(a),
+        Command::Serve(a) => serve::run(a, sub),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
@@ -76,7 +82,6 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn cli_definition_is_consistent() {
