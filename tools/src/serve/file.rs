@@ -306,6 +306,19 @@ mod tests {
     }
 
     #[test]
+    fn the_example_in_dist_is_a_valid_file() {
+        let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../dist/kakunin.toml"));
+        let mut o = FileOptions::parse(text).expect("dist/kakunin.toml");
+        o.relative_to(Path::new("/etc/kakunin"));
+        assert_eq!(o.trust.as_deref().map(<[_]>::len), Some(2));
+        assert_eq!(
+            o.tls_cert,
+            Some(PathBuf::from("/etc/kakunin/tls/server.pem"))
+        );
+        assert!(o.tls_key.is_some_and(|k| k.starts_with("/run/credentials")));
+    }
+
+    #[test]
     fn unknown_keys_and_wrong_types_name_the_key() {
         for (file, key) in [
             ("listen = \"127.0.0.1:0\"\nmax-bdy = 5\n", "max-bdy"),
