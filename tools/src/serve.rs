@@ -33,16 +33,16 @@ SIGTERM/SIGINT: stop accepting, finish in-flight requests, exit 0.\n\n\
 TLS: with --tls-cert and --tls-key the port speaks HTTPS only (HTTP/1.1 and HTTP/2 by ALPN); \
 the certificate file is a PEM chain, the server's certificate first; the key is unencrypted \
 PEM PKCS#8, PKCS#1 or SEC1.\n\n\
-Config file (--config FILE, TOML): every flag above has a key of the same name, e.g.\n\
-  listen = \"0.0.0.0:8443\"\n\
-  trust = [\"sign-ca.pem\", \"auth-ca.pem\"]\n\
-  crl-dir = \"/var/lib/kakunin/crl\"\n\
-  header-timeout = \"10s\"\n\
-  tls-cert = \"tls/server.pem\"\n\
-  tls-key = \"tls/server.key\"\n\
-Lists are TOML arrays, durations strings, switches true/false. Relative paths in the file are \
-relative to the file's directory. A flag on the command line or in the environment overrides \
-the file's key; unknown keys are an error."
+Config file (--config FILE, TOML): every flag above has a key of the same name, e.g.\
+\n  listen = \"0.0.0.0:8443\"\
+\n  trust = [\"sign-ca.pem\", \"auth-ca.pem\"]\
+\n  crl-dir = \"/var/lib/kakunin/crl\"\
+\n  header-timeout = \"10s\"\
+\n  tls-cert = \"tls/server.pem\"\
+\n  tls-key = \"tls/server.key\"\
+\nLists are TOML arrays, durations strings, switches true/false. Relative paths in the file are \
+relative to the file's directory (not the working directory). Precedence: command-line flag, \
+then KAKUNIN_* variable, then the file, then the default. Unknown keys are an error."
 )]
 pub struct ServeArgs {
     /// Read options from this TOML file (keys named as the flags; see below).
