@@ -302,7 +302,7 @@ pub(crate) fn serve_args<'a>(dir: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
 }
 
 /// A data/ path as a `&'static str` (leaked: a handful per test run).
-pub(crate) fn s_static(p: PathBuf) -> &'static str {
+fn s_static(p: PathBuf) -> &'static str {
     Box::leak(
         p.into_os_string()
             .into_string()
@@ -922,11 +922,23 @@ impl KeepAlive {
     }
 }
 
+/// Connects to `addr`, sends `bytes` and nothing more: the server must
+/// close the connection within 10 s, and not before `not_before`.
+pub(crate) fn assert_cut_off(addr: &str, bytes: &[u8], not_before: Duration, what: &str) {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream.write_all(bytes).expect("send");
+    let started = Instant::now();
+    assert!(
+        read_until_closed(&mut stream, Duration::from_secs(10)).is_some(),
+        "{what}: not cut off"
+    );
+    let after = started.elapsed();
+    assert!(after >= not_before, "{what}: cut off after {after:?}");
+}
+
 /// Reads until the server closes the connection (bounded); the bytes read.
-pub(crate) fn read_until_closed(
-    stream: &mut std::net::TcpStream,
-    within: Duration,
-) -> Option<Vec<u8>> {
+fn read_until_closed(stream: &mut std::net::TcpStream, within: Duration) -> Option<Vec<u8>> {
     use std::io::Read;
     stream
         .set_read_timeout(Some(Duration::from_millis(200)))
@@ -954,34 +966,24 @@ fn slow_and_idle_clients_are_cut_off_and_others_still_served() {
     if !need_curl() {
         return;
     }
-    use std::io::Write;
     let dir = crl_dir(&["sign.crl", "auth.crl"]);
     let srv = Served::start(&serve_args(
         dir.path(),
         &["--header-timeout", "1s", "--idle-timeout", "1s"],
     ));
-    let addr = srv.addr().to_string();
     // A slowloris: half a request header, then nothing.
-    let mut slow = std::net::TcpStream::connect(&addr).unwrap();
-    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
-        .unwrap();
-    let started = Instant::now();
-    assert!(
-        read_until_closed(&mut slow, Duration::from_secs(10)).is_some(),
-        "slow header not cut off"
-    );
-    assert!(
-        started.elapsed() >= Duration::from_millis(900),
-        "{:?}",
-        started.elapsed()
+    assert_cut_off(
+        srv.addr(),
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\n",
+        Duration::from_millis(900),
+        "a slow header",
     );
     // An idle HTTP/2 connection (preface and nothing else) is closed too.
-    let mut idle = std::net::TcpStream::connect(&addr).unwrap();
-    idle.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
-        .unwrap();
-    assert!(
-        read_until_closed(&mut idle, Duration::from_secs(10)).is_some(),
-        "idle h2 connection kept open"
+    assert_cut_off(
+        srv.addr(),
+        b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00",
+        Duration::ZERO,
+        "an idle HTTP/2 connection",
     );
     // Meanwhile and afterwards, others are served.
     assert_eq!(

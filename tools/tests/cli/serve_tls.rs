@@ -4,15 +4,14 @@
 //! clients. Answers must equal `kakunin status` on the same CRL, exactly as
 //! over plain HTTP.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::common::kakunin;
 use crate::serve::{
-    crl_dir, data, ingest, need_curl, oracle, read_until_closed, s, s_static, same_answer,
-    sample_serials, serve_args, Served,
+    assert_cut_off, crl_dir, data, ingest, need_curl, oracle, s, same_answer, sample_serials,
+    serve_args, Served,
 };
 use crate::serve_ocsp::openssl_ocsp;
 
@@ -167,24 +166,18 @@ fn tls_answers_equal_kakunin_status_over_http1_and_http2_and_plain_http_is_refus
     // A client that connects and never starts the handshake is cut off
     // after --header-timeout (it holds a permit of the connection cap
     // meanwhile), and counted.
-    let mut silent = std::net::TcpStream::connect(srv.addr()).expect("connect");
-    let started = Instant::now();
-    assert!(
-        read_until_closed(&mut silent, Duration::from_secs(10)).is_some(),
-        "a silent TLS client was not cut off"
-    );
-    assert!(
-        started.elapsed() >= Duration::from_millis(900),
-        "{:?}",
-        started.elapsed()
+    assert_cut_off(
+        srv.addr(),
+        b"",
+        Duration::from_millis(900),
+        "a silent TLS client",
     );
     // And one that sends half a ClientHello.
-    let mut slow = std::net::TcpStream::connect(srv.addr()).expect("connect");
-    slow.write_all(&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01])
-        .expect("send");
-    assert!(
-        read_until_closed(&mut slow, Duration::from_secs(10)).is_some(),
-        "a slow TLS client was not cut off"
+    assert_cut_off(
+        srv.addr(),
+        &[0x16, 0x03, 0x01, 0x02, 0x00, 0x01],
+        Duration::from_millis(900),
+        "half a ClientHello",
     );
     srv.wait_for("both timeouts to be counted", || {
         srv.metric("kakunin_tls_handshake_failures_total{reason=\"timeout\"}") >= 2.0
@@ -243,19 +236,12 @@ fn tls_takes_pkcs1_and_sec1_keys() {
 fn tls_refuses_a_key_that_is_not_the_certificates_and_half_a_configuration() {
     let work = kakunin_testkit::tempdir();
     let tls = TlsFiles::new(work.path());
-    // Should a check be missing, the unroutable address stops the server
-    // at bind instead of leaving the test waiting for it.
+    // Should a check be missing, the missing CRL directory stops the
+    // server right after, instead of leaving the test waiting for it.
+    let no_dir = work.path().join("no-crl-dir");
     let run = |extra: &[&str]| {
-        let mut args = vec![
-            "serve",
-            "--listen",
-            "192.0.2.1:0",
-            "--trust",
-            s_static(data("sign-ca.pem")),
-            "--crl-dir",
-            s_static(data("")),
-        ];
-        args.extend_from_slice(extra);
+        let mut args = vec!["serve"];
+        args.extend(serve_args(&no_dir, extra));
         let out = kakunin(&args);
         assert_eq!(out.status.code(), Some(2), "{extra:?}");
         String::from_utf8_lossy(&out.stderr).into_owned()
