@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
@@ -21,7 +22,7 @@ use crate::{CrlNumber, IssuerKeyId, Serial, Timestamp};
 /// One issuer's revocation data as served.
 #[derive(Debug)]
 pub struct Snapshot {
-    index: SerialIndex<IndexBytes>,
+    index: Arc<SerialIndex<IndexBytes>>,
     source: Option<PathBuf>,
 }
 
@@ -29,6 +30,13 @@ impl Snapshot {
     /// The index header.
     pub fn meta(&self) -> &IndexMeta {
         self.index.meta()
+    }
+
+    /// The index itself, shared: a [`crate::verify::VerifierBuilder`] can
+    /// take it ([`shared_index`](crate::verify::VerifierBuilder::shared_index))
+    /// without mapping or checking the file again.
+    pub fn index(&self) -> &Arc<SerialIndex<IndexBytes>> {
+        &self.index
     }
 
     /// The file it was loaded from, if any.
@@ -159,6 +167,9 @@ type Map = HashMap<IssuerKeyId, Arc<Snapshot>>;
 /// All snapshots, by issuer key.
 pub struct Store {
     map: ArcSwap<Map>,
+    /// Bumped after every swap, so that views built over the snapshots (a
+    /// verifier) know when to rebuild without comparing them.
+    generation: AtomicU64,
     writer: Mutex<()>,
 }
 
@@ -173,6 +184,7 @@ impl Store {
     pub fn new() -> Store {
         Store {
             map: ArcSwap::from_pointee(HashMap::new()),
+            generation: AtomicU64::new(0),
             writer: Mutex::new(()),
         }
     }
@@ -203,6 +215,20 @@ impl Store {
     /// consistent view.
     pub fn snapshot(&self, issuer: &IssuerKeyId) -> Option<Arc<Snapshot>> {
         self.map.load().get(issuer).cloned()
+    }
+
+    /// Every snapshot served, sorted by issuer key: one consistent view.
+    pub fn snapshots(&self) -> Vec<Arc<Snapshot>> {
+        let mut v: Vec<Arc<Snapshot>> = self.map.load().values().cloned().collect();
+        v.sort_by_key(|s| s.meta().crl.issuer_key_id);
+        v
+    }
+
+    /// How many swaps the store has made. Read it before
+    /// [`Store::snapshots`]: a view built from those snapshots is current
+    /// while the generation is unchanged.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// Headers of every snapshot served, sorted by issuer key.
@@ -266,8 +292,15 @@ impl Store {
             outcome = Installed::Replaced;
         }
         let mut next: Map = (**current).clone();
-        next.insert(m.crl.issuer_key_id, Arc::new(Snapshot { index, source }));
+        next.insert(
+            m.crl.issuer_key_id,
+            Arc::new(Snapshot {
+                index: Arc::new(index),
+                source,
+            }),
+        );
         self.map.store(Arc::new(next));
+        self.generation.fetch_add(1, Ordering::AcqRel);
         Ok(outcome)
     }
 }

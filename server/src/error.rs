@@ -36,6 +36,8 @@ pub enum ApiError {
     Forbidden(String),
     /// `/readyz`: some issuer has no current CRL.
     NotReady(String),
+    /// Out of room for more work of this kind right now; retry shortly.
+    Overloaded(String),
     /// A bug or resource failure on our side; the detail is logged, not sent.
     Internal,
 }
@@ -50,7 +52,7 @@ impl ApiError {
             ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::NotReady(_) | ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -67,6 +69,7 @@ impl ApiError {
             ApiError::BodyTimeout => "body_timeout",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotReady(_) => "not_ready",
+            ApiError::Overloaded(_) => "overloaded",
             ApiError::Internal => "internal",
         }
     }
@@ -76,7 +79,7 @@ impl ApiError {
         match self {
             ApiError::NotFound => "no such route; see README.md (kakunin serve) for the endpoints".into(),
             ApiError::MethodNotAllowed(allow) => format!("method not allowed here; allowed: {allow}"),
-            ApiError::BadSerial(d) | ApiError::BadRequest(d) | ApiError::Forbidden(d) | ApiError::NotReady(d) => d.clone(),
+            ApiError::BadSerial(d) | ApiError::BadRequest(d) | ApiError::Forbidden(d) | ApiError::NotReady(d) | ApiError::Overloaded(d) => d.clone(),
             ApiError::UnknownIssuer(name) => format!(
                 "unknown issuer {name:?}: give the issuer_key_id that `kakunin ingest` prints, the SHA-256 hex of the CA's SubjectPublicKeyInfo, or a configured alias"
             ),
@@ -117,6 +120,7 @@ mod tests {
             ApiError::BodyTimeout,
             ApiError::Forbidden("x".into()),
             ApiError::NotReady("x".into()),
+            ApiError::Overloaded("x".into()),
             ApiError::Internal,
         ];
         for e in all {

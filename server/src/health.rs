@@ -17,8 +17,9 @@ pub(crate) fn healthz() -> Response<Full<Bytes>> {
 }
 
 /// `GET /readyz`: every configured issuer has a current CRL (loaded, and
-/// now before its nextUpdate). Otherwise `503`, naming the issuers that
-/// would answer `unknown`.
+/// now before its nextUpdate) and no OCSP signing certificate has expired.
+/// Otherwise `503`, naming the issuers that would answer `unknown` and the
+/// signers that can no longer sign.
 pub(crate) fn readyz(app: &App) -> Result<Response<Full<Bytes>>, ApiError> {
     let now = Timestamp::now();
     let mut issuers = Vec::new();
@@ -51,11 +52,13 @@ pub(crate) fn readyz(app: &App) -> Result<Response<Full<Bytes>>, ApiError> {
             "next_update": snap.as_ref().map(|s| s.meta().crl.next_update.to_rfc3339()),
         }));
     }
+    let mut problems = Vec::new();
     if !missing.is_empty() {
-        return Err(ApiError::NotReady(format!(
-            "no current CRL for: {}",
-            missing.join("; ")
-        )));
+        problems.push(format!("no current CRL for: {}", missing.join("; ")));
+    }
+    problems.extend(app.ocsp.expired_signers(now));
+    if !problems.is_empty() {
+        return Err(ApiError::NotReady(problems.join("; ")));
     }
     let body = json!({ "status": "ready", "issuers": issuers });
     Ok(json_response(StatusCode::OK, body.to_string().into_bytes()))

@@ -50,6 +50,7 @@
 //!         }],
 //!         ..Default::default()
 //!     },
+//!     login: Default::default(),
 //!     tls: None, // or Some(TlsConfig { cert, key }): HTTPS on the same port
 //! };
 //! let server = Server::bind(config)?; // CAs read, directory loaded, port bound
@@ -73,14 +74,20 @@ mod health;
 pub mod issuers;
 mod limits;
 pub mod log;
+pub mod login;
 pub mod metrics;
 pub mod ocsp;
 pub mod reload;
 mod routes;
 mod status;
 mod tls;
+pub mod verdict;
+mod verifier;
+mod verify;
 
-pub use config::{AliasSpec, Config, Limits, OcspConfig, ReloadConfig, SignerSpec, TlsConfig};
+pub use config::{
+    AliasSpec, Config, Limits, LoginConfig, OcspConfig, ReloadConfig, SignerSpec, TlsConfig,
+};
 pub use error::ApiError;
 pub use ocsp::OcspSigner;
 pub use reload::{FileOutcome, ScanReport};
@@ -99,6 +106,8 @@ pub(crate) struct App {
     pub(crate) reload: ReloadHandle,
     pub(crate) limits: Limits,
     pub(crate) ocsp: Arc<ocsp::Ocsp>,
+    pub(crate) verifiers: verifier::Verifiers,
+    pub(crate) login: login::Login,
 }
 
 /// Why a server could not start or run.
@@ -116,6 +125,9 @@ pub enum ServerError {
         /// Why.
         source: std::io::Error,
     },
+    /// The login configuration is unusable.
+    #[error(transparent)]
+    Login(#[from] login::LoginError),
     /// An OCSP signer is unusable.
     #[error(transparent)]
     Ocsp(#[from] ocsp::SignerError),
@@ -146,6 +158,7 @@ pub struct Server {
     reloader: Reloader,
     initial: ScanReport,
     ocsp: Arc<ocsp::Ocsp>,
+    login: login::Login,
     tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
@@ -180,7 +193,14 @@ impl Server {
                 source,
             })?;
         listener.set_nonblocking(true).map_err(ServerError::Start)?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let own_origin = format!(
+            "{scheme}://{}",
+            listener.local_addr().map_err(ServerError::Start)?
+        );
+        let login = login::Login::new(&config.login, own_origin)?;
         Ok(Server {
+            login,
             listener,
             config,
             store,
@@ -207,6 +227,11 @@ impl Server {
     /// The address actually bound (the port, when `listen` asked for 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().unwrap_or(self.config.listen)
+    }
+
+    /// The origins logins are accepted for.
+    pub fn login_origins(&self) -> &[String] {
+        self.login.origins()
     }
 
     /// The configured CAs and their names.
@@ -253,6 +278,7 @@ impl Server {
             reloader,
             initial: _,
             ocsp,
+            login,
             tls,
         } = self;
         let listener = TcpListener::from_std(listener).map_err(ServerError::Start)?;
@@ -273,11 +299,13 @@ impl Server {
         spawn_sighup(reload.clone());
         let app = Arc::new(App {
             store,
-            issuers,
             metrics,
             reload,
             limits: config.limits.clone(),
             ocsp,
+            verifiers: verifier::Verifiers::new(&issuers),
+            issuers,
+            login,
         });
         accept::serve(listener, app, &config.limits, tls, shutdown).await;
         Ok(())

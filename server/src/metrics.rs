@@ -48,6 +48,11 @@ struct TlsLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LoginLabels {
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReloadLabels {
     kind: &'static str,
 }
@@ -77,6 +82,7 @@ pub struct Metrics {
     ocsp_cache_misses: Counter,
     ocsp_signatures: Counter,
     ocsp_responses: Family<OcspLabels, Counter>,
+    logins: Family<LoginLabels, Counter>,
     tls_handshake_failures: Family<TlsLabels, Counter>,
     /// Scrapes refresh the per-issuer gauges: one at a time.
     scrape: Mutex<()>,
@@ -178,6 +184,12 @@ impl Metrics {
             "OCSP responses by responseStatus (successful, malformedRequest, unauthorized, tryLater, internalError)",
             ocsp_responses.clone(),
         );
+        let logins = Family::<LoginLabels, Counter>::default();
+        registry.register(
+            "logins",
+            "Card logins (/v1/authenticate) by outcome: accepted, or what refused them (challenge, replayed, origin, certificate, signature, revoked, unknown, invalid)",
+            logins.clone(),
+        );
         let tls_handshake_failures = Family::<TlsLabels, Counter>::default();
         registry.register(
             "tls_handshake_failures",
@@ -186,6 +198,7 @@ impl Metrics {
         );
         Metrics {
             registry,
+            logins,
             tls_handshake_failures,
             ocsp_cache_hits,
             ocsp_cache_misses,
@@ -261,6 +274,11 @@ impl Metrics {
         self.ocsp_responses
             .get_or_create(&OcspLabels { status })
             .inc();
+    }
+
+    /// Counts a login by its outcome.
+    pub fn login(&self, outcome: &'static str) {
+        self.logins.get_or_create(&LoginLabels { outcome }).inc();
     }
 
     /// The OpenMetrics text, with per-issuer gauges as of `now`.

@@ -14,7 +14,7 @@ use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
 
 use crate::error::ApiError;
-use crate::{admin, health, ocsp, status, App};
+use crate::{admin, health, login, ocsp, status, verify, App};
 
 /// A route, as named in metrics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,6 +23,12 @@ pub(crate) enum Route {
     Status,
     /// `POST /v1/status`
     StatusBatch,
+    /// `POST /v1/verify`
+    Verify,
+    /// `GET /v1/challenge`
+    Challenge,
+    /// `POST /v1/authenticate?challenge=C`
+    Authenticate,
     /// `GET /healthz`
     Healthz,
     /// `GET /readyz`
@@ -45,6 +51,9 @@ impl Route {
         match self {
             Route::Status => "status",
             Route::StatusBatch => "status_batch",
+            Route::Verify => "verify",
+            Route::Challenge => "challenge",
+            Route::Authenticate => "authenticate",
             Route::Healthz => "healthz",
             Route::Readyz => "readyz",
             Route::Metrics => "metrics",
@@ -58,10 +67,17 @@ impl Route {
     /// The methods the route answers, as an `Allow` header value.
     fn allow(self) -> &'static str {
         match self {
-            Route::Status | Route::Healthz | Route::Readyz | Route::Metrics | Route::OcspGet => {
-                "GET, HEAD"
-            }
-            Route::StatusBatch | Route::AdminReload | Route::Ocsp => "POST",
+            Route::Status
+            | Route::Challenge
+            | Route::Healthz
+            | Route::Readyz
+            | Route::Metrics
+            | Route::OcspGet => "GET, HEAD",
+            Route::StatusBatch
+            | Route::Verify
+            | Route::Authenticate
+            | Route::AdminReload
+            | Route::Ocsp => "POST",
             Route::Unmatched => "",
         }
     }
@@ -80,6 +96,9 @@ impl Route {
 pub(crate) fn match_path(path: &str) -> (Route, Option<(&str, &str)>) {
     match path {
         "/v1/status" => (Route::StatusBatch, None),
+        "/v1/verify" => (Route::Verify, None),
+        "/v1/challenge" => (Route::Challenge, None),
+        "/v1/authenticate" => (Route::Authenticate, None),
         "/healthz" => (Route::Healthz, None),
         "/readyz" => (Route::Readyz, None),
         "/metrics" => (Route::Metrics, None),
@@ -116,6 +135,9 @@ pub(crate) async fn handle(
         match (route, params) {
             (Route::Status, Some((issuer, serial))) => status::one(&app, issuer, serial),
             (Route::StatusBatch, _) => status::batch(&app, req).await,
+            (Route::Verify, _) => verify::post(&app, req).await,
+            (Route::Challenge, _) => login::challenge(&app),
+            (Route::Authenticate, _) => login::authenticate(&app, req).await,
             (Route::Healthz, _) => Ok(health::healthz()),
             (Route::Readyz, _) => health::readyz(&app),
             (Route::Metrics, _) => Ok(health::metrics(&app)),
@@ -145,6 +167,17 @@ pub(crate) async fn handle(
         "request"
     );
     Ok(resp)
+}
+
+/// The value of `name=` in a query string, if present and not empty. Our
+/// parameters (issuer names, challenges) are in alphabets that need no
+/// percent-decoding, so none is done: an encoded value simply matches
+/// nothing.
+pub(crate) fn query_param<'a>(query: Option<&'a str>, name: &str) -> Option<&'a str> {
+    query?
+        .split('&')
+        .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+        .filter(|v| !v.is_empty())
 }
 
 /// A response with a body and its content type. Answers are never cached:
@@ -201,6 +234,18 @@ mod tests {
             }
             assert_eq!(match_path(p).0, Route::Unmatched, "{p}");
         }
+    }
+
+    #[test]
+    fn query_parameters() {
+        assert_eq!(query_param(Some("issuer=sign"), "issuer"), Some("sign"));
+        assert_eq!(
+            query_param(Some("x=1&challenge=AbC"), "challenge"),
+            Some("AbC")
+        );
+        assert_eq!(query_param(Some("issuers=x&issuer=a"), "issuer"), Some("a"));
+        assert_eq!(query_param(Some("issuer="), "issuer"), None);
+        assert_eq!(query_param(None, "issuer"), None);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 
 use crate::error::ApiError;
 use crate::issuers::Issuer;
-use crate::routes::{json_response, response};
+use crate::routes::{json_response, query_param, response};
 use crate::{limits, App};
 
 /// The answer object for `issuer` (by key id): `kakunin status` prints the
@@ -75,16 +75,6 @@ pub(crate) fn one(
     Ok(json_response(StatusCode::OK, body))
 }
 
-/// The `issuer` query parameter, if any. Issuer names are hex or
-/// `[a-z0-9._-]`, so no percent-decoding is needed (an encoded name simply
-/// matches nothing).
-fn issuer_param(query: Option<&str>) -> Option<&str> {
-    query?
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("issuer="))
-        .filter(|v| !v.is_empty())
-}
-
 /// `POST /v1/status[?issuer=NAME]`. The body is either a JSON array whose
 /// items are serial strings or `{"issuer", "serial"}` objects, or text with
 /// one `SERIAL` or `ISSUER SERIAL` per line. Items without their own issuer
@@ -95,7 +85,7 @@ pub(crate) async fn batch(
     app: &App,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, ApiError> {
-    let default = issuer_param(req.uri().query()).map(str::to_owned);
+    let default = query_param(req.uri().query(), "issuer").map(str::to_owned);
     let body = limits::read_body(req, &app.limits).await?;
     let items = parse_items(&body)?;
     let now = Timestamp::now();
@@ -188,13 +178,5 @@ mod tests {
         for bad in [&b"[1]"[..], b"[{}]", b"[", b"a b c", b"\xff"] {
             assert!(parse_items(bad).is_err(), "{bad:?}");
         }
-    }
-
-    #[test]
-    fn issuer_query_parameter() {
-        assert_eq!(issuer_param(Some("issuer=sign")), Some("sign"));
-        assert_eq!(issuer_param(Some("x=1&issuer=auth")), Some("auth"));
-        assert_eq!(issuer_param(Some("issuer=")), None);
-        assert_eq!(issuer_param(None), None);
     }
 }

@@ -37,7 +37,8 @@ enum Command {
     /// Verify a document signature made by a card's signing key, and its certificate.
     VerifySignature(verify_signature::VerifySignatureArgs),
     /// Serve status look-ups over HTTP from hot-swapped CRLs (JSON, health, metrics).
-    Serve(serve::ServeArgs),
+    // Boxed: its many options would make every variant as large.
+    Serve(Box<serve::ServeArgs>),
 }
 
 /// Parses an RFC 3339 time argument (`--at`); a bad one is a usage error.
@@ -67,7 +68,7 @@ fn main() -> ExitCode {
         Command::Status(a) => status::run(a),
         Command::Verify(a) => verify::run(a),
         Command::VerifySignature(a) => verify_signature::run(a),
-        Command::Serve(a) => serve::run(a, sub),
+        Command::Serve(a) => serve::run(*a, sub),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

@@ -13,7 +13,7 @@ use anyhow::{bail, Context};
 use clap::ArgMatches;
 use kakunin_server::log::LogFormat;
 use kakunin_server::{
-    AliasSpec, Config, Limits, OcspConfig, ReloadConfig, Server, SignerSpec, TlsConfig,
+    AliasSpec, Config, Limits, LoginConfig, OcspConfig, ReloadConfig, Server, SignerSpec, TlsConfig,
 };
 
 use crate::Outcome;
@@ -24,7 +24,8 @@ use crate::Outcome;
     after_help = "With no --trust and no --crl-dir, serves the sample PKI in data/ \
 (trust data/sign-ca.pem and data/auth-ca.pem, CRLs from data/, OCSP signed by data/ocsp.pem \
 with data/ocsp.key) and prints example curl and openssl ocsp commands.\n\
-Endpoints: GET /v1/status/{issuer}/{serial}, POST /v1/status[?issuer=NAME], POST /ocsp, \
+Endpoints: GET /v1/status/{issuer}/{serial}, POST /v1/status[?issuer=NAME], \
+POST /v1/verify[?facts=true&at=RFC3339], GET /v1/challenge, POST /v1/authenticate?challenge=C, POST /ocsp, \
 GET /ocsp/{base64}, GET /healthz, GET /readyz, GET /metrics, POST /admin/reload (loopback only).\n\
 {issuer} is the issuer_key_id `kakunin ingest` prints, the SHA-256 hex of the CA's \
 SubjectPublicKeyInfo, or an alias (sign/auth by default for the JPKI CAs).\n\
@@ -152,6 +153,33 @@ pub struct ServeArgs {
         value_name = "ENTRIES"
     )]
     ocsp_cache: usize,
+    /// Origin (scheme://host[:port], as browsers write it) that a card login
+    /// may be signed for; repeat for each relying party. Default: this
+    /// server's own http://ADDR (https://ADDR with TLS).
+    #[arg(
+        long = "origin",
+        env = "KAKUNIN_ORIGIN",
+        value_name = "ORIGIN",
+        value_delimiter = ','
+    )]
+    origins: Vec<String>,
+    /// File holding the secret (at least 32 bytes) login challenges are
+    /// minted with. Replicas behind one load balancer must share it. Default:
+    /// a random key per process (challenges then count on this process only).
+    #[arg(long, env = "KAKUNIN_CHALLENGE_KEY", value_name = "FILE")]
+    challenge_key: Option<PathBuf>,
+    /// How long a login challenge counts after it is issued.
+    #[arg(long, env = "KAKUNIN_CHALLENGE_LIFETIME", default_value = "120s", value_parser = parse_duration, value_name = "DURATION")]
+    challenge_lifetime: Duration,
+    /// Used login challenges remembered at most (each until it expires);
+    /// logins beyond it get 503 until older challenges expire.
+    #[arg(
+        long,
+        env = "KAKUNIN_MAX_LIVE_CHALLENGES",
+        default_value_t = 4_000_000,
+        value_name = "N"
+    )]
+    max_live_challenges: usize,
     /// Serve HTTPS: the server's certificate chain (PEM, its own certificate
     /// first). Needs --tls-key.
     #[arg(long, env = "KAKUNIN_TLS_CERT", value_name = "FILE")]
@@ -257,6 +285,12 @@ pub fn run(mut args: ServeArgs, matches: &ArgMatches) -> anyhow::Result<Outcome>
             ..Limits::default()
         },
         ocsp,
+        login: LoginConfig {
+            origins: args.origins,
+            key_file: args.challenge_key,
+            challenge_lifetime: args.challenge_lifetime,
+            max_live_challenges: args.max_live_challenges.max(1),
+        },
         tls,
     };
     let server = Server::bind(config).context("kakunin serve")?;
@@ -405,6 +439,17 @@ fn print_banner(server: &Server, sample: bool) {
         println!("  openssl ocsp -issuer {d}/sign-ca.pem -serial 0x{revoked} -url {base}/ocsp -CAfile {d}/sign-ca.pem -resp_text");
         println!("  openssl ocsp -issuer {d}/sign-ca.pem -serial 0x{good} -sha256 -no_nonce -url {base}/ocsp -CAfile {d}/sign-ca.pem");
     }
+    if sample {
+        let d = sample_dir();
+        println!(
+            "  {curl} --data-binary @{}/holders/1/sign.pem '{base}/v1/verify?facts=true'",
+            d.display()
+        );
+    }
+    println!(
+        "  {curl} {base}/v1/challenge    # card login for {}: see README.md (Card login)",
+        server.login_origins().join(", ")
+    );
     println!("  {curl} {base}/readyz");
     println!("  {curl} {base}/metrics");
     println!("  {curl} -X POST {base}/admin/reload");

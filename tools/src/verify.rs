@@ -14,9 +14,9 @@ use anyhow::Context;
 use kakunin_engine::evidence::{EvidenceRecord, EvidenceSource, EvidenceStatus};
 use kakunin_engine::index::IndexBytes;
 use kakunin_engine::verify::{SourceRole, Status, Verdict, Verifier, VerifierBuilder};
-use kakunin_engine::{jpki, Timestamp};
+use kakunin_engine::Timestamp;
+use kakunin_server::verdict::CertLine;
 use rayon::prelude::*;
-use serde_json::{json, Value};
 
 use crate::inputs::{Inputs, Item};
 use crate::Outcome;
@@ -325,47 +325,6 @@ struct Rendered {
     rec: Option<EvidenceRecord>,
 }
 
-/// The output line of one certificate: the JSON object of `--format json`
-/// (field order is the documented one) and the cells of `--format table`.
-#[derive(serde::Serialize)]
-pub(crate) struct Line<'a> {
-    input: &'a str,
-    serial: Option<String>,
-    subject: Option<&'a str>,
-    kind: Option<&'static str>,
-    status: &'static str,
-    reason: Option<&'static str>,
-    revoked_at: Option<String>,
-    detail: Option<String>,
-    /// Present (possibly null) only with `--facts`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    facts: Option<Value>,
-}
-
-impl Line<'_> {
-    /// The status word: `valid`, `revoked`, `invalid` or `unknown`.
-    pub(crate) fn status(&self) -> &'static str {
-        self.status
-    }
-
-    /// The line as a JSON value (for commands that embed it).
-    pub(crate) fn to_value(&self) -> Value {
-        serde_json::to_value(self).unwrap_or(Value::Null)
-    }
-
-    /// One row of `--format table`.
-    fn table_row(&self) -> String {
-        format!(
-            "{:<8} {:<20} {:<18} {:<24} {}",
-            self.status,
-            self.serial.as_deref().unwrap_or("-"),
-            self.reason.unwrap_or("-"),
-            self.input,
-            self.detail.as_deref().or(self.subject).unwrap_or("")
-        )
-    }
-}
-
 /// Renders one input: its verdict, or why it is not a certificate.
 fn render(
     label: &str,
@@ -377,92 +336,20 @@ fn render(
 ) -> Rendered {
     let (line, rec) = match &decided {
         Ok((der, v)) => (
-            line(label, der, v, facts),
+            CertLine::new(label, der, v, facts),
             want_evidence.then(|| evidence_record(der, v, at)).flatten(),
         ),
-        Err(detail) => (
-            Line {
-                input: label,
-                serial: None,
-                subject: None,
-                kind: None,
-                status: "invalid",
-                reason: None,
-                revoked_at: None,
-                detail: Some(detail.clone()),
-                facts: facts.then_some(Value::Null),
-            },
-            None,
-        ),
+        Err(detail) => (CertLine::malformed(label, detail.clone(), facts), None),
     };
     let text = match format {
-        // Serialising plain strings and options cannot fail.
-        Format::Json => serde_json::to_string(&line).unwrap_or_default(),
+        Format::Json => line.to_json(),
         Format::Table => line.table_row(),
     };
     Rendered {
-        valid: line.status == "valid",
+        valid: line.status() == "valid",
         text,
         rec,
     }
-}
-
-/// The output line of a verified certificate (shared with
-/// `verify-signature`).
-pub(crate) fn line<'a>(label: &'a str, der: &[u8], v: &'a Verdict, facts: bool) -> Line<'a> {
-    let (status, reason, revoked_at, detail) = match &v.status {
-        Status::Valid => ("valid", None, None, None),
-        Status::Revoked {
-            reason,
-            revoked_at,
-            depth,
-        } => (
-            "revoked",
-            reason.map(|r| r.name()),
-            Some(revoked_at.to_rfc3339()),
-            (*depth > 0).then(|| format!("certificate at depth {depth} of the path is revoked")),
-        ),
-        Status::Invalid { check, detail } => {
-            ("invalid", None, None, Some(format!("{check}: {detail}")))
-        }
-        Status::Unknown { detail } => ("unknown", None, None, Some(detail.clone())),
-    };
-    let kind = match jpki::classify(der) {
-        jpki::CertKind::JpkiSigning => Some("jpki-signing"),
-        jpki::CertKind::JpkiAuthentication => Some("jpki-authentication"),
-        jpki::CertKind::Other => None,
-    };
-    Line {
-        input: label,
-        serial: v.serial.map(|s| s.to_hex()),
-        subject: v.subject.as_deref(),
-        kind,
-        status,
-        reason,
-        revoked_at,
-        detail,
-        facts: facts.then(|| match jpki::basic_facts(der) {
-            Ok(Some(f)) => facts_json(&f),
-            Ok(None) => Value::Null,
-            Err(e) => json!({"error": e.to_string()}),
-        }),
-    }
-}
-
-/// The basic facts of a signing certificate as JSON (UTF-8 text as the
-/// card carries it, plus decoded forms of the coded fields).
-fn facts_json(f: &jpki::BasicFacts) -> Value {
-    json!({
-        "name": f.name,
-        "name_alt": f.name_alt,
-        "sex": f.sex,
-        "sex_label": f.sex_label(),
-        "birth_date": f.birth_date,
-        "birth_date_iso": f.birth_date_iso,
-        "era": f.era,
-        "address": f.address,
-        "address_alt": f.address_alt,
-    })
 }
 
 /// The evidence record of one decision (None when the input had no

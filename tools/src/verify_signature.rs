@@ -12,12 +12,10 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use base64::Engine as _;
-use kakunin_engine::docsig::{verify_pkcs1_sha256, MessageRef};
-use kakunin_engine::verify::Verifier;
-use kakunin_engine::Timestamp;
-use serde_json::{json, Value};
+use kakunin_server::verdict::{parse_digest, unreadable_signature, Message, SignedDocument};
+use serde_json::Value;
 
-use crate::verify::{line, TrustArgs};
+use crate::verify::TrustArgs;
 use crate::Outcome;
 
 /// Arguments of `kakunin verify-signature`.
@@ -88,10 +86,12 @@ pub fn run(args: VerifySignatureArgs) -> anyhow::Result<Outcome> {
                 continue;
             }
             let label = format!("{batch}:{}", n + 1);
-            let result = match parse_batch_line(&line) {
-                Ok(job) => check(&verifier, &label, &job, at, args.facts),
-                Err(e) => json!({"input": label, "status": "invalid",
-                                 "signature": {"status": "invalid", "detail": e}, "certificate": null}),
+            let result = match serde_json::from_str::<Value>(&line) {
+                Err(e) => unreadable_signature(&label, &format!("not a JSON object: {e}")),
+                Ok(v) => match SignedDocument::from_json(&v) {
+                    Ok(doc) => doc.check(&verifier, &label, at, args.facts),
+                    Err(e) => unreadable_signature(&label, &e),
+                },
             };
             all_valid &= result["status"] == "valid";
             if writeln!(out, "{result}").is_err() {
@@ -117,12 +117,12 @@ pub fn run(args: VerifySignatureArgs) -> anyhow::Result<Outcome> {
             }
             _ => anyhow::bail!("give exactly one of --data FILE or --digest HEX"),
         };
-        let job = Job {
+        let doc = SignedDocument {
             cert: cert_der,
             sig: decode_signature(&sig_bytes),
             message,
         };
-        let result = check(&verifier, &sig.display().to_string(), &job, at, args.facts);
+        let result = doc.check(&verifier, &sig.display().to_string(), at, args.facts);
         all_valid = result["status"] == "valid";
         let _ = writeln!(out, "{result}");
     }
@@ -132,23 +132,6 @@ pub fn run(args: VerifySignatureArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::NotAllGood
     })
-}
-
-enum Message {
-    Data(Vec<u8>),
-    Digest([u8; 32]),
-}
-
-struct Job {
-    cert: Vec<u8>,
-    sig: Vec<u8>,
-    message: Message,
-}
-
-fn parse_digest(h: &str) -> Result<[u8; 32], String> {
-    let raw = hex::decode(h.trim()).map_err(|e| format!("not hex: {e}"))?;
-    raw.try_into()
-        .map_err(|v: Vec<u8>| format!("a SHA-256 digest is 32 bytes, got {}", v.len()))
 }
 
 /// A signature file holds raw bytes or base64 text of them.
@@ -168,55 +151,4 @@ fn decode_signature(bytes: &[u8]) -> Vec<u8> {
         }
     }
     bytes.to_vec()
-}
-
-fn parse_batch_line(line: &str) -> Result<Job, String> {
-    let v: Value = serde_json::from_str(line).map_err(|e| format!("not a JSON object: {e}"))?;
-    let b64 = |k: &str| -> Result<Vec<u8>, String> {
-        let s = v[k].as_str().ok_or(format!("missing \"{k}\""))?;
-        base64::engine::general_purpose::STANDARD
-            .decode(s.trim())
-            .map_err(|e| format!("\"{k}\" is not base64: {e}"))
-    };
-    let cert_text = v["cert"].as_str().ok_or("missing \"cert\"")?;
-    let cert = if cert_text.contains("-----BEGIN") {
-        let body: String = cert_text
-            .lines()
-            .filter(|l| !l.starts_with("-----"))
-            .collect();
-        base64::engine::general_purpose::STANDARD
-            .decode(body.trim())
-            .map_err(|e| format!("\"cert\" PEM is not base64: {e}"))?
-    } else {
-        b64("cert")?
-    };
-    let sig = b64("sig")?;
-    let message = match (v.get("data"), v.get("digest")) {
-        (Some(_), None) => Message::Data(b64("data")?),
-        (None, Some(d)) => Message::Digest(parse_digest(
-            d.as_str().ok_or("\"digest\" must be a string")?,
-        )?),
-        _ => return Err("give exactly one of \"data\" or \"digest\"".into()),
-    };
-    Ok(Job { cert, sig, message })
-}
-
-fn check(verifier: &Verifier, label: &str, job: &Job, at: Timestamp, facts: bool) -> Value {
-    let m = match &job.message {
-        Message::Data(d) => MessageRef::Data(d),
-        Message::Digest(d) => MessageRef::Digest(*d),
-    };
-    let signature = match verify_pkcs1_sha256(&job.cert, &job.sig, m) {
-        Ok(()) => json!({"status": "valid", "detail": null}),
-        Err(e) => json!({"status": "invalid", "detail": e.to_string()}),
-    };
-    let verdict = verifier.verify(&job.cert, at);
-    let cert = line(label, &job.cert, &verdict, facts);
-    let status = if signature["status"] != "valid" {
-        "invalid"
-    } else {
-        cert.status()
-    };
-    let cert = cert.to_value();
-    json!({"input": label, "status": status, "signature": signature, "certificate": cert})
 }

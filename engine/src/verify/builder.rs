@@ -161,6 +161,17 @@ impl VerifierBuilder {
         Ok(self)
     }
 
+    /// Adds an index that is already open and checked, shared with its
+    /// owner: a [`Store`](crate::store::Store) snapshot's
+    /// ([`Snapshot::index`](crate::store::Snapshot::index)), so that a
+    /// server verifies against exactly what it serves, with no second map
+    /// or checksum pass. Matched to its issuer like
+    /// [`VerifierBuilder::index`].
+    pub fn shared_index(&mut self, label: &str, index: Arc<SerialIndex<IndexBytes>>) -> &mut Self {
+        self.indexes.push((label.to_string(), index));
+        self
+    }
+
     /// Whether to hash every CRL and index file with SHA-256 at build, for
     /// [`RevocationSource::sha256`](super::RevocationSource::sha256)
     /// (default: yes). Evidence needs them; a caller that keeps no evidence

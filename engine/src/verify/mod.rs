@@ -230,6 +230,7 @@ impl Verifier {
                 return Verdict {
                     serial: None,
                     subject: None,
+                    not_after: None,
                     status: Status::Invalid { check, detail },
                     path: Vec::new(),
                     revocation_sources: Vec::new(),
@@ -241,6 +242,7 @@ impl Verifier {
         Verdict {
             serial: Some(c.serial),
             subject,
+            not_after: Some(c.not_after),
             status,
             path,
             revocation_sources,

@@ -163,6 +163,9 @@ pub struct Verdict {
     pub serial: Option<Serial>,
     /// The leaf's subject DN as text, when it could be parsed.
     pub subject: Option<String>,
+    /// The leaf's notAfter, when it could be parsed (a login answer tells
+    /// the relying party how long the certificate it accepted lives).
+    pub not_after: Option<Timestamp>,
     /// The answer.
     pub status: Status,
     /// The path the answer is about, leaf first (empty when none was found).

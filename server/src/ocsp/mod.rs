@@ -132,6 +132,23 @@ impl Ocsp {
             .collect()
     }
 
+    /// The signers whose certificate has expired at `now`, described for
+    /// `/readyz`.
+    pub(crate) fn expired_signers(&self, now: Timestamp) -> Vec<String> {
+        self.served
+            .iter()
+            .filter(|s| now >= s.signer.not_after)
+            .map(|s| {
+                format!(
+                    "OCSP signer {:?} for {} expired at {}",
+                    s.signer.label,
+                    s.key_id.to_hex(),
+                    s.signer.not_after
+                )
+            })
+            .collect()
+    }
+
     fn find(&self, q: &Query) -> Option<&ServedCa> {
         self.served.iter().find(|s| s.matches(q))
     }
@@ -194,6 +211,16 @@ async fn answer(app: &App, der: &[u8], headers: &HeaderMap) -> Response<Full<Byt
     let Some(ca) = ca else {
         return refuse(app, OcspResponseStatus::MalformedRequest);
     };
+    if now >= ca.signer.not_after {
+        // A configuration problem, not the client's: logged, shown by
+        // /readyz, and never detailed to the client.
+        tracing::error!(
+            signer = %ca.signer.label,
+            not_after = %ca.signer.not_after,
+            "the OCSP signing certificate has expired; answering internalError"
+        );
+        return refuse(app, OcspResponseStatus::InternalError);
+    }
     // One snapshot for every CertID: the response reflects one CRL.
     let snapshot = app.store.snapshot(&ca.key_id);
     let singles: Vec<Single> = parsed

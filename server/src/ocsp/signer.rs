@@ -75,6 +75,10 @@ pub(crate) struct Signer {
     pub(crate) certs: Option<Vec<Certificate>>,
     /// For logs: the subject of the signing certificate.
     pub(crate) label: String,
+    /// The signing certificate's notAfter. Checked at start and again
+    /// before every answer: responses signed under an expired certificate
+    /// fail at every client, so the responder stops and says why instead.
+    pub(crate) not_after: Timestamp,
 }
 
 impl std::fmt::Debug for Signer {
@@ -199,8 +203,10 @@ fn check<'a>(
             format!("the private key is not the key of the certificate {label:?}"),
         ));
     }
-    let not_after = tbs.validity.not_after.to_unix_duration().as_secs() as i64;
-    if not_after <= now.unix() {
+    let not_after = Timestamp::from_unix(
+        i64::try_from(tbs.validity.not_after.to_unix_duration().as_secs()).unwrap_or(i64::MAX),
+    );
+    if not_after <= now {
         return Err(invalid(path, format!("certificate {label:?} has expired")));
     }
     let key_hash = sha1(&spki_bits);
@@ -214,6 +220,7 @@ fn check<'a>(
                 key_hash,
                 certs: None,
                 label,
+                not_after,
             },
         ));
     }
@@ -270,6 +277,7 @@ fn check<'a>(
             key_hash,
             certs: Some(vec![cert]),
             label,
+            not_after,
         },
     ))
 }

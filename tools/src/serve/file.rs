@@ -61,6 +61,12 @@ pub(super) struct FileOptions {
     ocsp_keys: Option<Vec<PathBuf>>,
     ocsp_max_signing: Option<usize>,
     ocsp_cache: Option<usize>,
+    #[serde(rename = "origin")]
+    origins: Option<Vec<String>>,
+    challenge_key: Option<PathBuf>,
+    #[serde(default, deserialize_with = "duration")]
+    challenge_lifetime: Option<Duration>,
+    max_live_challenges: Option<usize>,
     #[serde(default, deserialize_with = "parsed")]
     log_format: Option<LogFormat>,
     log: Option<String>,
@@ -99,7 +105,12 @@ impl FileOptions {
         for list in [&mut self.trust, &mut self.ocsp_signers, &mut self.ocsp_keys] {
             list.iter_mut().flatten().for_each(join);
         }
-        for path in [&mut self.crl_dir, &mut self.tls_cert, &mut self.tls_key] {
+        for path in [
+            &mut self.crl_dir,
+            &mut self.challenge_key,
+            &mut self.tls_cert,
+            &mut self.tls_key,
+        ] {
             path.iter_mut().for_each(join);
         }
         // An alias target is a certificate file or a hex key id; like
@@ -141,6 +152,10 @@ impl FileOptions {
             ocsp_keys,
             ocsp_max_signing,
             ocsp_cache,
+            origins,
+            challenge_key,
+            challenge_lifetime,
+            max_live_challenges,
             log_format,
             log,
             tls_cert,
@@ -163,8 +178,9 @@ impl FileOptions {
         fill!(
             listen, trust, aliases, no_default_aliases, max_body, header_timeout,
             body_timeout, idle_timeout, max_connections, shutdown_grace, poll_interval,
-            debounce, no_watch, ocsp_signers, ocsp_keys, ocsp_cache, log_format, log;
-            optional: crl_dir, ocsp_max_signing, tls_cert, tls_key
+            debounce, no_watch, ocsp_signers, ocsp_keys, ocsp_cache, origins,
+            challenge_lifetime, max_live_challenges, log_format, log;
+            optional: crl_dir, ocsp_max_signing, challenge_key, tls_cert, tls_key
         );
     }
 }

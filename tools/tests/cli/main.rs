@@ -8,6 +8,7 @@ mod jpki;
 mod sample;
 mod serve;
 mod serve_config;
+mod serve_login;
 mod serve_ocsp;
 mod serve_tls;
 mod status;

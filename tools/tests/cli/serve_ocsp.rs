@@ -596,3 +596,187 @@ fn serve_ocsp_answers_unknown_when_the_only_crl_is_stale() {
         assert_eq!(answer.trim(), "unknown", "{serial}: {out}");
     }
 }
+
+/// `date -u` `offset` from now as `YYYYMMDDHHMMSSZ` (openssl ca's form).
+fn utc_from_now(offset: &str) -> String {
+    let out = Command::new("date")
+        .args(["-u", "-d", offset, "+%Y%m%d%H%M%SZ"])
+        .output()
+        .expect("run date");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A delegated responder certificate that expires while the server runs:
+/// answers turn `internalError` (never a response signed under an expired
+/// certificate, which every client would reject anyway), and `/readyz`
+/// names the signer.
+#[test]
+fn serve_ocsp_stops_signing_when_the_responder_certificate_expires() {
+    if !need_curl() {
+        return;
+    }
+    let dir = kakunin_testkit::tempdir();
+    let mut lab = kakunin_testkit::Lab::new(
+        dir.path(),
+        "[ocsp]\nkeyUsage = critical, digitalSignature\nextendedKeyUsage = OCSPSigning\n\
+         subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid:always\n",
+    );
+    let ca = lab.root("/C=JP/O=Test/CN=Expiry Root", "root");
+    let key = lab.key();
+    let responder = lab.issue_between(
+        &ca,
+        "/C=JP/O=Test/CN=Short-lived Responder",
+        &key,
+        "ocsp",
+        &utc_from_now("-1 hour"),
+        &utc_from_now("+8 seconds"),
+    );
+    let expires = std::time::Instant::now() + std::time::Duration::from_secs(8);
+    let crls = dir.path().join("crls");
+    std::fs::create_dir(&crls).expect("mkdir");
+    let crl = ca.gencrl(&dir.path().join("crl.pem"), &[]);
+    std::fs::copy(&crl, crls.join("root.crl")).expect("copy CRL");
+    let srv = Served::start_with_env(
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--trust",
+            s(&ca.cert),
+            "--crl-dir",
+            s(&crls),
+            "--ocsp-signer",
+            s(&responder),
+            "--ocsp-key",
+            s(&key),
+        ],
+        &[],
+    );
+    let url = srv.url("/ocsp");
+    let ask = || {
+        openssl_ocsp_status(&[
+            "-issuer",
+            s(&ca.cert),
+            "-serial",
+            "0x4321",
+            "-url",
+            &url,
+            "-CAfile",
+            s(&ca.cert),
+        ])
+        .1
+    };
+    let before = ask();
+    assert!(before.contains("0x4321: good"), "{before}");
+    assert_eq!(srv.curl("/readyz", &[]).0, 200);
+
+    let left = expires.saturating_duration_since(std::time::Instant::now());
+    std::thread::sleep(left + std::time::Duration::from_millis(1500));
+    let after = ask();
+    assert!(after.to_lowercase().contains("internalerror"), "{after}");
+    assert!(!after.contains(": good"), "{after}");
+    let (code, body) = srv.curl("/readyz", &[]);
+    assert_eq!(code, 503, "{body}");
+    assert!(
+        body.contains("Short-lived Responder") && body.contains("expired"),
+        "{body}"
+    );
+}
+
+/// Signing is bounded and sheds load: with one signature at a time and no
+/// cache, a burst of 64 parallel nonce requests (curl `--parallel`) gets
+/// some `tryLater` (the 5-byte `30 03 0a 01 03`) and the rest signed
+/// `successful` answers, every one with HTTP 200; the metrics count
+/// exactly the `tryLater`s seen, and the server answers normally after.
+#[test]
+fn serve_ocsp_sheds_load_with_try_later_when_signing_is_saturated() {
+    if !need_curl() {
+        return;
+    }
+    let srv = Served::start_with_env(
+        &["--ocsp-max-signing", "1", "--ocsp-cache", "0"],
+        &[("KAKUNIN_LISTEN", "127.0.0.1:0")],
+    );
+    let dir = kakunin_testkit::tempdir();
+    let req = dir.path().join("req.der");
+    let good = expected("sign", 1)["serial"]
+        .as_str()
+        .expect("serial")
+        .to_string();
+    openssl_ocsp(&[
+        "-issuer",
+        s(&data("sign-ca.pem")),
+        "-serial",
+        &format!("0x{good}"),
+        "-reqout",
+        s(&req),
+    ]);
+    const TRY_LATER: [u8; 5] = [0x30, 0x03, 0x0a, 0x01, 0x03];
+    let (mut try_later, mut successful) = (0, 0);
+    for round in 0..20 {
+        let out_dir = dir.path().join(format!("round{round}"));
+        std::fs::create_dir(&out_dir).expect("mkdir");
+        let out = Command::new("curl")
+            .args(["-s", "-S", "--max-time", "30", "-Z", "--parallel-immediate"])
+            .args([
+                "--parallel-max",
+                "64",
+                "-H",
+                "Content-Type: application/ocsp-request",
+            ])
+            .args(["--data-binary", &format!("@{}", s(&req))])
+            .args(["-w", "%{http_code}\n", "-o", &format!("{}/#1", s(&out_dir))])
+            .arg(format!("{}?n=[1-64]", srv.url("/ocsp")))
+            .output()
+            .expect("run curl");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let codes = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(codes.lines().count(), 64, "{codes}");
+        assert!(codes.lines().all(|c| c == "200"), "{codes}");
+        for n in 1..=64 {
+            let der = std::fs::read(out_dir.join(n.to_string())).expect("response");
+            if der == TRY_LATER {
+                try_later += 1;
+            } else {
+                // responseStatus successful, right after the outer header.
+                let at = if der[1] & 0x80 != 0 {
+                    2 + (der[1] & 0x7f) as usize
+                } else {
+                    2
+                };
+                assert_eq!(
+                    &der[at..at + 3],
+                    [0x0a, 0x01, 0x00],
+                    "response {n}: {der:02x?}"
+                );
+                successful += 1;
+            }
+        }
+        if try_later > 0 && successful > 0 {
+            break;
+        }
+    }
+    assert!(
+        try_later > 0,
+        "no tryLater in 20 bursts of 64 with one signer slot"
+    );
+    assert!(successful > 0, "nothing was signed");
+    assert_eq!(
+        srv.metric("kakunin_ocsp_responses_total{status=\"tryLater\"}"),
+        try_later as f64
+    );
+    let answer = openssl_ocsp(&[
+        "-issuer",
+        s(&data("sign-ca.pem")),
+        "-serial",
+        &format!("0x{good}"),
+        "-url",
+        &srv.url("/ocsp"),
+        "-CAfile",
+        s(&data("sign-ca.pem")),
+    ]);
+    assert!(answer.contains(": good"), "{answer}");
+}

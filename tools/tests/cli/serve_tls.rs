@@ -141,6 +141,10 @@ fn tls_answers_equal_kakunin_status_over_http1_and_http2_and_plain_http_is_refus
         srv.banner()
     );
     srv.run_printed_curl_examples();
+    // Card logins are for the server's own origin by default: https.
+    let (code, challenge) = srv.get_json("/v1/challenge", &[]);
+    assert_eq!(code, 200, "{challenge}");
+    assert_eq!(challenge["origins"], serde_json::json!([srv.url("")]));
 
     // Plain HTTP to the TLS port: the client gets no HTTP answer, the
     // failure is counted, and the server keeps serving.
