@@ -29,13 +29,33 @@ pub struct Config {
     pub ocsp: OcspConfig,
     /// Card login (`/v1/challenge`, `/v1/authenticate`).
     pub login: LoginConfig,
+    /// TLS on the listening port; `None` serves plain HTTP. A card front end
+    /// at a desk reaches the server over a network, where answers must not
+    /// be forgeable in transit; plain HTTP is for loopback, or behind a
+    /// proxy that terminates TLS.
+    pub tls: Option<TlsConfig>,
+}
+
+/// The server's certificate and key for TLS. One pair per listener: the
+/// server has one name, and SNI-based selection would only add ways to
+/// misconfigure it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsConfig {
+    /// The certificate chain, PEM, the server's own certificate first (then
+    /// any intermediates clients need); a single DER certificate also works.
+    pub cert: PathBuf,
+    /// Its private key: PEM PKCS#8 (`PRIVATE KEY`), PKCS#1 (`RSA PRIVATE
+    /// KEY`) or SEC1 (`EC PRIVATE KEY`), or the same in DER. Unencrypted:
+    /// the server starts unattended.
+    pub key: PathBuf,
 }
 
 /// Card login: whom logins are for, and how challenges are kept honest.
 #[derive(Clone, Debug)]
 pub struct LoginConfig {
     /// The relying parties' origins (`https://login.example.jp`) a login
-    /// may be signed for. Empty: the server's own `http://ADDR`.
+    /// may be signed for. Empty: the server's own `http://ADDR` (`https://`
+    /// with TLS).
     pub origins: Vec<String>,
     /// A secret of at least 32 bytes that every replica behind one load
     /// balancer shares, so that any of them accepts a challenge another

@@ -21,6 +21,11 @@
 //! an `Arc` and an in-place index probe; nothing on that path takes a lock
 //! shared with the reloader.
 //!
+//! With [`Config::tls`] the same port speaks HTTPS instead (rustls on the
+//! aws-lc-rs provider, ALPN `h2` and `http/1.1`): `tls` loads and checks
+//! the certificate and key at start, and `accept` (the accept loop and the
+//! life of each connection) bounds the handshake by the header timeout.
+//!
 //! Modules: [`config`] (what to serve, limits), [`issuers`] (the CAs and
 //! their names), `routes` (the table), `status`, `health` and `admin`
 //! (handlers), `ocsp` (the RFC 6960 / RFC 5019 responder), `error` (every error body and the one place status codes are
@@ -46,6 +51,7 @@
 //!         ..Default::default()
 //!     },
 //!     login: Default::default(),
+//!     tls: None, // or Some(TlsConfig { cert, key }): HTTPS on the same port
 //! };
 //! let server = Server::bind(config)?; // CAs read, directory loaded, port bound
 //! println!("listening on {}", server.local_addr());
@@ -56,15 +62,11 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
 use kakunin_engine::store::Store;
 use tokio::net::TcpListener;
-use tokio::sync::{watch, Semaphore};
 
+mod accept;
 mod admin;
 pub mod config;
 mod error;
@@ -78,15 +80,19 @@ pub mod ocsp;
 pub mod reload;
 mod routes;
 mod status;
+mod tls;
 pub mod verdict;
 mod verifier;
 mod verify;
 
-pub use config::{AliasSpec, Config, Limits, LoginConfig, OcspConfig, ReloadConfig, SignerSpec};
+pub use config::{
+    AliasSpec, Config, Limits, LoginConfig, OcspConfig, ReloadConfig, SignerSpec, TlsConfig,
+};
 pub use error::ApiError;
 pub use ocsp::OcspSigner;
 pub use reload::{FileOutcome, ScanReport};
 pub use status::answer_line;
+pub use tls::TlsError;
 
 use issuers::Issuers;
 use metrics::Metrics;
@@ -125,6 +131,9 @@ pub enum ServerError {
     /// An OCSP signer is unusable.
     #[error(transparent)]
     Ocsp(#[from] ocsp::SignerError),
+    /// The TLS certificate or key is unusable.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     /// The listening socket.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -150,6 +159,7 @@ pub struct Server {
     initial: ScanReport,
     ocsp: Arc<ocsp::Ocsp>,
     login: login::Login,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 impl Server {
@@ -163,6 +173,7 @@ impl Server {
             tracing::warn!("{w}");
         }
         let ocsp = Arc::new(ocsp::Ocsp::load(&config.ocsp, &issuers)?);
+        let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
         let issuers = Arc::new(issuers);
         let store = Arc::new(Store::new());
         let metrics = Arc::new(Metrics::new());
@@ -182,8 +193,9 @@ impl Server {
                 source,
             })?;
         listener.set_nonblocking(true).map_err(ServerError::Start)?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let own_origin = format!(
-            "http://{}",
+            "{scheme}://{}",
             listener.local_addr().map_err(ServerError::Start)?
         );
         let login = login::Login::new(&config.login, own_origin)?;
@@ -197,7 +209,13 @@ impl Server {
             reloader,
             initial,
             ocsp,
+            tls,
         })
+    }
+
+    /// The TLS certificate and key served, if TLS is on.
+    pub fn tls(&self) -> Option<&TlsConfig> {
+        self.config.tls.as_ref()
     }
 
     /// Who signs OCSP responses for which CA (empty: `/ocsp` answers
@@ -261,6 +279,7 @@ impl Server {
             initial: _,
             ocsp,
             login,
+            tls,
         } = self;
         let listener = TcpListener::from_std(listener).map_err(ServerError::Start)?;
         let reload =
@@ -288,7 +307,7 @@ impl Server {
             issuers,
             login,
         });
-        serve(listener, app, &config.limits, shutdown).await;
+        accept::serve(listener, app, &config.limits, tls, shutdown).await;
         Ok(())
     }
 }
@@ -323,124 +342,6 @@ fn spawn_sighup(reload: ReloadHandle) {
             });
         }
         Err(e) => tracing::warn!(error = %e, "cannot handle SIGHUP"),
-    }
-}
-
-/// The accept loop. Each connection holds a permit of the connection cap;
-/// on shutdown the listener closes, every connection is asked to finish
-/// (HTTP/1.1: after the current response; HTTP/2: GOAWAY), and the loop
-/// waits for all permits to come back, at most `shutdown_grace`.
-async fn serve(
-    listener: TcpListener,
-    app: Arc<App>,
-    limits: &Limits,
-    shutdown: impl std::future::Future<Output = ()>,
-) {
-    let max = limits.max_connections.clamp(1, Semaphore::MAX_PERMITS) as u32;
-    let permits = Arc::new(Semaphore::new(max as usize));
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout)
-        .keep_alive(true);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .max_concurrent_streams(limits.max_concurrent_streams)
-        .max_pending_accept_reset_streams(Some(64));
-    let idle_tick = (limits.idle_timeout / 4).max(Duration::from_millis(10));
-    let idle_close = limits.header_read_timeout;
-    let grace = limits.shutdown_grace;
-    tokio::pin!(shutdown);
-    loop {
-        let permit = tokio::select! {
-            p = permits.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-            _ = &mut shutdown => break,
-        };
-        let (stream, peer) = tokio::select! {
-            r = listener.accept() => match r {
-                Ok(x) => x,
-                Err(e) => {
-                    // EMFILE and friends: back off instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            _ = &mut shutdown => break,
-        };
-        let _ = stream.set_nodelay(true);
-        let activity = Arc::new(limits::Activity::default());
-        let io = TokioIo::new(limits::Tracked::new(stream, activity.clone()));
-        let conn_app = app.clone();
-        let conn_activity = activity.clone();
-        let svc = service_fn(move |req| {
-            let app = conn_app.clone();
-            let in_flight = conn_activity.request();
-            async move {
-                let r = routes::handle(app, peer, req).await;
-                drop(in_flight);
-                r
-            }
-        });
-        let conn = builder.serve_connection(io, svc).into_owned();
-        let mut stop = stop_rx.clone();
-        let metrics = app.metrics.clone();
-        tokio::spawn(async move {
-            let _permit = permit;
-            metrics.connection(1);
-            tokio::pin!(conn);
-            let mut tick = tokio::time::interval(idle_tick);
-            tick.tick().await;
-            let mut quiet_ticks = 0u32;
-            // Once asked to close, a connection gets this long to finish the
-            // polite way (HTTP/2: GOAWAY, and the client's answer to the PING
-            // that follows); a client that never answers is then dropped.
-            let mut close_by: Option<tokio::time::Instant> = None;
-            loop {
-                let deadline = close_by.unwrap_or_else(tokio::time::Instant::now);
-                tokio::select! {
-                    r = conn.as_mut() => {
-                        if let Err(e) = r {
-                            tracing::debug!(peer = %peer, error = %e, "connection ended with an error");
-                        }
-                        break;
-                    }
-                    _ = stop.changed(), if close_by.is_none() => {
-                        close_by = Some(tokio::time::Instant::now() + grace);
-                        conn.as_mut().graceful_shutdown();
-                    }
-                    _ = tick.tick(), if close_by.is_none() => {
-                        quiet_ticks = if activity.quiet_since_last_check() { quiet_ticks + 1 } else { 0 };
-                        if quiet_ticks >= 4 {
-                            tracing::debug!(peer = %peer, "closing idle connection");
-                            close_by = Some(tokio::time::Instant::now() + idle_close);
-                            conn.as_mut().graceful_shutdown();
-                        }
-                    }
-                    _ = tokio::time::sleep_until(deadline), if close_by.is_some() => {
-                        tracing::debug!(peer = %peer, "connection did not close in time; dropping it");
-                        break;
-                    }
-                }
-            }
-            metrics.connection(-1);
-        });
-    }
-    drop(listener);
-    let _ = stop_tx.send(true);
-    let drained = tokio::time::timeout(limits.shutdown_grace, permits.acquire_many(max)).await;
-    match drained {
-        Ok(_) => tracing::info!("all connections closed"),
-        Err(_) => tracing::warn!(
-            grace_seconds = limits.shutdown_grace.as_secs(),
-            "shutdown grace period over; dropping the remaining connections"
-        ),
     }
 }
 

@@ -43,6 +43,11 @@ struct OcspLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TlsLabels {
+    reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct LoginLabels {
     outcome: &'static str,
 }
@@ -78,6 +83,7 @@ pub struct Metrics {
     ocsp_signatures: Counter,
     ocsp_responses: Family<OcspLabels, Counter>,
     logins: Family<LoginLabels, Counter>,
+    tls_handshake_failures: Family<TlsLabels, Counter>,
     /// Scrapes refresh the per-issuer gauges: one at a time.
     scrape: Mutex<()>,
 }
@@ -184,9 +190,16 @@ impl Metrics {
             "Card logins (/v1/authenticate) by outcome: accepted, or what refused them (challenge, replayed, origin, certificate, signature, revoked, unknown, invalid)",
             logins.clone(),
         );
+        let tls_handshake_failures = Family::<TlsLabels, Counter>::default();
+        registry.register(
+            "tls_handshake_failures",
+            "TLS handshakes that failed (reason=error: e.g. plain HTTP, no common protocol) or did not finish within --header-timeout (reason=timeout)",
+            tls_handshake_failures.clone(),
+        );
         Metrics {
             registry,
             logins,
+            tls_handshake_failures,
             ocsp_cache_hits,
             ocsp_cache_misses,
             ocsp_signatures,
@@ -218,6 +231,14 @@ impl Metrics {
     /// A connection opened (+1) or closed (-1).
     pub fn connection(&self, delta: i64) {
         self.open_connections.inc_by(delta);
+    }
+
+    /// Counts a TLS handshake that failed (`"error"`) or took too long
+    /// (`"timeout"`).
+    pub fn tls_handshake_failure(&self, reason: &'static str) {
+        self.tls_handshake_failures
+            .get_or_create(&TlsLabels { reason })
+            .inc();
     }
 
     /// Counts a file swapped in (or recognised as already served).

@@ -6,7 +6,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Subcommand};
 
 #[cfg(feature = "pcsc")]
 mod card;
@@ -19,7 +19,7 @@ mod verify;
 mod verify_signature;
 
 /// Check Japanese JPKI (My Number Card) certificates against CRLs at line rate.
-#[derive(Parser, Debug)]
+#[derive(clap::Parser, Debug)]
 #[command(name = "kakunin", version, about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
@@ -39,7 +39,8 @@ enum Command {
     /// Verify a document signature made by a card's signing key, and its certificate.
     VerifySignature(verify_signature::VerifySignatureArgs),
     /// Serve status look-ups over HTTP from hot-swapped CRLs (JSON, health, metrics).
-    Serve(serve::ServeArgs),
+    // Boxed: its many options would make every variant as large.
+    Serve(Box<serve::ServeArgs>),
     /// The card front end: read a My Number Card in a PC/SC reader, sign, log in.
     #[cfg(feature = "pcsc")]
     Card(card::CardArgs),
@@ -59,14 +60,20 @@ pub enum Outcome {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // The matches as well as the parsed struct: `serve` asks them which
+    // options the command line or the environment gave, which a config
+    // file must not override.
+    let matches = Cli::command().get_matches();
+    let cli =
+        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut Cli::command()).exit());
+    let sub = matches.subcommand().map_or(&matches, |(_, m)| m);
     let result = match cli.command {
         Command::Gen(a) => gen::run(a),
         Command::Ingest(a) => ingest::run(a),
         Command::Status(a) => status::run(a),
         Command::Verify(a) => verify::run(a),
         Command::VerifySignature(a) => verify_signature::run(a),
-        Command::Serve(a) => serve::run(a),
+        Command::Serve(a) => serve::run(*a, sub),
         #[cfg(feature = "pcsc")]
         Command::Card(a) => card::run(a),
     };
@@ -83,7 +90,6 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn cli_definition_is_consistent() {

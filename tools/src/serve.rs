@@ -1,15 +1,19 @@
 //! `kakunin serve`: the HTTP status endpoint. Flags (each with a `KAKUNIN_*`
-//! environment equivalent) are turned into a [`kakunin_server::Config`];
-//! everything else lives in the `kakunin-server` library.
+//! environment equivalent, and a key in the `--config` file: [`file`]) are
+//! turned into a [`kakunin_server::Config`]; everything else lives in the
+//! `kakunin-server` library.
+
+mod file;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
+use clap::ArgMatches;
 use kakunin_server::log::LogFormat;
 use kakunin_server::{
-    AliasSpec, Config, Limits, LoginConfig, OcspConfig, ReloadConfig, Server, SignerSpec,
+    AliasSpec, Config, Limits, LoginConfig, OcspConfig, ReloadConfig, Server, SignerSpec, TlsConfig,
 };
 
 use crate::Outcome;
@@ -26,9 +30,26 @@ GET /ocsp/{base64}, GET /healthz, GET /readyz, GET /metrics, POST /admin/reload 
 {issuer} is the issuer_key_id `kakunin ingest` prints, the SHA-256 hex of the CA's \
 SubjectPublicKeyInfo, or an alias (sign/auth by default for the JPKI CAs).\n\
 Reloads on file changes in --crl-dir, SIGHUP, POST /admin/reload and every --poll-interval. \
-SIGTERM/SIGINT: stop accepting, finish in-flight requests, exit 0."
+SIGTERM/SIGINT: stop accepting, finish in-flight requests, exit 0.\n\n\
+TLS: with --tls-cert and --tls-key the port speaks HTTPS only (HTTP/1.1 and HTTP/2 by ALPN); \
+the certificate file is a PEM chain, the server's certificate first; the key is unencrypted \
+PEM PKCS#8, PKCS#1 or SEC1.\n\n\
+Config file (--config FILE, TOML): every flag above has a key of the same name, e.g.\
+\n  listen = \"0.0.0.0:8443\"\
+\n  trust = [\"sign-ca.pem\", \"auth-ca.pem\"]\
+\n  crl-dir = \"/var/lib/kakunin/crl\"\
+\n  header-timeout = \"10s\"\
+\n  tls-cert = \"tls/server.pem\"\
+\n  tls-key = \"tls/server.key\"\
+\nLists are TOML arrays, durations strings, switches true/false. Relative paths in the file are \
+relative to the file's directory (not the working directory). Precedence: command-line flag, \
+then KAKUNIN_* variable, then the file, then the default. Unknown keys are an error."
 )]
 pub struct ServeArgs {
+    /// Read options from this TOML file (keys named as the flags; see below).
+    /// Command-line flags and KAKUNIN_* variables override it.
+    #[arg(long, env = "KAKUNIN_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Address to listen on (port 0 picks a free port; the address is printed).
     #[arg(
         long,
@@ -134,7 +155,7 @@ pub struct ServeArgs {
     ocsp_cache: usize,
     /// Origin (scheme://host[:port], as browsers write it) that a card login
     /// may be signed for; repeat for each relying party. Default: this
-    /// server's own http://ADDR.
+    /// server's own http://ADDR (https://ADDR with TLS).
     #[arg(
         long = "origin",
         env = "KAKUNIN_ORIGIN",
@@ -159,6 +180,13 @@ pub struct ServeArgs {
         value_name = "N"
     )]
     max_live_challenges: usize,
+    /// Serve HTTPS: the server's certificate chain (PEM, its own certificate
+    /// first). Needs --tls-key.
+    #[arg(long, env = "KAKUNIN_TLS_CERT", value_name = "FILE")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM PKCS#8, PKCS#1 or SEC1, unencrypted).
+    #[arg(long, env = "KAKUNIN_TLS_KEY", value_name = "FILE")]
+    tls_key: Option<PathBuf>,
     /// Log format: human or json.
     #[arg(
         long,
@@ -210,8 +238,12 @@ fn sample_dir() -> PathBuf {
         .join("data")
 }
 
-/// Runs `kakunin serve`.
-pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
+/// Runs `kakunin serve`. `matches` are clap's, for which options the
+/// command line or the environment gave (they override `--config`).
+pub fn run(mut args: ServeArgs, matches: &ArgMatches) -> anyhow::Result<Outcome> {
+    if let Some(path) = &args.config {
+        file::FileOptions::read(path)?.apply(&mut args, matches);
+    }
     kakunin_server::log::init(args.log_format, &args.log).map_err(anyhow::Error::msg)?;
     let sample = args.trust.is_empty() && args.crl_dir.is_none();
     let (trust, crl_dir) = if sample {
@@ -231,6 +263,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
         args.ocsp_max_signing,
         args.ocsp_cache,
     )?;
+    let tls = tls_config(args.tls_cert, args.tls_key)?;
     let config = Config {
         listen: args.listen,
         trust,
@@ -258,11 +291,22 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
             challenge_lifetime: args.challenge_lifetime,
             max_live_challenges: args.max_live_challenges.max(1),
         },
+        tls,
     };
     let server = Server::bind(config).context("kakunin serve")?;
     print_banner(&server, sample);
     server.run().context("kakunin serve")?;
     Ok(Outcome::Success)
+}
+
+/// TLS needs both files; one alone is a mistake, not plain HTTP.
+fn tls_config(cert: Option<PathBuf>, key: Option<PathBuf>) -> anyhow::Result<Option<TlsConfig>> {
+    match (cert, key) {
+        (Some(cert), Some(key)) => Ok(Some(TlsConfig { cert, key })),
+        (None, None) => Ok(None),
+        (Some(_), None) => bail!("--tls-cert needs --tls-key (tls-key in a config file)"),
+        (None, Some(_)) => bail!("--tls-key needs --tls-cert (tls-cert in a config file)"),
+    }
 }
 
 /// Pairs `--ocsp-signer` with `--ocsp-key`: one key for all, or one each in
@@ -318,8 +362,27 @@ fn ocsp_config(
 /// example commands that work against what is served.
 fn print_banner(server: &Server, sample: bool) {
     let addr = server.local_addr();
-    let base = format!("http://{addr}");
-    println!("kakunin serve: listening on {base} (HTTP/1.1 and HTTP/2)");
+    // Over TLS, curl trusts the server's own certificate file (curl accepts
+    // a certificate of the chain as trust anchor) and negotiates HTTP/2 by
+    // ALPN; in plain HTTP, HTTP/2 needs prior knowledge.
+    let (base, curl, h2) = match server.tls() {
+        Some(tls) => (
+            format!("https://{addr}"),
+            format!("curl -s --cacert {}", tls.cert.display()),
+            "--http2",
+        ),
+        None => (
+            format!("http://{addr}"),
+            "curl -s".to_string(),
+            "--http2-prior-knowledge",
+        ),
+    };
+    let over = if server.tls().is_some() {
+        " over TLS"
+    } else {
+        ""
+    };
+    println!("kakunin serve: listening on {base} (HTTP/1.1 and HTTP/2{over})");
     for issuer in server.issuers().iter() {
         let served = match server.store().snapshot(&issuer.key_id) {
             Some(s) => {
@@ -355,9 +418,9 @@ fn print_banner(server: &Server, sample: bool) {
         ("SERIAL", "SERIAL")
     };
     println!("try:");
-    println!("  curl -s {base}/v1/status/{first}/{revoked}");
-    println!("  curl -s --http2-prior-knowledge {base}/v1/status/{first}/{good}");
-    println!("  printf '{revoked}\\n{good}\\n' | curl -s --data-binary @- '{base}/v1/status?issuer={first}'");
+    println!("  {curl} {base}/v1/status/{first}/{revoked}");
+    println!("  {curl} {h2} {base}/v1/status/{first}/{good}");
+    println!("  printf '{revoked}\\n{good}\\n' | {curl} --data-binary @- '{base}/v1/status?issuer={first}'");
     for s in server.ocsp_signers() {
         let by = if s.delegated {
             "delegated responder"
@@ -379,17 +442,17 @@ fn print_banner(server: &Server, sample: bool) {
     if sample {
         let d = sample_dir();
         println!(
-            "  curl -s --data-binary @{}/holders/1/sign.pem '{base}/v1/verify?facts=true'",
+            "  {curl} --data-binary @{}/holders/1/sign.pem '{base}/v1/verify?facts=true'",
             d.display()
         );
     }
     println!(
-        "  curl -s {base}/v1/challenge    # card login for {}: see README.md (Card login)",
+        "  {curl} {base}/v1/challenge    # card login for {}: see README.md (Card login)",
         server.login_origins().join(", ")
     );
-    println!("  curl -s {base}/readyz");
-    println!("  curl -s {base}/metrics");
-    println!("  curl -s -X POST {base}/admin/reload");
+    println!("  {curl} {base}/readyz");
+    println!("  {curl} {base}/metrics");
+    println!("  {curl} -X POST {base}/admin/reload");
 }
 
 #[cfg(test)]

@@ -49,10 +49,12 @@ pub(crate) struct Served {
     base: String,
     stdout: Vec<String>,
     stderr: Arc<Mutex<Vec<String>>>,
+    /// The CA curl trusts (`--cacert`) when the server speaks TLS.
+    cacert: Option<PathBuf>,
 }
 
 impl Served {
-    fn start(args: &[&str]) -> Served {
+    pub(crate) fn start(args: &[&str]) -> Served {
         Self::start_with_env(args, &[])
     }
 
@@ -116,17 +118,46 @@ impl Served {
             base,
             stdout,
             stderr,
+            cacert: None,
         }
+    }
+
+    /// From now on, `curl` trusts `ca` (for a server started with TLS).
+    pub(crate) fn with_cacert(mut self, ca: &Path) -> Served {
+        self.cacert = Some(ca.to_path_buf());
+        self
     }
 
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
+    /// `host:port`, for raw connections.
+    pub(crate) fn addr(&self) -> &str {
+        self.base.split_once("://").map_or(&self.base, |(_, a)| a)
+    }
+
+    /// The lines `kakunin serve` printed at start.
+    pub(crate) fn banner(&self) -> &[String] {
+        &self.stdout
+    }
+
     /// `curl` with `args` + the URL of `path`: (status code, body).
     pub(crate) fn curl(&self, path: &str, args: &[&str]) -> (u16, String) {
-        let out = Command::new("curl")
-            .args(["-s", "-S", "--max-time", "20", "-w", "\n%{http_code}"])
+        let (code, _, body) = self.curl_version(path, args);
+        (code, body)
+    }
+
+    /// `curl` with `args` + the URL of `path`: (status code, the HTTP
+    /// version curl used, body).
+    pub(crate) fn curl_version(&self, path: &str, args: &[&str]) -> (u16, String, String) {
+        let mut cmd = Command::new("curl");
+        cmd.args(["-s", "-S", "--max-time", "20"])
+            .args(["-w", "\n%{http_version} %{http_code}"]);
+        if let Some(ca) = &self.cacert {
+            cmd.arg("--cacert").arg(ca);
+        }
+        let out = cmd
             .args(args)
             .arg(self.url(path))
             .output()
@@ -137,11 +168,16 @@ impl Served {
             String::from_utf8_lossy(&out.stderr)
         );
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        let (body, code) = text.rsplit_once('\n').expect("status line");
-        (code.trim().parse().expect("status code"), body.to_string())
+        let (body, last) = text.rsplit_once('\n').expect("status line");
+        let (version, code) = last.trim().split_once(' ').expect("version and code");
+        (
+            code.parse().expect("status code"),
+            version.to_string(),
+            body.to_string(),
+        )
     }
 
-    fn get_json(&self, path: &str, args: &[&str]) -> (u16, Value) {
+    pub(crate) fn get_json(&self, path: &str, args: &[&str]) -> (u16, Value) {
         let (code, body) = self.curl(path, args);
         let v = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body:?}"));
         (code, v)
@@ -159,7 +195,7 @@ impl Served {
     }
 
     /// Waits (bounded) until `cond` holds.
-    fn wait_for(&self, what: &str, mut cond: impl FnMut() -> bool) {
+    pub(crate) fn wait_for(&self, what: &str, mut cond: impl FnMut() -> bool) {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             if cond() {
@@ -194,7 +230,30 @@ impl Served {
         panic!("kakunin serve did not exit");
     }
 
-    fn stderr_text(&self) -> String {
+    /// Runs every `curl` example of the banner (as printed, through `sh`);
+    /// each must succeed and print something.
+    pub(crate) fn run_printed_curl_examples(&self) {
+        let examples: Vec<&String> = self
+            .stdout
+            .iter()
+            .filter(|l| l.trim_start().starts_with("curl ") || l.contains("| curl "))
+            .collect();
+        assert!(examples.len() >= 5, "{:?}", self.stdout);
+        for line in examples {
+            let out = Command::new("sh")
+                .args(["-c", &format!("{} -f --max-time 20", line.trim())])
+                .output()
+                .expect("sh");
+            assert!(
+                out.status.success(),
+                "{line}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(!out.stdout.is_empty(), "{line}");
+        }
+    }
+
+    pub(crate) fn stderr_text(&self) -> String {
         self.stderr.lock().unwrap().join("\n")
     }
 }
@@ -207,7 +266,7 @@ impl Drop for Served {
 }
 
 /// A CRL directory with copies of `files` from data/.
-fn crl_dir(files: &[&str]) -> tempfile::TempDir {
+pub(crate) fn crl_dir(files: &[&str]) -> tempfile::TempDir {
     let dir = kakunin_testkit::tempdir();
     for f in files {
         std::fs::copy(data(f), dir.path().join(f)).expect("copy CRL");
@@ -223,7 +282,7 @@ fn drop_file(dir: &Path, name: &str, bytes: &[u8]) {
     std::fs::rename(&tmp, dir.join(name)).expect("rename");
 }
 
-fn serve_args<'a>(dir: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
+pub(crate) fn serve_args<'a>(dir: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
     let mut v = vec![
         "--listen",
         "127.0.0.1:0",
@@ -253,7 +312,7 @@ fn s_static(p: PathBuf) -> &'static str {
 }
 
 /// `kakunin status --index INDEX SERIAL...` lines, by serial.
-fn oracle(index: &Path, serials: &[String]) -> Vec<Value> {
+pub(crate) fn oracle(index: &Path, serials: &[String]) -> Vec<Value> {
     let mut args = vec!["status", "--index", s(index)];
     args.extend(serials.iter().map(String::as_str));
     let out = kakunin(&args);
@@ -265,7 +324,7 @@ fn oracle(index: &Path, serials: &[String]) -> Vec<Value> {
     json_lines(&out)
 }
 
-fn ingest(crl: &Path, ca: &str, out: &Path) {
+pub(crate) fn ingest(crl: &Path, ca: &str, out: &Path) {
     let o = kakunin(&[
         "ingest",
         "--crl",
@@ -280,7 +339,7 @@ fn ingest(crl: &Path, ca: &str, out: &Path) {
 
 /// Serials of the sample's signing bundle (good, revoked, expired), plus
 /// some never issued, including a negative and a 20-byte one.
-fn sample_serials(kind: &str) -> Vec<String> {
+pub(crate) fn sample_serials(kind: &str) -> Vec<String> {
     let text = std::fs::read_to_string(data("expected.jsonl")).expect("expected.jsonl");
     let mut v: Vec<String> = text
         .lines()
@@ -294,7 +353,7 @@ fn sample_serials(kind: &str) -> Vec<String> {
 }
 
 /// The server's answer must be exactly the `kakunin status` line.
-fn same_answer(server: &Value, cli: &Value) {
+pub(crate) fn same_answer(server: &Value, cli: &Value) {
     assert_eq!(server, cli, "server vs `kakunin status`");
 }
 
@@ -531,7 +590,7 @@ fn hot_swap_takes_newer_crls_and_refuses_forged_truncated_and_older_ones() {
         .collect();
     let new_number = oracle(&new_idx, &probes[..1])[0]["crl_number"].clone();
     assert_ne!(new_number, old_number);
-    let addr = srv.base.trim_start_matches("http://").to_string();
+    let addr = srv.addr().to_string();
     let sent = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let load = {
         let sent = sent.clone();
@@ -797,24 +856,7 @@ fn no_arguments_serve_the_sample_and_the_printed_examples_work() {
     // Everything defaulted but the port (8080 may be taken on a shared
     // machine), given through the environment as a deployment would.
     let srv = Served::start_with_env(&[], &[("KAKUNIN_LISTEN", "127.0.0.1:0")]);
-    let examples: Vec<&String> = srv
-        .stdout
-        .iter()
-        .filter(|l| l.trim_start().starts_with("curl ") || l.contains("| curl "))
-        .collect();
-    assert!(examples.len() >= 5, "{:?}", srv.stdout);
-    for line in examples {
-        let out = Command::new("sh")
-            .args(["-c", &format!("{} -f --max-time 20", line.trim())])
-            .output()
-            .expect("sh");
-        assert!(
-            out.status.success(),
-            "{line}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(!out.stdout.is_empty(), "{line}");
-    }
+    srv.run_printed_curl_examples();
     let (_, a) = srv.get_json("/v1/status/sign/1D1534354987EBB1", &[]);
     assert_eq!(
         (a["status"].as_str(), a["reason"].as_str()),
@@ -880,6 +922,21 @@ impl KeepAlive {
     }
 }
 
+/// Connects to `addr`, sends `bytes` and nothing more: the server must
+/// close the connection within 10 s, and not before `not_before`.
+pub(crate) fn assert_cut_off(addr: &str, bytes: &[u8], not_before: Duration, what: &str) {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream.write_all(bytes).expect("send");
+    let started = Instant::now();
+    assert!(
+        read_until_closed(&mut stream, Duration::from_secs(10)).is_some(),
+        "{what}: not cut off"
+    );
+    let after = started.elapsed();
+    assert!(after >= not_before, "{what}: cut off after {after:?}");
+}
+
 /// Reads until the server closes the connection (bounded); the bytes read.
 fn read_until_closed(stream: &mut std::net::TcpStream, within: Duration) -> Option<Vec<u8>> {
     use std::io::Read;
@@ -909,34 +966,24 @@ fn slow_and_idle_clients_are_cut_off_and_others_still_served() {
     if !need_curl() {
         return;
     }
-    use std::io::Write;
     let dir = crl_dir(&["sign.crl", "auth.crl"]);
     let srv = Served::start(&serve_args(
         dir.path(),
         &["--header-timeout", "1s", "--idle-timeout", "1s"],
     ));
-    let addr = srv.base.trim_start_matches("http://").to_string();
     // A slowloris: half a request header, then nothing.
-    let mut slow = std::net::TcpStream::connect(&addr).unwrap();
-    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
-        .unwrap();
-    let started = Instant::now();
-    assert!(
-        read_until_closed(&mut slow, Duration::from_secs(10)).is_some(),
-        "slow header not cut off"
-    );
-    assert!(
-        started.elapsed() >= Duration::from_millis(900),
-        "{:?}",
-        started.elapsed()
+    assert_cut_off(
+        srv.addr(),
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\n",
+        Duration::from_millis(900),
+        "a slow header",
     );
     // An idle HTTP/2 connection (preface and nothing else) is closed too.
-    let mut idle = std::net::TcpStream::connect(&addr).unwrap();
-    idle.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
-        .unwrap();
-    assert!(
-        read_until_closed(&mut idle, Duration::from_secs(10)).is_some(),
-        "idle h2 connection kept open"
+    assert_cut_off(
+        srv.addr(),
+        b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00",
+        Duration::ZERO,
+        "an idle HTTP/2 connection",
     );
     // Meanwhile and afterwards, others are served.
     assert_eq!(
