@@ -7,6 +7,7 @@
 
 pub mod ap;
 pub mod apdu;
+pub mod sim;
 pub mod transport;
 
 pub use apdu::{Command, Response, StatusWord};
