@@ -32,7 +32,11 @@ pub const DEFAULT_ADDR: &str = "127.0.0.1:35963";
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Event<'a> {
-    /// Connected: the card is in the reader.
+    /// TCP is up, but vpcd has not talked yet. The driver accepts one card
+    /// per slot, and only when it polls: until then the connection waits
+    /// in the listen queue (for ever, if another card holds the slot).
+    Waiting(SocketAddr),
+    /// vpcd talked to the card: it is in the reader.
     Connected(SocketAddr),
     /// vpcd could not be reached; `attempt` counts since the last
     /// connection (1 the first time), so a caller can log the first and
@@ -119,23 +123,30 @@ impl Vpcd {
         let mut attempt = 0u32;
         let mut backoff = self.min_backoff;
         while !self.stopped() {
-            match self.connect() {
+            let failed = match self.connect() {
                 Ok((stream, peer)) => {
-                    attempt = 0;
-                    backoff = self.min_backoff;
-                    on_event(Event::Connected(peer));
-                    let end = self.serve(stream, card, &mut on_event);
+                    on_event(Event::Waiting(peer));
+                    let (end, inserted) = self.serve(stream, peer, card, &mut on_event);
                     // Out of the reader: whatever was verified is gone.
                     card.power_off();
                     match end {
                         End::Stopped => return,
-                        End::Dropped(e) => on_event(Event::Disconnected(&e)),
+                        End::Dropped(e) if inserted => {
+                            attempt = 0;
+                            backoff = self.min_backoff;
+                            on_event(Event::Disconnected(&e));
+                            None
+                        }
+                        // Dropped before vpcd said a word: pcscd going
+                        // down, or a listener that is not vpcd.
+                        End::Dropped(e) => Some(e),
                     }
                 }
-                Err(e) => {
-                    attempt = attempt.saturating_add(1);
-                    on_event(Event::Unreachable { attempt, error: &e });
-                }
+                Err(e) => Some(e),
+            };
+            if let Some(e) = failed {
+                attempt = attempt.saturating_add(1);
+                on_event(Event::Unreachable { attempt, error: &e });
             }
             self.sleep(backoff);
             backoff = (backoff * 2).min(self.max_backoff);
@@ -178,18 +189,26 @@ impl Vpcd {
         Err(last)
     }
 
+    /// Answers vpcd until the connection ends; also says whether vpcd
+    /// ever talked (the card was in the reader).
     fn serve(
         &self,
         mut stream: TcpStream,
+        peer: SocketAddr,
         card: &mut VirtualCard,
         on_event: &mut impl FnMut(Event<'_>),
-    ) -> End {
+    ) -> (End, bool) {
+        let mut inserted = false;
         loop {
             let message = match self.read_message(&mut stream) {
                 Ok(Some(m)) => m,
-                Ok(None) => return End::Stopped,
-                Err(e) => return End::Dropped(e),
+                Ok(None) => return (End::Stopped, inserted),
+                Err(e) => return (End::Dropped(e), inserted),
             };
+            if !inserted {
+                inserted = true;
+                on_event(Event::Connected(peer));
+            }
             let reply = match message.as_slice() {
                 // vpcd never sends an empty message; skip one rather than
                 // answer what was not asked.
@@ -229,7 +248,7 @@ impl Vpcd {
             };
             if let Some(r) = reply {
                 if let Err(e) = write_message(&mut stream, &r) {
-                    return End::Dropped(e);
+                    return (End::Dropped(e), inserted);
                 }
             }
         }
@@ -357,6 +376,7 @@ mod tests {
             let mut card = holder_card(1);
             vpcd.run(&mut card, |e| {
                 let name = match e {
+                    Event::Waiting(_) => "waiting".to_string(),
                     Event::Connected(_) => "connected".to_string(),
                     Event::Unreachable { attempt, .. } => format!("unreachable {attempt}"),
                     Event::Disconnected(_) => "disconnected".into(),
@@ -396,8 +416,11 @@ mod tests {
         let (stop, rx, handle) = start(addr);
 
         let mut pcscd = FakeVpcd::accept(&listener);
-        wait_for(&rx, "connected");
+        wait_for(&rx, "waiting");
+        // Inserted only once vpcd talks.
+        assert!(rx.try_recv().is_err());
         pcscd.send(&[0x01]);
+        wait_for(&rx, "connected");
         wait_for(&rx, "on");
         assert_eq!(pcscd.transmit(&[0x04]), ATR);
         assert_eq!(pcscd.transmit(&SELECT_JPKI), [0x90, 0x00]);
@@ -436,8 +459,8 @@ mod tests {
         drop(pcscd);
         wait_for(&rx, "disconnected");
         let mut pcscd = FakeVpcd::accept(&listener);
-        wait_for(&rx, "connected");
         pcscd.send(&[0x01]);
+        wait_for(&rx, "connected");
         assert_eq!(pcscd.transmit(&SELECT_JPKI), [0x90, 0x00]);
         assert_eq!(
             pcscd.transmit(&[0, 0xA4, 2, 0x0C, 2, 0, 0x18]),
@@ -454,6 +477,21 @@ mod tests {
     }
 
     #[test]
+    fn a_listener_that_hangs_up_without_a_word_is_not_an_insertion() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let (stop, rx, handle) = start(addr);
+        drop(FakeVpcd::accept(&listener));
+        wait_for(&rx, "unreachable 1");
+        drop(FakeVpcd::accept(&listener));
+        wait_for(&rx, "unreachable 2");
+        stop.store(true, Ordering::Relaxed);
+        handle.join().unwrap();
+        let seen: Vec<String> = rx.try_iter().collect();
+        assert!(!seen.iter().any(|e| e == "connected"), "{seen:?}");
+    }
+
+    #[test]
     fn waits_for_pcscd_with_backoff_and_stops_when_told() {
         // A port with nobody listening: take one, then free it.
         let addr = {
@@ -466,8 +504,8 @@ mod tests {
         // pcscd comes up on that port: the card connects.
         let listener = TcpListener::bind(addr).unwrap();
         let mut pcscd = FakeVpcd::accept(&listener);
-        wait_for(&rx, "connected");
         assert_eq!(pcscd.transmit(&[0x04]), ATR);
+        wait_for(&rx, "connected");
         let t = Instant::now();
         stop.store(true, Ordering::Relaxed);
         handle.join().unwrap();
