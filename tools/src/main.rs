@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod card_sim;
 mod gen;
 mod ingest;
 mod inputs;
@@ -38,6 +39,8 @@ enum Command {
     VerifySignature(verify_signature::VerifySignatureArgs),
     /// Serve status look-ups over HTTP from hot-swapped CRLs (JSON, health, metrics).
     Serve(serve::ServeArgs),
+    /// Put a virtual My Number Card (public test keys) into pcscd's vpcd reader.
+    CardSim(card_sim::CardSimArgs),
 }
 
 /// Parses an RFC 3339 time argument (`--at`); a bad one is a usage error.
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Command::Verify(a) => verify::run(a),
         Command::VerifySignature(a) => verify_signature::run(a),
         Command::Serve(a) => serve::run(a),
+        Command::CardSim(a) => card_sim::run(a),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
