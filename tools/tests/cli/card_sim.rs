@@ -75,17 +75,21 @@ impl PcscStack {
         if !Path::new(VPCD_DRIVER).exists() {
             return missing(test, &format!("no vpcd driver at {VPCD_DRIVER}"));
         }
-        let running = Command::new("pidof")
-            .arg("pcscd")
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        let started = if running && Path::new(PCSCD_SOCKET).exists() {
+        // A pcscd that already lists the reader is used as it is.
+        let started = if lists_reader() {
             None
+        } else if Path::new(PCSCD_SOCKET).exists() && pcscd_runs() {
+            return missing(test, &format!("pcscd runs but lists no {READER:?}"));
         } else {
             // -f: foreground, and no --auto-exit (it would drop the vpcd
             // port after 60 s idle); stdin from /dev/null.
-            let child = Command::new("pcscd")
+            // Not on a non-root PATH on Debian.
+            let pcscd = if found("pcscd") {
+                "pcscd"
+            } else {
+                "/usr/sbin/pcscd"
+            };
+            let child = Command::new(pcscd)
                 .arg("-f")
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
@@ -102,8 +106,7 @@ impl PcscStack {
         };
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let listed = opensc(&["-l"]);
-            if String::from_utf8_lossy(&listed.stdout).contains(READER) {
+            if lists_reader() {
                 return Some(stack);
             }
             if let Some(Ok(Some(status))) = stack.started.as_mut().map(Child::try_wait) {
@@ -115,6 +118,18 @@ impl PcscStack {
             std::thread::sleep(Duration::from_millis(200));
         }
     }
+}
+
+fn lists_reader() -> bool {
+    String::from_utf8_lossy(&opensc(&["-l"]).stdout).contains(READER)
+}
+
+fn pcscd_runs() -> bool {
+    Command::new("pidof")
+        .arg("pcscd")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 impl Drop for PcscStack {
