@@ -273,30 +273,35 @@ impl VirtualCard {
     }
 
     fn respond(&mut self, apdu: &[u8]) -> Response {
-        let status = Response::status;
+        self.dispatch(apdu).unwrap_or_else(Response::status)
+    }
+
+    /// The answer with data, or (`Err`) an answer that is only a status
+    /// word: a refusal, or a counter (`63Cx`). Checks
+    /// run in the card's order: class, instruction, length, then the
+    /// command's own (parameters, current file, security, data).
+    fn dispatch(&mut self, apdu: &[u8]) -> Result<Response, StatusWord> {
         let [cla, ins, ..] = *apdu else {
-            return status(StatusWord::WrongLength);
+            return Err(StatusWord::WrongLength);
         };
         if cla != 0x00 && cla != 0x80 {
-            return status(StatusWord::ClaNotSupported);
+            return Err(StatusWord::ClaNotSupported);
         }
         let wanted_cla = match ins {
             0xA4 | 0xB0 | 0x20 => 0x00,
             0x2A => 0x80,
-            _ => return status(StatusWord::InsNotSupported),
+            _ => return Err(StatusWord::InsNotSupported),
         };
         if cla != wanted_cla {
-            return status(StatusWord::ClaNotSupported);
+            return Err(StatusWord::ClaNotSupported);
         }
         // The card (and the Debian vpcd) speak short APDUs only. In the
         // short form the byte after the header is Lc or Le, never a `00`
         // followed by more bytes.
         if apdu.len() > 5 && apdu[4] == 0 {
-            return status(StatusWord::WrongLength);
+            return Err(StatusWord::WrongLength);
         }
-        let Ok(cmd) = Command::decode(apdu) else {
-            return status(StatusWord::WrongLength);
-        };
+        let cmd = Command::decode(apdu).map_err(|_| StatusWord::WrongLength)?;
         match ins {
             0xA4 => self.select(&cmd),
             0xB0 => self.read_binary(&cmd),
@@ -305,42 +310,36 @@ impl VirtualCard {
         }
     }
 
-    fn select(&mut self, cmd: &Command) -> Response {
+    fn select(&mut self, cmd: &Command) -> Result<Response, StatusWord> {
         if cmd.p2 != 0x0C {
-            return Response::status(StatusWord::IncorrectP1P2);
+            return Err(StatusWord::IncorrectP1P2);
         }
         match cmd.p1 {
             0x04 => {
                 if !(1..=16).contains(&cmd.data.len()) {
-                    return Response::status(StatusWord::WrongLength);
+                    return Err(StatusWord::WrongLength);
                 }
-                let Some(app) = App::by_aid(&cmd.data) else {
-                    return Response::status(StatusWord::FileNotFound);
-                };
+                let app = App::by_aid(&cmd.data).ok_or(StatusWord::FileNotFound)?;
                 self.forget_session();
                 self.app = Some(app);
-                Response::ok([])
             }
             0x02 => {
-                let Ok(id) = <[u8; 2]>::try_from(cmd.data.as_slice()) else {
-                    return Response::status(StatusWord::WrongLength);
-                };
-                let found = self.app.and_then(|app| {
-                    app.efs()
-                        .iter()
-                        .copied()
-                        .find(|&ef| ef.id() == id && self.node(app, ef).is_some())
-                });
-                match found {
-                    Some(ef) => {
-                        self.ef = Some(ef);
-                        Response::ok([])
-                    }
-                    None => Response::status(StatusWord::FileNotFound),
-                }
+                let id = <[u8; 2]>::try_from(cmd.data.as_slice())
+                    .map_err(|_| StatusWord::WrongLength)?;
+                let ef = self
+                    .app
+                    .and_then(|app| {
+                        app.efs()
+                            .iter()
+                            .copied()
+                            .find(|&ef| ef.id() == id && self.node(app, ef).is_some())
+                    })
+                    .ok_or(StatusWord::FileNotFound)?;
+                self.ef = Some(ef);
             }
-            _ => Response::status(StatusWord::IncorrectP1P2),
+            _ => return Err(StatusWord::IncorrectP1P2),
         }
+        Ok(Response::ok([]))
     }
 
     /// What `ef` of `app` is; `None` for an EF this card does not have
@@ -378,108 +377,107 @@ impl VirtualCard {
         })
     }
 
-    /// The current EF, or the status word for why there is none.
-    fn current(&self) -> Result<Node<'_>, StatusWord> {
-        match (self.app, self.ef) {
-            (Some(app), Some(ef)) => self.node(app, ef).ok_or(StatusWord::NotAllowed),
-            _ => Err(StatusWord::NotAllowed),
+    /// The current EF as the kind of file a command works on: `6986` when
+    /// there is no current EF, `6981` when it is another kind.
+    fn current_as<'a, T>(&'a self, kind: impl Fn(Node<'a>) -> Option<T>) -> Result<T, StatusWord> {
+        let node = match (self.app, self.ef) {
+            (Some(app), Some(ef)) => self.node(app, ef),
+            _ => None,
+        };
+        kind(node.ok_or(StatusWord::NotAllowed)?).ok_or(StatusWord::IncompatibleFile)
+    }
+
+    fn is_verified(&self, pin: PinKind) -> Result<(), StatusWord> {
+        match self.verified.contains(&pin) {
+            true => Ok(()),
+            false => Err(StatusWord::SecurityNotSatisfied),
         }
     }
 
-    fn read_binary(&self, cmd: &Command) -> Response {
+    fn read_binary(&self, cmd: &Command) -> Result<Response, StatusWord> {
         if cmd.p1 & 0x80 != 0 {
-            return Response::status(StatusWord::IncorrectP1P2);
+            return Err(StatusWord::IncorrectP1P2);
         }
-        let Some(le) = cmd.le.filter(|_| cmd.data.is_empty()) else {
-            return Response::status(StatusWord::WrongLength);
-        };
-        let (bytes, pin) = match self.current() {
-            Ok(Node::Binary { bytes, pin }) => (bytes, pin),
-            Ok(_) => return Response::status(StatusWord::IncompatibleFile),
-            Err(sw) => return Response::status(sw),
-        };
-        if pin.is_some_and(|p| !self.verified.contains(&p)) {
-            return Response::status(StatusWord::SecurityNotSatisfied);
+        let le = cmd
+            .le
+            .filter(|_| cmd.data.is_empty())
+            .ok_or(StatusWord::WrongLength)?;
+        let (bytes, pin) = self.current_as(|n| match n {
+            Node::Binary { bytes, pin } => Some((bytes, pin)),
+            _ => None,
+        })?;
+        if let Some(pin) = pin {
+            self.is_verified(pin)?;
         }
         let offset = u16::from_be_bytes([cmd.p1, cmd.p2]) as usize;
         if offset >= bytes.len() {
-            return Response::status(StatusWord::WrongP1P2);
+            return Err(StatusWord::WrongP1P2);
         }
         let end = bytes.len().min(offset + le);
-        Response::ok(&bytes[offset..end])
+        Ok(Response::ok(&bytes[offset..end]))
     }
 
-    fn verify(&mut self, cmd: &Command) -> Response {
-        if cmd.p1 != 0x00 || cmd.p2 != 0x80 {
-            return Response::status(StatusWord::IncorrectP1P2);
+    fn verify(&mut self, cmd: &Command) -> Result<Response, StatusWord> {
+        if (cmd.p1, cmd.p2) != (0x00, 0x80) {
+            return Err(StatusWord::IncorrectP1P2);
         }
-        let kind = match self.current() {
-            Ok(Node::Pin(kind)) => kind,
-            Ok(_) => return Response::status(StatusWord::IncompatibleFile),
-            Err(sw) => return Response::status(sw),
-        };
+        let kind = self.current_as(|n| match n {
+            Node::Pin(kind) => Some(kind),
+            _ => None,
+        })?;
         let tries = self.counters.get(kind);
         if cmd.data.is_empty() {
-            return Response::status(StatusWord::TriesLeft(tries));
+            return Err(StatusWord::TriesLeft(tries));
         }
         if tries == 0 {
-            return Response::status(StatusWord::RefDataNotUsable);
+            return Err(StatusWord::RefDataNotUsable);
         }
-        let (answer, left) = if pins::same(&cmd.data, self.pins.get(kind)) {
-            if !self.verified.contains(&kind) {
-                self.verified.push(kind);
-            }
-            (StatusWord::Ok, kind.max_tries())
-        } else {
-            // ISO 7816-4: a failed comparison also resets the PIN's
-            // security status.
-            self.verified.retain(|&k| k != kind);
-            (StatusWord::TriesLeft(tries - 1), tries - 1)
-        };
-        match self.counters.set(kind, left) {
-            Ok(()) => Response::status(answer),
-            // The card's storage failed (`6581` memory failure): the try
-            // is spent in memory all the same, and the PIN stays
-            // unverified.
-            Err(_) => {
-                self.verified.retain(|&k| k != kind);
-                Response::status(StatusWord::Other(0x6581))
-            }
+        // ISO 7816-4: a failed comparison also resets the PIN's security
+        // status, so it is forgotten first and set again only on success.
+        self.verified.retain(|&k| k != kind);
+        let right = pins::same(&cmd.data, self.pins.get(kind));
+        let left = if right { kind.max_tries() } else { tries - 1 };
+        // When the card's storage fails (`6581` memory failure) the try is
+        // spent in memory all the same, and the PIN stays unverified.
+        self.counters
+            .set(kind, left)
+            .map_err(|_| StatusWord::Other(0x6581))?;
+        if !right {
+            return Err(StatusWord::TriesLeft(left));
         }
+        self.verified.push(kind);
+        Ok(Response::ok([]))
     }
 
-    fn sign(&mut self, cmd: &Command) -> Response {
-        if cmd.p1 != 0x00 || cmd.p2 != 0x80 {
-            return Response::status(StatusWord::IncorrectP1P2);
+    fn sign(&mut self, cmd: &Command) -> Result<Response, StatusWord> {
+        if (cmd.p1, cmd.p2) != (0x00, 0x80) {
+            return Err(StatusWord::IncorrectP1P2);
         }
-        let slot = match self.current() {
-            Ok(Node::Key(slot)) => slot,
-            Ok(_) => return Response::status(StatusWord::IncompatibleFile),
-            Err(sw) => return Response::status(sw),
-        };
-        if !self.verified.contains(&slot.pin()) {
-            return Response::status(StatusWord::SecurityNotSatisfied);
-        }
+        let slot = self.current_as(|n| match n {
+            Node::Key(slot) => Some(slot),
+            _ => None,
+        })?;
+        self.is_verified(slot.pin())?;
         let credential = match slot {
             KeySlot::Auth => Some(&self.contents.auth),
             KeySlot::Sign => self.contents.sign.as_ref(),
         };
-        let Some(key) = credential.map(Credential::key) else {
-            return Response::status(StatusWord::NotAllowed);
-        };
+        let key = credential
+            .map(Credential::key)
+            .ok_or(StatusWord::NotAllowed)?;
         let size = key.size();
-        let Some(le) = cmd.le.filter(|_| !cmd.data.is_empty()) else {
-            return Response::status(StatusWord::WrongLength);
-        };
+        let le = cmd
+            .le
+            .filter(|_| !cmd.data.is_empty())
+            .ok_or(StatusWord::WrongLength)?;
         if le < size {
-            return Response::status(StatusWord::WrongLe((size % 256) as u8));
+            return Err(StatusWord::WrongLe((size % 256) as u8));
         }
         // No blinding RNG: the keys are public test keys, and a
         // deterministic signature makes test failures reproducible.
-        match key.sign(Pkcs1v15Sign::new_unprefixed(), &cmd.data) {
-            Ok(signature) => Response::ok(signature),
-            Err(_) => Response::status(StatusWord::WrongLength),
-        }
+        key.sign(Pkcs1v15Sign::new_unprefixed(), &cmd.data)
+            .map(Response::ok)
+            .map_err(|_| StatusWord::WrongLength)
     }
 }
 

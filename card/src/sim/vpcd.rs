@@ -405,6 +405,19 @@ mod tests {
         panic!("no {want:?} event within 10 s");
     }
 
+    const SELECT_AUTH_PIN: [u8; 7] = [0, 0xA4, 2, 0x0C, 2, 0, 0x18];
+    const OK: [u8; 2] = [0x90, 0x00];
+
+    fn verify(pin: &[u8; 4]) -> Vec<u8> {
+        [&[0, 0x20, 0, 0x80, 4][..], pin].concat()
+    }
+
+    /// SELECT of the JPKI AP and its auth PIN EF.
+    fn to_auth_pin(pcscd: &mut FakeVpcd) {
+        assert_eq!(pcscd.transmit(&SELECT_JPKI), OK);
+        assert_eq!(pcscd.transmit(&SELECT_AUTH_PIN), OK);
+    }
+
     const SELECT_JPKI: [u8; 15] = [
         0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01,
     ];
@@ -423,32 +436,15 @@ mod tests {
         wait_for(&rx, "connected");
         wait_for(&rx, "on");
         assert_eq!(pcscd.transmit(&[0x04]), ATR);
-        assert_eq!(pcscd.transmit(&SELECT_JPKI), [0x90, 0x00]);
-        assert_eq!(
-            pcscd.transmit(&[0, 0xA4, 2, 0x0C, 2, 0, 0x18]),
-            [0x90, 0x00]
-        );
-        assert_eq!(
-            pcscd.transmit(&[0, 0x20, 0, 0x80, 4, b'0', b'0', b'0', b'0']),
-            [0x63, 0xC2]
-        );
-        assert_eq!(
-            pcscd.transmit(&[0, 0x20, 0, 0x80, 4, b'1', b'2', b'3', b'4']),
-            [0x90, 0x00]
-        );
+        to_auth_pin(&mut pcscd);
+        assert_eq!(pcscd.transmit(&verify(b"0000")), [0x63, 0xC2]);
+        assert_eq!(pcscd.transmit(&verify(b"1234")), OK);
         pcscd.send(&[0x02]);
         wait_for(&rx, "reset");
         // After the reset the AP is no longer selected.
         assert_eq!(pcscd.transmit(&[0, 0x20, 0, 0x80]), [0x69, 0x86]);
-        assert_eq!(pcscd.transmit(&SELECT_JPKI), [0x90, 0x00]);
-        assert_eq!(
-            pcscd.transmit(&[0, 0xA4, 2, 0x0C, 2, 0, 0x18]),
-            [0x90, 0x00]
-        );
-        assert_eq!(
-            pcscd.transmit(&[0, 0x20, 0, 0x80, 4, b'0', b'0', b'0', b'0']),
-            [0x63, 0xC2]
-        );
+        to_auth_pin(&mut pcscd);
+        assert_eq!(pcscd.transmit(&verify(b"0000")), [0x63, 0xC2]);
         pcscd.send(&[0x07]);
         wait_for(&rx, "control 07");
         pcscd.send(&[0x00]);
@@ -461,11 +457,7 @@ mod tests {
         let mut pcscd = FakeVpcd::accept(&listener);
         pcscd.send(&[0x01]);
         wait_for(&rx, "connected");
-        assert_eq!(pcscd.transmit(&SELECT_JPKI), [0x90, 0x00]);
-        assert_eq!(
-            pcscd.transmit(&[0, 0xA4, 2, 0x0C, 2, 0, 0x18]),
-            [0x90, 0x00]
-        );
+        to_auth_pin(&mut pcscd);
         assert_eq!(pcscd.transmit(&[0, 0x20, 0, 0x80]), [0x63, 0xC2]);
 
         stop.store(true, Ordering::Relaxed);
