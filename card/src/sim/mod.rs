@@ -2,7 +2,8 @@
 //! of a My Number Card, answering ISO 7816-4 command APDUs the way the card
 //! does (`DESIGN.md`, "The card"), so that the whole card path — client,
 //! PC/SC, pcscd — runs without hardware. [`vpcd`] puts it into pcscd's
-//! vsmartcard virtual reader; in-process it is a [`Transport`](crate::Transport).
+//! vsmartcard virtual reader; in-process it is a
+//! [`Transport`].
 //!
 //! It holds what `kakunin gen` wrote for one holder: **public test keys**.
 //! Never trust its CAs.
@@ -22,6 +23,9 @@
 //! | `00 20 00 80` (no data) on a PIN EF | `63Cx`, x tries left, nothing spent; `63C0` when locked |
 //! | `00 20 00 80 Lc PIN` | `9000` (counter back to its maximum); wrong: `63Cx` with the new count (`63C0` on the try that locks); locked: `6984` |
 //! | `80 2A 00 80 Lc DigestInfo 00` on a key EF | the PKCS#1 v1.5 signature and `9000`; `6982` before its PIN; `6C00` for Le below the signature's size; `6700` without Le or for data too long to pad |
+//! | READ BINARY, VERIFY or COMPUTE DIGITAL SIGNATURE with no current EF / on the wrong kind of EF | `6986` / `6981` |
+//! | VERIFY or COMPUTE DIGITAL SIGNATURE with other P1/P2 | `6A86` |
+//! | a VERIFY whose new counter the `--state` file cannot store | `6581` (memory failure); a spent try stays spent, the PIN unverified |
 //!
 //! The choices where sources are silent or disagree, and why:
 //!
