@@ -13,6 +13,7 @@ pub mod jpki;
 #[cfg(feature = "pcsc")]
 pub mod pcsc;
 pub mod pin;
+pub mod sim;
 mod tlv;
 pub mod transport;
 

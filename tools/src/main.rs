@@ -10,6 +10,7 @@ use clap::{CommandFactory, FromArgMatches, Subcommand};
 
 #[cfg(feature = "pcsc")]
 mod card;
+mod card_sim;
 mod gen;
 mod ingest;
 mod inputs;
@@ -44,6 +45,8 @@ enum Command {
     /// The card front end: read a My Number Card in a PC/SC reader, sign, log in.
     #[cfg(feature = "pcsc")]
     Card(card::CardArgs),
+    /// Put a virtual My Number Card (public test keys) into pcscd's vpcd reader.
+    CardSim(card_sim::CardSimArgs),
 }
 
 /// Parses an RFC 3339 time argument (`--at`); a bad one is a usage error.
@@ -76,6 +79,7 @@ fn main() -> ExitCode {
         Command::Serve(a) => serve::run(*a, sub),
         #[cfg(feature = "pcsc")]
         Command::Card(a) => card::run(a),
+        Command::CardSim(a) => card_sim::run(a),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
