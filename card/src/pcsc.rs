@@ -30,7 +30,7 @@ pub enum PcscError {
         readers: Vec<String>,
     },
     /// Several readers and no `--reader`.
-    #[error("several readers are connected; pick one with --reader NAME: {}", .0.join(", "))]
+    #[error("several readers are connected and not exactly one has a card; pick one with --reader NAME: {}", .0.join(", "))]
     SeveralReaders(Vec<String>),
     /// No card arrived in time.
     #[error("no card in {reader:?} after {} s; put the card on the reader", .waited.as_secs())]
@@ -103,9 +103,21 @@ impl Pcsc {
             .collect())
     }
 
-    /// The reader to use: `wanted`, or the only one there is.
+    /// The reader to use: `wanted`; else the only one there is, or the
+    /// only one with a card in it (a vpcd driver, or a laptop's built-in
+    /// reader beside a USB one, always lists several).
     pub fn pick_reader(&self, wanted: Option<&str>) -> Result<String, PcscError> {
         let readers = self.readers()?;
+        if wanted.is_none() && readers.len() > 1 {
+            let with_card: Vec<String> = self
+                .presence()?
+                .into_iter()
+                .filter_map(|(name, card)| card.then_some(name))
+                .collect();
+            if let [one] = with_card.as_slice() {
+                return Ok(one.clone());
+            }
+        }
         match (wanted, readers.as_slice()) {
             (_, []) => Err(PcscError::NoReader),
             (Some(w), rs) => rs

@@ -76,6 +76,11 @@ impl<T: Transport> Channel<T> {
         self.transport
     }
 
+    /// The transport, borrowed.
+    pub fn transport_mut(&mut self) -> &mut T {
+        &mut self.transport
+    }
+
     /// Sends `command` and returns the whole answer: data gathered over
     /// every `61xx` GET RESPONSE, and the final status word.
     pub fn send(&mut self, command: &Command) -> Result<Response, TransportError> {

@@ -364,3 +364,6 @@ pub fn sha256_digest_info(digest: &[u8; 32]) -> Vec<u8> {
     v.extend_from_slice(digest);
     v
 }
+
+#[cfg(test)]
+mod tests;
