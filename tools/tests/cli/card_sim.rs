@@ -22,7 +22,7 @@ use kakunin_testkit::{openssl_in, path_str};
 /// The vpcd slot these tests use: the second one, so that a card in the
 /// first (the default of `card-sim`, e.g. a demo) is left alone.
 const VPCD_ADDR: &str = "127.0.0.1:35964";
-const READER: &str = "Virtual PCD 00 01";
+pub(crate) const READER: &str = "Virtual PCD 00 01";
 const PCSCD_SOCKET: &str = "/run/pcscd/pcscd.comm";
 const VPCD_DRIVER: &str = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so";
 const SELECT_JPKI: &str = "00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01";
@@ -320,7 +320,7 @@ fn verify(pin: &[u8]) -> String {
     }
 }
 
-fn pem_der(pem: &[u8]) -> Vec<u8> {
+pub(crate) fn pem_der(pem: &[u8]) -> Vec<u8> {
     let (_, p) = x509_parser::pem::parse_x509_pem(pem).expect("PEM certificate");
     p.contents
 }

@@ -1,5 +1,6 @@
 //! End-to-end runs of the `kakunin` binary, one module per subcommand.
 
+mod card;
 mod card_sim;
 mod common;
 mod conformance;

@@ -19,7 +19,7 @@ use crate::serve::{data, need_curl, s, Served};
 const ORIGIN: &str = "https://login.example.jp";
 
 /// A PKI dated today: holder 1 valid, holder 2 revoked, holder 3 valid.
-fn pki() -> &'static Path {
+pub(crate) fn pki() -> &'static Path {
     static PKI: OnceLock<tempfile::TempDir> = OnceLock::new();
     PKI.get_or_init(|| {
         let dir = kakunin_testkit::tempdir();
@@ -44,12 +44,12 @@ fn pki() -> &'static Path {
     .path()
 }
 
-fn p(name: &str) -> PathBuf {
+pub(crate) fn p(name: &str) -> PathBuf {
     pki().join(name)
 }
 
 /// What `kakunin gen` recorded for the authentication certificate of `holder`.
-fn expected_auth(holder: u64) -> Value {
+pub(crate) fn expected_auth(holder: u64) -> Value {
     let text = std::fs::read_to_string(p("expected.jsonl")).expect("expected.jsonl");
     text.lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
