@@ -50,13 +50,37 @@ fn started(holder: u32, dir: &Path) -> CardSim {
     CardSim::start(pki(), holder, &dir.join(format!("state-{holder}.json")))
 }
 
+/// The PC/SC stack, a scratch directory with a one-line document `doc`,
+/// and the card of `holder` in the reader; `None` when the stack is
+/// missing (see `card_sim.rs`).
+fn rig(test: &str, holder: u32) -> Option<(PcscStack, tempfile::TempDir, CardSim)> {
+    let stack = PcscStack::get(test)?;
+    let tmp = kakunin_testkit::tempdir();
+    std::fs::write(tmp.path().join("doc"), "契約書: kakunin card sign").unwrap();
+    let sim = started(holder, tmp.path());
+    Some((stack, tmp, sim))
+}
+
+/// `kakunin card sign --key KEY --in doc --out sig --pin-fd 0` in `dir`,
+/// its stdin a pipe for the PIN.
+fn spawn_sign(key: &str, dir: &Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_kakunin"))
+        .args(["card", "sign", "--key", key, "--in", s(&dir.join("doc"))])
+        .args(["--out", s(&dir.join("sig")), "--pin-fd", "0"])
+        .args(["--reader", READER, "--wait", "10"])
+        .env_remove("KAKUNIN_PIN")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kakunin card sign")
+}
+
 #[test]
 fn card_reads_certificates_and_facts_and_signs_through_pcscd() {
-    let Some(_stack) = PcscStack::get("card_reads") else {
+    let Some((_stack, tmp, _sim)) = rig("card_reads", 1) else {
         return;
     };
-    let tmp = kakunin_testkit::tempdir();
-    let _sim = started(1, tmp.path());
 
     let info = json(&card(&["info", "--json"], None));
     assert_eq!(info["reader"], READER);
@@ -94,27 +118,8 @@ fn card_reads_certificates_and_facts_and_signs_through_pcscd() {
     );
 
     // A signature with the signing key, the password on a descriptor.
-    let doc = tmp.path().join("contract.txt");
-    std::fs::write(&doc, "契約書: kakunin card sign").unwrap();
-    let sig = tmp.path().join("contract.sig");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kakunin"))
-        .args([
-            "card",
-            "sign",
-            "--key",
-            "sign",
-            "--in",
-            s(&doc),
-            "--out",
-            s(&sig),
-        ])
-        .args(["--pin-fd", "0", "--reader", READER, "--wait", "10"])
-        .env_remove("KAKUNIN_PIN")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("kakunin card sign");
+    let (doc, sig) = (tmp.path().join("doc"), tmp.path().join("sig"));
+    let mut child = spawn_sign("sign", tmp.path());
     child
         .stdin
         .take()
@@ -212,14 +217,10 @@ fn card_login_is_accepted_for_a_good_holder_and_refused_for_a_revoked_one() {
 
 #[test]
 fn card_pins_cost_one_try_each_the_last_is_refused_and_a_lock_says_where_to_go() {
-    let Some(_stack) = PcscStack::get("card_pins") else {
+    let Some((_stack, tmp, _sim)) = rig("card_pins", 3) else {
         return;
     };
-    let tmp = kakunin_testkit::tempdir();
-    let _sim = started(3, tmp.path());
-    let doc = tmp.path().join("doc");
-    std::fs::write(&doc, "x").unwrap();
-    let sig = tmp.path().join("sig");
+    let (doc, sig) = (tmp.path().join("doc"), tmp.path().join("sig"));
     let sign = |pin: &str, extra: &[&str]| {
         let mut args = vec!["sign", "--key", "auth", "--in", s(&doc), "--out", s(&sig)];
         args.extend(extra);
@@ -269,31 +270,10 @@ fn card_pins_cost_one_try_each_the_last_is_refused_and_a_lock_says_where_to_go()
 /// command ends with a clear error, not a hang or a panic.
 #[test]
 fn card_removed_in_the_middle_of_an_operation_is_a_clear_error() {
-    let Some(_stack) = PcscStack::get("card_removed") else {
+    let Some((_stack, tmp, sim)) = rig("card_removed", 1) else {
         return;
     };
-    let tmp = kakunin_testkit::tempdir();
-    let sim = started(1, tmp.path());
-    let doc = tmp.path().join("doc");
-    std::fs::write(&doc, "x").unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kakunin"))
-        .args([
-            "card",
-            "sign",
-            "--key",
-            "auth",
-            "--in",
-            s(&doc),
-            "--out",
-            s(&tmp.path().join("sig")),
-        ])
-        .args(["--pin-fd", "0", "--reader", READER, "--wait", "10"])
-        .env_remove("KAKUNIN_PIN")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("kakunin card sign");
+    let mut child = spawn_sign("auth", tmp.path());
     // It connects and reads the counter, then waits on the descriptor.
     std::thread::sleep(Duration::from_millis(1500));
     assert!(
