@@ -8,6 +8,7 @@ mod jpki;
 mod sample;
 mod serve;
 mod serve_ocsp;
+mod serve_swap;
 mod status;
 mod verify;
 mod verify_gen;
