@@ -13,11 +13,25 @@ use serde_json::Value;
 
 use crate::serve::{data, need_curl, s, Served};
 
-fn sample() -> Served {
+/// The flags that make a `kakunin serve` on the sample's CAs sign OCSP
+/// answers with the sample's delegated responders.
+pub(crate) fn sample_signer() -> [&'static str; 4] {
+    [
+        "--ocsp-signer",
+        s_data("ocsp.pem"),
+        "--ocsp-key",
+        s_data("ocsp.key"),
+    ]
+}
+
+/// `kakunin serve` with no arguments but a free port: the sample PKI, OCSP
+/// signed by its delegated responders.
+pub(crate) fn sample() -> Served {
     Served::start_with_env(&[], &[("KAKUNIN_LISTEN", "127.0.0.1:0")])
 }
 
-fn expected(kind: &str, holder: u64) -> Value {
+/// The sample's data/expected.jsonl line of a holder's certificate.
+pub(crate) fn expected(kind: &str, holder: u64) -> Value {
     let text = std::fs::read_to_string(data("expected.jsonl")).expect("expected.jsonl");
     text.lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())

@@ -16,12 +16,11 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::serve::{
-    crl_dir, data, drop_file, need_curl, oracle, s_static, serve_args, KeepAlive, NewerSign, Reply,
-    Served,
+    crl_dir, data, drop_file, need_curl, oracle, serve_args, KeepAlive, NewerSign, Reply, Served,
 };
 use crate::serve_ocsp::{
     b64, ocsp_answer, ocsp_request_nonce, openssl_check_response, openssl_request_with,
-    status_as_ocsp,
+    sample_signer, status_as_ocsp,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -188,13 +187,7 @@ fn serve_swap_under_status_and_ocsp_load_answers_old_or_new_never_flips_back_and
         return;
     }
     let dir = crl_dir(&["sign.crl", "auth.crl"]);
-    let signer = [
-        "--ocsp-signer",
-        s_static(data("ocsp.pem")),
-        "--ocsp-key",
-        s_static(data("ocsp.key")),
-    ];
-    let mut srv = Served::start(&serve_args(dir.path(), &signer));
+    let mut srv = Served::start(&serve_args(dir.path(), &sample_signer()));
     let work = kakunin_testkit::tempdir();
     let newer = NewerSign::make(work.path());
 
