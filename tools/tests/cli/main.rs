@@ -7,6 +7,7 @@ mod ingest;
 mod jpki;
 mod sample;
 mod serve;
+mod serve_balanced;
 mod serve_hostile;
 mod serve_ocsp;
 mod serve_swap;

@@ -54,7 +54,7 @@ fn openssl_time(rfc3339: &str) -> String {
 
 /// openssl ocsp with `args`: stdout and stderr together (openssl prints
 /// "Response verify OK" on stderr).
-fn openssl_ocsp(args: &[&str]) -> String {
+pub(crate) fn openssl_ocsp(args: &[&str]) -> String {
     let (ok, text) = openssl_ocsp_status(args);
     assert!(ok, "openssl ocsp {args:?}: {text}");
     text
