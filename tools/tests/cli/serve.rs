@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::{json_lines, kakunin};
+use crate::common::{found_or_skip, json_lines, kakunin};
 
 pub(crate) fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -32,15 +32,7 @@ fn curl_available() -> bool {
 
 /// Skips a test without curl, except in CI, where `.ci/run` installs it.
 pub(crate) fn need_curl() -> bool {
-    if curl_available() {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "curl is missing (CI installs it)"
-    );
-    eprintln!("curl not found: skipping");
-    false
+    found_or_skip("curl", curl_available())
 }
 
 /// A running `kakunin serve`; killed on drop if still running.
