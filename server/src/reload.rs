@@ -489,7 +489,16 @@ pub fn spawn(mut reloader: Reloader, poll_interval: Duration) -> std::io::Result
     Ok(ReloadHandle { tx })
 }
 
-/// Watches the directory and triggers a scan after each burst of events.
+/// Whether a file event on `path` can mean a new or changed CRL or index.
+/// Not events on the directory itself: notify watches opens too, and every
+/// scan lists the directory, so each scan would trigger the next, one per
+/// debounce interval, forever.
+fn worth_a_scan(path: &Path) -> bool {
+    Kind::of(path).is_some() && !path.is_dir()
+}
+
+/// Watches the directory and triggers a scan after each burst of events
+/// on `*.crl` and `*.idx` files.
 /// Returns the watcher, which must be kept alive.
 pub fn watch(
     dir: &Path,
@@ -499,7 +508,7 @@ pub fn watch(
     let mut debouncer = notify_debouncer_mini::new_debouncer(
         debounce,
         move |res: notify_debouncer_mini::DebounceEventResult| match res {
-            Ok(events) if !events.is_empty() => handle.trigger("watch"),
+            Ok(events) if events.iter().any(|e| worth_a_scan(&e.path)) => handle.trigger("watch"),
             Ok(_) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "directory watch error; the periodic scan still runs")
@@ -537,6 +546,29 @@ mod tests {
             .iter()
             .map(|f| (f.file.as_str(), f.outcome))
             .collect()
+    }
+
+    #[test]
+    fn listing_the_directory_triggers_no_scan_but_a_renamed_crl_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tx, rx) = mpsc::channel();
+        let _watch = watch(dir.path(), Duration::from_millis(50), ReloadHandle { tx }).unwrap();
+        // What every scan does: list the directory.
+        for _ in 0..20 {
+            assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(
+            rx.recv_timeout(Duration::from_millis(300)).is_err(),
+            "listing the directory triggered a scan"
+        );
+        let tmp = dir.path().join(".sign.crl.tmp");
+        std::fs::copy(data("sign.crl"), &tmp).unwrap();
+        std::fs::rename(&tmp, dir.path().join("sign.crl")).unwrap();
+        assert!(matches!(
+            rx.recv_timeout(Duration::from_secs(10)),
+            Ok(ReloadRequest::Scan("watch"))
+        ));
     }
 
     #[test]

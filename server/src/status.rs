@@ -14,16 +14,43 @@ use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use kakunin_engine::store::{Answer, RevocationStatus};
 use kakunin_engine::{IssuerKeyId, Serial, Timestamp};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::issuers::Issuer;
 use crate::routes::{json_response, query_param, response};
 use crate::{limits, App};
 
-/// The answer object for `issuer` (by key id): `kakunin status` prints the
-/// same line, through this very function, so the two cannot drift apart.
-pub fn answer_line(issuer: &IssuerKeyId, serial: &Serial, a: &Answer) -> Value {
+/// One answer, as `kakunin status` prints it and `GET /v1/status` sends it:
+/// both go through [`answer_line`], so the two cannot drift apart.
+///
+/// Serialized straight from this struct (no `serde_json::Value` tree to
+/// build per request); the fields are in alphabetical order, the order
+/// serde_json's map printed them in before, so the bytes are unchanged.
+#[derive(Debug, Serialize)]
+pub struct AnswerLine {
+    crl_number: Option<String>,
+    detail: Option<String>,
+    issuer: String,
+    next_update: Option<String>,
+    reason: Option<&'static str>,
+    revoked_at: Option<String>,
+    serial: String,
+    status: &'static str,
+    this_update: Option<String>,
+}
+
+impl std::fmt::Display for AnswerLine {
+    /// The JSON line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = serde_json::to_string(self).map_err(|_| std::fmt::Error)?;
+        f.write_str(&text)
+    }
+}
+
+/// The answer line for `issuer` (by key id).
+pub fn answer_line(issuer: &IssuerKeyId, serial: &Serial, a: &Answer) -> AnswerLine {
     let (reason, revoked_at, detail) = match a.status {
         RevocationStatus::Good => (None, None, None),
         RevocationStatus::Revoked(r) => (
@@ -33,21 +60,21 @@ pub fn answer_line(issuer: &IssuerKeyId, serial: &Serial, a: &Answer) -> Value {
         ),
         RevocationStatus::Unknown(why) => (None, None, Some(why.to_string())),
     };
-    json!({
-        "serial": serial.to_hex(),
-        "issuer": issuer.to_hex(),
-        "status": a.status.as_str(),
-        "reason": reason,
-        "revoked_at": revoked_at,
-        "crl_number": a.crl_number.map(|n| n.to_string()),
-        "this_update": a.this_update.map(|t| t.to_rfc3339()),
-        "next_update": a.next_update.map(|t| t.to_rfc3339()),
-        "detail": detail,
-    })
+    AnswerLine {
+        crl_number: a.crl_number.map(|n| n.to_string()),
+        detail,
+        issuer: issuer.to_hex(),
+        next_update: a.next_update.map(|t| t.to_rfc3339()),
+        reason,
+        revoked_at,
+        serial: serial.to_hex(),
+        status: a.status.as_str(),
+        this_update: a.this_update.map(|t| t.to_rfc3339()),
+    }
 }
 
-/// The answer object of a served issuer.
-pub(crate) fn answer_json(issuer: &Issuer, serial: &Serial, a: &Answer) -> Value {
+/// The answer line of a served issuer.
+pub(crate) fn answer_json(issuer: &Issuer, serial: &Serial, a: &Answer) -> AnswerLine {
     answer_line(&issuer.key_id, serial, a)
 }
 
@@ -178,5 +205,21 @@ mod tests {
         for bad in [&b"[1]"[..], b"[{}]", b"[", b"a b c", b"\xff"] {
             assert!(parse_items(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn answer_lines_keep_the_sorted_key_order_they_always_had() {
+        let issuer = IssuerKeyId::from_hex(&"3e".repeat(20)).unwrap();
+        let a = Answer {
+            status: RevocationStatus::Good,
+            crl_number: None,
+            this_update: Some(Timestamp::from_unix(0)),
+            next_update: Some(Timestamp::from_unix(86_400)),
+        };
+        let line = answer_line(&issuer, &Serial::from_hex("01").unwrap(), &a).to_string();
+        // A serde_json map (what `json!` built) prints its keys sorted.
+        let value: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(line, value.to_string());
+        assert!(line.starts_with(r#"{"crl_number":null,"detail":null,"issuer":"3e3e"#));
     }
 }

@@ -8,6 +8,20 @@ use kakunin_testkit::{
     crl_text_entries, openssl_text, pem_to_der, CaConfig, CrlTextEntry, IndexCa,
 };
 
+/// Whether a test that needs `what` (an outside program) can run: when it
+/// was not `found`, the test is skipped with a message, except in CI, where
+/// `.ci/run` installs everything the tests use, so a missing one fails.
+pub fn found_or_skip(what: &str, found: bool) -> bool {
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{what} is missing (CI installs it)"
+        );
+        eprintln!("{what} not found: skipping");
+    }
+    found
+}
+
 pub fn kakunin(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kakunin"))
         .args(args)

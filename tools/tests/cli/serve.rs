@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::{json_lines, kakunin};
+use crate::common::{found_or_skip, json_lines, kakunin};
 
 pub(crate) fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -32,15 +32,7 @@ fn curl_available() -> bool {
 
 /// Skips a test without curl, except in CI, where `.ci/run` installs it.
 pub(crate) fn need_curl() -> bool {
-    if curl_available() {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "curl is missing (CI installs it)"
-    );
-    eprintln!("curl not found: skipping");
-    false
+    found_or_skip("curl", curl_available())
 }
 
 /// A running `kakunin serve`; killed on drop if still running.
@@ -140,6 +132,11 @@ impl Served {
     /// The lines `kakunin serve` printed at start.
     pub(crate) fn banner(&self) -> &[String] {
         &self.stdout
+    }
+
+    /// Whether the process is still running (it has not exited or crashed).
+    pub(crate) fn is_running(&mut self) -> bool {
+        self.child.try_wait().expect("try_wait").is_none()
     }
 
     /// `curl` with `args` + the URL of `path`: (status code, body).
@@ -276,7 +273,7 @@ pub(crate) fn crl_dir(files: &[&str]) -> tempfile::TempDir {
 
 /// Writes `bytes` as `name` in `dir` the way a deployment should: a
 /// temporary name the server ignores, then a rename.
-fn drop_file(dir: &Path, name: &str, bytes: &[u8]) {
+pub(crate) fn drop_file(dir: &Path, name: &str, bytes: &[u8]) {
     let tmp = dir.join(format!(".{name}.tmp"));
     std::fs::write(&tmp, bytes).expect("write");
     std::fs::rename(&tmp, dir.join(name)).expect("rename");
@@ -302,7 +299,7 @@ pub(crate) fn serve_args<'a>(dir: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
 }
 
 /// A data/ path as a `&'static str` (leaked: a handful per test run).
-fn s_static(p: PathBuf) -> &'static str {
+pub(crate) fn s_static(p: PathBuf) -> &'static str {
     Box::leak(
         p.into_os_string()
             .into_string()
@@ -479,6 +476,86 @@ fn today() -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
+/// A newer signing CRL than the sample's: today's CRL of the same CA
+/// (`kakunin gen`, seed 1 fixes the keys), with a higher CRL number (gen
+/// numbers CRLs by day) and more revocations (1300 entries instead of
+/// 1000), both indexed as the `kakunin status` oracle, made under `work`.
+pub(crate) struct NewerSign {
+    /// Today's PKI (`kakunin gen --out`).
+    pub(crate) gen: PathBuf,
+    /// Today's sign.crl (DER).
+    pub(crate) crl: Vec<u8>,
+    /// The sample's sign.crl, indexed.
+    pub(crate) old_idx: PathBuf,
+    /// Today's sign.crl, indexed.
+    pub(crate) new_idx: PathBuf,
+    /// Every serial on today's CRL, as `openssl crl -text` lists them.
+    pub(crate) serials: Vec<String>,
+    /// Those of them the sample's CRL does not revoke (good before the
+    /// swap, revoked after).
+    pub(crate) newly: Vec<String>,
+}
+
+impl NewerSign {
+    pub(crate) fn make(work: &Path) -> NewerSign {
+        let gen = work.join("gen");
+        let o = kakunin(&[
+            "gen",
+            "--out",
+            s(&gen),
+            "--seed",
+            "1",
+            "--at",
+            &today(),
+            "--crl-days",
+            "3650",
+            "--revoked",
+            "1300",
+            "--certs",
+            "100",
+            "--holders",
+            "0",
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let crl = std::fs::read(gen.join("sign.crl")).unwrap();
+        let old_idx = work.join("old.idx");
+        let new_idx = work.join("new.idx");
+        ingest(&data("sign.crl"), "sign-ca.pem", &old_idx);
+        ingest(&gen.join("sign.crl"), "sign-ca.pem", &new_idx);
+        let entries = kakunin_testkit::crl_text_entries(&kakunin_testkit::openssl_text(
+            work,
+            &[
+                "crl",
+                "-inform",
+                "DER",
+                "-in",
+                s(&gen.join("sign.crl")),
+                "-noout",
+                "-text",
+            ],
+        ));
+        let serials: Vec<String> = entries.iter().map(|e| e.serial.clone()).collect();
+        let newly = serials
+            .iter()
+            .zip(oracle(&old_idx, &serials))
+            .filter(|(_, a)| a["status"] == "good")
+            .map(|(s, _)| s.clone())
+            .collect::<Vec<_>>();
+        assert!(
+            !newly.is_empty(),
+            "today's CRL revokes serials the sample's does not"
+        );
+        NewerSign {
+            gen,
+            crl,
+            old_idx,
+            new_idx,
+            serials,
+            newly,
+        }
+    }
+}
+
 #[test]
 fn hot_swap_takes_newer_crls_and_refuses_forged_truncated_and_older_ones() {
     if !need_curl() {
@@ -488,56 +565,14 @@ fn hot_swap_takes_newer_crls_and_refuses_forged_truncated_and_older_ones() {
     let srv = Served::start(&serve_args(dir.path(), &[]));
     let work = kakunin_testkit::tempdir();
 
-    // Today's CRLs of the same CAs (seed 1 fixes the keys): a higher CRL
-    // number (gen numbers CRLs by day) and more revocations.
-    let gen = work.path().join("gen");
-    let o = kakunin(&[
-        "gen",
-        "--out",
-        s(&gen),
-        "--seed",
-        "1",
-        "--at",
-        &today(),
-        "--crl-days",
-        "3650",
-        "--revoked",
-        "1300",
-        "--certs",
-        "100",
-        "--holders",
-        "0",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let new_sign = std::fs::read(gen.join("sign.crl")).unwrap();
-    let old_idx = work.path().join("old.idx");
-    let new_idx = work.path().join("new.idx");
-    ingest(&data("sign.crl"), "sign-ca.pem", &old_idx);
-    ingest(&gen.join("sign.crl"), "sign-ca.pem", &new_idx);
-    let entries = kakunin_testkit::crl_text_entries(&kakunin_testkit::openssl_text(
-        work.path(),
-        &[
-            "crl",
-            "-inform",
-            "DER",
-            "-in",
-            s(&gen.join("sign.crl")),
-            "-noout",
-            "-text",
-        ],
-    ));
-    let new_serials: Vec<String> = entries.iter().map(|e| e.serial.clone()).collect();
-    let old_answers = oracle(&old_idx, &new_serials);
-    let newly: Vec<&String> = new_serials
-        .iter()
-        .zip(&old_answers)
-        .filter(|(_, a)| a["status"] == "good")
-        .map(|(s, _)| s)
-        .collect();
-    assert!(
-        !newly.is_empty(),
-        "today's CRL revokes serials the sample's does not"
-    );
+    let NewerSign {
+        gen,
+        crl: new_sign,
+        old_idx,
+        new_idx,
+        serials: new_serials,
+        newly,
+    } = NewerSign::make(work.path());
     let probe = newly[0].clone();
     let status_of = |serial: &str| srv.get_json(&format!("/v1/status/sign/{serial}"), &[]).1;
     let old_number = status_of(&probe)["crl_number"].clone();
@@ -871,13 +906,34 @@ fn no_arguments_serve_the_sample_and_the_printed_examples_work() {
 
 /// A minimal HTTP/1.1 client on one keep-alive connection, for request
 /// streams where starting a curl per request would be the bottleneck.
-struct KeepAlive {
+pub(crate) struct KeepAlive {
     reader: BufReader<std::net::TcpStream>,
     writer: std::net::TcpStream,
 }
 
+/// One HTTP/1.1 response read by [`KeepAlive`].
+pub(crate) struct Reply {
+    pub(crate) code: u16,
+    /// (name lower-cased, value)
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
+}
+
+impl Reply {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8(self.body.clone()).expect("UTF-8 body")
+    }
+}
+
 impl KeepAlive {
-    fn connect(addr: &str) -> KeepAlive {
+    pub(crate) fn connect(addr: &str) -> KeepAlive {
         let stream = std::net::TcpStream::connect(addr).expect("connect");
         stream
             .set_read_timeout(Some(Duration::from_secs(10)))
@@ -889,20 +945,42 @@ impl KeepAlive {
     }
 
     /// (status, body) of `GET path`.
-    fn get(&mut self, path: &str) -> (u16, String) {
+    pub(crate) fn get(&mut self, path: &str) -> (u16, String) {
+        let r = self.request("GET", path, &[], &[]);
+        (r.code, r.text())
+    }
+
+    /// Sends one request and reads its response (Content-Length framed, as
+    /// the server and HAProxy send them).
+    pub(crate) fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Reply {
         use std::io::{Read, Write};
         // One write per request: split writes would meet Nagle and
         // delayed ACKs (40 ms a request).
-        let req = format!("GET {path} HTTP/1.1\r\nHost: kakunin\r\n\r\n");
-        self.writer.write_all(req.as_bytes()).expect("send");
+        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: kakunin\r\n");
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        if !body.is_empty() {
+            req.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        }
+        req.push_str("\r\n");
+        let mut bytes = req.into_bytes();
+        bytes.extend_from_slice(body);
+        self.writer.write_all(&bytes).expect("send");
         let mut line = String::new();
         self.reader.read_line(&mut line).expect("status line");
         let code: u16 = line
             .split_whitespace()
             .nth(1)
             .and_then(|c| c.parse().ok())
-            .expect("status");
-        let mut len = 0usize;
+            .unwrap_or_else(|| panic!("status line {line:?}"));
+        let mut headers = Vec::new();
         loop {
             line.clear();
             self.reader.read_line(&mut line).expect("header");
@@ -911,14 +989,24 @@ impl KeepAlive {
                 break;
             }
             if let Some((k, v)) = h.split_once(':') {
-                if k.eq_ignore_ascii_case("content-length") {
-                    len = v.trim().parse().expect("content-length");
-                }
+                headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
             }
         }
-        let mut body = vec![0u8; len];
-        self.reader.read_exact(&mut body).expect("body");
-        (code, String::from_utf8(body).expect("UTF-8 body"))
+        let mut reply = Reply {
+            code,
+            headers,
+            body: Vec::new(),
+        };
+        assert_eq!(reply.header("transfer-encoding"), None, "chunked reply");
+        // HEAD and 304 answers announce a length but carry no body.
+        let len: usize = match reply.header("content-length") {
+            _ if method == "HEAD" || code == 304 => 0,
+            None => 0,
+            Some(v) => v.parse().expect("content-length"),
+        };
+        reply.body = vec![0u8; len];
+        self.reader.read_exact(&mut reply.body).expect("body");
+        reply
     }
 }
 
@@ -938,7 +1026,10 @@ pub(crate) fn assert_cut_off(addr: &str, bytes: &[u8], not_before: Duration, wha
 }
 
 /// Reads until the server closes the connection (bounded); the bytes read.
-fn read_until_closed(stream: &mut std::net::TcpStream, within: Duration) -> Option<Vec<u8>> {
+pub(crate) fn read_until_closed(
+    stream: &mut std::net::TcpStream,
+    within: Duration,
+) -> Option<Vec<u8>> {
     use std::io::Read;
     stream
         .set_read_timeout(Some(Duration::from_millis(200)))
