@@ -38,6 +38,8 @@ Needs: wrk, nginx, openssl (apt-get install wrk nginx openssl).
 
 import argparse
 import base64
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -666,32 +668,158 @@ def bench_memory(a, kakunin, days):
             second.close()
 
 
-def bench_login(a, kakunin, verify_rate):
-    """Login throughput: `POST /v1/authenticate` over distinct holders,
-    against 0.8 x OpenSSL's RSA-2048 verify/s x cores / 2 (two signatures
-    per login: the card's and the certificate's).
+LOGIN_LUA = """
+local threads = 0
+function setup(thread)
+   thread:set("id", threads)
+   threads = threads + 1
+end
 
-    Extension point, to fill in once the endpoint lands (issue 9): make a PKI
-    with `kakunin gen --holders K` (K distinct holders), start `kakunin
-    serve` on it, then per request GET /v1/challenge (-> {"challenge": ...}),
-    sign the documented byte string with holders/N/auth.key and POST it with
-    holders/N/auth.pem. With wrk, pre-fetch K challenges, sign them here, and
-    send them from a file of bodies as POSTS_LUA does (challenges are single
-    use, so K >= the requests of one run); count only `accepted` answers.
-    Return a dict like wrk()'s, plus "accepted_rate"."""
+-- args: a file of "PATH<TAB>BODY" lines, the number of wrk threads. Each
+-- thread takes every stride-th line, so no challenge is sent twice.
+function init(args)
+   local stride = tonumber(args[2])
+   reqs = {}
+   local n = 0
+   for line in io.lines(args[1]) do
+      if n % stride == id then
+         local tab = line:find("\t", 1, true)
+         reqs[#reqs + 1] = wrk.format("POST", line:sub(1, tab - 1),
+            {["Content-Type"] = "application/json"}, line:sub(tab + 1))
+      end
+      n = n + 1
+   end
+   k = 0
+end
+
+function request()
+   k = k + 1
+   if k > #reqs then k = 1 end
+   return reqs[k]
+end
+"""
+
+
+def mint_challenge(key, expires):
+    """A challenge as README.md documents it (what a replica sharing
+    --challenge-key mints): base64url(0x01 | expires | 16 random bytes |
+    HMAC-SHA256(key, label | those 25 bytes)[:16])."""
+    body = b"\x01" + expires.to_bytes(8, "big") + os.urandom(16)
+    tag = hmac.new(key, b"kakunin challenge v1" + body, hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(body + tag).rstrip(b"=").decode()
+
+
+def login_message(origin, challenge):
+    """The 81 bytes the card signs (README.md, Card login)."""
+    return (b"kakunin-login-v1\x00" + hashlib.sha256(origin.encode()).digest()
+            + hashlib.sha256(challenge.encode()).digest())
+
+
+def sign_logins(job):
+    """Worker: (key PEM path, cert b64, origin, challenges) -> request lines."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+    key_path, cert_b64, origin, challenges = job
+    with open(key_path, "rb") as f:
+        key = serialization.load_pem_private_key(f.read(), password=None)
+    lines = []
+    for c in challenges:
+        sig = key.sign(login_message(origin, c), padding.PKCS1v15(), hashes.SHA256())
+        body = json.dumps({"origin": origin, "cert": cert_b64,
+                           "signature": base64.b64encode(sig).decode()}, separators=(",", ":"))
+        lines.append(f"/v1/authenticate?challenge={c}\t{body}\n")
+    return lines
+
+
+def login_pki(a, kakunin, holders):
+    """A PKI with `holders` card holders (cached under --work)."""
+    d = os.path.join(a.work, f"login-pki-{holders}")
+    if not os.path.exists(os.path.join(d, "expected.jsonl")):
+        subprocess.run([kakunin, "gen", "--out", d, "--holders", str(holders), "--certs", str(holders),
+                        "--revoked", str(holders), "--crl-days", "3650",
+                        "--at", "2026-12-01T00:00:00Z"], check=True, capture_output=True)
+    return d
+
+
+def bench_login(a, kakunin, verify_rate):
+    """Logins per second: `POST /v1/authenticate` over distinct holders
+    (the valid ones of a `kakunin gen --holders` PKI) and never the same
+    challenge twice, against 0.8 x OpenSSL's RSA-2048 verify/s x cores / 2
+    (two signatures per login: the card's and the certificate's).
+
+    The challenges are minted here with the key the server is given
+    (--challenge-key), as another replica would, and signed here with each
+    holder's authentication key (Python `cryptography`, on every core)
+    before the load starts, so the client spends nothing on RSA while wrk
+    runs. Only `accepted` answers count, from the server's own metric."""
+    import multiprocessing
     target = 0.8 * verify_rate * os.cpu_count() / 2
-    srv = Kakunin(kakunin, [], os.path.join(a.work, "serve-login.log"))
+    pki = login_pki(a, kakunin, 200)
+    expected = [json.loads(l) for l in open(os.path.join(pki, "expected.jsonl"))]
+    valid = sorted({e["holder"] for e in expected
+                    if e["kind"] == "auth" and e["status"] == "valid" and e.get("holder")})
+    key_file = write(os.path.join(a.work, "challenge.key"), "k" * 32)
+    srv = Kakunin(kakunin, ["--trust", os.path.join(pki, "sign-ca.pem"), "--trust",
+                            os.path.join(pki, "auth-ca.pem"), "--crl-dir", pki,
+                            "--challenge-key", key_file, "--challenge-lifetime", "1h",
+                            "--max-live-challenges", "10000000"],
+                  os.path.join(a.work, "serve-login.log"))
     try:
-        try:
-            srv.get("/v1/challenge")
-            served = True
-        except urllib.error.HTTPError as e:
-            served = e.code not in (404, 405)
+        origin = srv.base
+        key = open(key_file, "rb").read()
+        per_run = a.login_requests
+        best = None
+        for i in range(a.runs):
+            expires = int(time.time()) + 3000
+            jobs = []
+            per_holder = -(-per_run // len(valid))
+            for h in valid:
+                pem = open(os.path.join(pki, "holders", str(h), "auth.pem")).read()
+                der_b64 = "".join(l for l in pem.splitlines() if not l.startswith("-----"))
+                jobs.append((os.path.join(pki, "holders", str(h), "auth.key"), der_b64, origin,
+                             [mint_challenge(key, expires) for _ in range(per_holder)]))
+            t0 = time.time()
+            with multiprocessing.Pool(os.cpu_count()) as pool:
+                chunks = pool.map(sign_logins, jobs)
+            # Interleave holders so that consecutive requests differ.
+            lines = [l for group in zip(*chunks) for l in group]
+            recs = os.path.join(a.work, "logins.txt")
+            with open(recs, "w") as f:
+                f.writelines(lines)
+            print(f"  login run {i + 1}: {len(lines):,} logins of {len(valid)} holders signed in "
+                  f"{time.time() - t0:.0f} s", file=sys.stderr)
+            busy = wait_quiet(a.wait_quiet)
+            metric = lambda k: srv.metric(f'kakunin_logins_total{{outcome="{k}"}}')
+            refused0 = sum(metric(k) for k in ["replayed", "challenge", "signature", "origin",
+                                                "certificate", "revoked", "unknown", "invalid"])
+            lua = write(os.path.join(a.work, "login.lua"), LOGIN_LUA)
+            before, t0 = cpu_by_pid(), time.time()
+            run = wrk(a, srv.base + "/v1/authenticate", script=lua, script_args=[recs, str(a.threads)],
+                      background=True, duration=a.login_duration)
+            samples = []
+            while run.poll() is None:
+                samples.append((time.time(), metric("accepted")))
+                time.sleep(0.25)
+            r = parse_wrk(run.communicate()[0])
+            r["foreign"] = foreign_share(before, cpu_by_pid(), time.time() - t0)
+            active = [s for p, s in zip(samples, samples[1:]) if s[1] > p[1]]
+            (ta, sa), (tb, sb) = samples[samples.index(active[0]) - 1], active[-1]
+            r["accepted_rate"] = (sb - sa) / (tb - ta)
+            r["refused"] = sum(metric(k) for k in ["replayed", "challenge", "signature", "origin",
+                                                    "certificate", "revoked", "unknown",
+                                                    "invalid"]) - refused0
+            r["holders"] = len(valid)
+            print(f"  login run {i + 1}: {r['accepted_rate']:,.0f} accepted/s of {r['rps']:,.0f} req/s "
+                  f"({r['refused']:.0f} refused; other processes: {busy:.0%} before, "
+                  f"{r['foreign']:.0%} during)", file=sys.stderr)
+            if r["refused"]:
+                print("  (refused logins: the run sent more requests than it had challenges; "
+                      "raise --login-requests)", file=sys.stderr)
+            if best is None or r["accepted_rate"] > best["accepted_rate"]:
+                best = r
+        return target, best
     finally:
         srv.close()
-    note = ("served by this build, but bench_login() is not written yet" if served
-            else "not served by this build")
-    return target, note
 
 
 # ---------------------------------------------------------------- main
@@ -715,6 +843,11 @@ def main():
                     help="before each run, wait at most this long for the CPUs to be <10%% busy")
     ap.add_argument("--skip-big", action="store_true", help="skip the 10M-entry swap and memory runs")
     ap.add_argument("--login", action="store_true", help="login throughput (see bench_login)")
+    ap.add_argument("--login-requests", type=int, default=60_000,
+                    help="distinct signed logins prepared per login run (more than one run sends)")
+    ap.add_argument("--login-duration", type=int, default=3, help="seconds per login wrk run")
+    ap.add_argument("--only", default="", metavar="LIST",
+                    help="comma-separated subset: status,ocsp-get,ocsp-sign,login,big (default: all)")
     ap.add_argument("--work", default=os.path.join(ROOT, "benches", "out", "serve"))
     a = ap.parse_args()
     a.wrk, a.nginx = find_tool("wrk"), find_tool("nginx")
@@ -742,35 +875,43 @@ def main():
                         "sign", index)
     rsigner = responder_cert(os.path.join(DATA, "ocsp.pem"), os.path.join(DATA, "sign-ca.pem"),
                              os.path.join(a.work, "rsigner.pem"))
+    only = set(filter(None, a.only.split(",")))
+    want = lambda part: not only or part in only
+    status = get = None
+    signing = []
     srv = Kakunin(kakunin, [], os.path.join(a.work, "serve-sample.log"))
     try:
-        status, size = bench_status(a, srv, serial)
-        get, hits = bench_ocsp_get(a, srv, serial, index, rsigner)
+        if want("status"):
+            status, size = bench_status(a, srv, serial)
+        if want("ocsp-get"):
+            get, hits = bench_ocsp_get(a, srv, serial, index, rsigner)
         # At the server's signing cap (--ocsp-max-signing, 4 per CPU by
         # default) nothing is shed; at --connections the rest get tryLater,
         # which wrk (unlike a real client) retries at once.
         cap = 4 * cores
-        signing = [(nonce, c, bench_ocsp_sign(a, srv, nonce, c))
-                   for nonce in [False, True] for c in [cap, a.connections]]
+        if want("ocsp-sign"):
+            signing = [(nonce, c, bench_ocsp_sign(a, srv, nonce, c))
+                       for nonce in [False, True] for c in [cap, a.connections]]
     finally:
         srv.close()
 
-    k, n = status["kakunin"], status["nginx"]
-    print(f"**Throughput** (sample PKI in data/, {entries} rows in openssl's index.txt; "
-          f"status answer {size} bytes, nginx serves a file of the same bytes):\n")
+    print(f"**Throughput** (sample PKI in data/, {entries} rows in openssl's index.txt):\n")
     row("workload", "kakunin", "p50 ms", "p99 ms", "baseline", "baseline", "p50 ms", "p99 ms",
         "ratio", "target", "met", "other load")
     print("|---|---:|---:|---:|---|---:|---:|---:|---:|---|---|---:|")
     other = lambda *rs: " / ".join(f"{r['foreign']:.0%}" for r in rs)
-    row("`GET /v1/status/sign/{serial}`", f"{k['rps']:,.0f}/s", f"{k['p50']:.2f}", f"{k['p99']:.2f}",
-        "nginx, static file", f"{n['rps']:,.0f}/s", f"{n['p50']:.2f}", f"{n['p99']:.2f}",
-        f"{k['rps'] / n['rps']:.2f}x", "≥ 1.0x, p99 no worse",
-        met(k["rps"] >= n["rps"] and k["p99"] <= n["p99"]), other(k, n))
-    k, o = get["kakunin"], get["openssl"]
-    row("OCSP `GET /ocsp/{base64}`, no nonce (cache hit)", f"{k['rps']:,.0f}/s", f"{k['p50']:.2f}",
-        f"{k['p99']:.2f}", "`openssl ocsp -index -port`", f"{o['rps']:,.0f}/s", f"{o['p50']:.2f}",
-        f"{o['p99']:.2f}", f"{k['rps'] / o['rps']:.1f}x", "≥ 40x", met(k["rps"] >= 40 * o["rps"]),
-        other(k, o))
+    if status:
+        k, n = status["kakunin"], status["nginx"]
+        row(f"`GET /v1/status/sign/{serial}` ({size} bytes)", f"{k['rps']:,.0f}/s", f"{k['p50']:.2f}",
+            f"{k['p99']:.2f}", "nginx, static file of the same bytes", f"{n['rps']:,.0f}/s",
+            f"{n['p50']:.2f}", f"{n['p99']:.2f}", f"{k['rps'] / n['rps']:.2f}x", "≥ 1.0x, p99 no worse",
+            met(k["rps"] >= n["rps"] and k["p99"] <= n["p99"]), other(k, n))
+    if get:
+        k, o = get["kakunin"], get["openssl"]
+        row("OCSP `GET /ocsp/{base64}`, no nonce (cache hit)", f"{k['rps']:,.0f}/s", f"{k['p50']:.2f}",
+            f"{k['p99']:.2f}", "`openssl ocsp -index -port`", f"{o['rps']:,.0f}/s", f"{o['p50']:.2f}",
+            f"{o['p99']:.2f}", f"{k['rps'] / o['rps']:.1f}x", "≥ 40x", met(k["rps"] >= 40 * o["rps"]),
+            other(k, o))
     target = 0.8 * sign_rate * cores
     for nonce, c, r in signing:
         what = "with a nonce" if nonce else "distinct serials (cache misses)"
@@ -780,18 +921,22 @@ def main():
             f"openssl speed rsa2048 sign x {cores} cores", f"{sign_rate * cores:,.0f}/s", "", "",
             f"{r['signed_rate'] / (sign_rate * cores):.2f}x", "≥ 0.8x", met(r["signed_rate"] >= target),
             other(r))
-    if a.login:
-        login_target, note = bench_login(a, kakunin, verify_rate)
-        row("login `POST /v1/authenticate`, distinct holders", "not measured", "", "",
+    if a.login or "login" in only:
+        login_target, r = bench_login(a, kakunin, verify_rate)
+        row(f"login `POST /v1/authenticate`, {r['holders']} distinct holders, a new challenge each",
+            f"{r['accepted_rate']:,.0f} accepted/s", f"{r['p50']:.2f}", f"{r['p99']:.2f}",
             f"openssl rsa2048 verify x {cores} cores / 2", f"{verify_rate * cores / 2:,.0f}/s", "", "",
-            "", f"≥ 0.8x ({login_target:,.0f}/s)", note, "")
+            f"{r['accepted_rate'] / (verify_rate * cores / 2):.2f}x", f"≥ 0.8x ({login_target:,.0f}/s)",
+            met(r["accepted_rate"] >= login_target), other(r))
     print("\n(other load: the share of the CPUs that processes outside this benchmark used "
           "during the kept runs, kakunin / baseline.)")
-    print(f"OCSP GET: {hits:,.0f} cache hits during the kakunin runs. Signing rows: signatures "
-          "per second from the server's counter while it was signing; their latencies "
-          "include the tryLater answers.")
+    if get:
+        print(f"OCSP GET: {hits:,.0f} cache hits during the kakunin runs.")
+    if signing:
+        print("Signing rows: signatures per second from the server's counter while it was "
+              "signing; their latencies include the tryLater answers.")
 
-    if a.skip_big:
+    if a.skip_big or not want("big"):
         return
     days = gen_big(a, kakunin)
     print(f"\n**Hot swap under load** ({a.revoked:,}-entry CRLs from `kakunin gen`, "

@@ -75,6 +75,8 @@ pub(crate) struct Cert<'a> {
     pub serial: Serial,
     pub issuer: &'a [u8],
     pub subject: &'a [u8],
+    /// subjectPublicKeyInfo, the whole TLV.
+    pub spki: &'a [u8],
     pub not_before: Timestamp,
     pub not_after: Timestamp,
     pub ext: Extensions<'a>,
@@ -146,8 +148,10 @@ impl<'a> Cert<'a> {
         let not_after = parse_time(na.tag, na.value)
             .map_err(|e| CertError::Malformed(format!("notAfter: {e}")))?;
         let subject = t.read(tag::SEQUENCE).map_err(malformed("subject"))?.raw;
-        t.read(tag::SEQUENCE)
-            .map_err(malformed("subjectPublicKeyInfo"))?;
+        let spki = t
+            .read(tag::SEQUENCE)
+            .map_err(malformed("subjectPublicKeyInfo"))?
+            .raw;
         // issuerUniqueID [1], subjectUniqueID [2] (§4.1.2.8): skipped.
         t.read_optional(tag::context_primitive(1))
             .map_err(malformed("issuerUniqueID"))?;
@@ -176,6 +180,7 @@ impl<'a> Cert<'a> {
             serial,
             issuer,
             subject,
+            spki,
             not_before,
             not_after,
             ext,

@@ -378,6 +378,45 @@ fn rsa_components(key: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((n, e))
 }
 
+/// Verifies one RSA PKCS#1 v1.5 SHA-256 signature with `rsa_public_key`
+/// (the DER RSAPublicKey of a subjectPublicKey), parsing the key for this
+/// one use, with the default backend: over `data` when given, else over
+/// its SHA-256 `digest`. `None` when the backend cannot check that form
+/// (ring verifies only over the data).
+pub(crate) fn verify_rsa_sha256_once(
+    rsa_public_key: &[u8],
+    data: Option<&[u8]>,
+    digest: &[u8; 32],
+    signature: &[u8],
+) -> Option<bool> {
+    #[cfg(feature = "aws-lc-rs")]
+    {
+        use aws_lc_rs::signature as s;
+        let key = s::UnparsedPublicKey::new(&s::RSA_PKCS1_2048_8192_SHA256, rsa_public_key);
+        let ok = match data {
+            Some(d) => key.verify(d, signature).is_ok(),
+            None => {
+                let d =
+                    aws_lc_rs::digest::Digest::import_less_safe(digest, &aws_lc_rs::digest::SHA256)
+                        .ok()?;
+                key.verify_digest(&d, signature).is_ok()
+            }
+        };
+        Some(ok)
+    }
+    #[cfg(not(feature = "aws-lc-rs"))]
+    {
+        let _ = digest;
+        use ring::signature as s;
+        let data = data?;
+        Some(
+            s::UnparsedPublicKey::new(&s::RSA_PKCS1_2048_8192_SHA256, rsa_public_key)
+                .verify(data, signature)
+                .is_ok(),
+        )
+    }
+}
+
 /// The backend's verification algorithm for `alg` with a `key`: one table
 /// for both backends, which name their algorithm statics alike (`$s` is
 /// `ring::signature` or `aws_lc_rs::signature`).

@@ -5,10 +5,11 @@
 //! §9.2) and applies its private key; the verifier needs only the public
 //! key and either the signed data or its SHA-256 digest. Callers often have
 //! only the digest (a PDF or XAdES signer hashes the document elsewhere),
-//! which ring cannot verify, so verification goes through the RustCrypto
-//! `rsa` crate's [`Pkcs1v15Sign`] with a pre-computed hash. For
-//! [`MessageRef::Data`] we hash with ring's SHA-256 and take the same path:
-//! one verification code path for both modes.
+//! which ring cannot verify. So the decision is the signature backend's
+//! where it can make it (aws-lc-rs verifies over the data or over a
+//! digest; ring over the data), and otherwise the RustCrypto `rsa` crate's
+//! [`Pkcs1v15Sign`] over the pre-computed hash — about ten times slower,
+//! which a login server checking a card signature per request noticed.
 //!
 //! When verification fails we recover the encoded message (`s^e mod n`)
 //! once more to say *why*: a well-formed PKCS#1 block over a different
@@ -127,22 +128,40 @@ pub fn verify_pkcs1_sha256(
     signature: &[u8],
     message: MessageRef<'_>,
 ) -> Result<(), DocSigError> {
-    let key = public_key(spki_der_or_cert)?;
-    if key.n().bits() < MIN_RSA_BITS {
-        return Err(DocSigError::KeyTooSmall(key.n().bits()));
+    let spki = spki_of(spki_der_or_cert)?;
+    let rsa_key = rsa_key_bits(&spki)?;
+    let bits = crate::crypto::rsa_modulus_bits(rsa_key);
+    if bits == 0 {
+        return Err(DocSigError::BadRsaKey("no modulus in RSAPublicKey".into()));
     }
-    let k = key.size();
+    if bits < MIN_RSA_BITS {
+        return Err(DocSigError::KeyTooSmall(bits));
+    }
+    let k = bits.div_ceil(8);
     if signature.len() != k {
         return Err(DocSigError::SignatureLength {
             expected: k,
             found: signature.len(),
-            bits: key.n().bits(),
+            bits,
         });
     }
     let digest = message.digest();
-    if key
-        .verify(Pkcs1v15Sign::new::<rsa::sha2::Sha256>(), &digest, signature)
-        .is_ok()
+    let data = match message {
+        MessageRef::Data(d) => Some(d),
+        MessageRef::Digest(_) => None,
+    };
+    // The backend decides where it can (aws-lc-rs: both forms; ring: over
+    // the data); the `rsa` crate where it cannot, and to explain a failure.
+    let verdict = crate::crypto::verify_rsa_sha256_once(rsa_key, data, &digest, signature);
+    if verdict == Some(true) {
+        return Ok(());
+    }
+    let key =
+        RsaPublicKey::from_pkcs1_der(rsa_key).map_err(|e| DocSigError::BadRsaKey(e.to_string()))?;
+    if verdict.is_none()
+        && key
+            .verify(Pkcs1v15Sign::new::<rsa::sha2::Sha256>(), &digest, signature)
+            .is_ok()
     {
         return Ok(());
     }
@@ -206,23 +225,24 @@ fn hash_name(digest_info: &[u8]) -> String {
 
 /// Extracts and decodes the RSA key from an SPKI or a certificate, DER or
 /// PEM.
-fn public_key(input: &[u8]) -> Result<RsaPublicKey, DocSigError> {
+/// The SubjectPublicKeyInfo of a DER or PEM key or certificate.
+fn spki_of(input: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, DocSigError> {
     if input.first() != Some(&tag::SEQUENCE) {
         // PEM: the first CERTIFICATE or PUBLIC KEY block.
         for pem in x509_parser::pem::Pem::iter_from_buffer(input) {
             let pem = pem.map_err(|e| DocSigError::KeyInput(format!("PEM: {e}")))?;
             if pem.label == "CERTIFICATE" || pem.label == "PUBLIC KEY" {
-                return public_key_der(&pem.contents);
+                return spki_der(&pem.contents).map(|s| std::borrow::Cow::Owned(s.to_vec()));
             }
         }
         return Err(DocSigError::KeyInput(
             "not DER and no CERTIFICATE or PUBLIC KEY PEM block".into(),
         ));
     }
-    public_key_der(input)
+    spki_der(input).map(std::borrow::Cow::Borrowed)
 }
 
-fn public_key_der(der: &[u8]) -> Result<RsaPublicKey, DocSigError> {
+fn spki_der(der: &[u8]) -> Result<&[u8], DocSigError> {
     let bad = |e: &dyn std::fmt::Display| DocSigError::KeyInput(e.to_string());
     let mut outer = Reader::new(der);
     let seq = outer.read(tag::SEQUENCE).map_err(|e| bad(&e))?;
@@ -233,18 +253,23 @@ fn public_key_der(der: &[u8]) -> Result<RsaPublicKey, DocSigError> {
     // An SPKI's first element is the AlgorithmIdentifier (starts with an
     // OID); a certificate's is the TBSCertificate (starts with [0] or an
     // INTEGER).
-    let spki: &[u8] = if Reader::new(first.value).peek_tag() == Some(tag::OID) {
-        der
-    } else {
-        let (_, cert) = X509Certificate::from_der(der).map_err(|e| bad(&e))?;
-        return rsa_from_spki(cert.public_key().raw);
-    };
-    rsa_from_spki(spki)
+    if Reader::new(first.value).peek_tag() == Some(tag::OID) {
+        return Ok(der);
+    }
+    // The verifier's zero-copy reader first (a login checks a signature
+    // per request); x509-parser for what it refuses but x509-parser reads
+    // (an unsupported signature algorithm is no concern here).
+    if let Ok(c) = crate::cert::Cert::parse(der) {
+        return Ok(c.spki);
+    }
+    let (_, cert) = X509Certificate::from_der(der).map_err(|e| bad(&e))?;
+    Ok(cert.tbs_certificate.subject_pki.raw)
 }
 
-/// SubjectPublicKeyInfo ::= SEQUENCE { algorithm AlgorithmIdentifier,
-/// subjectPublicKey BIT STRING } (RFC 5280 §4.1.2.7).
-fn rsa_from_spki(spki: &[u8]) -> Result<RsaPublicKey, DocSigError> {
+/// The RSAPublicKey DER inside a SubjectPublicKeyInfo ::= SEQUENCE {
+/// algorithm AlgorithmIdentifier, subjectPublicKey BIT STRING } (RFC 5280
+/// §4.1.2.7), checked to be rsaEncryption.
+fn rsa_key_bits(spki: &[u8]) -> Result<&[u8], DocSigError> {
     let bad =
         |e: &dyn std::fmt::Display| DocSigError::KeyInput(format!("SubjectPublicKeyInfo: {e}"));
     let seq = Reader::new(spki).read(tag::SEQUENCE).map_err(|e| bad(&e))?;
@@ -265,7 +290,7 @@ fn rsa_from_spki(spki: &[u8]) -> Result<RsaPublicKey, DocSigError> {
             "subjectPublicKey has unused bits".into(),
         ));
     }
-    RsaPublicKey::from_pkcs1_der(key).map_err(|e| DocSigError::BadRsaKey(e.to_string()))
+    Ok(key)
 }
 
 #[cfg(test)]

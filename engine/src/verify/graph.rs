@@ -139,6 +139,7 @@ impl CaNode {
                 serial: self.serial,
                 issuer: &[],
                 subject: self.ca.subject_der(),
+                spki: self.ca.spki_der(),
                 not_before: self.not_before,
                 not_after: self.not_after,
                 ext: Default::default(),
