@@ -313,3 +313,105 @@ fn serve_balanced_two_replicas_behind_haproxy_answer_status_and_ocsp_and_both_ta
         assert_eq!(ocsp_answer(&r.body).status, "revoked");
     }
 }
+
+/// Card login through HAProxy with the routing README.md documents:
+/// replicas share `--challenge-key`, and `balance url_param challenge`
+/// sends every `/v1/authenticate?challenge=C` for one challenge to one
+/// replica. A challenge issued by either replica is accepted; logins land
+/// on both replicas; a replay through the balancer reaches the replica
+/// that saw the login, and is refused.
+#[test]
+fn serve_balanced_login_with_a_shared_key_and_challenge_routing_is_single_use() {
+    use crate::serve_login::{card_sign, p, pki, ORIGIN};
+    if !need_curl() {
+        return;
+    }
+    let Some(haproxy) = need_haproxy() else {
+        return;
+    };
+    let keydir = kakunin_testkit::tempdir();
+    let key = keydir.path().join("challenge.key");
+    std::fs::write(&key, [0x42; 32]).expect("write key");
+    let (sign_ca, auth_ca) = (p("sign-ca.pem"), p("auth-ca.pem"));
+    let args = [
+        "--listen",
+        "127.0.0.1:0",
+        "--trust",
+        s(&sign_ca),
+        "--trust",
+        s(&auth_ca),
+        "--crl-dir",
+        s(pki()),
+        "--origin",
+        ORIGIN,
+        "--challenge-key",
+        s(&key),
+    ];
+    let lb = Balanced::start(
+        &haproxy,
+        &args,
+        "    balance url_param challenge\n    hash-type consistent\n",
+    );
+    let mut conn = KeepAlive::connect(lb.addr());
+    let cert = std::fs::read_to_string(p("holders/1/auth.pem")).expect("certificate");
+    let (mut issuers, mut deciders) = (
+        std::collections::BTreeSet::new(),
+        std::collections::BTreeSet::new(),
+    );
+    for round in 0..40 {
+        let r = conn.request("GET", "/v1/challenge", &[], &[]);
+        assert_eq!(r.code, 200, "{}", r.text());
+        issuers.extend(r.header(REPLICA_HEADER).map(str::to_string));
+        let challenge: Value = serde_json::from_slice(&r.body).expect("JSON");
+        let c = challenge["challenge"]
+            .as_str()
+            .expect("challenge")
+            .to_string();
+        let sig = card_sign(&p("holders/1/auth.key"), ORIGIN, &c);
+        let body =
+            serde_json::json!({"origin": ORIGIN, "cert": cert, "signature": sig}).to_string();
+        let path = format!("/v1/authenticate?challenge={c}");
+        let json = [("Content-Type", "application/json")];
+        let first = conn.request("POST", &path, &json, body.as_bytes());
+        let v: Value = serde_json::from_slice(&first.body).expect("JSON");
+        assert_eq!(v["accepted"], true, "round {round}: {v}");
+        let by = first.header(REPLICA_HEADER).expect("replica").to_string();
+        // The replay follows the challenge to the same replica: refused.
+        let again = conn.request("POST", &path, &json, body.as_bytes());
+        let v: Value = serde_json::from_slice(&again.body).expect("JSON");
+        assert_eq!(
+            v["accepted"], false,
+            "replay accepted in round {round}: {v}"
+        );
+        assert!(
+            v["detail"].as_str().unwrap_or("").contains("already used"),
+            "{v}"
+        );
+        assert_eq!(again.header(REPLICA_HEADER), Some(by.as_str()));
+        deciders.insert(by);
+        if round >= 3 && issuers.len() == 2 && deciders.len() == 2 {
+            break;
+        }
+    }
+    assert_eq!(
+        issuers.len(),
+        2,
+        "challenges from both replicas: {issuers:?}"
+    );
+    assert_eq!(
+        deciders.len(),
+        2,
+        "logins decided by both replicas: {deciders:?}"
+    );
+    let accepted: f64 = lb
+        .replicas
+        .iter()
+        .map(|r| r.metric("kakunin_logins_total{outcome=\"accepted\"}"))
+        .sum();
+    let replayed: f64 = lb
+        .replicas
+        .iter()
+        .map(|r| r.metric("kakunin_logins_total{outcome=\"replayed\"}"))
+        .sum();
+    assert_eq!(accepted, replayed, "one replay refused per accepted login");
+}

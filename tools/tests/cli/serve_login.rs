@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use crate::common::{json_lines, kakunin};
 use crate::serve::{data, need_curl, s, Served};
 
-const ORIGIN: &str = "https://login.example.jp";
+pub(crate) const ORIGIN: &str = "https://login.example.jp";
 
 /// A PKI dated today: holder 1 valid, holder 2 revoked, holder 3 valid.
 pub(crate) fn pki() -> &'static Path {
@@ -89,7 +89,7 @@ fn sha256_openssl(bytes: &[u8]) -> Vec<u8> {
 
 /// The card's part: `openssl dgst -sha256 -sign KEY` over
 /// "kakunin-login-v1" ‖ 0x00 ‖ SHA-256(origin) ‖ SHA-256(challenge).
-fn card_sign(key: &Path, origin: &str, challenge: &str) -> String {
+pub(crate) fn card_sign(key: &Path, origin: &str, challenge: &str) -> String {
     let mut message = b"kakunin-login-v1\0".to_vec();
     message.extend(sha256_openssl(origin.as_bytes()));
     message.extend(sha256_openssl(challenge.as_bytes()));
