@@ -283,15 +283,26 @@ wrk.resolve = function(host, service)
 end
 """
 
-# POST bodies from a file of fixed-size DER OCSPRequests; thread t sends
-# records t, t+T, t+2T, ... so no two threads repeat each other.
-POSTS_LUA = """
+# Shared by the wrk scripts: each thread learns its number (to take its own
+# slice of the requests) and cycles through the requests it built.
+LUA_THREADS = """
 local threads = 0
 function setup(thread)
    thread:set("id", threads)
    threads = threads + 1
 end
+"""
+LUA_CYCLE = """
+function request()
+   k = k + 1
+   if k > #reqs then k = 1 end
+   return reqs[k]
+end
+"""
 
+# POST bodies from a file of fixed-size DER OCSPRequests; thread t sends
+# records t, t+T, t+2T, ... so no two threads repeat each other.
+POSTS_LUA = LUA_THREADS + """
 function init(args)
    local size, stride = tonumber(args[2]), tonumber(args[3])
    local f = assert(io.open(args[1], "rb"))
@@ -307,12 +318,7 @@ function init(args)
    k = 0
 end
 
-function request()
-   k = k + 1
-   if k > #reqs then k = 1 end
-   return reqs[k]
-end
-"""
+"""  + LUA_CYCLE
 
 
 # ---------------------------------------------------------------- fixtures
@@ -668,13 +674,7 @@ def bench_memory(a, kakunin, days):
             second.close()
 
 
-LOGIN_LUA = """
-local threads = 0
-function setup(thread)
-   thread:set("id", threads)
-   threads = threads + 1
-end
-
+LOGIN_LUA = LUA_THREADS + """
 -- args: a file of "PATH<TAB>BODY" lines, the number of wrk threads. Each
 -- thread takes every stride-th line, so no challenge is sent twice.
 function init(args)
