@@ -44,10 +44,10 @@ impl Query {
                         _ => return Err(bad(format!("facts={v}: expected true or false"))),
                     }
                 }
-                // RFC 3339 needs no percent-decoding except for a `+` offset,
-                // which arrives as `%2B`.
+                // A `+` offset arrives as `%2B` (a bare `+` would be a space
+                // in a form encoding), colons sometimes as `%3A`.
                 "at" => {
-                    let text = v.replace("%2B", "+").replace("%3A", ":");
+                    let text = percent_decoded(v);
                     q.at =
                         Some(Timestamp::parse_rfc3339(&text).map_err(|e| bad(format!("at: {e}")))?);
                 }
@@ -56,6 +56,30 @@ impl Query {
         }
         Ok(q)
     }
+}
+
+/// `%XX` escapes decoded (ASCII only; anything else is left as it is, and
+/// then fails the RFC 3339 parse with a clear message).
+fn percent_decoded(v: &str) -> String {
+    let b = v.as_bytes();
+    let mut out = String::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (b[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(c)) if c.is_ascii() => {
+                out.push(c as char);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c as char);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 fn bad(detail: String) -> ApiError {
@@ -137,7 +161,12 @@ mod tests {
             q.at,
             Some(Timestamp::parse_rfc3339("2026-10-31T15:00:00Z").unwrap())
         );
-        for bad in ["facts=yes", "at=yesterday", "x=1"] {
+        let q = Query::parse(Some("at=2026-11-01T09%3a00%3a00%2b09%3A00")).unwrap();
+        assert_eq!(
+            q.at,
+            Some(Timestamp::parse_rfc3339("2026-11-01T00:00:00Z").unwrap())
+        );
+        for bad in ["facts=yes", "at=yesterday", "x=1", "at=%ZZ", "at=%"] {
             assert!(Query::parse(Some(bad)).is_err(), "{bad}");
         }
     }
