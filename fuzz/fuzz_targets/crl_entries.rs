@@ -103,7 +103,7 @@ fn template() -> &'static Template {
 fn walk(mut e: kakunin_engine::Entries<'_>) -> (Vec<RevokedEntry>, bool, usize) {
     let mut out = Vec::new();
     let mut ok = true;
-    for r in e.by_ref() {
+    while let Some(r) = e.next() {
         match r {
             Ok(x) => {
                 let _ = e.certificate_issuer();

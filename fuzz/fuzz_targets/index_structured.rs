@@ -21,7 +21,7 @@ use kakunin_engine::{CrlNumber, IssuerKeyId, RevocationReason, Serial, Timestamp
 
 const HEADER_LEN: usize = 512;
 /// Bounds the work per input (a run can expand to many serials).
-const MAX_ENTRIES: usize = 50_000;
+const MAX_ENTRIES: usize = 8_192;
 
 #[derive(Arbitrary, Debug)]
 enum Serials {
