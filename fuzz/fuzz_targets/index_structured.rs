@@ -20,8 +20,9 @@ use kakunin_engine::index::{IndexBuilder, IndexInfo, SerialIndex};
 use kakunin_engine::{CrlNumber, IssuerKeyId, RevocationReason, Serial, Timestamp};
 
 const HEADER_LEN: usize = 512;
-/// Bounds the work per input (a run can expand to many serials).
-const MAX_ENTRIES: usize = 8_192;
+/// Bounds the work per input (a run can expand to many serials); above
+/// 4,096 in one 2^16 chunk so that bitmap containers are reached.
+const MAX_ENTRIES: usize = 4_500;
 
 #[derive(Arbitrary, Debug)]
 enum Serials {
