@@ -94,6 +94,30 @@ pub use reload::{FileOutcome, ScanReport};
 pub use status::answer_line;
 pub use tls::TlsError;
 
+#[doc(hidden)]
+pub mod fuzzing {
+    //! Entry points for the fuzz targets in `fuzz/`: the private decoders
+    //! the HTTP handlers call first, reachable without a server. Not an
+    //! API; nothing else may use it.
+
+    use kakunin_engine::Serial;
+
+    /// What `POST /ocsp` reads from a DER OCSPRequest: the serial of each
+    /// CertID and whether a nonce came; `None` for `malformedRequest`.
+    pub fn ocsp_request(der: &[u8]) -> Option<(Vec<Serial>, bool)> {
+        let p = crate::ocsp::request::parse(der).ok()?;
+        Some((
+            p.queries.iter().map(|q| q.serial).collect(),
+            p.nonce.is_some(),
+        ))
+    }
+
+    /// The DER that `GET /ocsp/{rest}` decodes from the path after `/ocsp/`.
+    pub fn ocsp_get_path(rest: &str) -> Option<Vec<u8>> {
+        crate::ocsp::get::decode_path(rest)
+    }
+}
+
 use issuers::Issuers;
 use metrics::Metrics;
 use reload::{ReloadHandle, Reloader};

@@ -21,8 +21,8 @@
 //! `unauthorized`.
 
 mod cache;
-mod get;
-mod request;
+pub(crate) mod get;
+pub(crate) mod request;
 mod response;
 mod signer;
 
