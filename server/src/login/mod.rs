@@ -156,10 +156,14 @@ fn check_origin(o: &str) -> Result<(), LoginError> {
 /// `GET /v1/challenge`.
 pub(crate) fn challenge(app: &App) -> Result<Response<Full<Bytes>>, ApiError> {
     let login = &app.login;
+    // Whole seconds, rounded up: `now` is truncated to its second, so
+    // without the extra second a challenge could live almost a second
+    // less than the lifetime promised.
     let expires = Timestamp::from_unix(
         Timestamp::now()
             .unix()
-            .saturating_add(login.lifetime.as_secs() as i64),
+            .saturating_add(login.lifetime.as_secs() as i64)
+            .saturating_add(1),
     );
     let token = login.key.mint(expires).map_err(|_| ApiError::Internal)?;
     let body = json!({

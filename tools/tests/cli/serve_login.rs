@@ -251,18 +251,19 @@ fn serve_login_challenges_expire_and_replicas_sharing_a_key_accept_each_others()
     let b = serve(&["--challenge-key", s(&key)]);
     let (auth1, key1) = (p("holders/1/auth.pem"), p("holders/1/auth.key"));
 
-    // Issued by a, accepted by b; then a replay on b is refused.
-    let c = new_challenge(&a);
+    // Issued by b (120 s), accepted by a; then a replay on a is refused.
+    let c = new_challenge(&b);
     let sig = card_sign(&key1, ORIGIN, &c);
-    let (_, v) = post_login(&b, &c, ORIGIN, &auth1, &sig);
+    let (_, v) = post_login(&a, &c, ORIGIN, &auth1, &sig);
     assert_eq!(v["accepted"], true, "{v}");
-    let (_, v) = post_login(&b, &c, ORIGIN, &auth1, &sig);
+    let (_, v) = post_login(&a, &c, ORIGIN, &auth1, &sig);
     refused(&v, "invalid", "already used");
 
-    // a's challenges live one second.
+    // a's challenges live one second (up to two: expiry is rounded up to
+    // the next whole second).
     let c = new_challenge(&a);
     let sig = card_sign(&key1, ORIGIN, &c);
-    std::thread::sleep(Duration::from_millis(2100));
+    std::thread::sleep(Duration::from_millis(3100));
     let (_, v) = post_login(&a, &c, ORIGIN, &auth1, &sig);
     refused(&v, "invalid", "expired");
 
