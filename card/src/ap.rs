@@ -40,6 +40,22 @@ pub enum Ef {
 }
 
 impl Ef {
+    /// Every EF named here, JPKI AP first: the whole of what a client may
+    /// select, and all a virtual card holds.
+    pub const ALL: [Ef; 11] = [
+        Ef::TokenInfo,
+        Ef::AuthCert,
+        Ef::AuthCaCert,
+        Ef::SignCert,
+        Ef::SignCaCert,
+        Ef::AuthKey,
+        Ef::AuthPin,
+        Ef::SignKey,
+        Ef::SignPin,
+        Ef::TextPin,
+        Ef::TextFacts,
+    ];
+
     /// The two-byte file identifier.
     pub fn id(self) -> [u8; 2] {
         match self {

@@ -65,19 +65,7 @@ fn fresh_card(with_sign: bool) -> VirtualCard {
     VirtualCard::new(contents, SimPins::default()).expect("holder 1 fits the card")
 }
 
-const EFS: [Ef; 11] = [
-    Ef::TokenInfo,
-    Ef::AuthCert,
-    Ef::AuthCaCert,
-    Ef::SignCert,
-    Ef::SignCaCert,
-    Ef::AuthKey,
-    Ef::AuthPin,
-    Ef::SignKey,
-    Ef::SignPin,
-    Ef::TextPin,
-    Ef::TextFacts,
-];
+const EFS: [Ef; 11] = Ef::ALL;
 
 #[derive(Arbitrary, Debug)]
 enum Step {

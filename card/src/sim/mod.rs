@@ -135,22 +135,17 @@ impl App {
         }
     }
 
-    /// The EFs it has (the text AP's `0001` and `0003` are not among them).
-    fn efs(self) -> &'static [Ef] {
+    fn aid(self) -> &'static [u8; 10] {
         match self {
-            App::Jpki => &[
-                Ef::TokenInfo,
-                Ef::AuthCert,
-                Ef::AuthCaCert,
-                Ef::SignCert,
-                Ef::SignCaCert,
-                Ef::AuthKey,
-                Ef::AuthPin,
-                Ef::SignKey,
-                Ef::SignPin,
-            ],
-            App::Text => &[Ef::TextPin, Ef::TextFacts],
+            App::Jpki => &JPKI_AID,
+            App::Text => &TEXT_AID,
         }
+    }
+
+    /// The EFs it has: those of [`Ef::ALL`] in this AP (the text AP's
+    /// `0001` and `0003` are not among them).
+    fn efs(self) -> impl Iterator<Item = Ef> {
+        Ef::ALL.into_iter().filter(move |ef| ef.aid() == self.aid())
     }
 }
 
@@ -209,7 +204,7 @@ impl VirtualCard {
             verified: Vec::new(),
         };
         for app in [App::Jpki, App::Text] {
-            for &ef in app.efs() {
+            for ef in app.efs() {
                 if let Some(Node::Binary { bytes, .. }) = card.node(app, ef) {
                     if bytes.len() > MAX_EF {
                         return Err(SimError::Invalid {
@@ -334,8 +329,6 @@ impl VirtualCard {
                     .app
                     .and_then(|app| {
                         app.efs()
-                            .iter()
-                            .copied()
                             .find(|&ef| ef.id() == id && self.node(app, ef).is_some())
                     })
                     .ok_or(StatusWord::FileNotFound)?;
