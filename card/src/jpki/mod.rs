@@ -280,15 +280,21 @@ impl<T: Transport> JpkiCard<T> {
         }
     }
 
+    /// Reads the counter of `kind` and says whether a PIN may be sent
+    /// under `policy`: not when it is locked, nor on its last try without
+    /// consent. A front end calls it before even asking for the PIN.
+    pub fn may_try(&mut self, kind: PinKind, policy: PinPolicy) -> Result<(), CardError> {
+        match self.tries(kind)? {
+            Tries::Locked | Tries::Left(0) => Err(CardError::Locked(kind)),
+            Tries::Left(1) if !policy.allow_last_try => Err(CardError::LastTry(kind)),
+            Tries::Left(_) => Ok(()),
+        }
+    }
+
     /// Verifies `pin` (counter first; see the module docs).
     pub fn verify_pin(&mut self, pin: &Pin, policy: PinPolicy) -> Result<(), CardError> {
         let kind = pin.kind();
-        match self.tries(kind)? {
-            Tries::Locked => return Err(CardError::Locked(kind)),
-            Tries::Left(0) => return Err(CardError::Locked(kind)),
-            Tries::Left(1) if !policy.allow_last_try => return Err(CardError::LastTry(kind)),
-            Tries::Left(_) => {}
-        }
+        self.may_try(kind, policy)?;
         // tries() left the PIN EF selected.
         let r = self.send(&Command::new(0x00, 0x20, 0x00, 0x80).with_data(pin.as_bytes()))?;
         match r.sw {

@@ -184,11 +184,7 @@ fn read_pin_for(
     kind: PinKind,
     opts: &CardOpts,
 ) -> anyhow::Result<Pin> {
-    match card.tries(kind)? {
-        Tries::Locked | Tries::Left(0) => return Err(CardError::Locked(kind).into()),
-        Tries::Left(1) if !opts.i_know_it_may_lock => return Err(CardError::LastTry(kind).into()),
-        Tries::Left(_) => {}
-    }
+    card.may_try(kind, opts.policy())?;
     Ok(PinSource::choose(opts.pin_fd).read(kind)?)
 }
 
