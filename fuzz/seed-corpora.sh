@@ -6,7 +6,8 @@ set -eu
 cd "$(dirname "$0")"
 data=../data
 c=corpus
-mkdir -p $c/crl $c/crl_entries $c/ocsp_request $c/apdu $c/card_client
+mkdir -p $c/crl $c/crl_entries $c/ocsp_request $c/apdu $c/card_client \
+  $c/cert_bundle $c/verify_path $c/http_request $c/vpcd_framing
 cp $data/*.crl $c/crl/
 
 # crl_entries: a flags byte (bit 0 indirect, 1 delta, 2 v1), then the
@@ -75,4 +76,102 @@ s += ok + a(first + b"\x90\x00") + first + b"\x90\x00" + a(rest + b"\x90\x00") +
 s += ok + b"\x02\x63\xc3" + ok + b"\x02\x63\xc5" + ok + b"\x02\x63\xc3" + ok
 (out / "token-and-cert").write_bytes(s)
 PY
+# cert_bundle: 00 + an input as `kakunin verify` reads it: data/'s PEM
+# bundles and single certificates, DER (one and concatenated), a PEM
+# bundle with CRLF line ends from OpenSSL, and a fresh `kakunin gen` PKI's
+# bundles when the binary is built (target/release or target/debug).
+n=0
+for f in $data/sign-certs.pem $data/auth-certs.pem $data/ocsp.pem $data/sign-ca.pem \
+         $data/holders/1/sign.pem $data/holders/2/auth.pem; do
+  n=$((n + 1))
+  { printf '\000'; cat "$f"; } > $c/cert_bundle/pem-$n
+done
+openssl x509 -in $data/holders/1/sign.pem -outform DER -out $c/one.der
+openssl x509 -in $data/holders/1/auth.pem -outform DER -out $c/two.der
+{ printf '\000'; cat $c/one.der; } > $c/cert_bundle/der-1
+{ printf '\000'; cat $c/one.der $c/two.der; } > $c/cert_bundle/der-2
+{ printf '\000'; sed 's/$/\r/' $data/holders/3/sign.pem; } > $c/cert_bundle/pem-crlf
+kakunin=""
+for k in ../target/release/kakunin ../target/debug/kakunin; do
+  [ -x "$k" ] && { kakunin=$k; break; }
+done
+if [ -n "$kakunin" ]; then
+  "$kakunin" gen --out $c/gen --revoked 20 --certs 8 --holders 2 --seed 7 >/dev/null
+  { printf '\000'; cat $c/gen/sign-certs.pem; } > $c/cert_bundle/gen-sign
+  { printf '\000'; cat $c/gen/auth-certs.pem; } > $c/cert_bundle/gen-auth
+fi
+
+# verify_path: 00 + a CRL, 01 + an intermediate, 02 + a leaf, checked
+# beside data/'s CAs and CRLs. OpenSSL signs them with data/'s CA key, so
+# they pass the signature check and reach what lies behind it: an empty
+# CRL of the signing CA, a CA certificate it issues (an intermediate) and
+# a leaf that intermediate issues.
+tmp=$(mktemp -d)
+cat > $tmp/ca.cnf <<CNF
+[ca]
+default_ca = d
+[d]
+database = $tmp/index.txt
+crlnumber = $tmp/crlnumber
+default_md = sha256
+default_crl_days = 3650
+[v3_ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[leaf]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+authorityKeyIdentifier = keyid
+CNF
+: > $tmp/index.txt
+echo 1000 > $tmp/crlnumber
+openssl ca -gencrl -config $tmp/ca.cnf -keyfile $data/sign-ca.key -cert $data/sign-ca.pem \
+  -out $tmp/sign.crl >/dev/null 2>&1
+{ printf '\000'; openssl crl -in $tmp/sign.crl -outform DER; } > $c/verify_path/crl-openssl
+{ printf '\000'; cat $data/auth.crl; } > $c/verify_path/crl-data
+openssl req -new -newkey rsa:2048 -nodes -keyout $tmp/i.key -subj "/C=JP/O=JPKI/OU=fuzz" \
+  -out $tmp/i.csr >/dev/null 2>&1
+openssl x509 -req -in $tmp/i.csr -CA $data/sign-ca.pem -CAkey $data/sign-ca.key \
+  -set_serial 77 -days 3650 -extfile $tmp/ca.cnf -extensions v3_ca -out $tmp/i.pem >/dev/null 2>&1
+{ printf '\001'; openssl x509 -in $tmp/i.pem -outform DER; } > $c/verify_path/intermediate
+openssl req -new -newkey rsa:2048 -nodes -keyout $tmp/l.key -subj "/C=JP/CN=leaf" \
+  -out $tmp/l.csr >/dev/null 2>&1
+openssl x509 -req -in $tmp/l.csr -CA $tmp/i.pem -CAkey $tmp/i.key -set_serial 78 \
+  -days 365 -extfile $tmp/ca.cnf -extensions leaf -out $tmp/l.pem >/dev/null 2>&1
+{ printf '\002'; openssl x509 -in $tmp/l.pem -outform DER; } > $c/verify_path/leaf
+{ printf '\002'; cat $c/one.der; } > $c/verify_path/leaf-data
+rm -rf "$tmp"
+
+# http_request: 00 + raw requests to the real routes.
+h() { printf '\000'; printf '%b' "$1"; }
+h 'GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n' > $c/http_request/healthz
+h 'GET /v1/status/sign/1D153435497E08BD HTTP/1.1\r\nhost: x\r\n\r\nGET /readyz HTTP/1.1\r\nhost: x\r\n\r\n' \
+  > $c/http_request/status-pipelined
+h 'HEAD /metrics HTTP/1.1\r\nhost: x\r\n\r\n' > $c/http_request/metrics-head
+h 'POST /v1/status?issuer=sign HTTP/1.1\r\nhost: x\r\ncontent-length: 34\r\n\r\n1D153435497E08BD\n1D1534354987EBB1\n' \
+  > $c/http_request/status-batch
+{ h "POST /v1/verify?facts=true HTTP/1.1\r\nhost: x\r\ncontent-length: $(wc -c < $data/holders/1/sign.pem)\r\n\r\n"
+  cat $data/holders/1/sign.pem; } > $c/http_request/verify
+openssl ocsp -issuer $data/auth-ca.pem -cert $data/holders/1/auth.pem -reqout $c/ocsp.der >/dev/null 2>&1
+{ h "POST /ocsp HTTP/1.1\r\nhost: x\r\ncontent-type: application/ocsp-request\r\ncontent-length: $(wc -c < $c/ocsp.der)\r\n\r\n"
+  cat $c/ocsp.der; } > $c/http_request/ocsp-post
+h "GET /ocsp/$(base64 -w0 $c/ocsp.der | sed 's/+/%2B/g; s,/,%2F,g; s/=/%3D/g') HTTP/1.1\r\nhost: x\r\n\r\n" \
+  > $c/http_request/ocsp-get
+h 'GET /v1/challenge HTTP/1.1\r\nhost: x\r\norigin: http://127.0.0.1:8080\r\n\r\n' > $c/http_request/challenge
+h 'POST /v1/status HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n11\r\n1D153435497E08BD\n\r\n0\r\n\r\n' \
+  > $c/http_request/chunked
+
+# vpcd_framing: 00 + what pcscd sends: power on, ATR requests, SELECT of
+# the JPKI AP, reading the token info, a wrong and a right VERIFY, reset.
+v() { printf '\000'; printf "$1"; }
+v '\000\001\001\000\001\004\000\001\004' > $c/vpcd_framing/power-atr
+v '\000\001\001\000\017\000\244\004\014\012\323\222\360\000\046\001\000\000\000\001\000\007\000\244\002\014\002\000\006\000\005\000\260\000\000\040' \
+  > $c/vpcd_framing/select-read
+v '\000\001\001\000\017\000\244\004\014\012\323\222\360\000\046\001\000\000\000\001\000\007\000\244\002\014\002\000\030\000\004\000\040\000\200\000\011\000\040\000\200\0041111\000\011\000\040\000\200\0041234\000\001\002\000\001\000' \
+  > $c/vpcd_framing/verify-reset
+{ printf '\001'; tail -c +2 $c/vpcd_framing/select-read; } > $c/vpcd_framing/select-read-bytewise
+rm -f $c/one.der $c/two.der $c/ocsp.der
+rm -rf $c/gen
 echo "seeded: $(ls $c | tr '\n' ' ')"

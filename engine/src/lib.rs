@@ -20,7 +20,8 @@
 //! Where a CRL becomes an index: [`ingest`]. Where a certificate gets its
 //! verdict: [`verify`]. Around them: [`jpki`] reads the JPKI profile and the
 //! holder's basic facts, [`docsig`] checks document signatures, [`evidence`]
-//! records verdicts, and [`crypto`] is the one seam to the signature
+//! records verdicts, [`inputs`] streams certificates out of DER and PEM
+//! bundles as `kakunin verify` reads them, and [`crypto`] is the one seam to the signature
 //! backends (aws-lc-rs by default, ring with `--no-default-features
 //! --features ring`).
 //!
@@ -119,6 +120,7 @@ pub mod docsig;
 pub mod evidence;
 pub mod index;
 pub mod ingest;
+pub mod inputs;
 pub mod jpki;
 pub mod store;
 pub mod verify;

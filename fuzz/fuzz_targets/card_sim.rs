@@ -7,63 +7,15 @@
 //! SW2), and no counter ever goes above its maximum.
 #![no_main]
 
-use std::path::Path;
-use std::sync::OnceLock;
-
 use arbitrary::Arbitrary;
 use kakunin_card::ap::{Ef, PinKind, JPKI_AID, TEXT_AID};
 use kakunin_card::apdu::Response;
-use kakunin_card::sim::{CardContents, Credential, Facts, SimPins, VirtualCard};
-use rsa::pkcs8::DecodePrivateKey;
-use rsa::RsaPrivateKey;
+use kakunin_card::sim::SimPins;
+use kakunin_fuzz::fresh_card;
 
 /// A signature costs a millisecond or so: a few per input at most.
 const MAX_SIGNATURES: usize = 2;
 const MAX_STEPS: usize = 64;
-
-struct Holder {
-    auth: (Vec<u8>, RsaPrivateKey),
-    sign: (Vec<u8>, RsaPrivateKey),
-    auth_ca: Vec<u8>,
-    sign_ca: Vec<u8>,
-    facts: Facts,
-}
-
-fn holder() -> &'static Holder {
-    static H: OnceLock<Holder> = OnceLock::new();
-    H.get_or_init(|| {
-        let pki = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../data"));
-        let c = CardContents::from_holder(pki, 1).expect("data/holders/1 loads");
-        let key = |name: &str| {
-            let pem = std::fs::read_to_string(pki.join("holders/1").join(name))
-                .expect("the holder's key");
-            RsaPrivateKey::from_pkcs8_pem(&pem).expect("a PKCS#8 key")
-        };
-        let sign = c.sign.as_ref().expect("holder 1 has a signing certificate");
-        Holder {
-            auth: (c.auth.cert().to_vec(), key("auth.key")),
-            sign: (sign.cert().to_vec(), key("sign.key")),
-            auth_ca: c.auth_ca.clone(),
-            sign_ca: c.sign_ca.clone(),
-            facts: c.facts.clone(),
-        }
-    })
-}
-
-fn fresh_card(with_sign: bool) -> VirtualCard {
-    let h = holder();
-    let cred = |(c, k): &(Vec<u8>, RsaPrivateKey)| {
-        Credential::new(c.clone(), k.clone()).expect("the holder's own pair")
-    };
-    let contents = CardContents {
-        auth: cred(&h.auth),
-        auth_ca: h.auth_ca.clone(),
-        sign: with_sign.then(|| cred(&h.sign)),
-        sign_ca: h.sign_ca.clone(),
-        facts: h.facts.clone(),
-    };
-    VirtualCard::new(contents, SimPins::default()).expect("holder 1 fits the card")
-}
 
 const EFS: [Ef; 11] = Ef::ALL;
 

@@ -12,6 +12,7 @@
 use std::sync::OnceLock;
 
 use kakunin_engine::{Crl, RevokedEntry};
+use kakunin_fuzz::tlv;
 
 static AUTH_CRL: &[u8] = include_bytes!("../../data/auth.crl");
 
@@ -23,21 +24,6 @@ struct Template {
     revoked: &'static [u8],
     exts: &'static [u8],
     sig: &'static [u8],
-}
-
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let n = content.len();
-    if n < 0x80 {
-        out.push(n as u8);
-    } else {
-        let be = (n as u32).to_be_bytes();
-        let skip = be.iter().take_while(|&&b| b == 0).count();
-        out.push(0x80 | (4 - skip) as u8);
-        out.extend_from_slice(&be[skip..]);
-    }
-    out.extend_from_slice(content);
-    out
 }
 
 /// issuingDistributionPoint { indirectCRL TRUE }, critical.

@@ -11,7 +11,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
 
@@ -32,16 +32,7 @@ pub(crate) async fn serve(
     let max = limits.max_connections.clamp(1, Semaphore::MAX_PERMITS) as u32;
     let permits = Arc::new(Semaphore::new(max as usize));
     let (stop_tx, stop_rx) = watch::channel(false);
-    let connections = Arc::new(Connections {
-        app,
-        http: http_builder(limits),
-        tls,
-        handshake_timeout: limits.header_read_timeout,
-        idle_tick: (limits.idle_timeout / 4).max(Duration::from_millis(10)),
-        idle_close: limits.header_read_timeout,
-        grace: limits.shutdown_grace,
-        stop: stop_rx,
-    });
+    let connections = Arc::new(Connections::new(app, limits, tls, stop_rx));
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -64,7 +55,7 @@ pub(crate) async fn serve(
             _ = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        tokio::spawn(connections.clone().serve(stream, peer, permit));
+        tokio::spawn(connections.clone().serve(stream, peer, Some(permit)));
     }
     drop(listener);
     let _ = stop_tx.send(true);
@@ -94,7 +85,7 @@ fn http_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
 }
 
 /// What every connection shares.
-struct Connections {
+pub(crate) struct Connections {
     app: Arc<App>,
     http: auto::Builder<TokioExecutor>,
     tls: Option<TlsAcceptor>,
@@ -110,14 +101,37 @@ struct Connections {
 }
 
 impl Connections {
-    /// One connection, from accept to close; the permit is returned when
-    /// this ends.
-    async fn serve(
+    /// What the connections to `app` share; `stop` becomes `true` on
+    /// shutdown.
+    pub(crate) fn new(
+        app: Arc<App>,
+        limits: &Limits,
+        tls: Option<TlsAcceptor>,
+        stop: watch::Receiver<bool>,
+    ) -> Connections {
+        Connections {
+            app,
+            http: http_builder(limits),
+            tls,
+            handshake_timeout: limits.header_read_timeout,
+            idle_tick: (limits.idle_timeout / 4).max(Duration::from_millis(10)),
+            idle_close: limits.header_read_timeout,
+            grace: limits.shutdown_grace,
+            stop,
+        }
+    }
+
+    /// One connection, from accept to close; the permit (of the
+    /// connection cap) is returned when this ends. Any stream: the accept
+    /// loop's TCP, or the fuzz target's in-memory one.
+    pub(crate) async fn serve<S>(
         self: Arc<Self>,
-        stream: TcpStream,
+        stream: S,
         peer: SocketAddr,
-        permit: OwnedSemaphorePermit,
-    ) {
+        permit: Option<OwnedSemaphorePermit>,
+    ) where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
         let _permit = permit;
         let metrics = self.app.metrics.clone();
         metrics.connection(1);

@@ -97,8 +97,9 @@ pub use tls::TlsError;
 #[doc(hidden)]
 pub mod fuzzing {
     //! Entry points for the fuzz targets in `fuzz/`: the private decoders
-    //! the HTTP handlers call first, reachable without a server. Not an
-    //! API; nothing else may use it.
+    //! the HTTP handlers call first, reachable without a server, and the
+    //! server itself on one connection over any stream. Not an API;
+    //! nothing else may use it.
 
     use kakunin_engine::Serial;
 
@@ -116,6 +117,56 @@ pub mod fuzzing {
     pub fn ocsp_get_path(rest: &str) -> Option<Vec<u8>> {
         crate::ocsp::get::decode_path(rest)
     }
+
+    /// The server of `config` without its port: the app that
+    /// [`Server::run_until`](crate::Server::run_until) serves (CAs, the CRL
+    /// directory loaded once, the reload thread, OCSP signers, login),
+    /// built the same way, and the same per-connection code, over any
+    /// stream. Each [`OneConnection::serve`] is one client connection from
+    /// a loopback peer.
+    pub struct OneConnection {
+        connections: std::sync::Arc<crate::accept::Connections>,
+        /// Never set: the connections are never asked to close.
+        _stop: tokio::sync::watch::Sender<bool>,
+    }
+
+    impl OneConnection {
+        /// Loads `config` as [`Server::bind`](crate::Server::bind) does;
+        /// `config.listen` is not bound, only named as the login origin.
+        pub fn new(config: crate::Config) -> Result<OneConnection, crate::ServerError> {
+            let loaded = crate::Loaded::load(&config)?;
+            let login =
+                crate::login::Login::new(&config.login, format!("http://{}", config.listen))?;
+            let reload = crate::reload::spawn(loaded.reloader, config.reload.poll_interval)
+                .map_err(crate::ServerError::Start)?;
+            let app = std::sync::Arc::new(crate::App::new(
+                loaded.store,
+                loaded.issuers,
+                loaded.metrics,
+                reload,
+                config.limits.clone(),
+                loaded.ocsp,
+                login,
+            ));
+            let (stop, stop_rx) = tokio::sync::watch::channel(false);
+            let connections =
+                crate::accept::Connections::new(app, &config.limits, None, stop_rx);
+            Ok(OneConnection {
+                connections: std::sync::Arc::new(connections),
+                _stop: stop,
+            })
+        }
+
+        /// Serves one connection over `io` until the client closes it or
+        /// it idles out (inside a tokio runtime).
+        pub async fn serve<I>(&self, io: I)
+        where
+            I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+        {
+            let peer = std::net::SocketAddr::from(([127, 0, 0, 1], 40_000));
+            self.connections.clone().serve(io, peer, None).await;
+        }
+    }
 }
 
 use issuers::Issuers;
@@ -132,6 +183,72 @@ pub(crate) struct App {
     pub(crate) ocsp: Arc<ocsp::Ocsp>,
     pub(crate) verifiers: verifier::Verifiers,
     pub(crate) login: login::Login,
+}
+
+impl App {
+    fn new(
+        store: Arc<Store>,
+        issuers: Arc<Issuers>,
+        metrics: Arc<Metrics>,
+        reload: ReloadHandle,
+        limits: Limits,
+        ocsp: Arc<ocsp::Ocsp>,
+        login: login::Login,
+    ) -> App {
+        App {
+            store,
+            metrics,
+            reload,
+            limits,
+            ocsp,
+            verifiers: verifier::Verifiers::new(&issuers),
+            issuers,
+            login,
+        }
+    }
+}
+
+/// What a server loads before it binds its port: the CAs, the OCSP
+/// signers, and the CRL directory, scanned once.
+struct Loaded {
+    issuers: Arc<Issuers>,
+    ocsp: Arc<ocsp::Ocsp>,
+    store: Arc<Store>,
+    metrics: Arc<Metrics>,
+    reloader: Reloader,
+    initial: ScanReport,
+}
+
+impl Loaded {
+    fn load(config: &Config) -> Result<Loaded, ServerError> {
+        let (issuers, warnings) =
+            Issuers::load(&config.trust, &config.aliases, config.default_aliases)?;
+        for w in warnings {
+            tracing::warn!("{w}");
+        }
+        let ocsp = Arc::new(ocsp::Ocsp::load(&config.ocsp, &issuers)?);
+        let issuers = Arc::new(issuers);
+        let store = Arc::new(Store::new());
+        let metrics = Arc::new(Metrics::new());
+        let mut reloader = Reloader::new(
+            config.crl_dir.clone(),
+            store.clone(),
+            issuers.clone(),
+            metrics.clone(),
+        );
+        let initial = reloader.scan().map_err(|source| ServerError::CrlDir {
+            dir: config.crl_dir.clone(),
+            source,
+        })?;
+        Ok(Loaded {
+            issuers,
+            ocsp,
+            store,
+            metrics,
+            reloader,
+            initial,
+        })
+    }
 }
 
 /// Why a server could not start or run.
@@ -191,26 +308,15 @@ impl Server {
     /// port. Refused files are logged and counted; they do not stop the
     /// start (the other issuers serve, `/readyz` tells).
     pub fn bind(config: Config) -> Result<Server, ServerError> {
-        let (issuers, warnings) =
-            Issuers::load(&config.trust, &config.aliases, config.default_aliases)?;
-        for w in warnings {
-            tracing::warn!("{w}");
-        }
-        let ocsp = Arc::new(ocsp::Ocsp::load(&config.ocsp, &issuers)?);
+        let Loaded {
+            issuers,
+            ocsp,
+            store,
+            metrics,
+            reloader,
+            initial,
+        } = Loaded::load(&config)?;
         let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
-        let issuers = Arc::new(issuers);
-        let store = Arc::new(Store::new());
-        let metrics = Arc::new(Metrics::new());
-        let mut reloader = Reloader::new(
-            config.crl_dir.clone(),
-            store.clone(),
-            issuers.clone(),
-            metrics.clone(),
-        );
-        let initial = reloader.scan().map_err(|source| ServerError::CrlDir {
-            dir: config.crl_dir.clone(),
-            source,
-        })?;
         let listener =
             std::net::TcpListener::bind(config.listen).map_err(|source| ServerError::Bind {
                 addr: config.listen,
@@ -321,16 +427,15 @@ impl Server {
             None
         };
         spawn_sighup(reload.clone());
-        let app = Arc::new(App {
+        let app = Arc::new(App::new(
             store,
+            issuers,
             metrics,
             reload,
-            limits: config.limits.clone(),
+            config.limits.clone(),
             ocsp,
-            verifiers: verifier::Verifiers::new(&issuers),
-            issuers,
             login,
-        });
+        ));
         accept::serve(listener, app, &config.limits, tls, shutdown).await;
         Ok(())
     }

@@ -13,7 +13,6 @@ mod card;
 mod card_sim;
 mod gen;
 mod ingest;
-mod inputs;
 mod serve;
 mod status;
 mod verify;

@@ -13,12 +13,12 @@ use std::sync::mpsc;
 use anyhow::Context;
 use kakunin_engine::evidence::{EvidenceRecord, EvidenceSource, EvidenceStatus};
 use kakunin_engine::index::IndexBytes;
+use kakunin_engine::inputs::{Inputs, Item};
 use kakunin_engine::verify::{SourceRole, Status, Verdict, Verifier, VerifierBuilder};
 use kakunin_engine::Timestamp;
 use kakunin_server::verdict::CertLine;
 use rayon::prelude::*;
 
-use crate::inputs::{Inputs, Item};
 use crate::Outcome;
 
 /// Certificates read ahead per step (two steps wait at most).

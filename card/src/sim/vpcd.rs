@@ -190,10 +190,11 @@ impl Vpcd {
     }
 
     /// Answers vpcd until the connection ends; also says whether vpcd
-    /// ever talked (the card was in the reader).
-    fn serve(
+    /// ever talked (the card was in the reader). Any stream: TCP here, an
+    /// in-memory one in the fuzz target (`fuzzing::serve`).
+    fn serve<S: Read + Write>(
         &self,
-        mut stream: TcpStream,
+        mut stream: S,
         peer: SocketAddr,
         card: &mut VirtualCard,
         on_event: &mut impl FnMut(Event<'_>),
@@ -255,7 +256,7 @@ impl Vpcd {
     }
 
     /// One framed message; `None` once stopped.
-    fn read_message(&self, stream: &mut TcpStream) -> io::Result<Option<Vec<u8>>> {
+    fn read_message(&self, stream: &mut impl Read) -> io::Result<Option<Vec<u8>>> {
         let mut len = [0u8; 2];
         if !self.read_exact(stream, &mut len)? {
             return Ok(None);
@@ -270,7 +271,7 @@ impl Vpcd {
     /// `Read::read_exact`, but a read timeout only means "look at the stop
     /// flag and go on": `read_exact` itself would lose the bytes it had
     /// when the timeout hit in the middle of a message. `false` = stopped.
-    fn read_exact(&self, stream: &mut TcpStream, buf: &mut [u8]) -> io::Result<bool> {
+    fn read_exact(&self, stream: &mut impl Read, buf: &mut [u8]) -> io::Result<bool> {
         let mut filled = 0;
         while filled < buf.len() {
             if self.stopped() {
@@ -299,7 +300,7 @@ impl Vpcd {
 }
 
 /// Sends one framed message (a response is at most 258 bytes, the ATR 9).
-fn write_message(stream: &mut TcpStream, payload: &[u8]) -> io::Result<()> {
+fn write_message(stream: &mut impl Write, payload: &[u8]) -> io::Result<()> {
     let len = u16::try_from(payload.len())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "message over 65,535 bytes"))?;
     let mut frame = Vec::with_capacity(2 + payload.len());
@@ -307,6 +308,30 @@ fn write_message(stream: &mut TcpStream, payload: &[u8]) -> io::Result<()> {
     frame.extend_from_slice(payload);
     stream.write_all(&frame)?;
     stream.flush()
+}
+
+#[doc(hidden)]
+pub mod fuzzing {
+    //! The entry point of the `vpcd_framing` fuzz target in `fuzz/`. Not
+    //! an API; nothing else may use it.
+
+    use super::*;
+
+    /// Serves `card` over `stream` as [`Vpcd::run`] serves one connection
+    /// (never stopped), until the stream fails or ends; returns whether
+    /// vpcd talked (a whole message came) and the error that ended it.
+    pub fn serve<S: Read + Write>(
+        stream: S,
+        card: &mut VirtualCard,
+        mut on_event: impl FnMut(Event<'_>),
+    ) -> (bool, Option<io::Error>) {
+        let vpcd = Vpcd::new(DEFAULT_ADDR, Arc::new(AtomicBool::new(false)));
+        let peer = SocketAddr::from(([127, 0, 0, 1], 35963));
+        match vpcd.serve(stream, peer, card, &mut on_event) {
+            (End::Stopped, inserted) => (inserted, None),
+            (End::Dropped(e), inserted) => (inserted, Some(e)),
+        }
+    }
 }
 
 #[cfg(test)]

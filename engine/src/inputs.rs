@@ -1,4 +1,5 @@
-//! Streaming certificate inputs for batch commands.
+//! Streaming certificate inputs for batch commands (`kakunin verify`
+//! and the options that name certificate files).
 //!
 //! An input is a file (one DER certificate, several concatenated DER
 //! certificates, or a PEM bundle), a directory (its files, sorted, not
@@ -8,6 +9,9 @@
 //!
 //! Junk between PEM blocks is skipped, as OpenSSL does; a block that does
 //! not decode becomes one failed item, and the stream goes on.
+//!
+//! [`Inputs::from_reader`] reads one input that is already open (a pipe,
+//! a buffer) the same way: the fuzz target `cert_bundle` goes through it.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
@@ -52,6 +56,20 @@ enum Source {
     Done,
 }
 
+/// An input path that cannot be read or listed: a usage error, reported
+/// before any certificate is read.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot {action} {path}: {source}", path = path.display())]
+pub struct InputError {
+    /// What was being done: `read input` or `list`.
+    action: &'static str,
+    /// The path given.
+    pub path: PathBuf,
+    /// Why.
+    #[source]
+    pub source: io::Error,
+}
+
 /// Iterates over every certificate of every input, in order.
 pub struct Inputs {
     pending: std::vec::IntoIter<PathBuf>,
@@ -63,7 +81,7 @@ pub struct Inputs {
 impl Inputs {
     /// Expands directories (sorted) and checks that every path exists, so
     /// that usage errors surface before any output.
-    pub fn new(args: &[String]) -> anyhow::Result<Inputs> {
+    pub fn new(args: &[String]) -> Result<Inputs, InputError> {
         let mut paths = Vec::new();
         for a in args {
             if a == "-" {
@@ -71,11 +89,18 @@ impl Inputs {
                 continue;
             }
             let p = PathBuf::from(a);
-            let meta = std::fs::metadata(&p)
-                .map_err(|e| anyhow::anyhow!("cannot read input {}: {e}", p.display()))?;
+            let meta = std::fs::metadata(&p).map_err(|source| InputError {
+                action: "read input",
+                path: p.clone(),
+                source,
+            })?;
             if meta.is_dir() {
                 let mut files: Vec<PathBuf> = std::fs::read_dir(&p)
-                    .map_err(|e| anyhow::anyhow!("cannot list {}: {e}", p.display()))?
+                    .map_err(|source| InputError {
+                        action: "list",
+                        path: p.clone(),
+                        source,
+                    })?
                     .filter_map(|e| e.ok().map(|e| e.path()))
                     .filter(|p| p.is_file())
                     .collect();
@@ -91,6 +116,20 @@ impl Inputs {
             name: String::new(),
             count: 0,
         })
+    }
+
+    /// One input that is already open, named `name` in the labels: read
+    /// exactly as a file of that name would be (DER or PEM by its first
+    /// byte, bundles allowed).
+    pub fn from_reader(name: &str, reader: impl BufRead + Send + 'static) -> Inputs {
+        let mut inputs = Inputs {
+            pending: Vec::new().into_iter(),
+            current: Source::Done,
+            name: name.to_string(),
+            count: 0,
+        };
+        inputs.start(Box::new(reader));
+        inputs
     }
 
     fn open_next(&mut self) -> Option<Result<(), Item>> {
@@ -369,6 +408,28 @@ mod tests {
 
     #[test]
     fn missing_paths_are_usage_errors() {
-        assert!(Inputs::new(&["/no/such/file".to_string()]).is_err());
+        let e = Inputs::new(&["/no/such/file".to_string()]).err().unwrap();
+        assert!(e.to_string().starts_with("cannot read input /no/such/file: "));
+    }
+
+    #[test]
+    fn an_open_reader_reads_like_a_file() {
+        let a = [0x30, 0x03, 1, 2, 3];
+        let text = format!("junk\n{}{}", pem(&a), pem(&a));
+        let got: Vec<_> = Inputs::from_reader("pipe", io::Cursor::new(text.into_bytes()))
+            .map(|mut i| {
+                i.decode();
+                (i.label, i.der)
+            })
+            .collect();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[1].0, "pipe#2");
+        assert_eq!(got[1].1.as_deref().unwrap(), &a);
+        let mut der = Inputs::from_reader("der", io::Cursor::new(a.to_vec()));
+        assert_eq!(der.next().unwrap().der.unwrap(), a);
+        assert!(der.next().is_none());
+        let mut empty = Inputs::from_reader("empty", io::empty());
+        assert!(empty.next().unwrap().der.is_err());
+        assert!(empty.next().is_none());
     }
 }
