@@ -409,7 +409,9 @@ mod tests {
     #[test]
     fn missing_paths_are_usage_errors() {
         let e = Inputs::new(&["/no/such/file".to_string()]).err().unwrap();
-        assert!(e.to_string().starts_with("cannot read input /no/such/file: "));
+        assert!(e
+            .to_string()
+            .starts_with("cannot read input /no/such/file: "));
     }
 
     #[test]

@@ -65,7 +65,11 @@ impl Method {
 enum Path {
     Fixed(u8),
     /// `/v1/status/{issuer}/{serial}`: issuer an alias or fuzzed.
-    Status { issuer: u8, fuzzed_issuer: String, serial: String },
+    Status {
+        issuer: u8,
+        fuzzed_issuer: String,
+        serial: String,
+    },
     /// `/ocsp/{rest}`.
     OcspGet(String),
     Other(String),
@@ -89,9 +93,15 @@ const FIXED: [&str; 11] = [
 enum Body {
     Bytes(Vec<u8>),
     /// A data/ certificate, DER or PEM.
-    Cert { which: u8, pem: bool },
+    Cert {
+        which: u8,
+        pem: bool,
+    },
     /// Serial lines for `POST /v1/status`: data/ serials and fuzzed text.
-    Serials { which: Vec<u8>, extra: String },
+    Serials {
+        which: Vec<u8>,
+        extra: String,
+    },
 }
 
 #[derive(Arbitrary, Debug)]
@@ -104,7 +114,6 @@ struct Request {
     body: Body,
     chunked: bool,
 }
-
 
 const HEADER_NAMES: [&str; 9] = [
     "host",
@@ -165,8 +174,8 @@ fn body_bytes(b: &Body) -> Vec<u8> {
             let mut s = String::new();
             for &i in which.iter().take(16) {
                 let der = &pool[i as usize % pool.len()].der;
-                if let Some(hex) =
-                    kakunin_fuzz::Signed::split(der).and_then(|c| kakunin_fuzz::serial_hex(&c.tbs_content))
+                if let Some(hex) = kakunin_fuzz::Signed::split(der)
+                    .and_then(|c| kakunin_fuzz::serial_hex(&c.tbs_content))
                 {
                     s.push_str(&hex);
                     s.push('\n');
@@ -212,7 +221,8 @@ fn render(r: &Request) -> Vec<u8> {
         };
         let lower = name.to_ascii_lowercase();
         if name.is_empty()
-            || ["content-length", "transfer-encoding", "expect", "upgrade"].contains(&lower.as_str())
+            || ["content-length", "transfer-encoding", "expect", "upgrade"]
+                .contains(&lower.as_str())
         {
             continue;
         }
@@ -282,7 +292,11 @@ fn server() -> &'static (tokio::runtime::Runtime, OneConnection) {
 
 /// Writes `request`, reads what comes back until the server closes, stops
 /// sending for `READ_BOUND`, `enough` responses are in, or `MAX_ANSWER`.
-async fn exchange(one: &'static OneConnection, request: Vec<u8>, methods: Option<Vec<Method>>) -> Vec<u8> {
+async fn exchange(
+    one: &'static OneConnection,
+    request: Vec<u8>,
+    methods: Option<Vec<Method>>,
+) -> Vec<u8> {
     let (client, server) = tokio::io::duplex(1 << 16);
     let conn = tokio::spawn(one.serve(server));
     let (mut rd, mut wr) = tokio::io::split(client);
@@ -325,7 +339,8 @@ fn parse(mut b: &[u8], methods: Option<&[Method]>) -> Result<Vec<u16>, String> {
             Ok(httparse::Status::Partial) => return Err("a truncated response head".into()),
             Err(e) => return Err(format!("a malformed response head: {e}")),
         };
-        if r.version != Some(1) {
+        // HTTP/1.0 requests (raw inputs) get HTTP/1.0 answers.
+        if !matches!(r.version, Some(0 | 1)) {
             return Err(format!("HTTP/1.{:?}", r.version));
         }
         let code = r.code.ok_or("no status")?;
@@ -345,13 +360,18 @@ fn parse(mut b: &[u8], methods: Option<&[Method]>) -> Result<Vec<u16>, String> {
         let Some(methods) = methods else {
             break;
         };
-        let method = methods.get(codes.len() - 1).ok_or("more responses than requests")?;
+        let method = methods
+            .get(codes.len() - 1)
+            .ok_or("more responses than requests")?;
         if *method == Method::Head || code == 204 || code == 304 {
             continue;
         }
         if chunked {
             loop {
-                let line_end = b.windows(2).position(|w| w == b"\r\n").ok_or("a truncated chunk size")?;
+                let line_end = b
+                    .windows(2)
+                    .position(|w| w == b"\r\n")
+                    .ok_or("a truncated chunk size")?;
                 let size = std::str::from_utf8(&b[..line_end])
                     .ok()
                     .and_then(|s| usize::from_str_radix(s.split(';').next()?.trim(), 16).ok())
@@ -366,7 +386,10 @@ fn parse(mut b: &[u8], methods: Option<&[Method]>) -> Result<Vec<u16>, String> {
                 }
             }
         } else if let Some(len) = content_length {
-            let len: usize = len.trim().parse().map_err(|_| format!("content-length {len:?}"))?;
+            let len: usize = len
+                .trim()
+                .parse()
+                .map_err(|_| format!("content-length {len:?}"))?;
             if b.len() < len {
                 return Err(format!("a body of {} bytes, {len} announced", b.len()));
             }
@@ -392,7 +415,10 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             };
             let reqs = &reqs[..reqs.len().min(MAX_REQUESTS)];
             let bytes = reqs.iter().flat_map(render).collect();
-            (bytes, Some(reqs.iter().map(|r| r.method).collect::<Vec<_>>()))
+            (
+                bytes,
+                Some(reqs.iter().map(|r| r.method).collect::<Vec<_>>()),
+            )
         }
     };
     // The HTTP/2 preface switches the connection to HTTP/2 (prior
@@ -407,11 +433,19 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let codes = parse(&answer, methods.as_deref())
         .unwrap_or_else(|e| panic!("{e}: {:?}", String::from_utf8_lossy(&answer)));
     for &c in &codes {
-        assert!(c < 500 || c == 503, "status {c}: {:?}", String::from_utf8_lossy(&answer));
+        assert!(
+            c < 500 || c == 503,
+            "status {c}: {:?}",
+            String::from_utf8_lossy(&answer)
+        );
     }
     if let Some(m) = &methods {
         if !m.is_empty() {
-            assert!(!codes.is_empty(), "no answer to {:?}", String::from_utf8_lossy(&bytes));
+            assert!(
+                !codes.is_empty(),
+                "no answer to {:?}",
+                String::from_utf8_lossy(&bytes)
+            );
         }
     }
 });

@@ -31,7 +31,10 @@ enum Message {
     Control(u8),
     Apdu(Vec<u8>),
     /// A length that need not match: the stream desynchronises.
-    Lying { len: u16, bytes: Vec<u8> },
+    Lying {
+        len: u16,
+        bytes: Vec<u8>,
+    },
 }
 
 /// After a first byte of 0 (raw: the rest is the stream, read whole) or
@@ -164,7 +167,10 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         }
     };
     let (sent, _) = frames(&bytes);
-    let signatures = sent.iter().filter(|m| m.len() > 1 && m.get(1) == Some(&0x2A)).count();
+    let signatures = sent
+        .iter()
+        .filter(|m| m.len() > 1 && m.get(1) == Some(&0x2A))
+        .count();
     if sent.len() > MAX_MESSAGES || signatures > MAX_SIGNATURES {
         return;
     }
@@ -183,7 +189,11 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             answered += 1;
         }
     });
-    assert_eq!(inserted, !sent.is_empty(), "inserted iff a whole message came");
+    assert_eq!(
+        inserted,
+        !sent.is_empty(),
+        "inserted iff a whole message came"
+    );
     let error = error.expect("the stream ends, so the connection does");
     assert_eq!(error.kind(), io::ErrorKind::UnexpectedEof, "{error}");
 

@@ -10,13 +10,13 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use arbitrary::Arbitrary;
-use kakunin_card::sim::{CardContents, Credential, Facts, SimPins, VirtualCard};
-use rsa::pkcs8::DecodePrivateKey;
-use rsa::RsaPrivateKey;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use kakunin_card::sim::{CardContents, Credential, Facts, SimPins, VirtualCard};
 use ring::rand::SystemRandom;
 use ring::signature::{self, RsaKeyPair, UnparsedPublicKey};
+use rsa::pkcs8::DecodePrivateKey;
+use rsa::RsaPrivateKey;
 
 /// The sample PKI the targets load (`data/` of the repository).
 pub fn data_path(name: &str) -> PathBuf {
@@ -45,7 +45,11 @@ pub fn pem_blocks(text: &[u8], label: &str) -> Vec<Vec<u8>> {
                 }
             }
             Some(b) if line == end => {
-                out.push(STANDARD.decode(b.as_bytes()).expect("a fixture's PEM is base64"));
+                out.push(
+                    STANDARD
+                        .decode(b.as_bytes())
+                        .expect("a fixture's PEM is base64"),
+                );
             }
             Some(mut b) => {
                 b.push_str(line);
@@ -89,7 +93,10 @@ pub fn header(b: &[u8]) -> Option<(u8, usize, usize)> {
         if k == 0 || k > 4 {
             return None;
         }
-        let len = b.get(2..2 + k)?.iter().fold(0usize, |a, &x| (a << 8) | x as usize);
+        let len = b
+            .get(2..2 + k)?
+            .iter()
+            .fold(0usize, |a, &x| (a << 8) | x as usize);
         (2 + k, len)
     };
     (b.len() >= hl + len).then_some((tag, hl, len))
@@ -196,12 +203,25 @@ impl Signed {
 /// well-framed TLV and the parser sees the change inside.
 #[derive(Arbitrary, Debug, Clone)]
 pub enum Edit {
-    Xor { at: u16, mask: u8 },
-    Insert { at: u16, bytes: Vec<u8> },
-    Remove { at: u16, len: u8 },
+    Xor {
+        at: u16,
+        mask: u8,
+    },
+    Insert {
+        at: u16,
+        bytes: Vec<u8>,
+    },
+    Remove {
+        at: u16,
+        len: u8,
+    },
     /// Replaces field `field` of the content with field `donor_field` of
     /// template `donor` (an issuer name from another certificate, say).
-    Splice { field: u8, donor: u8, donor_field: u8 },
+    Splice {
+        field: u8,
+        donor: u8,
+        donor_field: u8,
+    },
 }
 
 /// Applies `edits` to `content`; `donors` are the templates' contents.
@@ -263,8 +283,8 @@ impl Keys {
                 let der = pem_blocks(&data(name), "PRIVATE KEY")
                     .pop()
                     .unwrap_or_else(|| panic!("data/{name} holds a PKCS#8 key"));
-                let key = RsaKeyPair::from_pkcs8(&der)
-                    .unwrap_or_else(|e| panic!("data/{name}: {e}"));
+                let key =
+                    RsaKeyPair::from_pkcs8(&der).unwrap_or_else(|e| panic!("data/{name}: {e}"));
                 (name, key)
             };
             Keys {
@@ -284,8 +304,13 @@ impl Keys {
     pub fn sign(&self, which: u8, obj: &mut Signed) {
         let (_, key) = &self.keys[which as usize % self.keys.len()];
         let mut sig = vec![0u8; key.public().modulus_len()];
-        key.sign(&signature::RSA_PKCS1_SHA256, &self.rng, &obj.tbs(), &mut sig)
-            .expect("RSA signing");
+        key.sign(
+            &signature::RSA_PKCS1_SHA256,
+            &self.rng,
+            &obj.tbs(),
+            &mut sig,
+        )
+        .expect("RSA signing");
         obj.alg = b"\x30\x0d\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0b\x05\x00".to_vec();
         obj.sig = sig;
     }
@@ -333,7 +358,10 @@ pub fn sample_certs() -> &'static [SampleCert] {
         let mut expected = std::collections::HashMap::new();
         for line in text.lines() {
             let v: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
-            let key = (v["kind"].as_str().map(str::to_owned), v["serial"].as_str().map(str::to_owned));
+            let key = (
+                v["kind"].as_str().map(str::to_owned),
+                v["serial"].as_str().map(str::to_owned),
+            );
             expected.insert(key, v["status"].as_str().map(str::to_owned));
         }
         let mut out = Vec::new();
@@ -351,7 +379,11 @@ pub fn sample_certs() -> &'static [SampleCert] {
                     .cloned()
                     .flatten();
                 assert_eq!(expected.is_some(), kind == "sign" || kind == "auth");
-                out.push(SampleCert { der, kind, expected });
+                out.push(SampleCert {
+                    der,
+                    kind,
+                    expected,
+                });
             }
         }
         out

@@ -149,8 +149,7 @@ pub mod fuzzing {
                 login,
             ));
             let (stop, stop_rx) = tokio::sync::watch::channel(false);
-            let connections =
-                crate::accept::Connections::new(app, &config.limits, None, stop_rx);
+            let connections = crate::accept::Connections::new(app, &config.limits, None, stop_rx);
             Ok(OneConnection {
                 connections: std::sync::Arc::new(connections),
                 _stop: stop,
