@@ -10,8 +10,8 @@
 # itself, and ASan over the dependencies, aws-lc's C code above all, costs
 # more build than a 5 s run repays), and unoptimised without debuginfo
 # (`--dev`, debug assertions on; a panic still names its file and line).
-# A release build of the same took 2.3 times the CPU (README.md, "CI
-# smoke"). The long runs use ASan and release builds.
+# A release build took about twice the CPU (README.md, "CI smoke"). The
+# long runs use ASan and release builds.
 #
 # SMOKE_SECONDS (default 5) sets each target's run.
 set -eu
