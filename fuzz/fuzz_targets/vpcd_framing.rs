@@ -68,12 +68,12 @@ impl Read for Pipe<'_> {
             self.next_cut += 1;
             if c == 0 {
                 // Not every time: a cut list of zeros alone would spin.
-                let kind = if self.next_cut % 2 == 0 {
+                let kind = if self.next_cut.is_multiple_of(2) {
                     io::ErrorKind::WouldBlock
                 } else {
                     io::ErrorKind::Interrupted
                 };
-                if self.next_cut % 3 != 0 {
+                if !self.next_cut.is_multiple_of(3) {
                     return Err(kind.into());
                 }
                 1
