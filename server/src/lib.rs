@@ -133,6 +133,7 @@ pub mod fuzzing {
     impl OneConnection {
         /// Loads `config` as [`Server::bind`](crate::Server::bind) does;
         /// `config.listen` is not bound, only named as the login origin.
+        /// With `config.tls`, each connection starts with a TLS handshake.
         pub fn new(config: crate::Config) -> Result<OneConnection, crate::ServerError> {
             let loaded = crate::Loaded::load(&config)?;
             let login =
@@ -149,7 +150,8 @@ pub mod fuzzing {
                 login,
             ));
             let (stop, stop_rx) = tokio::sync::watch::channel(false);
-            let connections = crate::accept::Connections::new(app, &config.limits, None, stop_rx);
+            let connections =
+                crate::accept::Connections::new(app, &config.limits, loaded.tls, stop_rx);
             Ok(OneConnection {
                 connections: std::sync::Arc::new(connections),
                 _stop: stop,
@@ -207,11 +209,13 @@ impl App {
     }
 }
 
-/// What a server loads before it binds its port: the CAs, the OCSP
-/// signers, and the CRL directory, scanned once.
+/// What a server loads before it binds its port, in this order (the first
+/// that fails is the error): the CAs, the OCSP signers, the TLS
+/// certificate and key, and the CRL directory, scanned once.
 struct Loaded {
     issuers: Arc<Issuers>,
     ocsp: Arc<ocsp::Ocsp>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     store: Arc<Store>,
     metrics: Arc<Metrics>,
     reloader: Reloader,
@@ -226,6 +230,7 @@ impl Loaded {
             tracing::warn!("{w}");
         }
         let ocsp = Arc::new(ocsp::Ocsp::load(&config.ocsp, &issuers)?);
+        let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
         let issuers = Arc::new(issuers);
         let store = Arc::new(Store::new());
         let metrics = Arc::new(Metrics::new());
@@ -242,6 +247,7 @@ impl Loaded {
         Ok(Loaded {
             issuers,
             ocsp,
+            tls,
             store,
             metrics,
             reloader,
@@ -310,12 +316,12 @@ impl Server {
         let Loaded {
             issuers,
             ocsp,
+            tls,
             store,
             metrics,
             reloader,
             initial,
         } = Loaded::load(&config)?;
-        let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
         let listener =
             std::net::TcpListener::bind(config.listen).map_err(|source| ServerError::Bind {
                 addr: config.listen,
