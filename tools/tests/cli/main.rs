@@ -7,6 +7,7 @@ mod conformance;
 mod gen;
 mod ingest;
 mod jpki;
+mod ocsp_differential;
 mod sample;
 mod serve;
 mod serve_balanced;

@@ -11,6 +11,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::common::{openssl_ocsp, openssl_ocsp_status};
 use crate::serve::{data, need_curl, s, Served};
 
 /// The flags that make a `kakunin serve` on the sample's CAs sign OCSP
@@ -50,29 +51,6 @@ fn openssl_time(rfc3339: &str) -> String {
     let m: usize = m.parse().unwrap();
     let day: u32 = day.parse().unwrap();
     format!("{} {day:>2} {time} {y} GMT", MONTHS[m - 1])
-}
-
-/// openssl ocsp with `args`: stdout and stderr together (openssl prints
-/// "Response verify OK" on stderr).
-pub(crate) fn openssl_ocsp(args: &[&str]) -> String {
-    let (ok, text) = openssl_ocsp_status(args);
-    assert!(ok, "openssl ocsp {args:?}: {text}");
-    text
-}
-
-/// openssl ocsp with `args`: (exit success, output).
-fn openssl_ocsp_status(args: &[&str]) -> (bool, String) {
-    let out = Command::new("openssl")
-        .arg("ocsp")
-        .args(args)
-        .output()
-        .expect("run openssl ocsp");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
 }
 
 /// `curl` GET/POST of `url`: (status, headers lower-cased, body bytes).
