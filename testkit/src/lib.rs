@@ -203,6 +203,16 @@ pub fn found_or_skip(what: &str, found: bool) -> bool {
     found
 }
 
+/// Whether `python3` can import `module` (for tests with a Python
+/// oracle); a missing one is skipped or fails as [`found_or_skip`] says.
+pub fn python_has(module: &str) -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    found_or_skip(&format!("python3 with {module}"), ok)
+}
+
 /// `x509/<sub>` of the PyPI package `cryptography-vectors`, when it is
 /// installed and has that directory.
 pub fn cryptography_vectors(sub: &str) -> Option<PathBuf> {

@@ -35,7 +35,8 @@ pub struct SingleText {
 /// `-resp_text` prints it. Fields a request lacks stay empty.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OcspText {
-    /// `successful (0x0)`, `unauthorized (0x6)`, …
+    /// `successful (0x0)`, or for an error response, which OpenSSL prints
+    /// alone, `unauthorized (6)`, `malformedRequest (1)`, …
     pub response_status: String,
     /// A Name for byName, upper-case hex of the key hash for byKey.
     pub responder_id: String,
@@ -87,7 +88,7 @@ pub fn ocsp_text(text: &str) -> OcspText {
         };
         let single = out.singles.last_mut();
         match (key, single) {
-            ("OCSP Response Status", _) => out.response_status = value.into(),
+            ("OCSP Response Status" | "Responder Error", _) => out.response_status = value.into(),
             ("Responder Id", _) => out.responder_id = value.into(),
             ("Produced At", _) => out.produced_at = value.into(),
             ("Certificate ID", _) => out.singles.push(SingleText::default()),
@@ -165,6 +166,13 @@ MIIB
 ";
 
     #[test]
+    fn an_error_response_is_its_status() {
+        let r = ocsp_text("Responder Error: unauthorized (6)\n");
+        assert_eq!(r.response_status, "unauthorized (6)");
+        assert!(r.singles.is_empty());
+    }
+
+    #[test]
     fn reads_every_field_and_not_the_certificate_text() {
         let r = ocsp_text(RESPONSE);
         assert_eq!(r.response_status, "successful (0x0)");
@@ -190,7 +198,10 @@ MIIB
             (u.cert_id.serial.as_str(), u.cert_status.as_str()),
             ("-05", "unknown")
         );
-        assert_eq!((u.revocation_time.as_ref(), u.next_update.as_ref()), (None, None));
+        assert_eq!(
+            (u.revocation_time.as_ref(), u.next_update.as_ref()),
+            (None, None)
+        );
         assert_eq!(
             r.nonce.as_deref(),
             Some("041059AAAF8604949911290B70D6FA7CEE15")

@@ -92,10 +92,7 @@ impl Ca {
             .expect("a responder of this CA");
         let der_file = dir.join("responder.der");
         std::fs::write(&der_file, responder.to_der().expect("DER")).expect("write");
-        let responder_pem = openssl_text(
-            dir,
-            &["x509", "-inform", "DER", "-in", s(&der_file)],
-        );
+        let responder_pem = openssl_text(dir, &["x509", "-inform", "DER", "-in", s(&der_file)]);
         Ca {
             kind,
             cert,
@@ -119,7 +116,11 @@ fn openssl_serial(hex: &str) -> String {
     } else {
         digits
     };
-    let padded = if padded.is_empty() { "00".into() } else { padded };
+    let padded = if padded.is_empty() {
+        "00".into()
+    } else {
+        padded
+    };
     format!("{sign}{padded}")
 }
 
@@ -214,7 +215,11 @@ fn exchange(
 /// index of data/<kind>.crl, which the JSON status endpoint must repeat.
 fn kakunin_answers(srv: &Served, ca: &Ca, dir: &Path, serials: &[String]) -> Vec<Value> {
     let index = dir.join(format!("{}.idx", ca.kind));
-    ingest(&data(&format!("{}.crl", ca.kind)), &format!("{}-ca.pem", ca.kind), &index);
+    ingest(
+        &data(&format!("{}.crl", ca.kind)),
+        &format!("{}-ca.pem", ca.kind),
+        &index,
+    );
     let cli = oracle(&index, serials);
     let (code, body) = srv.curl(
         &format!("/v1/status?issuer={}", ca.kind),
@@ -235,7 +240,10 @@ fn check(ex: &Exchange, ca: &Ca, want: &[Value], sha256: bool, nonce: bool, sinc
     let r = &ex.response;
     let what = format!("{} {:?}", ca.kind, ex.response_file);
     assert_eq!(r.response_status, "successful (0x0)", "{what}");
-    assert_eq!(r.responder_id, ca.responder_key_hash, "responderID byKey: {what}");
+    assert_eq!(
+        r.responder_id, ca.responder_key_hash,
+        "responderID byKey: {what}"
+    );
     let produced = openssl_time(&r.produced_at);
     let produced = kakunin_engine::Timestamp::parse_rfc3339(&produced.rfc3339())
         .expect("producedAt")
@@ -250,7 +258,11 @@ fn check(ex: &Exchange, ca: &Ca, want: &[Value], sha256: bool, nonce: bool, sinc
         Some("sha256WithRSAEncryption"),
         "{what}"
     );
-    assert_eq!(r.certs_pem, [ca.responder_pem.clone()], "certs: {what}");
+    assert_eq!(
+        r.certs_pem,
+        std::slice::from_ref(&ca.responder_pem),
+        "certs: {what}"
+    );
     // The nonce is echoed byte for byte, and only when sent.
     assert_eq!(ex.request.nonce.is_some(), nonce, "{what}");
     assert_eq!(r.nonce, ex.request.nonce, "nonce: {what}");
@@ -258,7 +270,13 @@ fn check(ex: &Exchange, ca: &Ca, want: &[Value], sha256: bool, nonce: bool, sinc
     let (name_hash, key_hash) = &ca.hashes[alg];
     assert_eq!(r.singles.len(), want.len(), "{what}");
     assert_eq!(ex.request.singles.len(), want.len(), "{what}");
-    for (i, ((single, asked), k)) in r.singles.iter().zip(&ex.request.singles).zip(want).enumerate() {
+    for (i, ((single, asked), k)) in r
+        .singles
+        .iter()
+        .zip(&ex.request.singles)
+        .zip(want)
+        .enumerate()
+    {
         let what = format!("{what}, SingleResponse {i}: {single:?} vs {k}");
         let id = &single.cert_id;
         assert_eq!(*id, asked.cert_id, "CertID echoed: {what}");
@@ -267,7 +285,11 @@ fn check(ex: &Exchange, ca: &Ca, want: &[Value], sha256: bool, nonce: bool, sinc
         assert_eq!(&id.issuer_key_hash, key_hash, "{what}");
         let serial = k["serial"].as_str().expect("serial");
         assert_eq!(id.serial, openssl_serial(serial), "{what}");
-        assert_eq!(single.cert_status, k["status"].as_str().expect("status"), "{what}");
+        assert_eq!(
+            single.cert_status,
+            k["status"].as_str().expect("status"),
+            "{what}"
+        );
         assert_eq!(
             single.revocation_time.as_deref().map(rfc3339),
             k["revoked_at"].as_str().map(str::to_string),
@@ -278,7 +300,11 @@ fn check(ex: &Exchange, ca: &Ca, want: &[Value], sha256: bool, nonce: bool, sinc
             k["reason"].as_str(),
             "{what}"
         );
-        assert_eq!(Some(rfc3339(&single.this_update)), k["this_update"].as_str().map(str::to_string), "{what}");
+        assert_eq!(
+            Some(rfc3339(&single.this_update)),
+            k["this_update"].as_str().map(str::to_string),
+            "{what}"
+        );
         assert_eq!(
             single.next_update.as_deref().map(rfc3339),
             k["next_update"].as_str().map(str::to_string),
@@ -287,9 +313,15 @@ fn check(ex: &Exchange, ca: &Ca, want: &[Value], sha256: bool, nonce: bool, sinc
     }
     // Signed by the CA's delegated responder, which chains to the CA.
     let resp = s(&ex.response_file);
-    for trust in [["-VAfile", s_static(data("ocsp.pem"))], ["-CAfile", s(&ca.cert)]] {
+    for trust in [
+        ["-VAfile", s_static(data("ocsp.pem"))],
+        ["-CAfile", s(&ca.cert)],
+    ] {
         let out = openssl_ocsp(&["-respin", resp, trust[0], trust[1]]);
-        assert!(out.contains("Response verify OK"), "{trust:?}: {what}: {out}");
+        assert!(
+            out.contains("Response verify OK"),
+            "{trust:?}: {what}: {out}"
+        );
     }
 }
 
@@ -314,7 +346,15 @@ fn serials_of(kind: &str) -> Vec<String> {
             .filter(|e| e["kind"] == kind && e["status"] != "revoked")
             .filter_map(|e| e["serial"].as_str().map(str::to_string)),
     );
-    serials.extend(["00", "01", "-05", "7102030405060708090A0B0C0D0E0F1011121314"].map(String::from));
+    serials.extend(
+        [
+            "00",
+            "01",
+            "-05",
+            "7102030405060708090A0B0C0D0E0F1011121314",
+        ]
+        .map(String::from),
+    );
     serials
 }
 
@@ -332,14 +372,28 @@ fn ocsp_differential_every_crl_entry_agrees_with_openssl_and_kakunin_status() {
         let ca = Ca::new(kind, dir.path());
         let serials = serials_of(kind);
         let want = kakunin_answers(&srv, &ca, dir.path(), &serials);
-        reasons_seen.extend(want.iter().filter_map(|k| k["reason"].as_str().map(str::to_string)));
-        assert!(want.iter().any(|k| k["status"] == "good"), "{kind}: good ones");
+        reasons_seen.extend(
+            want.iter()
+                .filter_map(|k| k["reason"].as_str().map(str::to_string)),
+        );
+        assert!(
+            want.iter().any(|k| k["status"] == "good"),
+            "{kind}: good ones"
+        );
         // Every serial in batches, by POST, in both hashes, with and
         // without a nonce.
         for (chunk, want) in serials.chunks(BATCH).zip(want.chunks(BATCH)) {
             for sha256 in [false, true] {
                 for nonce in [false, true] {
-                    let ex = exchange(&srv, dir.path(), &ca.cert, chunk, sha256, nonce, Method::Post);
+                    let ex = exchange(
+                        &srv,
+                        dir.path(),
+                        &ca.cert,
+                        chunk,
+                        sha256,
+                        nonce,
+                        Method::Post,
+                    );
                     check(&ex, &ca, want, sha256, nonce, since);
                     responses += 1;
                 }
@@ -362,14 +416,23 @@ fn ocsp_differential_every_crl_entry_agrees_with_openssl_and_kakunin_status() {
                 for (serial, k) in pick_serials.iter().zip(&pick_want) {
                     for _ in 0..if nonce { 1 } else { 2 } {
                         let one = std::slice::from_ref(serial);
-                        let ex = exchange(&srv, dir.path(), &ca.cert, one, sha256, nonce, Method::Get);
+                        let ex =
+                            exchange(&srv, dir.path(), &ca.cert, one, sha256, nonce, Method::Get);
                         check(&ex, &ca, std::slice::from_ref(k), sha256, nonce, since);
                         let cc = ex.cache_control.unwrap_or_default();
                         assert_eq!(cc == "no-cache", nonce, "{cc}");
                         responses += 1;
                     }
                 }
-                let ex = exchange(&srv, dir.path(), &ca.cert, &pick_serials, sha256, nonce, Method::Get);
+                let ex = exchange(
+                    &srv,
+                    dir.path(),
+                    &ca.cert,
+                    &pick_serials,
+                    sha256,
+                    nonce,
+                    Method::Get,
+                );
                 check(&ex, &ca, &pick_want, sha256, nonce, since);
                 responses += 1;
             }
@@ -384,7 +447,10 @@ fn ocsp_differential_every_crl_entry_agrees_with_openssl_and_kakunin_status() {
         "cessationOfOperation",
         "certificateHold",
     ] {
-        assert!(reasons_seen.contains(reason), "{reason} in {reasons_seen:?}");
+        assert!(
+            reasons_seen.contains(reason),
+            "{reason} in {reasons_seen:?}"
+        );
     }
     eprintln!("ocsp_differential: {responses} responses compared");
 }
@@ -405,19 +471,38 @@ fn ocsp_differential_unknown_issuers_are_unauthorized() {
     // puts that key in it): the same subject DER, another key.
     kakunin_testkit::rsa_key(&p("gen2.key"));
     kakunin_testkit::openssl(&[
-        "x509", "-in", s(&data("sign-ca.pem")), "-signkey", s(&p("gen2.key")),
-        "-out", s(&p("gen2.pem")),
+        "x509",
+        "-in",
+        s(&data("sign-ca.pem")),
+        "-signkey",
+        s(&p("gen2.key")),
+        "-out",
+        s(&p("gen2.pem")),
     ]);
     let sign = Ca::new("sign", dir.path());
     let other = Certificate::from_pem(std::fs::read(p("gen2.pem")).expect("gen2")).expect("PEM");
     let sign_ca = Certificate::from_pem(std::fs::read(&sign.cert).expect("CA")).expect("PEM");
-    assert_eq!(other.tbs_certificate.subject, sign_ca.tbs_certificate.subject, "same name");
+    assert_eq!(
+        other.tbs_certificate.subject, sign_ca.tbs_certificate.subject,
+        "same name"
+    );
     assert_ne!(key_bits(&other), key_bits(&sign_ca), "another key");
     let serial = vec!["01".to_string()];
     for sha256 in [false, true] {
         for issuer in [p("gen2.pem"), data("holders/1/sign.pem")] {
-            let ex = exchange(&srv, dir.path(), &issuer, &serial, sha256, true, Method::Post);
-            assert_eq!(ex.response.response_status, "unauthorized (0x6)", "{issuer:?}");
+            let ex = exchange(
+                &srv,
+                dir.path(),
+                &issuer,
+                &serial,
+                sha256,
+                true,
+                Method::Post,
+            );
+            assert_eq!(
+                ex.response.response_status, "unauthorized (6)",
+                "{issuer:?}"
+            );
             assert!(ex.response.singles.is_empty());
         }
     }
@@ -425,18 +510,104 @@ fn ocsp_differential_unknown_issuers_are_unauthorized() {
     // before it.
     let req = p("mixed.der");
     openssl_ocsp(&[
-        "-issuer", s(&data("sign-ca.pem")), "-serial", "0x01",
-        "-issuer", s(&data("auth-ca.pem")), "-serial", "0x02",
-        "-reqout", s(&req),
+        "-issuer",
+        s(&data("sign-ca.pem")),
+        "-serial",
+        "0x01",
+        "-issuer",
+        s(&data("auth-ca.pem")),
+        "-serial",
+        "0x02",
+        "-reqout",
+        s(&req),
     ]);
     let asked = ocsp_text(&openssl_ocsp(&["-reqin", s(&req), "-req_text"]));
     assert_ne!(
         asked.singles[0].cert_id.issuer_key_hash,
         asked.singles[1].cert_id.issuer_key_hash
     );
-    let (_, _, body) = curl_bin(&srv.url("/ocsp"), &["--data-binary", &format!("@{}", s(&req))]);
+    let (_, _, body) = curl_bin(
+        &srv.url("/ocsp"),
+        &["--data-binary", &format!("@{}", s(&req))],
+    );
     let resp = p("mixed-resp.der");
     std::fs::write(&resp, &body).expect("write");
     let (_, text) = openssl_ocsp_status(&["-respin", s(&resp), "-resp_text", "-noverify"]);
-    assert_eq!(ocsp_text(&text).response_status, "unauthorized (0x6)", "{text}");
+    assert_eq!(
+        ocsp_text(&text).response_status,
+        "unauthorized (6)",
+        "{text}"
+    );
+}
+
+/// The CertID of a request or of a response's only SingleResponse, as DER.
+fn cert_id_der(der: &[u8], response: bool) -> Vec<u8> {
+    use der::Decode;
+    let id = if response {
+        let resp = x509_ocsp::OcspResponse::from_der(der).expect("an OCSPResponse");
+        let bytes = resp.response_bytes.expect("a successful response");
+        let basic = x509_ocsp::BasicOcspResponse::from_der(bytes.response.as_bytes())
+            .expect("a BasicOCSPResponse");
+        let [single] = &basic.tbs_response_data.responses[..] else {
+            panic!("one SingleResponse");
+        };
+        single.cert_id.clone()
+    } else {
+        let req = x509_ocsp::OcspRequest::from_der(der).expect("an OCSPRequest");
+        let [one] = &req.tbs_request.request_list[..] else {
+            panic!("one Request");
+        };
+        one.req_cert.clone()
+    };
+    id.to_der().expect("CertID DER")
+}
+
+/// RFC 5754 §2 lets a client send SHA-1/SHA-256 AlgorithmIdentifiers with
+/// NULL parameters (OpenSSL, cryptography, BouncyCastle) or without any,
+/// and a client may match the answer by comparing the whole CertID
+/// (BouncyCastle's `CertificateID.equals`). So the CertID must come back
+/// as sent, also when the answer for that serial is in the cache: the
+/// second spelling of a nonce-less GET must not get the first one's.
+#[test]
+fn ocsp_differential_cached_answers_echo_each_certid_as_sent() {
+    if !need_curl() {
+        return;
+    }
+    use der::Decode;
+    let srv = sample();
+    let dir = kakunin_testkit::tempdir();
+    let serial = crate::serve_ocsp::expected("sign", 4)["serial"]
+        .as_str()
+        .expect("serial")
+        .to_string();
+    let with_null = crate::serve_ocsp::openssl_request(&data("sign-ca.pem"), &serial, false);
+    let mut req = x509_ocsp::OcspRequest::from_der(&with_null).expect("request");
+    let alg = &mut req.tbs_request.request_list[0].req_cert.hash_algorithm;
+    assert!(
+        alg.parameters.take().is_some(),
+        "openssl sends NULL parameters"
+    );
+    let without = req.to_der().expect("DER");
+    for (first, second) in [(&with_null, &without), (&without, &with_null)] {
+        for der in [first, second] {
+            let url = srv.url(&format!("/ocsp/{}", b64(der)));
+            let (code, _, body) = curl_bin(&url, &[]);
+            assert_eq!(code, 200);
+            assert_eq!(
+                cert_id_der(&body, true),
+                cert_id_der(der, false),
+                "the CertID as sent"
+            );
+            // And OpenSSL accepts the answer for the serial.
+            let file = dir.path().join("resp.der");
+            std::fs::write(&file, &body).expect("write");
+            let out = crate::serve_ocsp::openssl_check_response(
+                &body,
+                &data("sign-ca.pem"),
+                &serial,
+                false,
+            );
+            assert!(out.contains("Response verify OK"), "{out}");
+        }
+    }
 }

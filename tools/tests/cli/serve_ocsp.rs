@@ -340,14 +340,6 @@ fn s_data(name: &str) -> &'static str {
     Box::leak(s(&data(name)).to_string().into_boxed_str())
 }
 
-fn python_ready() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import cryptography.x509.ocsp"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    crate::common::found_or_skip("python3 with cryptography", ok)
-}
-
 fn python_client(args: Value) -> Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli/ocsp_client.py");
     let out = Command::new("python3")
@@ -379,7 +371,7 @@ fn snake(reason: &str) -> String {
 
 #[test]
 fn serve_ocsp_python_cryptography_agrees_on_every_field_and_cache_nonce_errors_behave() {
-    if !need_curl() || !python_ready() {
+    if !need_curl() || !kakunin_testkit::python_has("cryptography.x509.ocsp") {
         return;
     }
     let srv = sample();
