@@ -5,7 +5,9 @@
 //! separately, trusting the responder (`-VAfile`) and the CA (`-CAfile`).
 //! Every field must agree with what kakunin itself says about the same
 //! serials — `kakunin status` on the index of the same CRL, and the JSON
-//! status endpoint — and with values computed here from the certificates:
+//! status endpoint, which for the CRL's entries must say what `openssl crl
+//! -text` reads in the CRL — and with values computed here from the
+//! certificates:
 //!
 //! - response status; responderID (byKey: SHA-1 of the responder's key);
 //!   producedAt (within the test's run); signature algorithm; the
@@ -28,7 +30,9 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use der::{DecodePem, Encode};
-use kakunin_testkit::{crl_text_entries, ocsp_text, openssl_text, openssl_time, OcspText};
+use kakunin_testkit::{
+    crl_text_entries, ocsp_text, openssl_text, openssl_time, reason_name, CrlTextEntry, OcspText,
+};
 use serde_json::Value;
 use x509_cert::Certificate;
 
@@ -327,17 +331,17 @@ fn check(ex: &Exchange, ca: &Ca, want: &[Value], sha256: bool, nonce: bool, sinc
 
 /// The serials asked about: every CRL entry, every certificate of the
 /// sample that is not revoked, and some never issued.
-fn serials_of(kind: &str) -> Vec<String> {
+/// The CRL's entries come first, and are returned as `openssl crl -text`
+/// reads them.
+fn serials_of(kind: &str) -> (Vec<String>, Vec<CrlTextEntry>) {
     let crl = data(&format!("{kind}.crl"));
     let text = openssl_text(
         Path::new("."),
         &["crl", "-inform", "DER", "-noout", "-text", "-in", s(&crl)],
     );
-    let mut serials: Vec<String> = crl_text_entries(&text)
-        .into_iter()
-        .map(|e| e.serial)
-        .collect();
-    assert_eq!(serials.len(), 1000, "data/{kind}.crl");
+    let entries = crl_text_entries(&text);
+    assert_eq!(entries.len(), 1000, "data/{kind}.crl");
+    let mut serials: Vec<String> = entries.iter().map(|e| e.serial.clone()).collect();
     let expected = std::fs::read_to_string(data("expected.jsonl")).expect("expected.jsonl");
     serials.extend(
         expected
@@ -355,7 +359,7 @@ fn serials_of(kind: &str) -> Vec<String> {
         ]
         .map(String::from),
     );
-    serials
+    (serials, entries)
 }
 
 #[test]
@@ -370,8 +374,19 @@ fn ocsp_differential_every_crl_entry_agrees_with_openssl_and_kakunin_status() {
     let mut responses = 0;
     for kind in ["sign", "auth"] {
         let ca = Ca::new(kind, dir.path());
-        let serials = serials_of(kind);
+        let (serials, crl) = serials_of(kind);
         let want = kakunin_answers(&srv, &ca, dir.path(), &serials);
+        // kakunin's answers for the CRL's entries are what OpenSSL reads in
+        // the CRL (so the OCSP answers compared with them below are too).
+        for (e, k) in crl.iter().zip(&want) {
+            assert_eq!(k["status"], "revoked", "{e:?}: {k}");
+            assert_eq!(
+                k["revoked_at"].as_str(),
+                Some(rfc3339(&e.revoked_at).as_str()),
+                "{e:?}: {k}"
+            );
+            assert_eq!(k["reason"].as_str(), reason_name(&e.reason), "{e:?}: {k}");
+        }
         reasons_seen.extend(
             want.iter()
                 .filter_map(|k| k["reason"].as_str().map(str::to_string)),
