@@ -136,24 +136,28 @@ fn pcscd_runs() -> bool {
 }
 
 impl Drop for PcscStack {
-    /// Stops the pcscd this test started: SIGTERM, so that it removes its
-    /// socket, then SIGKILL if it is still there after 5 s.
+    /// Stops the pcscd this test started.
     fn drop(&mut self) {
-        let Some(child) = &mut self.started else {
-            return;
-        };
-        let _ = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while let Ok(None) = child.try_wait() {
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        if let Some(child) = &mut self.started {
+            stop_pcscd(child);
         }
+    }
+}
+
+/// Stops a pcscd a test started: SIGTERM, so that it removes its socket,
+/// then SIGKILL if it is still there after 5 s.
+pub(crate) fn stop_pcscd(child: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while let Ok(None) = child.try_wait() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

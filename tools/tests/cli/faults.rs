@@ -17,11 +17,11 @@ use std::time::{Duration, Instant, SystemTime};
 use serde_json::Value;
 
 use crate::card::{card_on, spawn_sign_on, stderr};
-use crate::card_sim::{found, missing, pcscd_program, CardSim, PcscEnv, VPCD_DRIVER};
-use crate::common::{found_or_skip, json_lines, kakunin};
+use crate::card_sim::{found, missing, pcscd_program, stop_pcscd, CardSim, PcscEnv, VPCD_DRIVER};
+use crate::common::{found_or_skip, gen, json_lines, kakunin};
 use crate::serve::{
-    crl_dir, data, drop_file, expected_serials, need_curl, oracle, s, sample_serials, serve_args,
-    today, Served,
+    crl_dir, data, drop_file, expected_serials, ingest_with, need_curl, oracle, s, sample_serials,
+    serve_args, today, Served,
 };
 
 /// Entries on the big CRL: enough that `kakunin ingest` takes a good part
@@ -43,7 +43,11 @@ impl Rng {
                     .map_or(1, |d| d.as_nanos() as u64)
             });
         eprintln!("{test}: FAULTS_SEED={seed}");
-        Rng(seed | 1)
+        // One splitmix64 step, so that close seeds start far apart.
+        let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        Rng((z ^ (z >> 31)) | 1)
     }
 
     fn next(&mut self) -> u64 {
@@ -114,24 +118,23 @@ fn big() -> &'static Big {
                 }
             }
             let tmp = root.join(format!("{name}.tmp-{}", std::process::id()));
-            let out = kakunin(&[
-                "gen",
-                "--out",
-                s(&tmp),
-                "--seed",
-                "1",
-                "--at",
-                &day,
-                "--crl-days",
-                "30",
-                "--revoked",
-                &REVOKED.to_string(),
-                "--certs",
-                "100",
-                "--holders",
-                "0",
-            ]);
-            assert!(out.status.success(), "{}", stderr(&out));
+            gen(
+                &tmp,
+                &[
+                    "--seed",
+                    "1",
+                    "--at",
+                    &day,
+                    "--crl-days",
+                    "30",
+                    "--revoked",
+                    &REVOKED.to_string(),
+                    "--certs",
+                    "100",
+                    "--holders",
+                    "0",
+                ],
+            );
             if std::fs::rename(&tmp, &pki).is_err() {
                 // Another run made it first.
                 let _ = std::fs::remove_dir_all(&tmp);
@@ -253,6 +256,18 @@ fn ingest_killed_at_random_points_leaves_the_old_or_the_new_index_whole() {
     assert!(mid_write > 0, "no kill landed while the index was written");
 }
 
+/// The server's answers for `serials` of the signing CA, in one request.
+fn batch_answers(srv: &Served, serials: &[String]) -> Vec<Value> {
+    let (code, body) = srv.curl(
+        "/v1/status?issuer=sign",
+        &["--data-binary", &serials.join("\n")],
+    );
+    assert_eq!(code, 200, "{body}");
+    body.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 #[test]
 fn serve_killed_mid_reload_restarts_on_a_whole_index() {
     if !need_curl() {
@@ -263,21 +278,13 @@ fn serve_killed_mid_reload_restarts_on_a_whole_index() {
     let probes: Vec<String> = big.probes.iter().step_by(4).cloned().collect();
     let (want_old, want_new) = both_answers(big, &probes);
     let crl = std::fs::read(big.crl()).unwrap();
-    let answers = |srv: &Served| -> Vec<Value> {
-        let (code, body) = srv.curl(
-            "/v1/status?issuer=sign",
-            &["--data-binary", &probes.join("\n")],
-        );
-        assert_eq!(code, 200, "{body}");
-        body.lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    };
+    let answers = |srv: &Served| batch_answers(srv, &probes);
     for round in 0..3 {
         let dir = crl_dir(&["sign.crl", "auth.crl"]);
         let srv = Served::start(&serve_args(dir.path(), &[]));
         drop_file(dir.path(), "sign.crl", &crl);
-        let delay = rng.up_to(big.ingest_time * 2);
+        // A reload takes about as long as an ingest.
+        let delay = rng.up_to(big.ingest_time * 3 / 2);
         std::thread::sleep(delay);
         let what = format!("round {round}, killed {delay:?} after the rename");
         let before = old_or_new(&answers(&srv), &want_old, &want_new, &what);
@@ -392,6 +399,45 @@ fn evidence_lines(evidence: &Path) -> Vec<Value> {
         .collect()
 }
 
+/// Runs `kakunin verify --evidence` again (one bundle more) after a run
+/// that failed or was killed: it must append after the last whole record,
+/// every line must be whole JSON, and a torn tail, if there was one, must
+/// have moved to `FILE.torn` and been reported. Returns the torn tail's
+/// length.
+fn restart_appends_after_the_last_whole_record(big: &Big, evidence: &Path, what: &str) -> usize {
+    let torn = PathBuf::from(format!("{}.torn", evidence.display()));
+    let before = std::fs::read(evidence).unwrap();
+    let torn_before = std::fs::read(&torn).unwrap_or_default();
+    let out = verify_with_evidence(big, evidence, 1)
+        .stdout(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{what}: {}", stderr(&out));
+    let kept = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let after = std::fs::read(evidence).unwrap();
+    assert_eq!(after[..kept], before[..kept], "{what}: whole records kept");
+    assert_eq!(
+        evidence_lines(evidence).len(),
+        count_lines(&before[..kept]) + 100,
+        "{what}"
+    );
+    let mut want_torn = torn_before;
+    if kept < before.len() {
+        want_torn.extend_from_slice(&before[kept..]);
+        want_torn.push(b'\n');
+        assert!(stderr(&out).contains(s(&torn)), "{what}: {}", stderr(&out));
+    }
+    assert_eq!(
+        std::fs::read(&torn).unwrap_or_default(),
+        want_torn,
+        "{what}: the torn tail is kept"
+    );
+    before.len() - kept
+}
+
 #[test]
 fn a_full_or_read_only_file_system_fails_clearly_and_keeps_the_old_index() {
     if !need_curl() {
@@ -438,25 +484,8 @@ fn a_full_or_read_only_file_system_fails_clearly_and_keeps_the_old_index() {
     assert_eq!(std::fs::read(&target).unwrap(), old, "old index intact");
     // With room again, a new run appends after the last whole record.
     fs.remount("size=16m");
-    let before = std::fs::read(&evidence).unwrap();
-    let out = verify_with_evidence(big, &evidence, 1).output().unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let kept = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let after = std::fs::read(&evidence).unwrap();
-    assert_eq!(after[..kept], before[..kept], "whole records kept");
-    assert_eq!(
-        evidence_lines(&evidence).len(),
-        count_lines(&before[..kept]) + 100
-    );
-    let torn = PathBuf::from(format!("{}.torn", evidence.display()));
-    if kept < before.len() {
-        let mut want = before[kept..].to_vec();
-        want.push(b'\n');
-        assert_eq!(std::fs::read(&torn).unwrap(), want, "the torn tail is kept");
-    }
+    let torn = restart_appends_after_the_last_whole_record(big, &evidence, "after a full disk");
+    eprintln!("the full disk left a torn evidence tail of {torn} bytes");
 
     // A read-only file system.
     fs.remount("ro");
@@ -512,16 +541,7 @@ fn one_flipped_byte_anywhere_in_an_index_is_refused_and_the_server_keeps_its_sna
         &std::fs::read(&big.old_idx).unwrap(),
     );
     let srv = Served::start(&serve_args(dir.path(), &[]));
-    let served = || -> Vec<Value> {
-        let (code, body) = srv.curl(
-            "/v1/status?issuer=sign",
-            &["--data-binary", &probes.join("\n")],
-        );
-        assert_eq!(code, 200, "{body}");
-        body.lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    };
+    let served = || batch_answers(&srv, &probes);
     assert_eq!(served(), want_old);
     let work = kakunin_testkit::tempdir();
     for (n, (what, at)) in flip_positions(&new).into_iter().enumerate() {
@@ -593,49 +613,30 @@ fn a_crl_going_stale_under_a_running_server_turns_answers_unknown_and_readiness_
     let next_update = unix_now() + LEAD;
     let pki = kakunin_testkit::tempdir();
     let p = |f: &str| pki.path().join(f);
-    let out = kakunin(&[
-        "gen",
-        "--out",
-        s(pki.path()),
-        "--seed",
-        "3",
-        "--at",
-        &rfc3339(next_update - 86_400),
-        "--crl-days",
-        "1",
-        "--revoked",
-        "20",
-        "--certs",
-        "20",
-        "--holders",
-        "0",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    gen(
+        pki.path(),
+        &[
+            "--seed",
+            "3",
+            "--at",
+            &rfc3339(next_update - 86_400),
+            "--crl-days",
+            "1",
+            "--revoked",
+            "20",
+            "--certs",
+            "20",
+            "--holders",
+            "0",
+        ],
+    );
     let idx = pki.path().join("sign.idx");
-    let o = kakunin(&[
-        "ingest",
-        "--crl",
-        s(&p("sign.crl")),
-        "--ca",
-        s(&p("sign-ca.pem")),
-        "--out",
-        s(&idx),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    ingest_with(&p("sign.crl"), &p("sign-ca.pem"), &idx);
     let crls = kakunin_testkit::tempdir();
     for f in ["sign.crl", "auth.crl"] {
         std::fs::copy(p(f), crls.path().join(f)).unwrap();
     }
-    let srv = Served::start(&[
-        "--listen",
-        "127.0.0.1:0",
-        "--trust",
-        s(&p("sign-ca.pem")),
-        "--trust",
-        s(&p("auth-ca.pem")),
-        "--crl-dir",
-        s(crls.path()),
-    ]);
+    let srv = Served::for_pki(pki.path(), crls.path());
     let expected: Vec<Value> = std::fs::read_to_string(p("expected.jsonl"))
         .unwrap()
         .lines()
@@ -706,7 +707,6 @@ fn verify_killed_mid_batch_never_leaves_a_torn_evidence_line() {
     let mut rng = Rng::new("evidence_killed");
     let work = kakunin_testkit::tempdir();
     let evidence = work.path().join("evidence.jsonl");
-    let torn = work.path().join("evidence.jsonl.torn");
     const COPIES: usize = 20;
     let started = Instant::now();
     let out = verify_with_evidence(big, &evidence, COPIES)
@@ -716,40 +716,7 @@ fn verify_killed_mid_batch_never_leaves_a_torn_evidence_line() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(evidence_lines(&evidence).len(), COPIES * 100);
 
-    // A restart (one bundle more) appends after the last whole line; a
-    // torn tail, if any, moves to FILE.torn.
-    let restart = |what: &str| -> usize {
-        let before = std::fs::read(&evidence).unwrap();
-        let torn_before = std::fs::read(&torn).unwrap_or_default();
-        let out = verify_with_evidence(big, &evidence, 1)
-            .stdout(Stdio::null())
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(1), "{what}: {}", stderr(&out));
-        let kept = before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1);
-        let after = std::fs::read(&evidence).unwrap();
-        assert_eq!(after[..kept], before[..kept], "{what}: whole lines kept");
-        assert_eq!(
-            evidence_lines(&evidence).len(),
-            count_lines(&before[..kept]) + 100,
-            "{what}"
-        );
-        let mut want_torn = torn_before;
-        if kept < before.len() {
-            want_torn.extend_from_slice(&before[kept..]);
-            want_torn.push(b'\n');
-            assert!(stderr(&out).contains(s(&torn)), "{what}: {}", stderr(&out));
-        }
-        assert_eq!(
-            std::fs::read(&torn).unwrap_or_default(),
-            want_torn,
-            "{what}"
-        );
-        before.len() - kept
-    };
+    let restart = |what: &str| restart_appends_after_the_last_whole_record(big, &evidence, what);
     let mut torn_tails = 0;
     for kill in 0..10 {
         let mut child = verify_with_evidence(big, &evidence, COPIES)
@@ -791,8 +758,15 @@ struct PrivatePcscd {
     pcsc: PcscEnv,
 }
 
-/// The private pcscd's vpcd ports (slot 0; slot 1 is the next port).
-const PRIVATE_VPCD_PORT: u16 = 35969;
+/// Ports for the private pcscd's vpcd (slot 0; slot 1 is the next port),
+/// tried in turn: below Linux's ephemeral range (32768 up), so that no
+/// client socket of a parallel test takes one between a kill and a restart.
+const PRIVATE_VPCD_PORTS: [u16; 3] = [31869, 31969, 30869];
+
+/// Whether nothing listens on `port` (or holds it) now.
+fn port_free(port: u16) -> bool {
+    std::net::TcpListener::bind(("0.0.0.0", port)).is_ok()
+}
 
 impl PrivatePcscd {
     fn start(test: &str) -> Option<PrivatePcscd> {
@@ -807,6 +781,15 @@ impl PrivatePcscd {
         if !Path::new(VPCD_DRIVER).exists() {
             return missing(test, &format!("no vpcd driver at {VPCD_DRIVER}"));
         }
+        let Some(port) = PRIVATE_VPCD_PORTS
+            .into_iter()
+            .find(|&p| port_free(p) && port_free(p + 1))
+        else {
+            return missing(
+                test,
+                &format!("no free port pair of {PRIVATE_VPCD_PORTS:?}"),
+            );
+        };
         let dir = kakunin_testkit::tempdir();
         for d in ["run", "conf"] {
             std::fs::create_dir(dir.path().join(d)).unwrap();
@@ -814,14 +797,14 @@ impl PrivatePcscd {
         std::fs::write(
             dir.path().join("conf/vpcd"),
             format!(
-                "FRIENDLYNAME \"Virtual PCD\"\nDEVICENAME /dev/null:0x{PRIVATE_VPCD_PORT:X}\n\
-                 LIBPATH {VPCD_DRIVER}\nCHANNELID 0x{PRIVATE_VPCD_PORT:X}\n"
+                "FRIENDLYNAME \"Virtual PCD\"\nDEVICENAME /dev/null:0x{port:X}\n\
+                 LIBPATH {VPCD_DRIVER}\nCHANNELID 0x{port:X}\n"
             ),
         )
         .unwrap();
         let pcsc = PcscEnv {
             socket: Some(dir.path().join("run/pcscd.comm")),
-            vpcd: format!("127.0.0.1:{PRIVATE_VPCD_PORT}"),
+            vpcd: format!("127.0.0.1:{port}"),
             reader: "Virtual PCD 00 00".into(),
         };
         let mut me = PrivatePcscd {
@@ -835,7 +818,7 @@ impl PrivatePcscd {
         if !me.ready() {
             return missing(
                 test,
-                "a pcscd of its own (unshare --mount, root) lists no reader",
+                &format!("a pcscd of its own (unshare --mount, root; vpcd on port {port}) lists no reader"),
             );
         }
         Some(me)
@@ -892,22 +875,10 @@ impl PrivatePcscd {
 }
 
 impl Drop for PrivatePcscd {
-    /// SIGTERM, so that it removes its socket, then SIGKILL after 5 s.
     fn drop(&mut self) {
-        let Some(child) = &mut self.child else {
-            return;
-        };
-        let _ = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while let Ok(None) = child.try_wait() {
-            if Instant::now() > deadline {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        if let Some(child) = &mut self.child {
+            stop_pcscd(child);
         }
-        self.kill();
     }
 }
 
@@ -944,8 +915,9 @@ fn pcscd_killed_under_card_and_card_sim_gives_clear_errors_and_the_card_comes_ba
     pcscd.kill();
     sign.stdin.take().unwrap().write_all(b"1234\n").unwrap();
     let out = exits_within(sign, Duration::from_secs(20), "card sign without pcscd");
-    fails_naming(&out, &["smart-card service"]);
+    fails_naming(&out, &["smart-card service (pcscd) stopped"]);
     assert!(!stderr(&out).contains("1234"), "the PIN is in the error");
+    eprintln!("card sign as pcscd died: {}", stderr(&out).trim());
 
     // While it is down, a new command says so at once.
     let started = Instant::now();
@@ -959,6 +931,7 @@ fn pcscd_killed_under_card_and_card_sim_gives_clear_errors_and_the_card_comes_ba
         .unwrap();
     let out = exits_within(info, Duration::from_secs(20), "card info without pcscd");
     fails_naming(&out, &["smart-card service is not running", "pcscd"]);
+    eprintln!("card info without pcscd: {}", stderr(&out).trim());
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "{:?}",
