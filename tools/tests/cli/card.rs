@@ -185,7 +185,19 @@ fn card_login_is_accepted_for_a_good_holder_and_refused_for_a_revoked_one() {
         return;
     };
     let tmp = kakunin_testkit::tempdir();
-    let srv = Served::for_pki(pki(), pki());
+    let srv = Served::start_with_env(
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--trust",
+            s(&p("sign-ca.pem")),
+            "--trust",
+            s(&p("auth-ca.pem")),
+            "--crl-dir",
+            s(pki()),
+        ],
+        &[],
+    );
     let server = srv.url("");
     let sim = started(1, tmp.path());
     let out = card(&["login", "--server", &server, "--json"], Some("1234"));

@@ -114,21 +114,6 @@ impl Served {
         }
     }
 
-    /// A server for both CAs of a `kakunin gen` directory, on the CRLs of
-    /// `crl_dir`.
-    pub(crate) fn for_pki(pki: &Path, crl_dir: &Path) -> Served {
-        Self::start(&[
-            "--listen",
-            "127.0.0.1:0",
-            "--trust",
-            s(&pki.join("sign-ca.pem")),
-            "--trust",
-            s(&pki.join("auth-ca.pem")),
-            "--crl-dir",
-            s(crl_dir),
-        ])
-    }
-
     /// From now on, `curl` trusts `ca` (for a server started with TLS).
     pub(crate) fn with_cacert(mut self, ca: &Path) -> Served {
         self.cacert = Some(ca.to_path_buf());
@@ -337,12 +322,15 @@ pub(crate) fn oracle(index: &Path, serials: &[String]) -> Vec<Value> {
 }
 
 pub(crate) fn ingest(crl: &Path, ca: &str, out: &Path) {
-    ingest_with(crl, &data(ca), out);
-}
-
-/// `kakunin ingest --crl CRL --ca CA --out OUT`, which must succeed.
-pub(crate) fn ingest_with(crl: &Path, ca: &Path, out: &Path) {
-    let o = kakunin(&["ingest", "--crl", s(crl), "--ca", s(ca), "--out", s(out)]);
+    let o = kakunin(&[
+        "ingest",
+        "--crl",
+        s(crl),
+        "--ca",
+        s_static(data(ca)),
+        "--out",
+        s(out),
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
