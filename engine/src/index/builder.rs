@@ -523,15 +523,20 @@ impl IndexBuilder {
             .suffix(".tmp")
             .tempfile_in(&dir)
             .map_err(|e| IndexError::io(&dir, e))?;
+        // Errors until the rename name the temporary file, which is what
+        // failed (and is removed on the way out): a full disk, say.
+        let tmp_path = tmp.path().to_path_buf();
         let stats = {
             let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
-            let s = self.finish(info, &mut w)?;
-            w.flush().map_err(|e| IndexError::io(path, e))?;
+            let s = self
+                .finish(info, &mut w)
+                .map_err(|e| e.on_file(&tmp_path))?;
+            w.flush().map_err(|e| IndexError::io(&tmp_path, e))?;
             s
         };
         tmp.as_file()
             .sync_all()
-            .map_err(|e| IndexError::io(path, e))?;
+            .map_err(|e| IndexError::io(&tmp_path, e))?;
         tmp.persist(path)
             .map_err(|e| IndexError::io(path, e.error))?;
         if let Ok(d) = std::fs::File::open(&dir) {

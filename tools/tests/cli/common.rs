@@ -17,6 +17,15 @@ pub fn kakunin(args: &[&str]) -> Output {
         .expect("run kakunin")
 }
 
+/// `kakunin gen --out OUT ARGS`, which must succeed.
+pub fn gen(out: &std::path::Path, args: &[&str]) {
+    let out = out.to_str().expect("UTF-8 path");
+    let mut all = vec!["gen", "--out", out];
+    all.extend_from_slice(args);
+    let o = kakunin(&all);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
 /// (serial as index.txt has it, revocation date, reason name or "")
 pub const REVOKED: &[(&str, &str, &str)] = &[
     ("01", "250101000000Z", "keyCompromise"),
