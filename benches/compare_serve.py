@@ -29,8 +29,8 @@ Each throughput pair runs --runs times, interleaved, best kept (the
 machine is shared; runs wait for it to be quiet first, see --wait-quiet).
 Status and OCSP GET are then run once at each of --loads connection
 counts, for the latency percentiles (p50/p75/p90/p99) against load. During
-the hot swap the server's own metrics are sampled every 0.25 s, for
-throughput and latency per interval around the rename (see Timeline).
+the hot swap, throughput (the server's counter) and latency (a probe
+client beside wrk) are taken per 0.25 s around the rename (see Timeline).
 
 Prints the machine (CPU model, family, flags; see machine.py), tool
 versions and Markdown tables; --json FILE also writes every figure, the
@@ -46,6 +46,7 @@ import argparse
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import re
@@ -55,6 +56,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 
 import machine
@@ -602,19 +604,27 @@ def good_serial(expected, kind="sign"):
 
 
 class Timeline:
-    """Samples one route's request counter and latency histogram from the
-    server's /metrics every `interval` s, in a thread, while a run goes on.
+    """Throughput and latency per `interval` s while a run goes on, from two
+    threads:
 
-    The histogram is the server's own (request head to response, buckets
-    doubling from 20 µs), so it does not see time a request spends queued
-    in the kernel; wrk's p99 over the whole run does."""
+    - the server's /metrics, scraped every `interval`: the route's request
+      counter (throughput) and latency histogram. That histogram is the
+      server's own (request head to response, buckets doubling from 20 µs),
+      so it misses time spent queued in the kernel, and a status look-up
+      fits its first bucket;
+    - a probe: one more keep-alive client beside wrk's connections, asking
+      `probe_path` every `period` s (Python, ~2% of a core) and timing each
+      answer as a client sees it, queueing included (plus ~0.05 ms of
+      Python's own). Its percentiles are what the plot shows."""
 
-    def __init__(self, srv, route, interval=0.25):
-        self.srv, self.route, self.interval = srv, route, interval
-        self.samples = []
+    def __init__(self, srv, route, probe_path, interval=0.25, period=0.002):
+        self.srv, self.route, self.interval, self.period = srv, route, interval, period
+        self.samples, self.probes = [], []
         self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
+        self.threads = [threading.Thread(target=self.scrape_loop, daemon=True),
+                        threading.Thread(target=self.probe_loop, args=(probe_path,), daemon=True)]
+        for t in self.threads:
+            t.start()
 
     def scrape(self):
         """(time, {upper bound s: cumulative count}) of the route now."""
@@ -627,27 +637,53 @@ class Timeline:
                 buckets[float(le)] = float(line.rpartition(" ")[2])
         return t, buckets
 
-    def run(self):
+    def scrape_loop(self):
         while not self.stop.is_set():
             self.samples.append(self.scrape())
             self.stop.wait(self.interval)
 
+    def probe_loop(self, path):
+        """Records (time answered, seconds, ok) per probe request."""
+        u = urllib.parse.urlsplit(self.srv.base)
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+        due = time.perf_counter()
+        while not self.stop.is_set():
+            t0 = time.perf_counter()
+            try:
+                conn.request("GET", path)
+                r = conn.getresponse()
+                r.read()
+                ok = r.status == 200
+            except (OSError, http.client.HTTPException):
+                ok = False
+                conn.close()  # reconnects on the next request
+            t1 = time.perf_counter()
+            self.probes.append((time.time(), t1 - t0, ok))
+            due = max(due + self.period, t1)
+            time.sleep(max(0.0, due - time.perf_counter()))
+        conn.close()
+
     def finish(self, t0):
         """Stops sampling; per interval, relative to `t0`: {"t" (end of the
-        interval, s), "rps", "p50_ms", "p99_ms"} (percentiles interpolated
-        within the histogram's buckets, as Prometheus' histogram_quantile)."""
+        interval, s), "rps" (server counter), "p50_ms", "p99_ms", "max_ms",
+        "probes", "probe_failed" (the probe's), "server_p99_ms" (the
+        histogram's, interpolated within its bucket as Prometheus'
+        histogram_quantile)}."""
         self.stop.set()
-        self.thread.join()
+        for t in self.threads:
+            t.join()
         rows = []
         for (ta, ba), (tb, bb) in zip(self.samples, self.samples[1:]):
             bounds = sorted(bb)
             cum = [bb[b] - ba.get(b, 0.0) for b in bounds]
             n = cum[-1] if cum else 0.0
-            row = {"t": round(tb - t0, 3), "rps": n / (tb - ta), "p50_ms": None, "p99_ms": None}
-            for q in (50, 99):
-                if n:
-                    row[f"p{q}_ms"] = 1e3 * bucket_quantile(q / 100 * n, bounds, cum)
-            rows.append(row)
+            lat = sorted(1e3 * d for t, d, _ in self.probes if ta < t <= tb)
+            pick = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] if lat else None
+            rows.append({"t": round(tb - t0, 3), "rps": n / (tb - ta),
+                         "p50_ms": pick(0.50), "p99_ms": pick(0.99), "max_ms": lat[-1] if lat else None,
+                         "probes": len(lat),
+                         "probe_failed": sum(1 for t, _, ok in self.probes if ta < t <= tb and not ok),
+                         "server_p99_ms": 1e3 * bucket_quantile(0.99 * n, bounds, cum) if n else None})
         return rows
 
 
@@ -690,7 +726,7 @@ def bench_swap(a, kakunin, days, what):
         subprocess.run(["sync"], check=True)
         wait_quiet(a.wait_quiet)
         before, t_start = cpu_by_pid(), time.time()
-        timeline = Timeline(srv, "status")
+        timeline = Timeline(srv, "status", f"/v1/status/sign/{serial}")
         run = wrk(a, url, background=True)
         time.sleep(a.duration / 3)
         os.rename(tmp, os.path.join(crl_dir, f"sign.{what}"))
