@@ -304,9 +304,23 @@ pub struct Series {
     pub label: String,
     /// Points, in x order.
     pub points: Vec<(f64, f64)>,
-    /// A line to compare against (a target, a file size), not a
-    /// measurement of the tool: drawn dashed.
-    pub reference: bool,
+    /// How the line is drawn.
+    pub line: Line,
+    /// Lines of one family (one server's percentiles) share a number and
+    /// so a colour; `None`: a colour of its own, by position.
+    pub family: Option<usize>,
+}
+
+/// How a [`Series`] is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Line {
+    /// A measurement, with its points marked.
+    Solid,
+    /// A line to compare against (a target, a file size), or a second
+    /// percentile of a family.
+    Dashed,
+    /// A third percentile of a family.
+    Dotted,
 }
 
 impl Series {
@@ -315,13 +329,14 @@ impl Series {
         Series {
             label: label.into(),
             points,
-            reference: false,
+            line: Line::Solid,
+            family: None,
         }
     }
 
     fn reference(label: impl Into<String>, points: Vec<(f64, f64)>) -> Series {
         Series {
-            reference: true,
+            line: Line::Dashed,
             ..Series::new(label, points)
         }
     }
@@ -397,19 +412,27 @@ pub fn latency_curve(run: &ServeRun, workload: &str) -> Vec<Series> {
     // kakunin first, so it keeps the same colours in every chart.
     let mut names: Vec<&String> = servers.keys().collect();
     names.sort_by_key(|n| (n.as_str() != "kakunin", n.as_str()));
-    for name in names {
+    for (family, name) in names.into_iter().enumerate() {
         let runs = &servers[name];
-        for (q, f) in [
-            ("p50", (|r: &WrkRun| r.p50) as fn(&WrkRun) -> f64),
-            ("p90", |r| r.p90),
-            ("p99", |r| r.p99),
+        for (q, line, f) in [
+            (
+                "p99",
+                Line::Solid,
+                (|r: &WrkRun| r.p99) as fn(&WrkRun) -> f64,
+            ),
+            ("p90", Line::Dashed, |r| r.p90),
+            ("p50", Line::Dotted, |r| r.p50),
         ] {
-            out.push(Series::new(
-                format!("{name} {q}"),
-                runs.iter()
-                    .filter_map(|r| Some((r.connections? as f64, f(r))))
-                    .collect(),
-            ));
+            out.push(Series {
+                line,
+                family: Some(family),
+                ..Series::new(
+                    format!("{name} {q}"),
+                    runs.iter()
+                        .filter_map(|r| Some((r.connections? as f64, f(r))))
+                        .collect(),
+                )
+            });
         }
     }
     out
@@ -434,8 +457,8 @@ pub fn load_throughput(run: &ServeRun, workload: &str) -> Vec<Series> {
 }
 
 /// Around each hot swap, per sampling interval against seconds from the
-/// rename: (the server's requests/s, the probe's p99 and slowest answer in
-/// ms).
+/// rename: (the server's requests/s, the probe's p99 in ms). With ~125
+/// probes an interval, the p99 is about the slowest of them.
 pub fn swap_timeline(run: &ServeRun) -> (Vec<Series>, Vec<Series>) {
     let mut rps = Vec::new();
     let mut latency = Vec::new();
@@ -449,10 +472,6 @@ pub fn swap_timeline(run: &ServeRun) -> (Vec<Series>, Vec<Series>) {
         latency.push(Series::new(
             format!("{label}: p99"),
             tl.iter().filter_map(|i| Some((i.t, i.p99_ms?))).collect(),
-        ));
-        latency.push(Series::new(
-            format!("{label}: slowest"),
-            tl.iter().filter_map(|i| Some((i.t, i.max_ms?))).collect(),
         ));
     }
     (rps, latency)
@@ -496,7 +515,7 @@ mod tests {
         let m = ingest_memory(&run);
         assert_eq!(m.len(), 3);
         assert_eq!(m[2].label, "CRL file size");
-        assert!(m[2].reference && !m[0].reference);
+        assert_eq!((m[0].line, m[2].line), (Line::Solid, Line::Dashed));
         assert_eq!(m[2].points[1].1, run.rows[1].crl_mib);
     }
 
@@ -520,11 +539,13 @@ mod tests {
         let status = latency_curve(&run, "status");
         // kakunin and nginx, three percentiles each.
         assert_eq!(status.len(), 6);
-        assert_eq!(status[0].label, "kakunin p50");
-        assert_eq!(status[3].label, "nginx p50");
+        assert_eq!(status[0].label, "kakunin p99");
+        assert_eq!(status[3].label, "nginx p99");
+        assert_eq!(status[1].family, Some(0));
+        assert_eq!(status[4].family, Some(1));
         let loads: Vec<f64> = status[2].points.iter().map(|p| p.0).collect();
         assert_eq!(loads, [1.0, 16.0]);
-        for (p50, p99) in status[0].points.iter().zip(&status[2].points) {
+        for (p99, p50) in status[0].points.iter().zip(&status[2].points) {
             assert!(p50.1 <= p99.1);
         }
         assert_eq!(latency_curve(&run, "ocsp_get").len(), 6);
@@ -534,10 +555,15 @@ mod tests {
         assert!(rps[0].label.starts_with("sign.idx"));
         // Intervals before and after the rename.
         assert!(rps[0].points.iter().any(|p| p.0 < 0.0) && rps[0].points.iter().any(|p| p.0 > 0.0));
-        assert_eq!(latency.len(), 4);
-        assert!(latency[1].label.ends_with("slowest"));
-        for (p99, max) in latency[0].points.iter().zip(&latency[1].points) {
-            assert!(p99.1 <= max.1, "{p99:?} {max:?}");
+        assert_eq!(latency.len(), 2);
+        assert!(latency[1].label.starts_with("sign.crl") && latency[1].label.ends_with("p99"));
+        // Each interval's p99 is at most its slowest probe.
+        for (p, i) in latency[0]
+            .points
+            .iter()
+            .zip(&run.extra.swap[0].during.timeline)
+        {
+            assert!(p.1 <= i.max_ms.unwrap_or(f64::INFINITY), "{p:?} {i:?}");
         }
     }
 

@@ -3,9 +3,10 @@
 
 use std::path::Path;
 
-use kakunin_benches::results::Series;
+use kakunin_benches::results::{Line, Series};
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 const WIDTH: u32 = 960;
@@ -30,8 +31,9 @@ pub struct Chart {
     pub x_fmt: fn(f64) -> String,
     /// The lines.
     pub series: Vec<Series>,
-    /// Vertical marker lines (x, label), e.g. the moment of a swap.
-    pub markers: Vec<(f64, String)>,
+    /// Vertical marker lines (x, label, colour: the series whose moment it
+    /// marks, or grey), e.g. the moment of a swap.
+    pub markers: Vec<(f64, String, Option<usize>)>,
 }
 
 /// Tick label for counts: 100k, 1M, 30M.
@@ -90,14 +92,14 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut line = String::new();
     for word in text.split(' ') {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            out.push(std::mem::take(&mut line));
-            line.push_str("    ");
-        }
-        if !line.is_empty() && !line.ends_with("    ") {
+        if line.is_empty() {
+            line = word.to_string();
+        } else if line.chars().count() + 1 + word.chars().count() > width {
+            out.push(std::mem::replace(&mut line, format!("    {word}")));
+        } else {
             line.push(' ');
+            line.push_str(word);
         }
-        line.push_str(word);
     }
     out.push(line);
     out
@@ -182,24 +184,34 @@ where
         let r = chart.y_range();
         (r.start, r.end)
     };
-    for (x, label) in &c.markers {
-        let style = BLACK.mix(0.5).stroke_width(1);
+    for (x, label, colour) in &c.markers {
+        let style = match colour {
+            Some(i) => PALETTE[i % PALETTE.len()].stroke_width(1),
+            None => BLACK.mix(0.5).stroke_width(1),
+        };
         chart
             .draw_series(DashedLineSeries::new([(*x, y_lo), (*x, y_hi)], 6, 4, style))
             .map_err(err)?
             .label(label.clone())
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
+            .legend(move |(x, y)| DashedPathElement::new([(x, y), (x + 20, y)], 6, 4, style));
     }
     for (i, s) in c.series.iter().enumerate() {
-        let color = PALETTE[i % PALETTE.len()];
+        let color = PALETTE[s.family.unwrap_or(i) % PALETTE.len()];
         let style = color.stroke_width(2);
         let pts = s.points.iter().copied();
-        if s.reference {
+        if s.line != Line::Solid {
+            let (dash, gap) = if s.line == Line::Dashed {
+                (8, 5)
+            } else {
+                (2, 4)
+            };
             chart
-                .draw_series(DashedLineSeries::new(pts, 8, 5, style))
+                .draw_series(DashedLineSeries::new(pts, dash, gap, style))
                 .map_err(err)?
                 .label(s.label.clone())
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
+                .legend(move |(x, y)| {
+                    DashedPathElement::new([(x, y), (x + 20, y)], dash, gap, style)
+                });
         } else {
             chart
                 .draw_series(LineSeries::new(pts.clone(), style))
@@ -236,8 +248,11 @@ mod tests {
 
     #[test]
     fn long_captions_wrap_at_spaces() {
-        let lines = wrap("aaa bbb ccc ddd", 8);
-        assert_eq!(lines, ["aaa bbb", "    ccc ddd"]);
+        assert_eq!(wrap("aaa bbb ccc ddd", 12), ["aaa bbb ccc", "    ddd"]);
+        assert_eq!(
+            wrap("aaa bbb ccc ddd", 8),
+            ["aaa bbb", "    ccc", "    ddd"]
+        );
         assert_eq!(wrap("short", 80), ["short"]);
     }
 

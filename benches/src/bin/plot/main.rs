@@ -233,9 +233,15 @@ fn plots(r: &Report, out: &Path) -> Result<Vec<(String, &'static str)>, String> 
         }
         if !run.extra.swap.is_empty() {
             let (rps, latency) = results::swap_timeline(run);
-            let mut markers = vec![(0.0, "rename into --crl-dir".to_string())];
-            for s in &run.extra.swap {
-                markers.push((s.served_after_s, format!("sign.{}: new CRL served", s.what)));
+            // The rename in grey; when each file's new CRL answered, in
+            // that file's colour.
+            let mut markers = vec![(0.0, "rename into --crl-dir".to_string(), None)];
+            for (i, s) in run.extra.swap.iter().enumerate() {
+                markers.push((
+                    s.served_after_s,
+                    format!("sign.{}: new CRL served", s.what),
+                    Some(i),
+                ));
             }
             let title = format!(
                 "Hot swap of a {}-entry CRL under load, per 0.25 s",
@@ -253,7 +259,7 @@ fn plots(r: &Report, out: &Path) -> Result<Vec<(String, &'static str)>, String> 
                     markers: markers.clone(),
                 },
                 Chart {
-                    title: "latency of a probe client beside wrk (a request every 2 ms)".into(),
+                    title: "p99 latency of a probe client beside wrk (a request every 2 ms)".into(),
                     x_desc: "s from the rename".into(),
                     y_desc: "ms".into(),
                     log_x: false,
@@ -315,5 +321,50 @@ fn main() {
             eprintln!("plot: {e}");
             std::process::exit(1);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fixtures_make_every_plot_and_the_report() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/results");
+        let out = std::env::temp_dir().join("kakunin-plot-test");
+        let _ = std::fs::create_dir_all(&out);
+        let report = Report::load(&fixtures).unwrap_or_else(|e| panic!("{e}"));
+        let made = plots(&report, &out).unwrap_or_else(|e| panic!("{e}"));
+        let files: Vec<&str> = made.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(
+            files,
+            [
+                "ingest-time.svg",
+                "ingest-memory.svg",
+                "lookup.svg",
+                "verify-threads.svg",
+                "serve-latency.svg",
+                "swap.svg"
+            ]
+        );
+        // Every plot names the machine and the command behind it.
+        for f in &files {
+            let svg = std::fs::read_to_string(out.join(f)).unwrap_or_default();
+            assert!(svg.contains("family 25 model 17"), "{f}");
+            assert!(
+                svg.contains("command: python3 benches/compare_")
+                    || svg.contains("command: target/release/lookup-curve"),
+                "{f}"
+            );
+        }
+        let md = markdown::report(
+            &report,
+            &made,
+            &fixtures,
+            &out,
+            Some("benches/report --quick"),
+        );
+        assert!(md.contains("![Look-up latency against index size](lookup.svg)"));
+        assert!(md.contains("| 100,000 | 3.6 |"), "{md}");
     }
 }
