@@ -162,6 +162,37 @@ impl IndexBuilder {
         }
     }
 
+    /// True when appending each of `parts[1..]` in turn to `parts[0]`
+    /// ([`IndexBuilder::append`]) will succeed: every part sorted, each
+    /// starting above the keys before it, and every part between the first
+    /// and the last spanning more than one 2^16-key chunk (a middle part
+    /// held in one pending chunk could meet its neighbours in that chunk
+    /// on both sides).
+    pub fn can_join(parts: &[&IndexBuilder]) -> bool {
+        let mut last: Option<u64> = None;
+        for (i, p) in parts.iter().enumerate() {
+            if p.unsorted.is_some() {
+                return false;
+            }
+            if i > 0 && i + 1 < parts.len() && p.head.is_none() {
+                return false;
+            }
+            let first = match &p.head {
+                Some(h) => h.first().map(|e| e.0),
+                None => p.chunk.first().copied(),
+            };
+            if let (Some(l), Some(f)) = (last, first) {
+                if l >= f {
+                    return false;
+                }
+            }
+            if p.last.is_some() {
+                last = p.last;
+            }
+        }
+        true
+    }
+
     /// Joins the builder of the next part of the same CRL. Returns `false`
     /// (and changes nothing useful: the caller must rebuild sequentially)
     /// when the parts are not both sorted or do not follow each other.
