@@ -7,37 +7,36 @@ then read the same DER file and verify its signature against the same CA; we
 report the best wall time of --runs runs, the peak resident memory of each
 (ru_maxrss of the child), the ratio, and the index size per entry.
 
+Prints the machine (CPU model, family, flags; see machine.py) first.
+--json FILE also writes the rows, the machine and this command line.
+
 Usage:
   python3 benches/compare_openssl.py [--entries 1000000,10000000]
       [--shape dense|random] [--source openssl|gen] [--runs 3] [--work DIR]
+      [--wait-quiet SECS] [--json FILE]
 """
 
 import argparse
+import json
 import os
-import platform
 import random
 import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import machine
+
+ROOT = machine.ROOT
+# Peak memory per CRL entry measured on OpenSSL 3.0: `openssl ca -gencrl`
+# ~610 bytes (61 MiB at 100k), `openssl crl` ~460 bytes (4.4 GiB at 10M).
+GENCRL_BYTES_PER_ENTRY = 610
 REASONS = ["keyCompromise", "affiliationChanged", "superseded",
            "cessationOfOperation", "unspecified"]
 
 
-def run_measured(cmd):
-    """Runs cmd; returns (seconds, peak RSS in MiB, stdout)."""
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out, err = p.communicate()
-    # wait4 via communicate() already reaped it; use resource of children.
-    dt = time.perf_counter() - t0
-    if p.returncode != 0:
-        sys.exit(f"failed ({p.returncode}): {' '.join(cmd)}\n{err.decode()}")
-    return dt, out, err
-
-
 def measure(cmd, runs):
+    """Best wall time (s), peak RSS of any run (MiB, the child's
+    ru_maxrss) and the last run's stdout."""
     best = None
     peak = 0.0
     out = b""
@@ -61,8 +60,21 @@ def measure(cmd, runs):
     return best, peak, out
 
 
+def mem_available():
+    """MemAvailable in bytes (None if /proc/meminfo has no such line)."""
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    return None
+
+
 def openssl_crl(n, shape, d):
     """A CRL of n entries made by `openssl ca -gencrl`."""
+    need, avail = n * GENCRL_BYTES_PER_ENTRY, mem_available()
+    if avail is not None and need > 0.9 * avail:
+        print(f"warning: `openssl ca -gencrl` of {n:,} entries needs ~{need / 2**30:.1f} GiB, "
+              f"{avail / 2**30:.1f} GiB available; it may be killed", file=sys.stderr, flush=True)
     os.makedirs(d, exist_ok=True)
     key, ca = os.path.join(d, "ca.key"), os.path.join(d, "ca.pem")
     if not os.path.exists(ca):
@@ -124,27 +136,24 @@ def gen_crl(n, d, kakunin):
 def main():
     global WORK
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--entries", default="1000000,10000000")
+    ap.add_argument("--entries", default="1000000,10000000", help="comma-separated CRL sizes")
     ap.add_argument("--shape", default="dense", choices=["dense", "random"])
     ap.add_argument("--source", default="openssl", choices=["openssl", "gen"])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--work", default=os.path.join(ROOT, "benches", "out"))
+    ap.add_argument("--wait-quiet", type=int, default=60, metavar="SECS",
+                    help="before each size, wait at most this long for the CPUs to be <10%% busy")
+    ap.add_argument("--json", metavar="FILE", help="also write the rows and the machine as JSON")
     a = ap.parse_args()
     WORK = a.work
     os.makedirs(WORK, exist_ok=True)
+    m = machine.print_machine()
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "kakunin"], cwd=ROOT, check=True)
     kakunin = os.path.join(ROOT, "target", "release", "kakunin")
-    cpu = "?"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
-    except Exception:
-        pass
-    ossl = subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout.strip()
-    print(f"machine: {os.cpu_count()} cores, {cpu}, {platform.system()} {platform.release()}; {ossl}")
     print(f"source: {a.source}, shape: {a.shape}, best of {a.runs} runs\n")
     print("| entries | CRL MiB | openssl s | openssl MiB | kakunin s | kakunin MiB | speed-up | kakunin MiB / CRL MiB | index bytes/entry |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    rows = []
     for n in [int(x) for x in a.entries.split(",")]:
         d = os.path.join(WORK, f"{a.source}-{a.shape}-{n}")
         if a.source == "openssl":
@@ -155,16 +164,22 @@ def main():
         else:
             crl, ca = gen_crl(n, d, kakunin)
         size = os.path.getsize(crl) / 2**20
+        busy = machine.wait_quiet(a.wait_quiet)
         o_s, o_m, _ = measure(["openssl", "crl", "-inform", "DER", "-in", crl, "-noout",
                                "-CAfile", ca], a.runs)
         idx = os.path.join(d, "crl.idx")
         k_s, k_m, out = measure([kakunin, "ingest", "--crl", crl, "--ca", ca, "--out", idx,
                                  "--quiet"], a.runs)
-        import json
         rep = json.loads(out)
         assert rep["entries"] == n, rep
         print(f"| {n:,} | {size:.1f} | {o_s:.3f} | {o_m:.0f} | {k_s:.3f} | {k_m:.0f} | "
               f"{o_s / k_s:.1f}x | {k_m / size:.2f} | {rep['index_bytes'] / n:.2f} |", flush=True)
+        rows.append({"entries": n, "crl_mib": size, "openssl_s": o_s, "openssl_mib": o_m,
+                     "kakunin_s": k_s, "kakunin_mib": k_m, "index_bytes": rep["index_bytes"],
+                     "busy_before": busy})
+        # Written after every size, so a long run that is stopped keeps
+        # what it measured.
+        machine.write_json(a.json, "ingest", m, rows, shape=a.shape, source=a.source, runs=a.runs)
 
 
 if __name__ == "__main__":

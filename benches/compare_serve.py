@@ -21,18 +21,24 @@ package) as the client on the same cores as the server:
      swap vs a steady run;
   5. memory: VmRSS of a server on the 10M-entry index vs the index size,
      and what a second server process on the same index adds
-     (/proc/PID/smaps_rollup: Private_* and Pss).
+     (/proc/PID/smaps_rollup: Private_* and Pss);
+  6. with --login, card logins (`POST /v1/authenticate`) per second, see
+     bench_login().
 
 Each throughput pair runs --runs times, interleaved, best kept (the
 machine is shared; runs wait for it to be quiet first, see --wait-quiet).
-Prints the CPU (lscpu), tool versions and Markdown tables.
+Status and OCSP GET are then run once at each of --loads connection
+counts, for the latency percentiles (p50/p75/p90/p99) against load. During
+the hot swap, throughput (the server's counter) and latency (a probe
+client beside wrk) are taken per 0.25 s around the rename (see Timeline).
 
-Login (`GET /v1/challenge` + `POST /v1/authenticate`) is not measured yet:
---login checks whether the build serves it and prints the target; see
-bench_login() for where the load goes.
+Prints the machine (CPU model, family, flags; see machine.py), tool
+versions and Markdown tables; --json FILE also writes every figure, the
+machine and this command line.
 
 Usage: python3 benches/compare_serve.py [--duration 10] [--threads 2] [--connections 32]
-           [--runs 3] [--revoked 10000000] [--work DIR] [--skip-big] [--login]
+           [--runs 3] [--loads 1,4,16,64] [--curve-duration 5] [--revoked 10000000]
+           [--work DIR] [--skip-big] [--login] [--only LIST] [--json FILE]
 Needs: wrk, nginx, openssl (apt-get install wrk nginx openssl).
 """
 
@@ -40,6 +46,7 @@ import argparse
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import re
@@ -49,52 +56,17 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import machine
+from machine import wait_quiet
+
+ROOT = machine.ROOT
 DATA = os.path.join(ROOT, "data")
 
 
 # ---------------------------------------------------------------- machine
-
-def lscpu():
-    out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    info = dict(l.split(":", 1) for l in out.splitlines() if ":" in l)
-    info = {k.strip(): v.strip() for k, v in info.items()}
-    flags = set(info.get("Flags", "").split())
-    wanted = ["avx2", "avx512f", "avx512ifma", "sha_ni", "aes", "vaes"]
-    return (f"{info.get('Model name', '?')}, family {info.get('CPU family', '?')} "
-            f"model {info.get('Model', '?')} stepping {info.get('Stepping', '?')}; "
-            f"{os.cpu_count()} CPUs; flags: {' '.join(f for f in wanted if f in flags)}")
-
-
-def version(cmd):
-    p = subprocess.run(cmd, capture_output=True, text=True)
-    return (p.stdout + p.stderr).strip().splitlines()[0]
-
-
-def cpu_busy(seconds=0.5):
-    """Share of all CPUs busy over `seconds` (0..1), from /proc/stat."""
-    def snap():
-        with open("/proc/stat") as f:
-            v = [int(x) for x in f.readline().split()[1:]]
-        return sum(v), v[3] + v[4]
-    t0, i0 = snap()
-    time.sleep(seconds)
-    t1, i1 = snap()
-    return 1 - (i1 - i0) / max(1, t1 - t0)
-
-
-def wait_quiet(limit):
-    """Waits (at most `limit` s) until the machine is idle enough to measure;
-    returns the busy share seen last (other engineers build here)."""
-    deadline = time.time() + limit
-    busy = cpu_busy()
-    while busy > 0.10 and time.time() < deadline:
-        time.sleep(2)
-        busy = cpu_busy()
-    return busy
-
 
 def cpu_by_pid():
     """{pid: (CPU jiffies so far, parent pid)} of every user process."""
@@ -244,7 +216,7 @@ def parse_wrk(out):
     r = {"rps": float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1)),
          "requests": int(re.search(r"(\d+) requests in", out).group(1)),
          "secs": float(re.search(r"requests in ([0-9.]+)s", out).group(1))}
-    for q in ["50", "99"]:
+    for q in ["50", "75", "90", "99"]:
         r["p" + q] = ms(re.search(rf"^\s+{q}%\s+(\S+)", out, re.M).group(1))
     m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     r["non2xx"] = int(m.group(1)) if m else 0
@@ -255,7 +227,9 @@ def parse_wrk(out):
 
 def wrk(a, url, script=None, script_args=(), headers=(), duration=None, background=False,
         connections=None):
-    cmd = [a.wrk, f"-t{a.threads}", f"-c{connections or a.connections}",
+    connections = connections or a.connections
+    # wrk wants at least one connection per thread.
+    cmd = [a.wrk, f"-t{min(a.threads, connections)}", f"-c{connections}",
            f"-d{duration or a.duration}s", "--latency"]
     for h in headers:
         cmd += ["-H", h]
@@ -472,6 +446,24 @@ def best_of(a, runs, label):
     return best
 
 
+def load_curve(a, runs, label):
+    """Latency percentiles against load: each (name, run(connections,
+    duration)) once per --loads connection count, for --curve-duration s,
+    after waiting for a quiet machine. Returns {name: [result, ...]}, each
+    result with its `connections`."""
+    curve = {name: [] for name, _ in runs}
+    for c in a.loads:
+        for name, run in runs:
+            busy = wait_quiet(a.wait_quiet)
+            r = run(c, a.curve_duration)
+            r["connections"] = c
+            r["busy_before"] = busy
+            print(f"  {label} -c{c}: {name}: {r['rps']:,.0f}/s p50 {r['p50']:.2f} ms p90 "
+                  f"{r['p90']:.2f} ms p99 {r['p99']:.2f} ms", file=sys.stderr)
+            curve[name].append(r)
+    return curve
+
+
 def bench_status(a, srv, serial):
     body = srv.get(f"/v1/status/sign/{serial}")
     www = os.path.join(a.work, "nginx", "www")
@@ -484,13 +476,17 @@ def bench_status(a, srv, serial):
     try:
         got = wait_http(f"http://127.0.0.1:{port}/status.json")
         assert got == body, "nginx serves other bytes"
-        res = best_of(a, [
-            ("kakunin", lambda: wrk(a, f"{srv.base}/v1/status/sign/{serial}")),
-            ("nginx", lambda: wrk(a, f"http://127.0.0.1:{port}/status.json")),
-        ], "status")
+        runs = [
+            ("kakunin", lambda c=None, d=None: wrk(a, f"{srv.base}/v1/status/sign/{serial}",
+                                                   connections=c, duration=d)),
+            ("nginx", lambda c=None, d=None: wrk(a, f"http://127.0.0.1:{port}/status.json",
+                                                 connections=c, duration=d)),
+        ]
+        res = best_of(a, runs, "status")
+        curve = load_curve(a, runs, "status")
     finally:
         ngx.close()
-    return res, len(body)
+    return res, len(body), curve
 
 
 def openssl_responder(a, index, rsigner, rkey, ca):
@@ -509,24 +505,27 @@ def bench_ocsp_get(a, srv, serial, index, rsigner):
     srv.get(f"/ocsp/{b64}")  # signed once; cached from here on
     lua = write(os.path.join(a.work, "noprobe.lua"), NO_PROBE_LUA)
 
-    def openssl_run():
+    def openssl_run(c=None, d=None):
         # A fresh responder per run: wrk leaves half-open connections at its
         # end, on which it spins (see NO_PROBE_LUA).
         p, port = openssl_responder(a, index, rsigner, os.path.join(DATA, "ocsp.key"), ca)
         try:
             wait_http(f"http://127.0.0.1:{port}/{b64}")
             return wrk(a, f"http://127.0.0.1:{port}/{b64}", script=lua,
-                       headers=["Connection: close"])
+                       headers=["Connection: close"], connections=c, duration=d)
         finally:
             p.close()
 
     hits0 = srv.metric("kakunin_ocsp_cache_hits_total")
-    res = best_of(a, [
-        ("kakunin", lambda: wrk(a, f"{srv.base}/ocsp/{b64}")),
+    runs = [
+        ("kakunin", lambda c=None, d=None: wrk(a, f"{srv.base}/ocsp/{b64}", connections=c,
+                                               duration=d)),
         ("openssl", openssl_run),
-    ], "ocsp get")
+    ]
+    res = best_of(a, runs, "ocsp get")
     hits = srv.metric("kakunin_ocsp_cache_hits_total") - hits0
-    return res, hits
+    curve = load_curve(a, runs, "ocsp get")
+    return res, hits, curve
 
 
 def bench_ocsp_sign(a, srv, nonce, connections):
@@ -604,6 +603,103 @@ def good_serial(expected, kind="sign"):
     sys.exit(f"no valid {kind} certificate in {expected}")
 
 
+class Timeline:
+    """Throughput and latency per `interval` s while a run goes on, from two
+    threads:
+
+    - the server's /metrics, scraped every `interval`: the route's request
+      counter (throughput) and latency histogram. That histogram is the
+      server's own (request head to response, buckets doubling from 20 µs),
+      so it misses time spent queued in the kernel, and a status look-up
+      fits its first bucket;
+    - a probe: one more keep-alive client beside wrk's connections, asking
+      `probe_path` every `period` s (Python, ~2% of a core) and timing each
+      answer as a client sees it, queueing included (plus ~0.05 ms of
+      Python's own). Its percentiles are what the plot shows."""
+
+    def __init__(self, srv, route, probe_path, interval=0.25, period=0.002):
+        self.srv, self.route, self.interval, self.period = srv, route, interval, period
+        self.samples, self.probes = [], []
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self.scrape_loop, daemon=True),
+                        threading.Thread(target=self.probe_loop, args=(probe_path,), daemon=True)]
+        for t in self.threads:
+            t.start()
+
+    def scrape(self):
+        """(time, {upper bound s: cumulative count}) of the route now."""
+        t = time.time()
+        buckets = {}
+        for line in self.srv.get("/metrics").decode().splitlines():
+            if (line.startswith("kakunin_http_request_duration_seconds_bucket{")
+                    and f'route="{self.route}"' in line):
+                le = re.search(r'le="([^"]+)"', line).group(1)
+                buckets[float(le)] = float(line.rpartition(" ")[2])
+        return t, buckets
+
+    def scrape_loop(self):
+        while not self.stop.is_set():
+            self.samples.append(self.scrape())
+            self.stop.wait(self.interval)
+
+    def probe_loop(self, path):
+        """Records (time answered, seconds, ok) per probe request."""
+        u = urllib.parse.urlsplit(self.srv.base)
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+        due = time.perf_counter()
+        while not self.stop.is_set():
+            t0 = time.perf_counter()
+            try:
+                conn.request("GET", path)
+                r = conn.getresponse()
+                r.read()
+                ok = r.status == 200
+            except (OSError, http.client.HTTPException):
+                ok = False
+                conn.close()  # reconnects on the next request
+            t1 = time.perf_counter()
+            self.probes.append((time.time(), t1 - t0, ok))
+            due = max(due + self.period, t1)
+            time.sleep(max(0.0, due - time.perf_counter()))
+        conn.close()
+
+    def finish(self, t0):
+        """Stops sampling; per interval, relative to `t0`: {"t" (end of the
+        interval, s), "rps" (server counter), "p50_ms", "p99_ms", "max_ms",
+        "probes", "probe_failed" (the probe's), "server_p99_ms" (the
+        histogram's, interpolated within its bucket as Prometheus'
+        histogram_quantile)}."""
+        self.stop.set()
+        for t in self.threads:
+            t.join()
+        rows = []
+        for (ta, ba), (tb, bb) in zip(self.samples, self.samples[1:]):
+            bounds = sorted(bb)
+            cum = [bb[b] - ba.get(b, 0.0) for b in bounds]
+            n = cum[-1] if cum else 0.0
+            lat = sorted(1e3 * d for t, d, _ in self.probes if ta < t <= tb)
+            pick = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] if lat else None
+            rows.append({"t": round(tb - t0, 3), "rps": n / (tb - ta),
+                         "p50_ms": pick(0.50), "p99_ms": pick(0.99), "max_ms": lat[-1] if lat else None,
+                         "probes": len(lat),
+                         "probe_failed": sum(1 for t, _, ok in self.probes if ta < t <= tb and not ok),
+                         "server_p99_ms": 1e3 * bucket_quantile(0.99 * n, bounds, cum) if n else None})
+        return rows
+
+
+def bucket_quantile(rank, bounds, cum):
+    """The value of rank `rank` in a histogram of cumulative counts `cum`
+    under upper `bounds`, linearly interpolated within its bucket."""
+    lower, below = 0.0, 0.0
+    for b, c in zip(bounds, cum):
+        if c >= rank:
+            if b == float("inf"):
+                return lower
+            return lower + (b - lower) * (rank - below) / max(c - below, 1e-9)
+        lower, below = b, c
+    return lower
+
+
 def bench_swap(a, kakunin, days, what):
     """A server on day 1's index; while wrk runs, day 2's `what` (idx or
     crl) is renamed into the directory. Returns (steady, during, swap_secs)."""
@@ -629,7 +725,8 @@ def bench_swap(a, kakunin, days, what):
         shutil.copyfile(src, tmp)
         subprocess.run(["sync"], check=True)
         wait_quiet(a.wait_quiet)
-        before, t0 = cpu_by_pid(), time.time()
+        before, t_start = cpu_by_pid(), time.time()
+        timeline = Timeline(srv, "status", f"/v1/status/sign/{serial}")
         run = wrk(a, url, background=True)
         time.sleep(a.duration / 3)
         os.rename(tmp, os.path.join(crl_dir, f"sign.{what}"))
@@ -641,7 +738,11 @@ def bench_swap(a, kakunin, days, what):
                 break
             time.sleep(0.01)
         during = parse_wrk(run.communicate()[0])
-        during["foreign"] = foreign_share(before, cpu_by_pid(), time.time() - t0)
+        during["foreign"] = foreign_share(before, cpu_by_pid(), time.time() - t_start)
+        # Only the intervals wrk was running in (the first and last ones
+        # are partly idle).
+        during["timeline"] = [r for r in timeline.finish(t0)
+                              if -a.duration / 3 < r["t"] <= a.duration * 2 / 3]
         if swapped is None:
             sys.exit(f"the {what} swap did not happen; see {srv.log.name}")
         return steady, during, swapped, old, number()
@@ -848,8 +949,14 @@ def main():
     ap.add_argument("--login-duration", type=int, default=3, help="seconds per login wrk run")
     ap.add_argument("--only", default="", metavar="LIST",
                     help="comma-separated subset: status,ocsp-get,ocsp-sign,login,big (default: all)")
+    ap.add_argument("--loads", default="1,4,16,64", metavar="LIST",
+                    help="wrk connection counts for the latency-against-load runs (empty: none)")
+    ap.add_argument("--curve-duration", type=int, default=5, help="seconds per latency-against-load run")
     ap.add_argument("--work", default=os.path.join(ROOT, "benches", "out", "serve"))
+    ap.add_argument("--json", metavar="FILE", help="also write every figure and the machine as JSON")
     a = ap.parse_args()
+    a.loads = [int(c) for c in a.loads.split(",") if c]
+    m = machine.print_machine()
     a.wrk, a.nginx = find_tool("wrk"), find_tool("nginx")
     find_tool("openssl")
     os.makedirs(a.work, exist_ok=True)
@@ -858,9 +965,6 @@ def main():
     kakunin = os.path.join(ROOT, "target", "release", "kakunin")
     cores = os.cpu_count()
 
-    print(f"machine: {lscpu()}")
-    print(f"tools: {version(['openssl', 'version'])}; {version([a.nginx, '-v'])}; "
-          f"{version([a.wrk, '-v'])}")
     print(f"load: wrk -t{a.threads} -c{a.connections} -d{a.duration}s --latency on the same "
           f"{cores} cores as the server; best of {a.runs} interleaved runs; "
           f"load average at start {open('/proc/loadavg').read().split()[0]}\n")
@@ -879,12 +983,13 @@ def main():
     want = lambda part: not only or part in only
     status = get = None
     signing = []
+    curves = {}
     srv = Kakunin(kakunin, [], os.path.join(a.work, "serve-sample.log"))
     try:
         if want("status"):
-            status, size = bench_status(a, srv, serial)
+            status, size, curves["status"] = bench_status(a, srv, serial)
         if want("ocsp-get"):
-            get, hits = bench_ocsp_get(a, srv, serial, index, rsigner)
+            get, hits, curves["ocsp_get"] = bench_ocsp_get(a, srv, serial, index, rsigner)
         # At the server's signing cap (--ocsp-max-signing, 4 per CPU by
         # default) nothing is shed; at --connections the rest get tryLater,
         # which wrk (unlike a real client) retries at once.
@@ -894,6 +999,25 @@ def main():
                        for nonce in [False, True] for c in [cap, a.connections]]
     finally:
         srv.close()
+
+    # The JSON (--json): each table row as data, plus the raw results.
+    rows, extra = [], {"openssl_speed": {"sign_per_s": sign_rate, "verify_per_s": verify_rate},
+                       "wrk": {"threads": a.threads, "connections": a.connections,
+                               "duration_s": a.duration, "runs": a.runs,
+                               "curve_duration_s": a.curve_duration},
+                       "curves": curves}
+
+    def record(workload, k, rate, baseline, b, b_rate, target, ok):
+        """One throughput row: kakunin's result `k` (at `rate`/s) against
+        `baseline`'s (`b`, at `b_rate`/s)."""
+        rows.append({"workload": workload, "rate": rate, "p50_ms": k["p50"], "p90_ms": k["p90"],
+                     "p99_ms": k["p99"], "baseline": baseline, "baseline_rate": b_rate,
+                     "baseline_p50_ms": b and b["p50"], "baseline_p99_ms": b and b["p99"],
+                     "ratio": rate / b_rate, "target": target, "met": ok,
+                     "other_load": [r["foreign"] for r in (k, b) if r]})
+
+    def save():
+        machine.write_json(a.json, "serve", m, rows, **extra)
 
     print(f"**Throughput** (sample PKI in data/, {entries} rows in openssl's index.txt):\n")
     row("workload", "kakunin", "p50 ms", "p99 ms", "baseline", "baseline", "p50 ms", "p99 ms",
@@ -906,12 +1030,17 @@ def main():
             f"{k['p99']:.2f}", "nginx, static file of the same bytes", f"{n['rps']:,.0f}/s",
             f"{n['p50']:.2f}", f"{n['p99']:.2f}", f"{k['rps'] / n['rps']:.2f}x", "≥ 1.0x, p99 no worse",
             met(k["rps"] >= n["rps"] and k["p99"] <= n["p99"]), other(k, n))
+        record(f"GET /v1/status/sign/{{serial}} ({size} bytes)", k, k["rps"],
+               "nginx, static file of the same bytes", n, n["rps"], "≥ 1.0x, p99 no worse",
+               k["rps"] >= n["rps"] and k["p99"] <= n["p99"])
     if get:
         k, o = get["kakunin"], get["openssl"]
         row("OCSP `GET /ocsp/{base64}`, no nonce (cache hit)", f"{k['rps']:,.0f}/s", f"{k['p50']:.2f}",
             f"{k['p99']:.2f}", "`openssl ocsp -index -port`", f"{o['rps']:,.0f}/s", f"{o['p50']:.2f}",
             f"{o['p99']:.2f}", f"{k['rps'] / o['rps']:.1f}x", "≥ 40x", met(k["rps"] >= 40 * o["rps"]),
             other(k, o))
+        record("OCSP GET /ocsp/{base64}, no nonce (cache hit)", k, k["rps"],
+               "openssl ocsp -index -port", o, o["rps"], "≥ 40x", k["rps"] >= 40 * o["rps"])
     target = 0.8 * sign_rate * cores
     for nonce, c, r in signing:
         what = "with a nonce" if nonce else "distinct serials (cache misses)"
@@ -921,6 +1050,8 @@ def main():
             f"openssl speed rsa2048 sign x {cores} cores", f"{sign_rate * cores:,.0f}/s", "", "",
             f"{r['signed_rate'] / (sign_rate * cores):.2f}x", "≥ 0.8x", met(r["signed_rate"] >= target),
             other(r))
+        record(label.replace("`", ""), r, r["signed_rate"], f"openssl speed rsa2048 sign x {cores} cores",
+               None, sign_rate * cores, "≥ 0.8x", r["signed_rate"] >= target)
     if a.login or "login" in only:
         login_target, r = bench_login(a, kakunin, verify_rate)
         row(f"login `POST /v1/authenticate`, {r['holders']} distinct holders, a new challenge each",
@@ -928,6 +1059,10 @@ def main():
             f"openssl rsa2048 verify x {cores} cores / 2", f"{verify_rate * cores / 2:,.0f}/s", "", "",
             f"{r['accepted_rate'] / (verify_rate * cores / 2):.2f}x", f"≥ 0.8x ({login_target:,.0f}/s)",
             met(r["accepted_rate"] >= login_target), other(r))
+        record(f"login POST /v1/authenticate, {r['holders']} distinct holders, a new challenge each",
+               r, r["accepted_rate"], f"openssl rsa2048 verify x {cores} cores / 2", None,
+               verify_rate * cores / 2, f"≥ 0.8x ({login_target:,.0f}/s)",
+               r["accepted_rate"] >= login_target)
     print("\n(other load: the share of the CPUs that processes outside this benchmark used "
           "during the kept runs, kakunin / baseline.)")
     if get:
@@ -936,6 +1071,8 @@ def main():
         print("Signing rows: signatures per second from the server's counter while it was "
               "signing; their latencies include the tryLater answers.")
 
+    extra["status"], extra["ocsp_get"] = status, get
+    save()
     if a.skip_big or not want("big"):
         return
     days = gen_big(a, kakunin)
@@ -945,6 +1082,7 @@ def main():
     row("swapped in", "steady req/s", "steady p99 ms", "req/s during", "p99 ms during",
         "failed requests", "new CRL served after", "target", "met", "other load")
     print("|---|---:|---:|---:|---:|---:|---:|---|---|---:|")
+    extra["swap"] = []
     for what in ["idx", "crl"]:
         steady, during, swapped, old, new = bench_swap(a, kakunin, days, what)
         failed = during["non2xx"] + during["socket_errors"]
@@ -954,6 +1092,11 @@ def main():
             f"{steady['p99']:.2f}", f"{during['rps']:,.0f}", f"{during['p99']:.2f}", failed,
             f"{swapped * 1000:.0f} ms", "0 failed, p99 ≤ 2x steady" if what == "idx" else "(no target)",
             met(ok) if what == "idx" else ("yes" if ok else "no"), other(steady, during))
+        extra["swap"].append({"what": what, "file_mib": size, "revoked": a.revoked,
+                              "crl_before": old, "crl_after": new, "steady": steady,
+                              "during": during, "failed": failed, "served_after_s": swapped,
+                              "rename_at_s": a.duration / 3, "met": ok})
+        save()
 
     idx_mib, one, two, one_after = bench_memory(a, kakunin, days)
     print(f"\n**Memory** (`kakunin serve` on the {a.revoked:,}-entry index, {idx_mib:.1f} MiB, "
@@ -964,6 +1107,10 @@ def main():
         met(one[0] <= idx_mib + 64))
     row("second server, same index", *(f"{v:.1f}" for v in two), "Private < 16", met(two[4] < 16))
     row("first server, with the second running", *(f"{v:.1f}" for v in one_after), "", "")
+    fields = ["vmrss", "rss_anon", "rss_file", "pss", "private"]
+    extra["memory"] = {"index_mib": idx_mib, "first": dict(zip(fields, one)),
+                       "second": dict(zip(fields, two)), "first_after": dict(zip(fields, one_after))}
+    save()
 
 
 if __name__ == "__main__":

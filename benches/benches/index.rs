@@ -6,7 +6,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use kakunin_benches::{build, keys, Rng, Shape, Times};
+use kakunin_benches::{build, keys, probes, Shape, Times};
 use kakunin_engine::index::SerialIndex;
 
 const N: usize = 10_000_000;
@@ -21,18 +21,8 @@ fn lookups(c: &mut Criterion) {
         let path = dir.join(format!("{name}.idx"));
         build(&ks, Times::EverySecond, &path);
         let idx = SerialIndex::open_verified(&path).unwrap_or_else(|e| panic!("{e}"));
-        let mut rng = Rng::new(3);
         // Half hits (revoked serials), half misses near them.
-        let probes: Vec<u64> = (0..PROBES)
-            .map(|i| {
-                let k = ks[(rng.next_u64() % ks.len() as u64) as usize];
-                if i % 2 == 0 {
-                    k
-                } else {
-                    k ^ 0x1_0000_0000
-                }
-            })
-            .collect();
+        let probes = probes(&ks, PROBES, 3);
         g.bench_with_input(BenchmarkId::new("mixed", name), &probes, |b, p| {
             b.iter(|| {
                 let mut hits = 0u32;

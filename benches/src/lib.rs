@@ -1,7 +1,10 @@
 //! Shared helpers for kakunin's benches: synthetic revocation sets shaped
-//! like real CRLs, built into index files.
+//! like real CRLs, built into index files; and [`results`], the JSON the
+//! comparison scripts write, read back for the benchmark report.
 
 use std::path::Path;
+
+pub mod results;
 
 use kakunin_engine::index::{BuildStats, IndexBuilder, IndexInfo};
 use kakunin_engine::CrlScope;
@@ -75,6 +78,22 @@ pub fn keys(shape: Shape, n: usize, seed: u64) -> Vec<u64> {
         }
     }
     v
+}
+
+/// `n` look-up probes over sorted `keys`: every other one a revoked serial
+/// (a hit), the others a serial near one (`k ^ 2^32`, a miss).
+pub fn probes(keys: &[u64], n: usize, seed: u64) -> Vec<u64> {
+    let mut rng = Rng::new(seed);
+    (0..n)
+        .map(|i| {
+            let k = keys[(rng.next_u64() % keys.len() as u64) as usize];
+            if i % 2 == 0 {
+                k
+            } else {
+                k ^ 0x1_0000_0000
+            }
+        })
+        .collect()
 }
 
 /// Metadata for a synthetic index.

@@ -183,18 +183,55 @@ impl Transport for PcscCard {
         let mut buf = vec![0u8; pcsc::MAX_BUFFER_SIZE_EXTENDED];
         match self.card.transmit(apdu, &mut buf) {
             Ok(r) => Ok(r.to_vec()),
-            Err(pcsc::Error::RemovedCard | pcsc::Error::NoSmartcard) => {
-                Err(TransportError::Removed)
-            }
-            Err(pcsc::Error::ResetCard) => Err(TransportError::Reset),
-            Err(pcsc::Error::ReaderUnavailable | pcsc::Error::UnknownReader) => {
-                Err(TransportError::ReaderGone)
-            }
-            Err(pcsc::Error::NoService | pcsc::Error::ServiceStopped) => Err(
-                TransportError::Other("the smart-card service stopped".into()),
-            ),
-            Err(pcsc::Error::Timeout) => Err(TransportError::Timeout),
-            Err(e) => Err(TransportError::Other(format!("PC/SC: {e}"))),
+            Err(e) => Err(transmit_error(e)),
         }
+    }
+}
+
+/// What a failed exchange means to the person at the reader.
+fn transmit_error(e: pcsc::Error) -> TransportError {
+    match e {
+        pcsc::Error::RemovedCard | pcsc::Error::NoSmartcard => TransportError::Removed,
+        pcsc::Error::ResetCard => TransportError::Reset,
+        pcsc::Error::ReaderUnavailable | pcsc::Error::UnknownReader => TransportError::ReaderGone,
+        // pcsc-lite reports a daemon that died under an open connection as
+        // a communications error on its socket, or as no service.
+        pcsc::Error::NoService | pcsc::Error::ServiceStopped | pcsc::Error::CommError => {
+            TransportError::Other(
+                "the smart-card service (pcscd) stopped during the operation; \
+                 start it again (`systemctl start pcscd`, or `pcscd -f`) and retry"
+                    .into(),
+            )
+        }
+        pcsc::Error::Timeout => TransportError::Timeout,
+        e => TransportError::Other(format!("PC/SC: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_service_that_dies_mid_operation_is_named_with_what_to_do() {
+        for e in [
+            pcsc::Error::NoService,
+            pcsc::Error::ServiceStopped,
+            pcsc::Error::CommError,
+        ] {
+            let msg = transmit_error(e).to_string();
+            assert!(
+                msg.contains("smart-card service (pcscd) stopped") && msg.contains("retry"),
+                "{e:?}: {msg}"
+            );
+        }
+        assert!(matches!(
+            transmit_error(pcsc::Error::RemovedCard),
+            TransportError::Removed
+        ));
+        assert_eq!(
+            transmit_error(pcsc::Error::InvalidHandle).to_string(),
+            format!("PC/SC: {}", pcsc::Error::InvalidHandle)
+        );
     }
 }

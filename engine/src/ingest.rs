@@ -6,8 +6,8 @@
 //!    cRLSign, algorithm) and the clock (nextUpdate present and not passed,
 //!    thisUpdate not in the future);
 //! 2. in parallel (rayon): verify the signature over tbsCertList and hash
-//!    the whole CRL for the evidence record, while the entries are walked
-//!    and fed to the [`IndexBuilder`];
+//!    the whole CRL for its identity, while the entries are walked in
+//!    parts and fed to [`IndexBuilder`]s;
 //! 3. write the index atomically (temp file, fsync, rename).
 //!
 //! A CRL that fails anywhere leaves the previous index file untouched.
@@ -119,23 +119,23 @@ pub fn ingest(
 /// index is encoded and written (this keeps peak memory near the CRL size).
 pub struct VerifiedCrl {
     builder: IndexBuilder,
-    /// The second part of a two-thread walk, joined when the index is
-    /// encoded: the join copies columns, and doing it after the caller
+    /// The later parts of a parallel walk, in order, joined when the index
+    /// is encoded: the join copies columns, and doing it after the caller
     /// has unmapped the CRL keeps the peak memory down.
-    rest: Option<IndexBuilder>,
+    rest: Vec<IndexBuilder>,
     info: IndexInfo,
     signature_algorithm: String,
     crl_bytes: usize,
     other_issuer_entries: u64,
 }
 
-/// Joins the two parts of a two-thread walk ([`IndexBuilder::can_append`]
-/// was checked while the CRL was at hand).
-fn join(mut first: IndexBuilder, rest: Option<IndexBuilder>) -> Result<IndexBuilder, IngestError> {
-    if let Some(rest) = rest {
-        if !first.append(rest) {
+/// Joins the parts of a parallel walk ([`IndexBuilder::can_join`] was
+/// checked while the CRL was at hand).
+fn join(mut first: IndexBuilder, rest: Vec<IndexBuilder>) -> Result<IndexBuilder, IngestError> {
+    for part in rest {
+        if !first.append(part) {
             return Err(IngestError::Index(IndexError::Build(
-                "the two halves of the entry list do not join".into(),
+                "the parts of the entry list do not join".into(),
             )));
         }
     }
@@ -196,8 +196,13 @@ impl VerifiedCrl {
     }
 }
 
-/// Below this many bytes of entries a second thread is not worth it.
+/// Entry bytes per part of a parallel walk, about: below this a part is
+/// not worth a task. (~100k entries: a middle part then spans more than
+/// one 2^16-key chunk, which [`IndexBuilder::can_join`] requires.)
 const PARALLEL_MIN_BYTES: usize = 4 << 20;
+/// Parts of a parallel walk, at most: enough for the threads to balance
+/// (one of them hashes the TBS first), few enough that joining is cheap.
+const MAX_PARTS: usize = 16;
 
 /// Walks entries into a part builder sized for `len` bytes of entries;
 /// also returns how many entries were left out as being about another
@@ -318,67 +323,81 @@ fn verify_crl_impl(
     }
 
     let total = crl.entries_len_bytes();
-    // Two threads: one verifies the signature (a SHA-256 pass over the whole
-    // TBS) and walks the first part of the entries, the other walks the
-    // rest; the first part is smaller to even out the signature's cost.
-    // The split is a guessed entry boundary, trusted only if the first
-    // walk lands exactly on it; otherwise (or on any error, to report it
-    // exactly) the entries are walked again in one piece.
+    // The signature (a SHA-256 pass over the whole TBS) runs on one thread
+    // while the entries are walked in parts, as rayon tasks, on every
+    // thread: the hashing thread takes parts once it is done, so the load
+    // evens out whatever the relative speed of hashing and walking on this
+    // CPU. The part boundaries are guessed entry starts, trusted only if
+    // every walk succeeds (each one then ends exactly where the next
+    // starts, see `Crl::entries_range`); otherwise (or on any error, to
+    // report it exactly) the entries are walked again in one piece.
     // An indirect CRL is walked in one piece: a certificateIssuer holds for
-    // the entries after it, which a second walker would not know.
-    let split = if total >= PARALLEL_MIN_BYTES && !keep.indirect {
-        crl.guess_entry_boundary(total * 3 / 10)
+    // the entries after it, which a later part would not know.
+    let parts = if total >= PARALLEL_MIN_BYTES && !keep.indirect {
+        total.div_ceil(PARALLEL_MIN_BYTES).clamp(2, MAX_PARTS)
     } else {
-        None
+        1
     };
+    let mut starts = vec![0usize];
+    for k in 1..parts {
+        if let Some(b) = crl.guess_entry_boundary(total / parts * k) {
+            if b > starts.last().copied().unwrap_or(0) && b < total {
+                starts.push(b);
+            }
+        }
+    }
+    let ranges: Vec<(usize, usize)> = starts
+        .iter()
+        .zip(starts.iter().skip(1).chain(std::iter::once(&total)))
+        .map(|(&s, &e)| (s, e))
+        .collect();
     let done = std::sync::atomic::AtomicU64::new(0);
     let report = |n: u64| {
         let d = done.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n;
         progress(d.min(total as u64), total as u64);
     };
     let center = crl.this_update();
-    let ((sig, digest, first), second) = rayon::join(
+    let ((sig, digest), walked) = rayon::join(
         || {
             let sig = crl.verify_signature(ca);
-            let digest = xxhash_rust::xxh3::xxh3_128(der).to_le_bytes();
-            let end = split.unwrap_or(total);
-            // The first part's builder receives the second at the end:
-            // size it for the whole list.
-            let first = walk(
-                crl.entries_range(0, end),
-                total,
-                center,
-                false,
-                &report,
-                &keep,
-            );
-            (sig, digest, first)
+            (sig, xxhash_rust::xxh3::xxh3_128(der).to_le_bytes())
         },
         || {
-            split.map(|s| {
-                walk(
-                    crl.entries_range(s, total),
-                    total - s,
-                    center,
-                    true,
-                    &report,
-                    &keep,
-                )
-            })
+            use rayon::prelude::*;
+            ranges
+                .par_iter()
+                .enumerate()
+                .map(|(i, &(s, e))| {
+                    // The first part's builder receives the others at the
+                    // end: size it for the whole list.
+                    let len = if i == 0 { total } else { e - s };
+                    walk(crl.entries_range(s, e), len, center, i > 0, &report, &keep)
+                })
+                .collect::<Vec<_>>()
         },
     );
     sig?;
-    let joined = match (first, second) {
-        (Ok(b), None) => Some((b, None)),
-        (Ok((a, n)), Some(Ok((b, m)))) if a.can_append(&b) => Some(((a, n + m), Some(b))),
-        _ => None,
-    };
+    let joined: Option<Vec<(IndexBuilder, u64)>> = walked.into_iter().map(Result::ok).collect();
+    let joined = joined.filter(|parts| {
+        let builders: Vec<&IndexBuilder> = parts.iter().map(|(b, _)| b).collect();
+        IndexBuilder::can_join(&builders)
+    });
     let ((builder, skipped), rest) = match joined {
-        Some(parts) => parts,
+        Some(parts) => {
+            let skipped = parts.iter().map(|(_, n)| n).sum();
+            let mut builders = parts.into_iter().map(|(b, _)| b);
+            match builders.next() {
+                Some(first) => ((first, skipped), builders.collect()),
+                None => (
+                    walk(crl.entries(), total, center, false, &|_| {}, &keep)?,
+                    Vec::new(),
+                ),
+            }
+        }
         // A bad guess, an unsorted CRL, or an error: walk it whole.
         None => (
             walk(crl.entries(), total, center, false, &|_| {}, &keep)?,
-            None,
+            Vec::new(),
         ),
     };
     progress(total as u64, total as u64);

@@ -8,7 +8,8 @@
 //!   CRLs with `openssl ca -gencrl`; rows can also be written by hand.
 //! - [`Lab`] builds whole PKIs (roots, intermediates, leaves) from the
 //!   extension sections a test names.
-//! - [`crl_text_entries`] reads what `openssl crl -text` prints;
+//! - [`crl_text_entries`] reads what `openssl crl -text` prints, and
+//!   [`ocsp_text`] what `openssl ocsp -resp_text` and `-req_text` print;
 //!   [`openssl_verify`] and [`openssl_kind`] ask `openssl verify`.
 //!
 //! The crate knows nothing of `kakunin-engine` on purpose: the engine's own
@@ -31,6 +32,7 @@
 mod ca;
 mod crl_text;
 mod lab;
+mod ocsp_text;
 mod verify;
 
 use std::path::{Path, PathBuf};
@@ -39,6 +41,7 @@ use std::process::{Command, Output};
 pub use ca::{CaConfig, IndexCa};
 pub use crl_text::{crl_text_entries, openssl_time, reason_name, CrlTextEntry, OpensslTime};
 pub use lab::{Lab, BASE_EXTS};
+pub use ocsp_text::{ocsp_text, CertIdText, OcspText, SingleText};
 pub use verify::{openssl_kind, openssl_verify, Kind};
 
 /// `openssl ARGS` (in `dir`, if given), whatever its exit status. Panics
@@ -184,6 +187,30 @@ pub fn read(path: &Path) -> Vec<u8> {
 /// `std::fs::write`, panicking with the path.
 pub fn write(path: &Path, data: impl AsRef<[u8]>) {
     std::fs::write(path, data).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()))
+}
+
+/// Whether a test that needs `what` (an outside program) can run: when it
+/// was not `found`, the test is skipped with a message, except in CI, where
+/// `.ci/run` installs everything the tests use, so a missing one fails.
+pub fn found_or_skip(what: &str, found: bool) -> bool {
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{what} is missing (CI installs it)"
+        );
+        eprintln!("{what} not found: skipping");
+    }
+    found
+}
+
+/// Whether `python3` can import `module` (for tests with a Python
+/// oracle); a missing one is skipped or fails as [`found_or_skip`] says.
+pub fn python_has(module: &str) -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    found_or_skip(&format!("python3 with {module}"), ok)
 }
 
 /// `x509/<sub>` of the PyPI package `cryptography-vectors`, when it is

@@ -11,6 +11,7 @@ use clap::{CommandFactory, FromArgMatches, Subcommand};
 #[cfg(feature = "pcsc")]
 mod card;
 mod card_sim;
+mod evidence_log;
 mod gen;
 mod ingest;
 mod serve;

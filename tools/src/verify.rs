@@ -19,6 +19,7 @@ use kakunin_engine::Timestamp;
 use kakunin_server::verdict::CertLine;
 use rayon::prelude::*;
 
+use crate::evidence_log::EvidenceLog;
 use crate::Outcome;
 
 /// Certificates read ahead per step (two steps wait at most).
@@ -180,13 +181,11 @@ fn build_verifier(
 pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     let at = args.trust.at();
     let inputs = Inputs::new(&args.inputs)?;
-    let evidence = match &args.evidence {
-        Some(p) => Some(
-            kakunin_engine::evidence::EvidenceWriter::open(p)
-                .with_context(|| format!("cannot open evidence file {}", p.display()))?,
-        ),
-        None => None,
-    };
+    let evidence = args
+        .evidence
+        .as_deref()
+        .map(EvidenceLog::open)
+        .transpose()?;
 
     // Reader thread: decode inputs into chunks; at most two chunks wait.
     let (tx, rx) = mpsc::sync_channel::<Vec<Item>>(2);
@@ -273,7 +272,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
 fn write_results(
     results: mpsc::Receiver<Vec<Rendered>>,
     format: Format,
-    mut evidence: Option<kakunin_engine::evidence::EvidenceWriter>,
+    mut evidence: Option<EvidenceLog>,
     bar: Option<indicatif::ProgressBar>,
 ) -> anyhow::Result<Outcome> {
     let stdout = std::io::stdout();
@@ -290,7 +289,7 @@ fn write_results(
         for Rendered { valid, text, rec } in &chunk {
             all_valid &= *valid;
             if let (Some(ev), Some(rec)) = (evidence.as_mut(), rec) {
-                ev.append(rec).context("writing evidence")?;
+                ev.append(rec)?;
             }
             if writeln!(out, "{text}").is_err() {
                 // The reader went away (`| head`): stop quietly.
@@ -301,7 +300,7 @@ fn write_results(
             b.inc(chunk.len() as u64);
         }
         if let Some(ev) = evidence.as_mut() {
-            ev.flush_batch().context("writing evidence")?;
+            ev.flush()?;
         }
     }
     if let Some(b) = &bar {
@@ -309,7 +308,7 @@ fn write_results(
     }
     out.flush().context("writing results")?;
     if let Some(ev) = evidence.as_mut() {
-        ev.flush_batch().context("writing evidence")?;
+        ev.flush()?;
     }
     Ok(if all_valid {
         Outcome::Success

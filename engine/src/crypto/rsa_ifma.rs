@@ -37,6 +37,15 @@
 //! at the end of each product is enough. `s^65537 = s^(2^16)·s` is 1 conversion into Montgomery form,
 //! 16 squarings and one multiplication by plain `s`, which also leaves
 //! Montgomery form.
+//!
+//! Products and reductions sweep the columns [`BLOCK`] rows at a time
+//! (eight rows of a product, or eight reduction steps whose factors `m`
+//! are found first from the block's low columns), with zero padding
+//! around the operands so that every column runs the same unrolled body.
+//! The order in which terms reach a column changes, not their number, so
+//! the bound above holds. Against one row at a time this is 1.5× faster
+//! on AMD Zen 4, where 512-bit stores are the bottleneck of the simple
+//! loop.
 
 use std::arch::x86_64::{
     __m512i, _mm512_add_epi64, _mm512_and_si512, _mm512_madd52hi_epu64, _mm512_madd52lo_epu64,
@@ -58,9 +67,16 @@ type Limbs = [u64; LIMBS];
 /// Eight numbers, limb-major: `v[j]` holds limb `j` of every lane.
 type Lanes = [__m512i; LIMBS];
 
-/// Whether this CPU can run the multi-buffer path.
+/// Whether this CPU can run the multi-buffer path, and it was not turned
+/// off with `KAKUNIN_NO_IFMA=1` (set it to measure the aws-lc-rs/ring
+/// path that CPUs without AVX-512 IFMA take, on a CPU that has it).
 pub(crate) fn available() -> bool {
-    std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512ifma")
+    static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        let off = std::env::var_os("KAKUNIN_NO_IFMA").is_some_and(|v| v == "1");
+        !off && std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx512ifma")
+    })
 }
 
 /// A 2048-bit RSA public key with e = 65537, prepared for [`Key::pow_e`].
@@ -196,31 +212,121 @@ fn from_lanes(v: &Lanes) -> [Limbs; LANES] {
     std::array::from_fn(|l| std::array::from_fn(|j| cols[j][l]))
 }
 
+/// Repeats `$body` with `$r` bound to 0..8 as constants: LLVM does not
+/// unroll the column loops by itself, and the kernel's speed depends on
+/// each column being one straight run of multiply-accumulates.
+macro_rules! unroll8 {
+    ($r:ident => $body:block) => {{
+        {
+            const $r: usize = 0;
+            $body
+        }
+        {
+            const $r: usize = 1;
+            $body
+        }
+        {
+            const $r: usize = 2;
+            $body
+        }
+        {
+            const $r: usize = 3;
+            $body
+        }
+        {
+            const $r: usize = 4;
+            $body
+        }
+        {
+            const $r: usize = 5;
+            $body
+        }
+        {
+            const $r: usize = 6;
+            $body
+        }
+        {
+            const $r: usize = 7;
+            $body
+        }
+    }};
+}
+
+/// Rows of the schoolbook product (and reduction steps) handled per
+/// sweep over the columns. The 81 column accumulators do not fit in
+/// registers, so each is loaded and stored once per *block* of rows rather
+/// than once per row: 16 multiply-accumulates per load/store pair instead
+/// of 2. On CPUs whose 512-bit stores take two cycles (AMD Zen 4) the
+/// row-at-a-time kernel was bound by those stores.
+const BLOCK: usize = 8;
+type Wide = [__m512i; 2 * LIMBS + 1];
+type Padded = [__m512i; LIMBS + 2 * BLOCK];
+
 #[target_feature(enable = "avx512f,avx512ifma")]
 fn pow_e_ifma(s: &[Limbs; LANES], n: &Limbs, rr: &Limbs, k0: u64) -> [Limbs; LANES] {
     let n: Lanes = std::array::from_fn(|j| _mm512_set1_epi64(n[j] as i64));
     let rr: Lanes = std::array::from_fn(|j| _mm512_set1_epi64(rr[j] as i64));
     let k0 = _mm512_set1_epi64(k0 as i64);
+    let np = padded(&n);
     let s = to_lanes(s);
-    let mut x = amm(&s, &rr, &n, k0);
+    let mut x = amm(&s, &rr, &np, k0);
     for _ in 0..16 {
-        x = ams(&x, &n, k0);
+        x = ams(&x, &np, k0);
     }
-    from_lanes(&amm(&x, &s, &n, k0))
+    from_lanes(&amm(&x, &s, &np, k0))
 }
 
-/// Almost Montgomery squaring: [`amm`]`(a, a)` with each cross product
-/// a_i·a_j (i ≠ j) computed once and doubled — 1640 multiply-accumulates
-/// for the square instead of 3200. Columns stay below 2^61.
+/// `x` with BLOCK zero limbs on each side: `out[BLOCK + j]` is `x[j]`.
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn padded(x: &Lanes) -> Padded {
+    let zero = _mm512_setzero_si512();
+    let mut out = [zero; LIMBS + 2 * BLOCK];
+    out[BLOCK..BLOCK + LIMBS].copy_from_slice(x);
+    out
+}
+
+/// Adds rows `a[i..i+BLOCK]` times `bp` (padded) into columns
+/// `i+d` for `d` in `d_from..=BLOCK-1+LIMBS`:
+/// t[i+d] += Σ_r lo(a[i+r]·bp[BLOCK+d-r]) + hi(a[i+r]·bp[BLOCK+d-r-1]).
+/// Zero padding stands for the terms outside the operand, so every
+/// column runs the same unrolled, branch-free body.
 #[target_feature(enable = "avx512f,avx512ifma")]
 #[inline]
-fn ams(a: &Lanes, n: &Lanes, k0: __m512i) -> Lanes {
+fn rows(t: &mut Wide, a: &[__m512i; BLOCK], bp: &Padded, i: usize, d_from: usize) {
+    for d in d_from..BLOCK + LIMBS {
+        let mut lo = t[i + d];
+        let mut hi = _mm512_setzero_si512();
+        unroll8!(R => {
+            lo = _mm512_madd52lo_epu64(lo, a[R], bp[BLOCK + d - R]);
+            hi = _mm512_madd52hi_epu64(hi, a[R], bp[BLOCK + d - R - 1]);
+        });
+        t[i + d] = _mm512_add_epi64(lo, hi);
+    }
+}
+
+#[target_feature(enable = "avx512f,avx512ifma")]
+#[inline]
+fn ams(a: &Lanes, np: &Padded, k0: __m512i) -> Lanes {
     let zero = _mm512_setzero_si512();
     let mut t = [zero; 2 * LIMBS + 1];
-    for i in 0..LIMBS {
-        for j in i + 1..LIMBS {
-            t[i + j] = _mm512_madd52lo_epu64(t[i + j], a[i], a[j]);
-            t[i + j + 1] = _mm512_madd52hi_epu64(t[i + j + 1], a[i], a[j]);
+    // Limbs below the current block are zeroed as the blocks advance, so
+    // that each block multiplies only by the limbs past it.
+    let mut ap = padded(a);
+    for i in (0..LIMBS).step_by(BLOCK) {
+        let block: [__m512i; BLOCK] = std::array::from_fn(|r| a[i + r]);
+        ap[BLOCK + i..BLOCK + i + BLOCK].fill(zero);
+        // Cross products a[i+r]·a[j], j past the block: a rectangle.
+        if i + BLOCK < LIMBS {
+            rows(&mut t, &block, &ap, i, i + BLOCK);
+        }
+        // Cross products inside the block: a[i+r]·a[i+s], r < s.
+        for r in 0..BLOCK {
+            for s in r + 1..BLOCK {
+                let k = 2 * i + r + s;
+                t[k] = _mm512_madd52lo_epu64(t[k], block[r], block[s]);
+                t[k + 1] = _mm512_madd52hi_epu64(t[k + 1], block[r], block[s]);
+            }
         }
     }
     for v in t.iter_mut() {
@@ -230,56 +336,55 @@ fn ams(a: &Lanes, n: &Lanes, k0: __m512i) -> Lanes {
         t[2 * i] = _mm512_madd52lo_epu64(t[2 * i], a[i], a[i]);
         t[2 * i + 1] = _mm512_madd52hi_epu64(t[2 * i + 1], a[i], a[i]);
     }
-    reduce(t, n, k0)
+    reduce(t, np, k0)
 }
 
-/// Almost Montgomery multiplication: a·b·R⁻¹ mod n, as a value below 2n
-/// (for a, b below 2n), limbs normalised to 52 bits.
 #[target_feature(enable = "avx512f,avx512ifma")]
 #[inline]
-fn amm(a: &Lanes, b: &Lanes, n: &Lanes, k0: __m512i) -> Lanes {
+fn amm(a: &Lanes, b: &Lanes, np: &Padded, k0: __m512i) -> Lanes {
     let zero = _mm512_setzero_si512();
     let mut t = [zero; 2 * LIMBS + 1];
-    for i in 0..LIMBS {
-        for j in 0..LIMBS {
-            t[i + j] = _mm512_madd52lo_epu64(t[i + j], a[i], b[j]);
-            t[i + j + 1] = _mm512_madd52hi_epu64(t[i + j + 1], a[i], b[j]);
-        }
+    let bp = padded(b);
+    for i in (0..LIMBS).step_by(BLOCK) {
+        let block: [__m512i; BLOCK] = std::array::from_fn(|r| a[i + r]);
+        rows(&mut t, &block, &bp, i, 0);
     }
-    reduce(t, n, k0)
+    reduce(t, np, k0)
 }
 
-/// Montgomery reduction of a full product `t` (a·b or a², columns below
-/// 2^61): t·R⁻¹ mod n, below 2n, normalised.
+/// Montgomery reduction, BLOCK steps per sweep: within a block, m for
+/// step r is computed once column i+r has every term below it.
 #[target_feature(enable = "avx512f,avx512ifma")]
 #[inline]
-fn reduce(mut t: [__m512i; 2 * LIMBS + 1], n: &Lanes, k0: __m512i) -> Lanes {
-    for i in 0..LIMBS {
-        reduce_step(&mut t, i, n, k0);
+fn reduce(mut t: Wide, np: &Padded, k0: __m512i) -> Lanes {
+    let zero = _mm512_setzero_si512();
+    let n = &np[BLOCK..BLOCK + LIMBS];
+    for i in (0..LIMBS).step_by(BLOCK) {
+        let mut m = [zero; BLOCK];
+        let mut carry = zero;
+        // The head: columns i..i+BLOCK, each finishing one m.
+        for r in 0..BLOCK {
+            let k = i + r;
+            let mut acc = _mm512_add_epi64(t[k], carry);
+            for s in 0..r {
+                acc = _mm512_madd52lo_epu64(acc, m[s], n[r - s]);
+                acc = _mm512_madd52hi_epu64(acc, m[s], n[r - s - 1]);
+            }
+            m[r] = _mm512_madd52lo_epu64(zero, acc, k0);
+            acc = _mm512_madd52lo_epu64(acc, m[r], n[0]);
+            carry = _mm512_srli_epi64::<52>(acc);
+        }
+        t[i + BLOCK] = _mm512_add_epi64(t[i + BLOCK], carry);
+        // The rest: every m known.
+        rows(&mut t, &m, np, i, BLOCK);
     }
     finish(&t)
-}
-
-/// Adds m·n·2^(52i) with m chosen to clear the low 52 bits of t[i], and
-/// carries t[i]'s high part into t[i+1].
-#[target_feature(enable = "avx512f,avx512ifma")]
-#[inline]
-fn reduce_step(t: &mut [__m512i; 2 * LIMBS + 1], i: usize, n: &Lanes, k0: __m512i) {
-    // The low 52 bits of t[i] are all that matter for m, and all that
-    // madd52lo reads.
-    let m = _mm512_madd52lo_epu64(_mm512_setzero_si512(), t[i], k0);
-    for j in 0..LIMBS {
-        t[i + j] = _mm512_madd52lo_epu64(t[i + j], m, n[j]);
-        t[i + j + 1] = _mm512_madd52hi_epu64(t[i + j + 1], m, n[j]);
-    }
-    // t[i] ≡ 0 mod 2^52 now: move its high part up a limb.
-    t[i + 1] = _mm512_add_epi64(t[i + 1], _mm512_srli_epi64::<52>(t[i]));
 }
 
 /// The upper half of a reduced product, carried into 52-bit limbs.
 #[target_feature(enable = "avx512f,avx512ifma")]
 #[inline]
-fn finish(t: &[__m512i; 2 * LIMBS + 1]) -> Lanes {
+fn finish(t: &Wide) -> Lanes {
     let zero = _mm512_setzero_si512();
     let mask = _mm512_set1_epi64(MASK as i64);
     let mut carry = zero;

@@ -162,6 +162,37 @@ impl IndexBuilder {
         }
     }
 
+    /// True when appending each of `parts[1..]` in turn to `parts[0]`
+    /// ([`IndexBuilder::append`]) will succeed: every part sorted, each
+    /// starting above the keys before it, and every part between the first
+    /// and the last spanning more than one 2^16-key chunk (a middle part
+    /// held in one pending chunk could meet its neighbours in that chunk
+    /// on both sides).
+    pub fn can_join(parts: &[&IndexBuilder]) -> bool {
+        let mut last: Option<u64> = None;
+        for (i, p) in parts.iter().enumerate() {
+            if p.unsorted.is_some() {
+                return false;
+            }
+            if i > 0 && i + 1 < parts.len() && p.head.is_none() {
+                return false;
+            }
+            let first = match &p.head {
+                Some(h) => h.first().map(|e| e.0),
+                None => p.chunk.first().copied(),
+            };
+            if let (Some(l), Some(f)) = (last, first) {
+                if l >= f {
+                    return false;
+                }
+            }
+            if p.last.is_some() {
+                last = p.last;
+            }
+        }
+        true
+    }
+
     /// Joins the builder of the next part of the same CRL. Returns `false`
     /// (and changes nothing useful: the caller must rebuild sequentially)
     /// when the parts are not both sorted or do not follow each other.
@@ -523,15 +554,20 @@ impl IndexBuilder {
             .suffix(".tmp")
             .tempfile_in(&dir)
             .map_err(|e| IndexError::io(&dir, e))?;
+        // Errors until the rename name the temporary file, which is what
+        // failed (and is removed on the way out): a full disk, say.
+        let tmp_path = tmp.path().to_path_buf();
         let stats = {
             let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
-            let s = self.finish(info, &mut w)?;
-            w.flush().map_err(|e| IndexError::io(path, e))?;
+            let s = self
+                .finish(info, &mut w)
+                .map_err(|e| e.on_file(&tmp_path))?;
+            w.flush().map_err(|e| IndexError::io(&tmp_path, e))?;
             s
         };
         tmp.as_file()
             .sync_all()
-            .map_err(|e| IndexError::io(path, e))?;
+            .map_err(|e| IndexError::io(&tmp_path, e))?;
         tmp.persist(path)
             .map_err(|e| IndexError::io(path, e.error))?;
         if let Ok(d) = std::fs::File::open(&dir) {

@@ -138,6 +138,15 @@ impl IndexError {
             source,
         }
     }
+
+    /// The same error, an I/O error now naming `path`: the builder writes
+    /// to any `Write` and cannot know the file behind it; its caller does.
+    pub(crate) fn on_file(self, path: &Path) -> IndexError {
+        match self {
+            IndexError::Io { source, .. } => IndexError::io(path, source),
+            e => e,
+        }
+    }
 }
 
 /// The scope flags as the header stores them (one bit each, plus

@@ -211,6 +211,44 @@ fn atomic_write_and_mmap_open() {
     assert_eq!(names.len(), 1);
 }
 
+/// A sink that takes no byte, as a full disk.
+struct FullDisk;
+
+impl std::io::Write for FullDisk {
+    fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+        Err(std::io::Error::from_raw_os_error(28)) // ENOSPC
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl std::io::Seek for FullDisk {
+    fn seek(&mut self, _: std::io::SeekFrom) -> std::io::Result<u64> {
+        Ok(0)
+    }
+}
+
+#[test]
+fn a_failed_write_names_the_file_being_written() {
+    let mut b = IndexBuilder::new();
+    b.push(
+        &Serial::from_u64(5),
+        Timestamp::from_unix(1_700_000_000),
+        None,
+    );
+    let e = b.finish(&info(), &mut FullDisk).unwrap_err();
+    let e = e.on_file(Path::new("/srv/.kakunin-index-x.tmp"));
+    assert_eq!(e.to_string(), "index I/O on /srv/.kakunin-index-x.tmp");
+    let IndexError::Io { source, .. } = e else {
+        panic!("not an I/O error")
+    };
+    assert_eq!(source.raw_os_error(), Some(28));
+    // Other errors are left as they are.
+    let e = IndexError::Corrupt("x".into()).on_file(Path::new("/srv/a"));
+    assert!(matches!(e, IndexError::Corrupt(_)));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(1024))]
     /// A damaged index either fails to open or answers without panicking,

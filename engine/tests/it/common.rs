@@ -94,3 +94,148 @@ impl Inputs<'_> {
         (raw, indexed)
     }
 }
+
+// --- a DER writer for the CRLs `openssl ca` cannot make ---------------------
+
+/// One TLV with a definite, minimal length (X.690 §8.1.3, DER).
+pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let be = len.to_be_bytes();
+        let skip = be.iter().take_while(|&&b| b == 0).count();
+        out.push(0x80 | (be.len() - skip) as u8);
+        out.extend_from_slice(&be[skip..]);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// Extension { extnID (given as OID content), critical, extnValue }.
+pub fn ext(oid: &[u8], critical: bool, value: &[u8]) -> Vec<u8> {
+    let mut e = tlv(0x06, oid);
+    if critical {
+        e.extend([0x01, 0x01, 0xff]);
+    }
+    e.extend(tlv(0x04, value));
+    tlv(0x30, &e)
+}
+
+/// GeneralizedTime `YYYYMMDDHHMMSSZ` for a Unix time (years 0000–9999).
+pub fn generalized_time(t: i64) -> Vec<u8> {
+    let d = time::OffsetDateTime::from_unix_timestamp(t).unwrap();
+    let text = format!(
+        "{:04}{:02}{:02}{:02}{:02}{:02}Z",
+        d.year(),
+        d.month() as u8,
+        d.day(),
+        d.hour(),
+        d.minute(),
+        d.second()
+    );
+    tlv(0x18, text.as_bytes())
+}
+
+/// A CRL time as RFC 5280 §5.1.2.4 wants it: UTCTime for 1950 through
+/// 2049, GeneralizedTime otherwise.
+pub fn x509_time(t: i64) -> Vec<u8> {
+    let year = time::OffsetDateTime::from_unix_timestamp(t).unwrap().year();
+    let g = generalized_time(t);
+    if (1950..2050).contains(&year) {
+        // The same digits without the century.
+        tlv(0x17, &g[4..])
+    } else {
+        g
+    }
+}
+
+/// OID contents of the CRL entry extensions (RFC 5280 §5.3).
+pub const REASON_CODE: &[u8] = &[0x55, 0x1d, 0x15];
+pub const INVALIDITY_DATE: &[u8] = &[0x55, 0x1d, 0x18];
+pub const CERTIFICATE_ISSUER: &[u8] = &[0x55, 0x1d, 0x1d];
+
+/// One revokedCertificates entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CrlEntry {
+    /// userCertificate, as INTEGER content octets.
+    pub serial: Vec<u8>,
+    /// revocationDate (Unix seconds), written as [`x509_time`].
+    pub revoked_at: i64,
+    /// reasonCode.
+    pub reason: Option<u8>,
+    /// invalidityDate (Unix seconds).
+    pub invalidity_date: Option<i64>,
+    /// certificateIssuer: a Name's DER, written as the sole directoryName
+    /// of a critical extension.
+    pub certificate_issuer: Option<Vec<u8>>,
+}
+
+impl CrlEntry {
+    /// The entry's DER; its extensions, when it has any, in the order
+    /// reasonCode, invalidityDate, certificateIssuer.
+    pub fn der(&self) -> Vec<u8> {
+        let mut e = tlv(0x02, &self.serial);
+        e.extend(x509_time(self.revoked_at));
+        let mut exts = Vec::new();
+        if let Some(r) = self.reason {
+            exts.extend(ext(REASON_CODE, false, &tlv(0x0a, &[r])));
+        }
+        if let Some(t) = self.invalidity_date {
+            exts.extend(ext(INVALIDITY_DATE, false, &generalized_time(t)));
+        }
+        if let Some(name) = &self.certificate_issuer {
+            exts.extend(ext(CERTIFICATE_ISSUER, true, &tlv(0x30, &tlv(0xa4, name))));
+        }
+        if !exts.is_empty() {
+            e.extend(tlv(0x30, &exts));
+        }
+        tlv(0x30, &e)
+    }
+}
+
+/// A tbsCertList (RFC 5280 §5.1.2) from its fields.
+pub struct CrlTbs<'a> {
+    /// v2 (version INTEGER 1) or v1 (version absent).
+    pub v2: bool,
+    /// The signature AlgorithmIdentifier's DER.
+    pub alg: &'a [u8],
+    /// The issuer Name's DER.
+    pub issuer: &'a [u8],
+    pub this_update: i64,
+    pub next_update: i64,
+    /// `None`: revokedCertificates absent; `Some(&[])`: present and empty.
+    pub entries: Option<&'a [CrlEntry]>,
+    /// Whole Extension TLVs of crlExtensions; none: the field is absent.
+    pub exts: &'a [Vec<u8>],
+}
+
+impl CrlTbs<'_> {
+    pub fn der(&self) -> Vec<u8> {
+        let mut tbs = Vec::new();
+        if self.v2 {
+            tbs.extend([0x02, 0x01, 0x01]);
+        }
+        tbs.extend(self.alg);
+        tbs.extend(self.issuer);
+        tbs.extend(x509_time(self.this_update));
+        tbs.extend(x509_time(self.next_update));
+        if let Some(entries) = self.entries {
+            let list: Vec<u8> = entries.iter().flat_map(CrlEntry::der).collect();
+            tbs.extend(tlv(0x30, &list));
+        }
+        if !self.exts.is_empty() {
+            tbs.extend(tlv(0xa0, &tlv(0x30, &self.exts.concat())));
+        }
+        tlv(0x30, &tbs)
+    }
+
+    /// The CertificateList: this tbsCertList signed by `sign`.
+    pub fn signed(&self, sign: impl FnOnce(&[u8]) -> Vec<u8>) -> Vec<u8> {
+        let tbs = self.der();
+        let mut bits = vec![0];
+        bits.extend(sign(&tbs));
+        tlv(0x30, &[tbs, self.alg.to_vec(), tlv(0x03, &bits)].concat())
+    }
+}

@@ -3,6 +3,7 @@
 //! `cryptography-vectors` and NIST PKITS).
 
 mod common;
+mod crl_differential;
 mod crl_openssl;
 mod crl_vectors;
 mod jpki_openssl;

@@ -13,7 +13,7 @@ use kakunin_engine::verify::{Status, Verdict, VerifierBuilder};
 use kakunin_engine::{CaCert, Timestamp};
 use kakunin_testkit::{der_of, openssl, path_str, try_openssl, IndexCa, Kind, Lab};
 
-use crate::common::{kind_of, Inputs};
+use crate::common::{ext, kind_of, tlv, CrlEntry, CrlTbs, Inputs};
 
 /// Extension sections besides the lab's `root`, `inter` and `leaf`.
 const EXTS: &str = "\
@@ -97,56 +97,46 @@ impl CustomCrl for Lab {
             ]
             .concat(),
         );
-        let mut revoked = Vec::new();
-        for (serial, reason, ci) in entries {
-            let mut e = tlv(0x02, serial);
-            e.extend(utc(this_update - 60));
-            let mut ee = Vec::new();
-            if let Some(r) = reason {
-                ee.extend(ext(&[0x55, 0x1d, 0x15], false, &tlv(0x0a, &[*r])));
-            }
-            if let Some(name) = ci {
-                ee.extend(ext(&[0x55, 0x1d, 0x1d], true, &tlv(0x30, &tlv(0xa4, name))));
-            }
-            if !ee.is_empty() {
-                e.extend(tlv(0x30, &ee));
-            }
-            revoked.extend(tlv(0x30, &e));
-        }
+        let entries: Vec<CrlEntry> = entries
+            .iter()
+            .map(|(serial, reason, ci)| CrlEntry {
+                serial: serial.clone(),
+                revoked_at: this_update - 60,
+                reason: *reason,
+                invalidity_date: None,
+                certificate_issuer: ci.clone(),
+            })
+            .collect();
         let aki = ext(
             &[0x55, 0x1d, 0x23],
             false,
             &tlv(0x30, &tlv(0x80, ca_cert.key_id().as_bytes())),
         );
-        let mut all_exts = aki;
-        for e in exts {
-            all_exts.extend_from_slice(e);
-        }
-        let mut tbs = vec![0x02, 0x01, 0x01];
-        tbs.extend(&alg);
-        tbs.extend(ca_cert.subject_der());
-        tbs.extend(utc(this_update));
-        tbs.extend(utc(next_update));
-        if !revoked.is_empty() {
-            tbs.extend(tlv(0x30, &revoked));
-        }
-        tbs.extend(tlv(0xa0, &tlv(0x30, &all_exts)));
-        let tbs = tlv(0x30, &tbs);
+        let all_exts: Vec<Vec<u8>> = std::iter::once(aki).chain(exts.iter().cloned()).collect();
+        let tbs = CrlTbs {
+            v2: true,
+            alg: &alg,
+            issuer: ca_cert.subject_der(),
+            this_update,
+            next_update,
+            entries: (!entries.is_empty()).then_some(&entries[..]),
+            exts: &all_exts,
+        };
         let tbs_file = self.path("tbs.der");
-        std::fs::write(&tbs_file, &tbs).unwrap();
         let sig_file = self.path("sig.bin");
-        openssl(&[
-            "dgst",
-            "-sha256",
-            "-sign",
-            path_str(&ca.key),
-            "-out",
-            path_str(&sig_file),
-            path_str(&tbs_file),
-        ]);
-        let mut sig = vec![0];
-        sig.extend(std::fs::read(&sig_file).unwrap());
-        let crl = tlv(0x30, &[tbs, alg, tlv(0x03, &sig)].concat());
+        let crl = tbs.signed(|tbs| {
+            std::fs::write(&tbs_file, tbs).unwrap();
+            openssl(&[
+                "dgst",
+                "-sha256",
+                "-sign",
+                path_str(&ca.key),
+                "-out",
+                path_str(&sig_file),
+                path_str(&tbs_file),
+            ]);
+            std::fs::read(&sig_file).unwrap()
+        });
         let der_file = self.path("crl.der");
         std::fs::write(&der_file, &crl).unwrap();
         let pem = self.path("crl.pem");
@@ -166,44 +156,6 @@ impl CustomCrl for Lab {
 /// A CRL entry: serial (INTEGER content), reasonCode, certificateIssuer
 /// (a Name's DER).
 type Entry = (Vec<u8>, Option<u8>, Option<Vec<u8>>);
-
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else if len < 0x100 {
-        out.extend([0x81, len as u8]);
-    } else {
-        out.extend([0x82, (len >> 8) as u8, len as u8]);
-    }
-    out.extend_from_slice(content);
-    out
-}
-
-/// Extension { extnID (2.5.29.x, given as OID content), critical, value }.
-fn ext(oid: &[u8], critical: bool, value: &[u8]) -> Vec<u8> {
-    let mut e = tlv(0x06, oid);
-    if critical {
-        e.extend([0x01, 0x01, 0xff]);
-    }
-    e.extend(tlv(0x04, value));
-    tlv(0x30, &e)
-}
-
-fn utc(t: i64) -> Vec<u8> {
-    let d = time::OffsetDateTime::from_unix_timestamp(t).unwrap();
-    let text = format!(
-        "{:02}{:02}{:02}{:02}{:02}{:02}Z",
-        d.year() % 100,
-        d.month() as u8,
-        d.day(),
-        d.hour(),
-        d.minute(),
-        d.second()
-    );
-    tlv(0x17, text.as_bytes())
-}
 
 fn crl_number(n: u8) -> Vec<u8> {
     ext(&[0x55, 0x1d, 0x14], false, &tlv(0x02, &[n]))

@@ -18,16 +18,32 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use kakunin_engine::{CrlNumber, IssuerKeyId, Timestamp};
 
-use super::request::HashAlg;
+use der::Encode;
 
-/// What identifies an answer: the CA, the hash the client used (the
-/// CertID is echoed, so SHA-1 and SHA-256 answers differ), the serial.
+use super::request::Query;
+
+/// What identifies an answer: the CA and the CertID exactly as the client
+/// sent it. The response echoes the CertID, so every spelling of it is its
+/// own answer: SHA-1 or SHA-256, the hash AlgorithmIdentifier with NULL
+/// parameters or none (RFC 5754 §2 allows both, and a client may compare
+/// the whole CertID).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Key {
     pub(crate) issuer: IssuerKeyId,
-    pub(crate) alg: HashAlg,
-    /// The serial's DER content bytes.
-    pub(crate) serial: Box<[u8]>,
+    /// The CertID's DER.
+    pub(crate) cert_id: Box<[u8]>,
+}
+
+impl Key {
+    /// The key of `query` about a certificate of `issuer`; `None` for a
+    /// CertID that does not encode (it came from DER, so it always does).
+    pub(crate) fn new(issuer: IssuerKeyId, query: &Query) -> Option<Key> {
+        let cert_id = query.cert_id.to_der().ok()?;
+        Some(Key {
+            issuer,
+            cert_id: cert_id.into_boxed_slice(),
+        })
+    }
 }
 
 /// The CRL a response was answered from.
@@ -114,9 +130,59 @@ mod tests {
     fn key(n: u8) -> Key {
         Key {
             issuer: IssuerKeyId::from_bytes(&[1; 20]).unwrap(),
-            alg: HashAlg::Sha1,
-            serial: vec![n].into_boxed_slice(),
+            cert_id: vec![n].into_boxed_slice(),
         }
+    }
+
+    /// The one query of a request.
+    fn query(der: &[u8]) -> Query {
+        let mut parsed = super::super::request::parse(der).unwrap();
+        parsed.queries.remove(0)
+    }
+
+    /// `der` (a one-CertID request) with `old` (inside the CertID's
+    /// AlgorithmIdentifier) replaced by the shorter `new`; the SEQUENCE
+    /// lengths around it (all short form here: OCSPRequest, TBSRequest,
+    /// requestList, Request, CertID, AlgorithmIdentifier) shrink by as
+    /// much.
+    fn respelled(der: &[u8], old: &[u8], new: &[u8]) -> Vec<u8> {
+        let at = der.windows(old.len()).position(|w| w == old).unwrap();
+        let mut out = [&der[..at], new, &der[at + old.len()..]].concat();
+        for i in [1, 3, 5, 7, 9, 11] {
+            out[i] -= (old.len() - new.len()) as u8;
+        }
+        out
+    }
+
+    #[test]
+    fn each_spelling_of_a_certid_is_its_own_key() {
+        use super::super::request::tests::request;
+        use super::super::request::HashAlg;
+        let issuer = IssuerKeyId::from_bytes(&[1; 20]).unwrap();
+        let sha1 = |serial: &[u8]| request(HashAlg::Sha1, &[1; 20], &[2; 20], &[serial], None);
+        let null_params = sha1(&[5]);
+        let key = |der: &[u8]| Key::new(issuer, &query(der)).unwrap();
+        assert_eq!(key(&null_params), key(&null_params.clone()));
+        // The SHA-1 AlgorithmIdentifier without its NULL parameters.
+        let sha1_oid = [0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a];
+        let no_params = respelled(
+            &null_params,
+            &[&sha1_oid[..], &[0x05, 0x00]].concat(),
+            &sha1_oid,
+        );
+        let q = query(&no_params);
+        assert!(q.cert_id.hash_algorithm.parameters.is_none());
+        assert_eq!(q.serial, query(&null_params).serial);
+        assert_ne!(key(&no_params), key(&null_params));
+        // And of course another serial, hash or CA.
+        assert_ne!(key(&sha1(&[6])), key(&null_params));
+        let sha256 = request(HashAlg::Sha256, &[1; 32], &[2; 32], &[&[5]], None);
+        assert_ne!(key(&sha256), key(&null_params));
+        let other_ca = IssuerKeyId::from_bytes(&[3; 20]).unwrap();
+        assert_ne!(
+            Key::new(other_ca, &query(&null_params)),
+            Some(key(&null_params))
+        );
     }
 
     fn signed(crl: CrlId) -> Arc<Signed> {

@@ -250,11 +250,7 @@ async fn answer(app: &App, der: &[u8], headers: &HeaderMap) -> Response<Full<Byt
     };
     let cacheable = matches!(freshness, Freshness::Until { .. }) && parsed.queries.len() == 1;
     let cache_key = match (&parsed.queries[..], cacheable) {
-        ([q], true) => q.alg.map(|alg| Key {
-            issuer: ca.key_id,
-            alg,
-            serial: q.serial.as_der_content().into(),
-        }),
+        ([q], true) => Key::new(ca.key_id, q),
         _ => None,
     };
     if let (Some(key), Some((crl_id, _))) = (&cache_key, crl) {

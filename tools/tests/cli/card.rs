@@ -13,17 +13,22 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::card_sim::{pem_der, CardSim, PcscStack, READER};
+use crate::card_sim::{pem_der, CardSim, PcscEnv, PcscStack, READER};
 use crate::serve::{s, Served};
 use crate::serve_login::{expected_auth, p, pki};
 
 /// `kakunin card SUB ARGS --reader READER --wait 10`, with `pin` in
 /// `KAKUNIN_PIN` if given.
 fn card(args: &[&str], pin: Option<&str>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kakunin"));
+    card_on(&PcscEnv::shared(), args, pin)
+}
+
+/// [`card`] through the pcscd and reader of `pcsc`.
+pub(crate) fn card_on(pcsc: &PcscEnv, args: &[&str], pin: Option<&str>) -> Output {
+    let mut cmd = pcsc.command(env!("CARGO_BIN_EXE_kakunin"));
     cmd.arg("card")
         .args(args)
-        .args(["--reader", READER, "--wait", "10"])
+        .args(["--reader", &pcsc.reader, "--wait", "10"])
         .stdin(Stdio::null())
         .env_remove("KAKUNIN_PIN");
     if let Some(pin) = pin {
@@ -32,7 +37,7 @@ fn card(args: &[&str], pin: Option<&str>) -> Output {
     cmd.output().expect("run kakunin card")
 }
 
-fn stderr(o: &Output) -> String {
+pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
@@ -64,10 +69,15 @@ fn rig(test: &str, holder: u32) -> Option<(PcscStack, tempfile::TempDir, CardSim
 /// `kakunin card sign --key KEY --in doc --out sig --pin-fd 0` in `dir`,
 /// its stdin a pipe for the PIN.
 fn spawn_sign(key: &str, dir: &Path) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_kakunin"))
+    spawn_sign_on(&PcscEnv::shared(), key, dir)
+}
+
+/// [`spawn_sign`] through the pcscd and reader of `pcsc`.
+pub(crate) fn spawn_sign_on(pcsc: &PcscEnv, key: &str, dir: &Path) -> std::process::Child {
+    pcsc.command(env!("CARGO_BIN_EXE_kakunin"))
         .args(["card", "sign", "--key", key, "--in", s(&dir.join("doc"))])
         .args(["--out", s(&dir.join("sig")), "--pin-fd", "0"])
-        .args(["--reader", READER, "--wait", "10"])
+        .args(["--reader", &pcsc.reader, "--wait", "10"])
         .env_remove("KAKUNIN_PIN")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -24,7 +24,7 @@ use kakunin_testkit::{openssl_in, path_str};
 const VPCD_ADDR: &str = "127.0.0.1:35964";
 pub(crate) const READER: &str = "Virtual PCD 00 01";
 const PCSCD_SOCKET: &str = "/run/pcscd/pcscd.comm";
-const VPCD_DRIVER: &str = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so";
+pub(crate) const VPCD_DRIVER: &str = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so";
 const SELECT_JPKI: &str = "00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01";
 
 fn data(name: &str) -> PathBuf {
@@ -33,7 +33,7 @@ fn data(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn found(program: &str) -> bool {
+pub(crate) fn found(program: &str) -> bool {
     Command::new("sh")
         .args(["-c", &format!("command -v {program}")])
         .stdout(Stdio::null())
@@ -42,7 +42,7 @@ fn found(program: &str) -> bool {
 }
 
 /// Skips (locally) or fails (CI) a test whose prerequisites are missing.
-fn missing(test: &str, what: &str) -> Option<PcscStack> {
+pub(crate) fn missing<T>(test: &str, what: &str) -> Option<T> {
     let msg = format!(
         "{what} (apt-get install pcscd vsmartcard-vpcd opensc; then `pcscd -f </dev/null &`)"
     );
@@ -83,13 +83,7 @@ impl PcscStack {
         } else {
             // -f: foreground, and no --auto-exit (it would drop the vpcd
             // port after 60 s idle); stdin from /dev/null.
-            // Not on a non-root PATH on Debian.
-            let pcscd = if found("pcscd") {
-                "pcscd"
-            } else {
-                "/usr/sbin/pcscd"
-            };
-            let child = Command::new(pcscd)
+            let child = Command::new(pcscd_program())
                 .arg("-f")
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
@@ -120,8 +114,17 @@ impl PcscStack {
     }
 }
 
+/// pcscd, which is not on a non-root PATH on Debian.
+pub(crate) fn pcscd_program() -> &'static str {
+    if found("pcscd") {
+        "pcscd"
+    } else {
+        "/usr/sbin/pcscd"
+    }
+}
+
 fn lists_reader() -> bool {
-    String::from_utf8_lossy(&opensc(&["-l"]).stdout).contains(READER)
+    PcscEnv::shared().lists_reader()
 }
 
 fn pcscd_runs() -> bool {
@@ -133,50 +136,108 @@ fn pcscd_runs() -> bool {
 }
 
 impl Drop for PcscStack {
-    /// Stops the pcscd this test started: SIGTERM, so that it removes its
-    /// socket, then SIGKILL if it is still there after 5 s.
+    /// Stops the pcscd this test started.
     fn drop(&mut self) {
-        let Some(child) = &mut self.started else {
-            return;
-        };
-        let _ = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while let Ok(None) = child.try_wait() {
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        if let Some(child) = &mut self.started {
+            stop_pcscd(child);
         }
     }
 }
 
+/// Stops a pcscd a test started: SIGTERM, so that it removes its socket,
+/// then SIGKILL if it is still there after 5 s.
+pub(crate) fn stop_pcscd(child: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while let Ok(None) = child.try_wait() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn opensc(args: &[&str]) -> Output {
-    Command::new("opensc-tool")
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run opensc-tool")
+    PcscEnv::shared().opensc(args)
+}
+
+/// Which pcscd a PC/SC client talks to, and the vpcd slot the virtual card
+/// goes into: the shared pcscd's second slot, or a private pcscd of one
+/// test (`faults.rs`), found through `PCSCLITE_CSOCK_NAME`.
+#[derive(Clone, Debug)]
+pub(crate) struct PcscEnv {
+    /// pcscd's socket, when it is not the default one.
+    pub(crate) socket: Option<PathBuf>,
+    /// Where the slot's vpcd listens.
+    pub(crate) vpcd: String,
+    /// The slot's reader name.
+    pub(crate) reader: String,
+}
+
+impl PcscEnv {
+    /// The shared pcscd (`/run/pcscd`), slot [`READER`].
+    pub(crate) fn shared() -> PcscEnv {
+        PcscEnv {
+            socket: None,
+            vpcd: VPCD_ADDR.into(),
+            reader: READER.into(),
+        }
+    }
+
+    /// `program`, set up to talk to this pcscd.
+    pub(crate) fn command(&self, program: &str) -> Command {
+        let mut cmd = Command::new(program);
+        if let Some(socket) = &self.socket {
+            cmd.env("PCSCLITE_CSOCK_NAME", socket);
+        }
+        cmd
+    }
+
+    fn opensc(&self, args: &[&str]) -> Output {
+        self.command("opensc-tool")
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run opensc-tool")
+    }
+
+    /// Whether pcscd answers and lists the slot's reader.
+    pub(crate) fn lists_reader(&self) -> bool {
+        String::from_utf8_lossy(&self.opensc(&["-l"]).stdout).contains(&self.reader)
+    }
+
+    /// Whether pcscd sees a card in the slot.
+    fn has_card(&self) -> bool {
+        self.opensc(&["-r", &self.reader, "-a"]).status.success()
+    }
 }
 
 /// A running `kakunin card-sim`; killed on drop if still running.
 pub(crate) struct CardSim {
     child: Child,
     lines: mpsc::Receiver<String>,
+    pcsc: PcscEnv,
+    holder: u32,
 }
 
 impl CardSim {
-    /// Starts the card for `holder` of `pki` and waits until it is in
-    /// the reader (connected, and seen by pcscd).
+    /// Starts the card for `holder` of `pki` in the shared pcscd and waits
+    /// until it is in the reader (connected, and seen by pcscd).
     pub(crate) fn start(pki: &Path, holder: u32, state: &Path) -> CardSim {
+        CardSim::start_on(&PcscEnv::shared(), pki, holder, state)
+    }
+
+    /// [`CardSim::start`] into the slot of `pcsc`.
+    pub(crate) fn start_on(pcsc: &PcscEnv, pki: &Path, holder: u32, state: &Path) -> CardSim {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_kakunin"));
         cmd.args([
             "card-sim",
             "--vpcd",
-            VPCD_ADDR,
+            &pcsc.vpcd,
             "--pki",
             path_str(pki),
             "--holder",
@@ -202,22 +263,44 @@ impl CardSim {
                 let _ = tx.send(line);
             }
         });
-        let sim = CardSim { child, lines };
-        let line = sim
-            .lines
-            .recv_timeout(Duration::from_secs(20))
-            .expect("card-sim says it is inserted");
+        let sim = CardSim {
+            child,
+            lines,
+            pcsc: pcsc.clone(),
+            holder,
+        };
+        assert!(
+            sim.inserted_within(Duration::from_secs(20)),
+            "card-sim never said it was inserted"
+        );
+        sim
+    }
+
+    /// Waits (at most `within`) for card-sim's next "inserted" line, then
+    /// (bounded) until pcscd sees the card: pcscd polls for presence every
+    /// ~400 ms.
+    pub(crate) fn inserted_within(&self, within: Duration) -> bool {
+        let Ok(line) = self.lines.recv_timeout(within) else {
+            return false;
+        };
         assert_eq!(
             line,
-            format!("card-sim: holder {holder} inserted into vpcd at {VPCD_ADDR}")
+            format!(
+                "card-sim: holder {} inserted into vpcd at {}",
+                self.holder, self.pcsc.vpcd
+            )
         );
-        // pcscd polls for presence every ~400 ms.
         let deadline = Instant::now() + Duration::from_secs(10);
-        while !opensc(&["-r", READER, "-a"]).status.success() {
+        while !self.pcsc.has_card() {
             assert!(Instant::now() < deadline, "pcscd never saw the card");
             std::thread::sleep(Duration::from_millis(200));
         }
-        sim
+        true
+    }
+
+    /// Whether the process is still running.
+    pub(crate) fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 
     /// SIGTERM; returns the exit status once pcscd has seen the card go
@@ -234,7 +317,7 @@ impl CardSim {
             assert!(Instant::now() < deadline, "card-sim ignored SIGTERM");
             std::thread::sleep(Duration::from_millis(50));
         };
-        while opensc(&["-r", READER, "-a"]).status.success() {
+        while self.pcsc.has_card() {
             assert!(Instant::now() < deadline, "pcscd still sees the card");
             std::thread::sleep(Duration::from_millis(100));
         }

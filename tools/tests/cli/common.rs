@@ -8,25 +8,22 @@ use kakunin_testkit::{
     crl_text_entries, openssl_text, pem_to_der, CaConfig, CrlTextEntry, IndexCa,
 };
 
-/// Whether a test that needs `what` (an outside program) can run: when it
-/// was not `found`, the test is skipped with a message, except in CI, where
-/// `.ci/run` installs everything the tests use, so a missing one fails.
-pub fn found_or_skip(what: &str, found: bool) -> bool {
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{what} is missing (CI installs it)"
-        );
-        eprintln!("{what} not found: skipping");
-    }
-    found
-}
+pub use kakunin_testkit::found_or_skip;
 
 pub fn kakunin(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kakunin"))
         .args(args)
         .output()
         .expect("run kakunin")
+}
+
+/// `kakunin gen --out OUT ARGS`, which must succeed.
+pub fn gen(out: &std::path::Path, args: &[&str]) {
+    let out = out.to_str().expect("UTF-8 path");
+    let mut all = vec!["gen", "--out", out];
+    all.extend_from_slice(args);
+    let o = kakunin(&all);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
 /// (serial as index.txt has it, revocation date, reason name or "")
@@ -135,4 +132,27 @@ pub fn json_lines(out: &Output) -> Vec<serde_json::Value> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON {l:?}: {e}")))
         .collect()
+}
+
+/// openssl ocsp with `args`: stdout and stderr together (openssl prints
+/// "Response verify OK" on stderr).
+pub fn openssl_ocsp(args: &[&str]) -> String {
+    let (ok, text) = openssl_ocsp_status(args);
+    assert!(ok, "openssl ocsp {args:?}: {text}");
+    text
+}
+
+/// openssl ocsp with `args`: (exit success, output).
+pub fn openssl_ocsp_status(args: &[&str]) -> (bool, String) {
+    let out = Command::new("openssl")
+        .arg("ocsp")
+        .args(args)
+        .output()
+        .expect("run openssl ocsp");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
 }

@@ -337,16 +337,20 @@ pub(crate) fn ingest(crl: &Path, ca: &str, out: &Path) {
 /// Serials of the sample's signing bundle (good, revoked, expired), plus
 /// some never issued, including a negative and a 20-byte one.
 pub(crate) fn sample_serials(kind: &str) -> Vec<String> {
-    let text = std::fs::read_to_string(data("expected.jsonl")).expect("expected.jsonl");
-    let mut v: Vec<String> = text
-        .lines()
+    let mut v = expected_serials(&data("expected.jsonl"), kind);
+    v.extend(["01", "-05", "7102030405060708090A0B0C0D0E0F1011121314"].map(String::from));
+    v
+}
+
+/// The first 40 serials of `kind` in a `kakunin gen` expected.jsonl.
+pub(crate) fn expected_serials(expected: &Path, kind: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(expected).expect("expected.jsonl");
+    text.lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter(|e| e["kind"] == kind)
         .filter_map(|e| e["serial"].as_str().map(str::to_string))
         .take(40)
-        .collect();
-    v.extend(["01", "-05", "7102030405060708090A0B0C0D0E0F1011121314"].map(String::from));
-    v
+        .collect()
 }
 
 /// The server's answer must be exactly the `kakunin status` line.
@@ -468,7 +472,7 @@ fn hex_lower(b: &[u8]) -> String {
 }
 
 /// The start of the current UTC day, as `kakunin gen --at` takes it.
-fn today() -> String {
+pub(crate) fn today() -> String {
     let out = Command::new("date")
         .args(["-u", "+%Y-%m-%dT00:00:00Z"])
         .output()

@@ -23,21 +23,9 @@ pub(crate) fn pki() -> &'static Path {
     static PKI: OnceLock<tempfile::TempDir> = OnceLock::new();
     PKI.get_or_init(|| {
         let dir = kakunin_testkit::tempdir();
-        let out = kakunin(&[
-            "gen",
-            "--out",
-            s(dir.path()),
-            "--revoked",
-            "10",
-            "--certs",
-            "10",
-            "--holders",
-            "3",
-        ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        crate::common::gen(
+            dir.path(),
+            &["--revoked", "10", "--certs", "10", "--holders", "3"],
         );
         dir
     })

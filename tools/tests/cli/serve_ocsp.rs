@@ -11,6 +11,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::common::{openssl_ocsp, openssl_ocsp_status};
 use crate::serve::{data, need_curl, s, Served};
 
 /// The flags that make a `kakunin serve` on the sample's CAs sign OCSP
@@ -50,29 +51,6 @@ fn openssl_time(rfc3339: &str) -> String {
     let m: usize = m.parse().unwrap();
     let day: u32 = day.parse().unwrap();
     format!("{} {day:>2} {time} {y} GMT", MONTHS[m - 1])
-}
-
-/// openssl ocsp with `args`: stdout and stderr together (openssl prints
-/// "Response verify OK" on stderr).
-pub(crate) fn openssl_ocsp(args: &[&str]) -> String {
-    let (ok, text) = openssl_ocsp_status(args);
-    assert!(ok, "openssl ocsp {args:?}: {text}");
-    text
-}
-
-/// openssl ocsp with `args`: (exit success, output).
-fn openssl_ocsp_status(args: &[&str]) -> (bool, String) {
-    let out = Command::new("openssl")
-        .arg("ocsp")
-        .args(args)
-        .output()
-        .expect("run openssl ocsp");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
 }
 
 /// `curl` GET/POST of `url`: (status, headers lower-cased, body bytes).
@@ -362,14 +340,6 @@ fn s_data(name: &str) -> &'static str {
     Box::leak(s(&data(name)).to_string().into_boxed_str())
 }
 
-fn python_ready() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import cryptography.x509.ocsp"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    crate::common::found_or_skip("python3 with cryptography", ok)
-}
-
 fn python_client(args: Value) -> Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli/ocsp_client.py");
     let out = Command::new("python3")
@@ -401,7 +371,7 @@ fn snake(reason: &str) -> String {
 
 #[test]
 fn serve_ocsp_python_cryptography_agrees_on_every_field_and_cache_nonce_errors_behave() {
-    if !need_curl() || !python_ready() {
+    if !need_curl() || !kakunin_testkit::python_has("cryptography.x509.ocsp") {
         return;
     }
     let srv = sample();
@@ -545,25 +515,20 @@ fn serve_ocsp_answers_unknown_when_the_only_crl_is_stale() {
         return;
     }
     let pki = kakunin_testkit::tempdir();
-    let out = crate::common::kakunin(&[
-        "gen",
-        "--out",
-        s(pki.path()),
-        "--revoked",
-        "20",
-        "--certs",
-        "20",
-        "--holders",
-        "0",
-        "--at",
-        "2025-01-01T00:00:00Z",
-        "--crl-days",
-        "1",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    crate::common::gen(
+        pki.path(),
+        &[
+            "--revoked",
+            "20",
+            "--certs",
+            "20",
+            "--holders",
+            "0",
+            "--at",
+            "2025-01-01T00:00:00Z",
+            "--crl-days",
+            "1",
+        ],
     );
     let crls = kakunin_testkit::tempdir();
     let p = |f: &str| pki.path().join(f);

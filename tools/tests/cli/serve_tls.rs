@@ -8,12 +8,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::common::kakunin;
+use crate::common::{kakunin, openssl_ocsp};
 use crate::serve::{
     assert_cut_off, crl_dir, data, ingest, need_curl, oracle, s, same_answer, sample_serials,
     serve_args, Served,
 };
-use crate::serve_ocsp::openssl_ocsp;
 
 /// A test CA and a server certificate for `127.0.0.1` (subjectAltName
 /// IP:127.0.0.1, serverAuth) that it issued, with their keys, made by
