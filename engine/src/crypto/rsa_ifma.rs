@@ -47,6 +47,7 @@
 //! on AMD Zen 4, where 512-bit stores are the bottleneck of the simple
 //! loop.
 
+use seq_macro::seq;
 use std::arch::x86_64::{
     __m512i, _mm512_add_epi64, _mm512_and_si512, _mm512_madd52hi_epu64, _mm512_madd52lo_epu64,
     _mm512_set1_epi64, _mm512_setzero_si512, _mm512_srli_epi64,
@@ -212,46 +213,6 @@ fn from_lanes(v: &Lanes) -> [Limbs; LANES] {
     std::array::from_fn(|l| std::array::from_fn(|j| cols[j][l]))
 }
 
-/// Repeats `$body` with `$r` bound to 0..8 as constants: LLVM does not
-/// unroll the column loops by itself, and the kernel's speed depends on
-/// each column being one straight run of multiply-accumulates.
-macro_rules! unroll8 {
-    ($r:ident => $body:block) => {{
-        {
-            const $r: usize = 0;
-            $body
-        }
-        {
-            const $r: usize = 1;
-            $body
-        }
-        {
-            const $r: usize = 2;
-            $body
-        }
-        {
-            const $r: usize = 3;
-            $body
-        }
-        {
-            const $r: usize = 4;
-            $body
-        }
-        {
-            const $r: usize = 5;
-            $body
-        }
-        {
-            const $r: usize = 6;
-            $body
-        }
-        {
-            const $r: usize = 7;
-            $body
-        }
-    }};
-}
-
 /// Rows of the schoolbook product (and reduction steps) handled per
 /// sweep over the columns. The 81 column accumulators do not fit in
 /// registers, so each is loaded and stored once per *block* of rows rather
@@ -259,6 +220,8 @@ macro_rules! unroll8 {
 /// of 2. On CPUs whose 512-bit stores take two cycles (AMD Zen 4) the
 /// row-at-a-time kernel was bound by those stores.
 const BLOCK: usize = 8;
+// The unrolled column body (`seq!(R in 0..8 …)` in `rows`) spells BLOCK out.
+const _: () = assert!(BLOCK == 8);
 type Wide = [__m512i; 2 * LIMBS + 1];
 type Padded = [__m512i; LIMBS + 2 * BLOCK];
 
@@ -293,11 +256,16 @@ fn padded(x: &Lanes) -> Padded {
 /// column runs the same unrolled, branch-free body.
 #[target_feature(enable = "avx512f,avx512ifma")]
 #[inline]
+// `seq!` writes `d - 0` for R = 0.
+#[allow(clippy::identity_op)]
 fn rows(t: &mut Wide, a: &[__m512i; BLOCK], bp: &Padded, i: usize, d_from: usize) {
     for d in d_from..BLOCK + LIMBS {
         let mut lo = t[i + d];
         let mut hi = _mm512_setzero_si512();
-        unroll8!(R => {
+        // Unrolled (`seq!`): LLVM does not unroll the column loops by itself,
+        // and the kernel's speed depends on each column being one straight
+        // run of multiply-accumulates.
+        seq!(R in 0..8 {
             lo = _mm512_madd52lo_epu64(lo, a[R], bp[BLOCK + d - R]);
             hi = _mm512_madd52hi_epu64(hi, a[R], bp[BLOCK + d - R - 1]);
         });
