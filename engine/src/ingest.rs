@@ -377,23 +377,22 @@ fn verify_crl_impl(
         },
     );
     sig?;
-    let joined: Option<Vec<(IndexBuilder, u64)>> = walked.into_iter().map(Result::ok).collect();
-    let joined = joined.filter(|parts| {
-        let builders: Vec<&IndexBuilder> = parts.iter().map(|(b, _)| b).collect();
-        IndexBuilder::can_join(&builders)
-    });
-    let ((builder, skipped), rest) = match joined {
-        Some(parts) => {
-            let skipped = parts.iter().map(|(_, n)| n).sum();
+    let joined = walked
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+        .ok()
+        .filter(|parts| {
+            let builders: Vec<&IndexBuilder> = parts.iter().map(|(b, _)| b).collect();
+            IndexBuilder::can_join(&builders)
+        })
+        .and_then(|parts| {
+            let skipped: u64 = parts.iter().map(|(_, n)| n).sum();
             let mut builders = parts.into_iter().map(|(b, _)| b);
-            match builders.next() {
-                Some(first) => ((first, skipped), builders.collect()),
-                None => (
-                    walk(crl.entries(), total, center, false, &|_| {}, &keep)?,
-                    Vec::new(),
-                ),
-            }
-        }
+            let first = builders.next()?;
+            Some(((first, skipped), builders.collect::<Vec<_>>()))
+        });
+    let ((builder, skipped), rest) = match joined {
+        Some(parts) => parts,
         // A bad guess, an unsorted CRL, or an error: walk it whole.
         None => (
             walk(crl.entries(), total, center, false, &|_| {}, &keep)?,

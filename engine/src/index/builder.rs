@@ -149,17 +149,7 @@ impl IndexBuilder {
     /// parts sorted, and `other` starting above this part's last key. Lets
     /// a caller decide before it lets go of the CRL bytes, and join later.
     pub fn can_append(&self, other: &IndexBuilder) -> bool {
-        if self.unsorted.is_some() || other.unsorted.is_some() {
-            return false;
-        }
-        let first = match &other.head {
-            Some(h) => h.first().map(|e| e.0),
-            None => other.chunk.first().copied(),
-        };
-        match (self.last, first) {
-            (Some(l), Some(f)) => l < f,
-            _ => true,
-        }
+        IndexBuilder::can_join(&[self, other])
     }
 
     /// True when appending each of `parts[1..]` in turn to `parts[0]`
