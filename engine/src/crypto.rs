@@ -28,7 +28,7 @@ use std::fmt;
 
 #[cfg(target_arch = "x86_64")]
 mod rsa_ifma;
-#[cfg(feature = "aws-lc-rs")]
+#[cfg(any(feature = "aws-lc-rs", target_arch = "x86_64"))]
 use std::sync::OnceLock;
 
 use crate::ca::{CaCert, CaKeyType};
@@ -127,6 +127,10 @@ fn alg_slot(alg: SignatureAlgorithm) -> usize {
     }
 }
 
+/// The IFMA path's key and its modulus as 256 big-endian bytes.
+#[cfg(target_arch = "x86_64")]
+type IfmaKey = (rsa_ifma::Key, [u8; rsa_ifma::MODULUS_BYTES]);
+
 /// A public key ready for repeated verification. Build it once per CA key
 /// (at trust-store build time); `verify` is then `Send + Sync` and does no
 /// key parsing with aws-lc-rs.
@@ -139,9 +143,12 @@ pub struct VerifyingKey {
     #[cfg(feature = "aws-lc-rs")]
     parsed: [OnceLock<Option<aws_lc_rs::signature::ParsedPublicKey>>; ALGS],
     /// The eight-at-a-time path of [`VerifyingKey::verify_many`], for
-    /// RSA-2048 keys with e = 65537 on CPUs with AVX-512 IFMA.
+    /// RSA-2048 keys with e = 65537 on CPUs with AVX-512 IFMA. Made on the
+    /// first `verify_many`: its Montgomery constant takes a big-number
+    /// division, which keys only ever used one signature at a time (the
+    /// server's, a CA certificate's) need not pay.
     #[cfg(target_arch = "x86_64")]
-    multi: Option<Box<(rsa_ifma::Key, [u8; rsa_ifma::MODULUS_BYTES])>>,
+    multi: OnceLock<Option<Box<IfmaKey>>>,
 }
 
 /// One signature of a [`VerifyingKey::verify_many`] call.
@@ -173,15 +180,6 @@ impl VerifyingKey {
             CaKeyType::Rsa | CaKeyType::RsaPss => rsa_modulus_bits(bits),
             _ => 0,
         };
-        #[cfg(target_arch = "x86_64")]
-        let multi = match key_type {
-            CaKeyType::Rsa => rsa_components(bits).and_then(|(n, e)| {
-                let key = rsa_ifma::Key::new(n, e)?;
-                let n = n[n.len() - rsa_ifma::MODULUS_BYTES..].try_into().ok()?;
-                Some(Box::new((key, n)))
-            }),
-            _ => None,
-        };
         VerifyingKey {
             provider,
             key_type,
@@ -190,8 +188,24 @@ impl VerifyingKey {
             #[cfg(feature = "aws-lc-rs")]
             parsed: Default::default(),
             #[cfg(target_arch = "x86_64")]
-            multi,
+            multi: OnceLock::new(),
         }
+    }
+
+    /// The IFMA path's key, made on first use (None: not an RSA-2048 key
+    /// with e = 65537, or no IFMA on this CPU).
+    #[cfg(target_arch = "x86_64")]
+    fn multi(&self) -> Option<&IfmaKey> {
+        self.multi
+            .get_or_init(|| match self.key_type {
+                CaKeyType::Rsa => rsa_components(&self.bits).and_then(|(n, e)| {
+                    let key = rsa_ifma::Key::new(n, e)?;
+                    let n = n[n.len() - rsa_ifma::MODULUS_BYTES..].try_into().ok()?;
+                    Some(Box::new((key, n)))
+                }),
+                _ => None,
+            })
+            .as_deref()
     }
 
     /// The key of a CA certificate, with the default provider.
@@ -297,7 +311,7 @@ impl VerifyingKey {
         #[allow(unused_mut)]
         let mut out: Vec<Option<Result<(), CryptoError>>> = vec![None; items.len()];
         #[cfg(target_arch = "x86_64")]
-        if let Some(multi) = &self.multi {
+        if let Some(multi) = self.multi() {
             self.verify_multi(&multi.0, &multi.1, items, &mut out);
         }
         out.into_iter()
@@ -605,7 +619,7 @@ mod tests {
             }
             // The IFMA path alone accepts exactly the good ones.
             #[cfg(target_arch = "x86_64")]
-            if let Some(multi) = &k.multi {
+            if let Some(multi) = k.multi() {
                 let mut fast = vec![None; items.len()];
                 k.verify_multi(&multi.0, &multi.1, &items, &mut fast);
                 for (i, f) in fast.iter().enumerate() {

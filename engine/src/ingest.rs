@@ -200,6 +200,8 @@ impl VerifiedCrl {
 /// not worth a task. (~100k entries: a middle part then spans more than
 /// one 2^16-key chunk, which [`IndexBuilder::can_join`] requires.)
 const PARALLEL_MIN_BYTES: usize = 4 << 20;
+/// Below this, a CRL is checked and walked on the calling thread.
+const POOL_MIN_BYTES: usize = 64 << 10;
 /// Parts of a parallel walk, at most: enough for the threads to balance
 /// (one of them hashes the TBS first), few enough that joining is cheap.
 const MAX_PARTS: usize = 16;
@@ -357,25 +359,32 @@ fn verify_crl_impl(
         progress(d.min(total as u64), total as u64);
     };
     let center = crl.this_update();
-    let ((sig, digest), walked) = rayon::join(
-        || {
-            let sig = crl.verify_signature(ca);
-            (sig, xxhash_rust::xxh3::xxh3_128(der).to_le_bytes())
-        },
-        || {
+    let check = || {
+        let sig = crl.verify_signature(ca);
+        (sig, xxhash_rust::xxh3::xxh3_128(der).to_le_bytes())
+    };
+    let walk_part = |(i, &(s, e)): (usize, &(usize, usize))| {
+        // The first part's builder receives the others at the end: size
+        // it for the whole list.
+        let len = if i == 0 { total } else { e - s };
+        walk(crl.entries_range(s, e), len, center, i > 0, &report, &keep)
+    };
+    // A small CRL is checked on the calling thread: handing it to the pool
+    // (a wake-up, and a futex wait for the caller) costs more than the
+    // overlap saves, and most CRLs a verifier is built from are small.
+    let ((sig, digest), walked) = if der.len() < POOL_MIN_BYTES {
+        let checked = check();
+        (checked, ranges.iter().enumerate().map(walk_part).collect())
+    } else {
+        rayon::join(check, || {
             use rayon::prelude::*;
             ranges
                 .par_iter()
                 .enumerate()
-                .map(|(i, &(s, e))| {
-                    // The first part's builder receives the others at the
-                    // end: size it for the whole list.
-                    let len = if i == 0 { total } else { e - s };
-                    walk(crl.entries_range(s, e), len, center, i > 0, &report, &keep)
-                })
+                .map(walk_part)
                 .collect::<Vec<_>>()
-        },
-    );
+        })
+    };
     sig?;
     let joined = walked
         .into_iter()

@@ -6,8 +6,9 @@
 //! Fixtures are read with their own small PEM reader here, not with the
 //! engine's: the engine's readers are what the targets test.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use arbitrary::Arbitrary;
 use base64::engine::general_purpose::STANDARD;
@@ -272,7 +273,15 @@ pub fn apply(content: &mut Vec<u8>, edits: &[Edit], donors: &[&[u8]]) {
 pub struct Keys {
     pub keys: Vec<(&'static str, RsaKeyPair)>,
     rng: SystemRandom,
+    /// Signatures made, by key and SHA-256 of the to-be-signed bytes.
+    /// PKCS#1 v1.5 is deterministic, so a cached signature is the one
+    /// signing again would make; signing costs about a millisecond and
+    /// most mutations leave a re-signed source's bytes as they were.
+    made: Mutex<HashMap<(usize, [u8; 32]), Vec<u8>>>,
 }
+
+/// Bound on [`Keys`]' cache (about 256 bytes a signature).
+const MAX_CACHED_SIGNATURES: usize = 1 << 16;
 
 impl Keys {
     /// The keys, loaded once.
@@ -295,6 +304,7 @@ impl Keys {
                     load("holders/1/auth.key"),
                 ],
                 rng: SystemRandom::new(),
+                made: Mutex::new(HashMap::new()),
             }
         })
     }
@@ -302,15 +312,24 @@ impl Keys {
     /// Signs `obj`'s to-be-signed bytes with key `which` (mod the count),
     /// sha256WithRSAEncryption; sets the algorithm to match.
     pub fn sign(&self, which: u8, obj: &mut Signed) {
-        let (_, key) = &self.keys[which as usize % self.keys.len()];
-        let mut sig = vec![0u8; key.public().modulus_len()];
-        key.sign(
-            &signature::RSA_PKCS1_SHA256,
-            &self.rng,
-            &obj.tbs(),
-            &mut sig,
-        )
-        .expect("RSA signing");
+        let k = which as usize % self.keys.len();
+        let tbs = obj.tbs();
+        let id = (k, kakunin_engine::crypto::sha256(&tbs));
+        let mut made = self.made.lock().expect("no panic while it is held");
+        let sig = match made.get(&id) {
+            Some(sig) => sig.clone(),
+            None => {
+                let key = &self.keys[k].1;
+                let mut sig = vec![0u8; key.public().modulus_len()];
+                key.sign(&signature::RSA_PKCS1_SHA256, &self.rng, &tbs, &mut sig)
+                    .expect("RSA signing");
+                if made.len() >= MAX_CACHED_SIGNATURES {
+                    made.clear();
+                }
+                made.insert(id, sig.clone());
+                sig
+            }
+        };
         obj.alg = b"\x30\x0d\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0b\x05\x00".to_vec();
         obj.sig = sig;
     }
