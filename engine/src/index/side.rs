@@ -178,6 +178,10 @@ impl std::hash::Hasher for FastHash {
 
 type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FastHash>>;
 
+/// Below this many entries, the two encodings are sized on the calling
+/// thread (a pool hand-off costs tens of microseconds).
+const POOL_MIN_ENTRIES: u64 = 1 << 16;
+
 /// One dictionary key for a (time, reason) pair. Times from DER span less
 /// than 2^40 seconds, so shifting by 8 loses nothing.
 #[inline]
@@ -204,11 +208,17 @@ fn encode_with(
 ) -> Encoded {
     let n = times.len() as u64;
 
-    // The two candidates are sized in parallel.
-    let ((dict, dict_ok), plan) = rayon::join(
+    // The two candidates are sized in parallel, unless there are too few
+    // entries to pay for handing one to the pool.
+    let sized = (
         || dictionary(time_at, reasons),
         || FramePlan::new(time_at, reasons, n),
     );
+    let ((dict, dict_ok), plan) = if n < POOL_MIN_ENTRIES {
+        (sized.0(), sized.1())
+    } else {
+        rayon::join(sized.0, sized.1)
+    };
     if dict_ok {
         if let Some(e) = encode_dictionary(time_at, reasons, n, dict, plan.size(n)) {
             return e;
