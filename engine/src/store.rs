@@ -431,16 +431,21 @@ mod tests {
 
     /// Readers hammer lookups while a writer installs ever newer CRLs; CRL n
     /// revokes exactly serials [1000 n, 1000 n + 1000). Every answer must be
-    /// consistent with the CRL number it reports.
+    /// consistent with the CRL number it reports. The writer waits for the
+    /// readers to make progress before each install, so the swaps overlap
+    /// with lookups however the threads are scheduled (on a loaded 2-core
+    /// machine the 38 installs could otherwise finish before a reader ran).
     #[test]
     fn concurrent_readers_never_see_a_torn_state() {
         let store = Arc::new(Store::new());
         store.install(index_for(1, 1000..2000), None).unwrap();
         let stop = Arc::new(AtomicBool::new(false));
+        let progress = Arc::new(AtomicU64::new(0));
         let readers: Vec<_> = (0..3)
             .map(|t| {
                 let store = store.clone();
                 let stop = stop.clone();
+                let progress = progress.clone();
                 std::thread::spawn(move || {
                     let mut checked = 0u64;
                     let mut x = t as u64 + 1;
@@ -461,12 +466,23 @@ mod tests {
                             "serial {serial} under CRL {n}"
                         );
                         checked += 1;
+                        progress.fetch_add(1, Ordering::Relaxed);
                     }
                     checked
                 })
             })
             .collect();
+        let mut seen = 0;
         for n in 2..40u64 {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while progress.load(Ordering::Relaxed) == seen {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "no reader made a lookup in 30 s"
+                );
+                std::thread::yield_now();
+            }
+            seen = progress.load(Ordering::Relaxed);
             store
                 .install(index_for(n, n * 1000..n * 1000 + 1000), None)
                 .unwrap();
