@@ -14,7 +14,9 @@
 //!
 //! Both give O(1) access with one or two unaligned loads.
 
-use std::collections::HashMap;
+// FxHash for the dictionary's maps: the keys are times, which SipHash would
+// hash five times slower for no benefit here.
+use rustc_hash::FxHashMap;
 
 use super::bits::{self, BitWriter};
 use super::IndexError;
@@ -157,27 +159,6 @@ impl From<&[i64]> for TimeColumn {
     }
 }
 
-/// Multiplicative hashing for the dictionary: the keys are times, which
-/// SipHash would hash five times slower for no benefit here.
-#[derive(Default)]
-struct FastHash(u64);
-
-impl std::hash::Hasher for FastHash {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(b as u64);
-        }
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FastHash>>;
-
 /// Below this many entries, the two encodings are sized on the calling
 /// thread (a pool hand-off costs tens of microseconds).
 const POOL_MIN_ENTRIES: u64 = 1 << 16;
@@ -231,8 +212,8 @@ fn encode_with(
 fn dictionary(
     time_at: &(dyn Fn(usize) -> i64 + Sync),
     reasons: &[u8],
-) -> (FastMap<u64, (i64, u8)>, bool) {
-    let mut dict: FastMap<u64, (i64, u8)> = FastMap::default();
+) -> (FxHashMap<u64, (i64, u8)>, bool) {
+    let mut dict: FxHashMap<u64, (i64, u8)> = FxHashMap::default();
     for (i, &r) in reasons.iter().enumerate() {
         let t = time_at(i);
         let k = pair_key(t, r);
@@ -335,7 +316,7 @@ fn encode_dictionary(
     time_at: &(dyn Fn(usize) -> i64 + Sync),
     reasons: &[u8],
     n: u64,
-    dict: FastMap<u64, (i64, u8)>,
+    dict: FxHashMap<u64, (i64, u8)>,
     frame_size: u64,
 ) -> Option<Encoded> {
     let d = dict.len();
@@ -345,7 +326,7 @@ fn encode_dictionary(
         // Sorted dictionary so the file does not depend on hash order.
         let mut pairs: Vec<(i64, u8)> = dict.values().copied().collect();
         pairs.sort_unstable();
-        let code: FastMap<u64, u64> = pairs
+        let code: FxHashMap<u64, u64> = pairs
             .iter()
             .enumerate()
             .map(|(i, p)| (pair_key(p.0, p.1), i as u64))
