@@ -32,6 +32,9 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::der::{tag, DerError, Oid, Reader};
 
+mod login;
+pub use login::{login_message, LOGIN_LABEL};
+
 /// What kind of certificate a My Number Card (or anything else) presented.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CertKind {

@@ -19,8 +19,8 @@
 //!
 //! Where a CRL becomes an index: [`ingest`]. Where a certificate gets its
 //! verdict: [`verify`]. Around them: [`jpki`] reads the JPKI profile and the
-//! holder's basic facts, [`docsig`] checks document signatures, [`evidence`]
-//! records verdicts, [`inputs`] streams certificates out of DER and PEM
+//! holder's basic facts and builds the [`jpki::login_message`] a card signs
+//! to log in, [`docsig`] checks document signatures, [`inputs`] streams certificates out of DER and PEM
 //! bundles as `kakunin verify` reads them, and [`crypto`] is the one seam to the signature
 //! backends (aws-lc-rs by default, ring with `--no-default-features
 //! --features ring`).
@@ -117,7 +117,6 @@ mod time;
 pub mod crl;
 pub mod crypto;
 pub mod docsig;
-pub mod evidence;
 pub mod index;
 pub mod ingest;
 pub mod inputs;

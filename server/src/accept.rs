@@ -15,8 +15,9 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
 
+use crate::app::App;
 use crate::config::Limits;
-use crate::{limits, routes, App};
+use crate::{limits, routes};
 
 /// Each connection holds a permit of the connection cap; on shutdown the
 /// listener closes, every connection is asked to finish (HTTP/1.1: after

@@ -42,6 +42,10 @@ pub enum ApiError {
     Internal,
 }
 
+/// How an issuer may be named, for the `unknown_issuer` detail.
+const ISSUER_NAMES: &str = "give the issuer_key_id that `kakunin ingest` prints, \
+    the SHA-256 hex of the CA's SubjectPublicKeyInfo, or a configured alias";
+
 impl ApiError {
     /// The HTTP status of each error: the one place where they are chosen.
     pub fn status(&self) -> StatusCode {
@@ -77,13 +81,21 @@ impl ApiError {
     /// The human-readable `detail`.
     pub fn detail(&self) -> String {
         match self {
-            ApiError::NotFound => "no such route; see README.md (kakunin serve) for the endpoints".into(),
-            ApiError::MethodNotAllowed(allow) => format!("method not allowed here; allowed: {allow}"),
-            ApiError::BadSerial(d) | ApiError::BadRequest(d) | ApiError::Forbidden(d) | ApiError::NotReady(d) | ApiError::Overloaded(d) => d.clone(),
-            ApiError::UnknownIssuer(name) => format!(
-                "unknown issuer {name:?}: give the issuer_key_id that `kakunin ingest` prints, the SHA-256 hex of the CA's SubjectPublicKeyInfo, or a configured alias"
-            ),
-            ApiError::BodyTooLarge { limit } => format!("request body is larger than {limit} bytes"),
+            ApiError::NotFound => {
+                "no such route; see README.md (kakunin serve) for the endpoints".into()
+            }
+            ApiError::MethodNotAllowed(allow) => {
+                format!("method not allowed here; allowed: {allow}")
+            }
+            ApiError::BadSerial(d)
+            | ApiError::BadRequest(d)
+            | ApiError::Forbidden(d)
+            | ApiError::NotReady(d)
+            | ApiError::Overloaded(d) => d.clone(),
+            ApiError::UnknownIssuer(name) => format!("unknown issuer {name:?}: {ISSUER_NAMES}"),
+            ApiError::BodyTooLarge { limit } => {
+                format!("request body is larger than {limit} bytes")
+            }
             ApiError::BodyTimeout => "request body was not received in time".into(),
             ApiError::Internal => "internal error (logged on the server)".into(),
         }
@@ -92,7 +104,7 @@ impl ApiError {
     /// The error as a JSON response.
     pub fn into_response(self) -> Response<Full<Bytes>> {
         let body = serde_json::json!({ "error": self.code(), "detail": self.detail() });
-        let mut resp = crate::routes::json_response(self.status(), body.to_string().into_bytes());
+        let mut resp = crate::http::json_response(self.status(), body.to_string().into_bytes());
         if let ApiError::MethodNotAllowed(allow) = self {
             resp.headers_mut()
                 .insert(ALLOW, HeaderValue::from_static(allow));

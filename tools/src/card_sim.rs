@@ -11,12 +11,12 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use crate::log::LogFormat;
 use anyhow::{bail, Context};
 use clap::Args;
 use kakunin_card::ap::PinKind;
 use kakunin_card::sim::vpcd::{Event, Vpcd, DEFAULT_ADDR};
 use kakunin_card::sim::{SimPins, VirtualCard};
-use kakunin_server::log::LogFormat;
 
 use crate::Outcome;
 
@@ -73,7 +73,7 @@ pub struct CardSimArgs {
 
 /// Runs `kakunin card-sim` until SIGTERM or SIGINT.
 pub fn run(args: CardSimArgs) -> anyhow::Result<Outcome> {
-    kakunin_server::log::init(LogFormat::Human, &args.log).map_err(anyhow::Error::msg)?;
+    crate::log::init(LogFormat::Human, &args.log).map_err(anyhow::Error::msg)?;
     let mut card = VirtualCard::from_holder(&args.pki, args.holder, pins_from_env()?)?;
     if let Some(state) = &args.state {
         card = card.with_state_file(state)?;

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use kakunin_engine::evidence::{EvidenceRecord, EvidenceWriter, TornTail};
+use kakunin_report::{EvidenceRecord, EvidenceWriter, TornTail};
 
 /// An open evidence file.
 pub struct EvidenceLog {
@@ -60,15 +60,15 @@ fn repair_notice(path: &Path, torn: &TornTail) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kakunin_engine::evidence::EvidenceStatus;
     use kakunin_engine::{Serial, Timestamp};
+    use kakunin_report::CertStatus;
 
     fn record() -> EvidenceRecord {
         EvidenceRecord {
             cert_sha256: [7; 32],
             serial: Serial::from_hex("1A2B").unwrap(),
             issuer: "C=JP, O=JPKI".into(),
-            status: EvidenceStatus::Valid,
+            status: CertStatus::Valid,
             reason: None,
             revoked_at: None,
             detail: None,

@@ -14,6 +14,7 @@ mod card_sim;
 mod evidence_log;
 mod gen;
 mod ingest;
+mod log;
 mod serve;
 mod status;
 mod verify;

@@ -9,9 +9,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::log::LogFormat;
 use anyhow::{bail, Context};
 use clap::ArgMatches;
-use kakunin_server::log::LogFormat;
 use kakunin_server::{
     AliasSpec, Config, Limits, LoginConfig, OcspConfig, ReloadConfig, Server, SignerSpec, TlsConfig,
 };
@@ -244,7 +244,7 @@ pub fn run(mut args: ServeArgs, matches: &ArgMatches) -> anyhow::Result<Outcome>
     if let Some(path) = &args.config {
         file::FileOptions::read(path)?.apply(&mut args, matches);
     }
-    kakunin_server::log::init(args.log_format, &args.log).map_err(anyhow::Error::msg)?;
+    crate::log::init(args.log_format, &args.log).map_err(anyhow::Error::msg)?;
     let sample = args.trust.is_empty() && args.crl_dir.is_none();
     let (trust, crl_dir) = if sample {
         let d = sample_dir();
@@ -383,20 +383,17 @@ fn print_banner(server: &Server, sample: bool) {
         ""
     };
     println!("kakunin serve: listening on {base} (HTTP/1.1 and HTTP/2{over})");
-    for issuer in server.issuers().iter() {
-        let served = match server.store().snapshot(&issuer.key_id) {
-            Some(s) => {
-                let m = s.meta();
-                format!(
-                    "CRL {} with {} entries, next update {}",
-                    m.crl
-                        .crl_number
-                        .map(|n| n.to_string())
-                        .unwrap_or_else(|| "-".into()),
-                    m.entries,
-                    m.crl.next_update
-                )
-            }
+    let served = server.served();
+    for issuer in &served {
+        let crl = match &issuer.crl {
+            Some(c) => format!(
+                "CRL {} with {} entries, next update {}",
+                c.crl_number
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                c.entries,
+                c.next_update
+            ),
             None => "no CRL yet: answers unknown".into(),
         };
         let names = if issuer.aliases.is_empty() {
@@ -404,14 +401,9 @@ fn print_banner(server: &Server, sample: bool) {
         } else {
             format!(" ({})", issuer.aliases.join(", "))
         };
-        println!("  issuer {}{names}: {served}", issuer.key_id_hex());
+        println!("  issuer {}{names}: {crl}", issuer.key_id.to_hex());
     }
-    let first = server
-        .issuers()
-        .iter()
-        .next()
-        .map(|i| i.label())
-        .unwrap_or_default();
+    let first = served.first().map(|i| i.label.clone()).unwrap_or_default();
     let (revoked, good) = if sample {
         ("1D1534354987EBB1", "1D153435497E08BD")
     } else {

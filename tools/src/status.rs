@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use kakunin_engine::store::Store;
 use kakunin_engine::{Serial, Timestamp};
-use kakunin_server::answer_line;
+use kakunin_report::answer_line;
 
 use crate::Outcome;
 

@@ -11,12 +11,11 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 
 use anyhow::Context;
-use kakunin_engine::evidence::{EvidenceRecord, EvidenceSource, EvidenceStatus};
 use kakunin_engine::index::IndexBytes;
 use kakunin_engine::inputs::{Inputs, Item};
-use kakunin_engine::verify::{SourceRole, Status, Verdict, Verifier, VerifierBuilder};
+use kakunin_engine::verify::{SourceRole, Verdict, Verifier, VerifierBuilder};
 use kakunin_engine::Timestamp;
-use kakunin_server::verdict::CertLine;
+use kakunin_report::{CertLine, EvidenceRecord};
 use rayon::prelude::*;
 
 use crate::evidence_log::EvidenceLog;
@@ -336,7 +335,9 @@ fn render(
     let (line, rec) = match &decided {
         Ok((der, v)) => (
             CertLine::new(label, der, v, facts),
-            want_evidence.then(|| evidence_record(der, v, at)).flatten(),
+            want_evidence
+                .then(|| EvidenceRecord::of(der, v, at))
+                .flatten(),
         ),
         Err(detail) => (CertLine::malformed(label, detail.clone(), facts), None),
     };
@@ -345,57 +346,8 @@ fn render(
         Format::Table => line.table_row(),
     };
     Rendered {
-        valid: line.status() == "valid",
+        valid: line.status().is_valid(),
         text,
         rec,
     }
-}
-
-/// The evidence record of one decision (None when the input had no
-/// readable serial: there is nothing to identify it by but its hash, and
-/// the output line already says it was malformed).
-fn evidence_record(der: &[u8], v: &Verdict, at: Timestamp) -> Option<EvidenceRecord> {
-    let serial = v.serial?;
-    let (status, reason, revoked_at, detail) = match &v.status {
-        Status::Valid => (EvidenceStatus::Valid, None, None, None),
-        Status::Revoked {
-            reason, revoked_at, ..
-        } => (EvidenceStatus::Revoked, *reason, Some(*revoked_at), None),
-        Status::Invalid { check, detail } => (
-            EvidenceStatus::Invalid,
-            None,
-            None,
-            Some(format!("{check}: {detail}")),
-        ),
-        Status::Unknown { detail } => (EvidenceStatus::Unknown, None, None, Some(detail.clone())),
-    };
-    Some(EvidenceRecord {
-        cert_sha256: kakunin_engine::crypto::sha256(der),
-        serial,
-        issuer: v
-            .path
-            .get(1)
-            .map(|p| p.subject.to_string())
-            .unwrap_or_default(),
-        status,
-        reason,
-        revoked_at,
-        detail,
-        validation_time: at,
-        checked_at: Timestamp::now(),
-        // Digests are there: the verifier hashes its sources whenever
-        // evidence is kept (see `run`).
-        sources: v
-            .revocation_sources
-            .iter()
-            .map(|s| {
-                Some(EvidenceSource {
-                    kind: s.kind,
-                    issuer_key_id: s.issuer_key_id,
-                    crl_number: s.crl_number,
-                    sha256: s.sha256?,
-                })
-            })
-            .collect::<Option<_>>()?,
-    })
 }

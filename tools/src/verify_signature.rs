@@ -12,7 +12,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use base64::Engine as _;
-use kakunin_server::verdict::{parse_digest, unreadable_signature, Message, SignedDocument};
+use kakunin_report::signature::{parse_digest, unreadable_signature, Message};
+use kakunin_report::SignedDocument;
 use serde_json::Value;
 
 use crate::verify::TrustArgs;
@@ -93,7 +94,7 @@ pub fn run(args: VerifySignatureArgs) -> anyhow::Result<Outcome> {
                     Err(e) => unreadable_signature(&label, &e),
                 },
             };
-            all_valid &= result["status"] == "valid";
+            all_valid &= result.status().is_valid();
             if writeln!(out, "{result}").is_err() {
                 return Ok(Outcome::NotAllGood);
             }
@@ -123,7 +124,7 @@ pub fn run(args: VerifySignatureArgs) -> anyhow::Result<Outcome> {
             message,
         };
         let result = doc.check(&verifier, &sig.display().to_string(), at, args.facts);
-        all_valid = result["status"] == "valid";
+        all_valid = result.status().is_valid();
         let _ = writeln!(out, "{result}");
     }
     out.flush().context("writing results")?;

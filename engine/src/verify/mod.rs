@@ -87,13 +87,10 @@ use refused::with_refused;
 use revocation::{Rev, Subject};
 use sources::Source;
 
-/// Where revocation data came from: the evidence module's type, so that a
-/// verdict's sources go into evidence records as they are.
-pub use crate::evidence::SourceKind;
 pub use builder::VerifierBuilder;
 pub use error::VerifyError;
 pub use refused::{Refused, SourceRole};
-pub use verdict::{Check, PathCert, RevocationSource, Status, Verdict};
+pub use verdict::{Check, PathCert, RevocationSource, SourceKind, Status, Verdict};
 
 /// Longest path (certificates, leaf and anchor included) we try to build.
 pub const MAX_DEPTH: usize = 8;

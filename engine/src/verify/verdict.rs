@@ -7,8 +7,6 @@ use std::sync::Arc;
 
 use crate::{CrlNumber, IssuerKeyId, RevocationReason, Serial, Timestamp};
 
-use super::SourceKind;
-
 /// The check that failed, for `Status::Invalid`. `Display` is a short,
 /// stable snake_case name meant for JSON output and scripts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -131,6 +129,25 @@ pub struct PathCert {
     pub sha256: Option<[u8; 32]>,
     /// True for the trust anchor.
     pub anchor: bool,
+}
+
+/// What kind of revocation source a verdict used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SourceKind {
+    /// A CRL file, parsed and verified directly.
+    Crl,
+    /// A kakunin index file built from a CRL.
+    Index,
+}
+
+impl SourceKind {
+    /// `crl` or `index`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Crl => "crl",
+            SourceKind::Index => "index",
+        }
+    }
 }
 
 /// One piece of revocation data consulted for a verdict (evidence).

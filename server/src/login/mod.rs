@@ -1,8 +1,9 @@
 //! Card login (電子利用者証明): `GET /v1/challenge` and
-//! `POST /v1/authenticate?challenge=C`.
+//! `POST /v1/authenticate?challenge=C` (the HTTP side is
+//! `handlers::login`).
 //!
 //! The card signs, with its user-authentication key (RSA PKCS#1 v1.5,
-//! SHA-256), the bytes [`login_message`] builds from the relying party's
+//! SHA-256), the bytes `kakunin_engine::jpki::login_message` builds from the relying party's
 //! origin and the challenge:
 //!
 //! ```text
@@ -25,36 +26,20 @@ mod replay;
 
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper::{Request, Response, StatusCode};
 use kakunin_engine::docsig::{verify_pkcs1_sha256, MessageRef};
-use kakunin_engine::verify::Status;
-use kakunin_engine::{crypto, jpki, Timestamp};
-use serde_json::{json, Value};
+use kakunin_engine::jpki::{self, login_message};
+use kakunin_engine::store::Store;
+use kakunin_engine::verify::Verdict;
+use kakunin_engine::Timestamp;
+use kakunin_report::{CertStatus, StatusParts};
 
 pub use challenge::{ChallengeError, MIN_KEY_LEN};
 
 use crate::config::LoginConfig;
 use crate::error::ApiError;
-use crate::routes::{json_response, query_param};
-use crate::verdict::cert_from_json;
-use crate::{limits, App};
+use crate::verifiers::Verifiers;
 use challenge::ChallengeKey;
 use replay::{Mark, ReplayCache};
-
-/// The fixed label that starts every login message.
-pub const LOGIN_LABEL: &[u8; 17] = b"kakunin-login-v1\0";
-
-/// The bytes a card signs to log in to `origin` with `challenge`.
-pub fn login_message(origin: &str, challenge: &str) -> Vec<u8> {
-    let mut m = Vec::with_capacity(LOGIN_LABEL.len() + 64);
-    m.extend_from_slice(LOGIN_LABEL);
-    m.extend_from_slice(&crypto::sha256(origin.as_bytes()));
-    m.extend_from_slice(&crypto::sha256(challenge.as_bytes()));
-    m
-}
 
 /// Why the login state cannot be set up.
 #[derive(Debug, thiserror::Error)]
@@ -153,26 +138,21 @@ fn check_origin(o: &str) -> Result<(), LoginError> {
     }
 }
 
-/// `GET /v1/challenge`.
-pub(crate) fn challenge(app: &App) -> Result<Response<Full<Bytes>>, ApiError> {
-    let login = &app.login;
-    // Whole seconds, rounded up: `now` is truncated to its second, so
-    // without the extra second a challenge could live almost a second
-    // less than the lifetime promised.
-    let expires = Timestamp::from_unix(
-        Timestamp::now()
-            .unix()
-            .saturating_add(login.lifetime.as_secs() as i64)
-            .saturating_add(1),
-    );
-    let token = login.key.mint(expires).map_err(|_| ApiError::Internal)?;
-    let body = json!({
-        "challenge": token,
-        "expires_at": expires.to_rfc3339(),
-        "origins": login.origins,
-        "authenticate": format!("/v1/authenticate?challenge={token}"),
-    });
-    Ok(json_response(StatusCode::OK, body.to_string().into_bytes()))
+impl Login {
+    /// A fresh challenge and the time it expires.
+    pub(crate) fn mint(&self) -> Result<(String, Timestamp), ApiError> {
+        // Whole seconds, rounded up: `now` is truncated to its second, so
+        // without the extra second a challenge could live almost a second
+        // less than the lifetime promised.
+        let expires = Timestamp::from_unix(
+            Timestamp::now()
+                .unix()
+                .saturating_add(self.lifetime.as_secs() as i64)
+                .saturating_add(1),
+        );
+        let token = self.key.mint(expires).map_err(|_| ApiError::Internal)?;
+        Ok((token, expires))
+    }
 }
 
 /// What was wrong with a login, as the `outcome` metric label.
@@ -205,170 +185,129 @@ impl Outcome {
     }
 }
 
+/// What a login request brings: the challenge it answers, the origin the
+/// card signed for, the user-authentication certificate and the signature.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Attempt<'a> {
+    pub(crate) challenge: &'a str,
+    pub(crate) origin: &'a str,
+    pub(crate) cert: &'a [u8],
+    pub(crate) sig: &'a [u8],
+}
+
 /// A decided login: the answer object's fields.
-struct Decision {
-    outcome: Outcome,
-    status: &'static str,
-    detail: Option<String>,
+pub(crate) struct Decision {
+    pub(crate) outcome: Outcome,
+    pub(crate) status: CertStatus,
+    pub(crate) detail: Option<String>,
 }
 
 impl Decision {
     fn refuse(outcome: Outcome, detail: impl Into<String>) -> Decision {
         Decision {
             outcome,
-            status: "invalid",
+            status: CertStatus::Invalid,
             detail: Some(detail.into()),
         }
     }
 }
 
-/// `POST /v1/authenticate?challenge=C` with `{"origin", "cert", "signature"}`.
-pub(crate) async fn authenticate(
-    app: &App,
-    req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, ApiError> {
-    let challenge = query_param(req.uri().query(), "challenge")
-        .ok_or_else(|| {
-            ApiError::BadRequest(
-                "give the challenge in the query: POST /v1/authenticate?challenge=C".into(),
-            )
-        })?
-        .to_string();
-    let body = limits::read_body(req, &app.limits).await?;
-    let v: Value = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::BadRequest(format!(
-            "body is not a JSON object {{\"origin\", \"cert\", \"signature\"}}: {e}"
-        ))
-    })?;
-    let origin = v["origin"]
-        .as_str()
-        .ok_or_else(|| ApiError::BadRequest("missing \"origin\"".into()))?;
-    let cert = cert_from_json(&v).map_err(ApiError::BadRequest)?;
-    let sig = v["signature"]
-        .as_str()
-        .ok_or_else(|| ApiError::BadRequest("missing \"signature\"".into()))
-        .and_then(|s| {
-            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, s.trim())
-                .map_err(|e| ApiError::BadRequest(format!("\"signature\" is not base64: {e}")))
-        })?;
-    let now = Timestamp::now();
-    let (decision, verdict) = decide(app, &challenge, origin, &cert, &sig, now)?;
-    app.metrics.login(decision.outcome.as_str());
-    let serial = verdict.as_ref().and_then(|v| v.serial).map(|s| s.to_hex());
-    // Refusals (replays, other origins, revoked cards) are what an operator
-    // looks for: info. Accepted logins are the bulk, counted in the
-    // metrics: debug (a log line each costs a fifth of the login rate).
-    let (serial_text, outcome) = (serial.as_deref().unwrap_or("-"), decision.outcome.as_str());
-    if decision.outcome == Outcome::Accepted {
-        tracing::debug!(serial = serial_text, outcome, "login");
-    } else {
-        tracing::info!(serial = serial_text, outcome, "login refused");
-    }
-    let answer = json!({
-        "accepted": decision.outcome == Outcome::Accepted,
-        "status": decision.status,
-        "detail": decision.detail,
-        "subject": verdict.as_ref().and_then(|v| v.subject.clone()),
-        "serial": serial,
-        "issuer": verdict.as_ref().and_then(|v| v.path.get(1)).map(|p| p.subject.to_string()),
-        "not_after": verdict.as_ref().and_then(|v| v.not_after).map(|t| t.to_rfc3339()),
-        "cert_sha256": hex::encode(crypto::sha256(&cert)),
-    });
-    Ok(json_response(
-        StatusCode::OK,
-        answer.to_string().into_bytes(),
-    ))
-}
-
 /// Every check of a login, in order; the verdict once the certificate was
 /// verified.
-fn decide(
-    app: &App,
-    challenge: &str,
-    origin: &str,
-    cert: &[u8],
-    sig: &[u8],
-    now: Timestamp,
-) -> Result<(Decision, Option<kakunin_engine::verify::Verdict>), ApiError> {
-    let login = &app.login;
-    let opened = match login.key.open(challenge, now) {
-        Ok(o) => o,
-        Err(e) => return Ok((Decision::refuse(Outcome::Challenge, e.to_string()), None)),
-    };
-    if login.replay.is_used(opened.nonce, opened.expires) {
-        return Ok((Decision::refuse(Outcome::Replayed, REPLAYED), None));
-    }
-    if !login.origins.iter().any(|o| o == origin) {
-        let detail = format!(
-            "origin {origin:?} is not a relying party of this service (accepted: {})",
-            login.origins.join(", ")
-        );
-        return Ok((Decision::refuse(Outcome::Origin, detail), None));
-    }
-    let kind_problem = match jpki::classify(cert) {
+impl Login {
+    /// Every check of a login against the CRLs `store` serves.
+    pub(crate) fn decide(
+        &self,
+        verifiers: &Verifiers,
+        store: &Store,
+        attempt: &Attempt<'_>,
+        now: Timestamp,
+    ) -> Result<(Decision, Option<Verdict>), ApiError> {
+        let Attempt {
+            challenge,
+            origin,
+            cert,
+            sig,
+        } = *attempt;
+        let login = self;
+        let opened = match login.key.open(challenge, now) {
+            Ok(o) => o,
+            Err(e) => return Ok((Decision::refuse(Outcome::Challenge, e.to_string()), None)),
+        };
+        if login.replay.is_used(opened.nonce, opened.expires) {
+            return Ok((Decision::refuse(Outcome::Replayed, REPLAYED), None));
+        }
+        if !login.origins.iter().any(|o| o == origin) {
+            let detail = format!(
+                "origin {origin:?} is not a relying party of this service (accepted: {})",
+                login.origins.join(", ")
+            );
+            return Ok((Decision::refuse(Outcome::Origin, detail), None));
+        }
+        let kind_problem = match jpki::classify(cert) {
         jpki::CertKind::JpkiAuthentication => None,
         jpki::CertKind::JpkiSigning => Some(
             "the certificate is the card's signing certificate; a login needs the user-authentication certificate",
         ),
         jpki::CertKind::Other => Some("the certificate is not a JPKI user-authentication certificate"),
     };
-    if let Some(p) = kind_problem {
-        return Ok((Decision::refuse(Outcome::Certificate, p), None));
-    }
-    let message = login_message(origin, challenge);
-    if let Err(e) = verify_pkcs1_sha256(cert, sig, MessageRef::Data(&message)) {
-        let detail = format!(
+        if let Some(p) = kind_problem {
+            return Ok((Decision::refuse(Outcome::Certificate, p), None));
+        }
+        let message = login_message(origin, challenge);
+        if let Err(e) = verify_pkcs1_sha256(cert, sig, MessageRef::Data(&message)) {
+            let detail = format!(
             "the signature does not verify over the login message with this certificate's key: {e}"
         );
-        return Ok((Decision::refuse(Outcome::Signature, detail), None));
-    }
-    let verifier = app.verifiers.get(&app.store)?;
-    let verdict = verifier.verify(cert, now);
-    let decision = match &verdict.status {
-        Status::Valid => match login.replay.mark_used(opened.nonce, opened.expires, now) {
-            Mark::First => Decision {
-                outcome: Outcome::Accepted,
-                status: "valid",
-                detail: None,
-            },
-            Mark::Replayed => Decision::refuse(Outcome::Replayed, REPLAYED),
-            Mark::Full => {
-                return Err(ApiError::Overloaded(
-                    "too many logins in flight to remember their challenges; try again shortly"
-                        .into(),
-                ))
+            return Ok((Decision::refuse(Outcome::Signature, detail), None));
+        }
+        let verifier = verifiers.get(store)?;
+        let verdict = verifier.verify(cert, now);
+        let parts = StatusParts::of(&verdict.status);
+        let decision = match parts.status {
+            CertStatus::Valid => {
+                match login.replay.mark_used(opened.nonce, opened.expires, now) {
+                    Mark::First => Decision {
+                        outcome: Outcome::Accepted,
+                        status: CertStatus::Valid,
+                        detail: None,
+                    },
+                    Mark::Replayed => Decision::refuse(Outcome::Replayed, REPLAYED),
+                    Mark::Full => return Err(ApiError::Overloaded(
+                        "too many logins in flight to remember their challenges; try again shortly"
+                            .into(),
+                    )),
+                }
             }
-        },
-        Status::Revoked {
-            reason,
-            revoked_at,
-            depth,
-        } => Decision {
-            outcome: Outcome::Revoked,
-            status: "revoked",
-            detail: Some(format!(
-                "{} is revoked ({}) since {}",
-                if *depth == 0 {
-                    "the certificate".to_string()
-                } else {
-                    format!("the CA certificate at depth {depth}")
-                },
-                reason.map(|r| r.name()).unwrap_or("no reason given"),
-                revoked_at.to_rfc3339()
-            )),
-        },
-        Status::Unknown { detail } => Decision {
-            outcome: Outcome::Unknown,
-            status: "unknown",
-            detail: Some(format!("revocation status unknown: {detail}")),
-        },
-        Status::Invalid { check, detail } => Decision {
-            outcome: Outcome::Invalid,
-            status: "invalid",
-            detail: Some(format!("{check}: {detail}")),
-        },
-    };
-    Ok((decision, Some(verdict)))
+            CertStatus::Revoked => Decision {
+                outcome: Outcome::Revoked,
+                status: CertStatus::Revoked,
+                detail: Some(format!(
+                    "{} is revoked ({}) since {}",
+                    match parts.revoked_depth {
+                        None | Some(0) => "the certificate".to_string(),
+                        Some(depth) => format!("the CA certificate at depth {depth}"),
+                    },
+                    parts.reason_name().unwrap_or("no reason given"),
+                    parts.revoked_at.map(|t| t.to_rfc3339()).unwrap_or_default()
+                )),
+            },
+            CertStatus::Unknown => Decision {
+                outcome: Outcome::Unknown,
+                status: CertStatus::Unknown,
+                detail: Some(format!(
+                    "revocation status unknown: {}",
+                    parts.detail.unwrap_or_default()
+                )),
+            },
+            CertStatus::Invalid => Decision {
+                outcome: Outcome::Invalid,
+                status: CertStatus::Invalid,
+                detail: parts.detail,
+            },
+        };
+        Ok((decision, Some(verdict)))
+    }
 }
 
 const REPLAYED: &str = "challenge was already used; ask for a new one";
@@ -376,15 +315,6 @@ const REPLAYED: &str = "challenge was already used; ask for a new one";
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_login_message_is_label_and_two_digests() {
-        let m = login_message("https://login.example.jp", "abc");
-        assert_eq!(m.len(), 81);
-        assert_eq!(&m[..17], b"kakunin-login-v1\0");
-        assert_eq!(&m[17..49], crypto::sha256(b"https://login.example.jp"));
-        assert_eq!(&m[49..], crypto::sha256(b"abc"));
-    }
 
     #[test]
     fn origins_must_be_serialised_origins() {

@@ -30,9 +30,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper::{HeaderMap, Request, Response};
-use kakunin_engine::store::RevocationStatus;
+use hyper::{HeaderMap, Response};
+use kakunin_engine::store::{RevocationStatus, Store};
 use kakunin_engine::{IssuerKeyId, Timestamp};
 use tokio::sync::Semaphore;
 use x509_ocsp::OcspResponseStatus;
@@ -40,9 +39,8 @@ use x509_ocsp::OcspResponseStatus;
 pub use signer::SignerError;
 
 use crate::config::OcspConfig;
-use crate::error::ApiError;
 use crate::issuers::Issuers;
-use crate::{limits, App};
+use crate::metrics::Metrics;
 use cache::{Cache, CrlId, Key, Signed};
 use request::{HashAlg, Query};
 use response::{error_response, Freshness, Single};
@@ -154,28 +152,14 @@ impl Ocsp {
     }
 }
 
-/// `POST /ocsp`: the body is the DER OCSPRequest. The content type is not
-/// checked: clients that forget `application/ocsp-request` (curl's default
-/// is a form type) still send a valid request.
-pub(crate) async fn post(
-    app: &App,
-    req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, ApiError> {
-    let body = limits::read_body(req, &app.limits).await?;
-    Ok(answer(app, &body, &HeaderMap::new()).await)
+/// `malformedRequest`, counted: for a request that did not even decode.
+pub(crate) fn malformed(metrics: &Metrics) -> Response<Full<Bytes>> {
+    refuse(metrics, OcspResponseStatus::MalformedRequest)
 }
 
-/// `GET /ocsp/{base64}`, from the raw path.
-pub(crate) async fn get(app: &App, req: &Request<Incoming>) -> Response<Full<Bytes>> {
-    let rest = req.uri().path().strip_prefix("/ocsp/").unwrap_or("");
-    match get::decode_path(rest) {
-        Some(der) => answer(app, &der, req.headers()).await,
-        None => refuse(app, OcspResponseStatus::MalformedRequest),
-    }
-}
-
-fn refuse(app: &App, status: OcspResponseStatus) -> Response<Full<Bytes>> {
-    app.metrics.ocsp_response(status_name(status));
+/// An unsuccessful response, counted.
+fn refuse(metrics: &Metrics, status: OcspResponseStatus) -> Response<Full<Bytes>> {
+    metrics.ocsp_response(status_name(status));
     error_response(status)
 }
 
@@ -190,120 +174,131 @@ fn status_name(s: OcspResponseStatus) -> &'static str {
     }
 }
 
-/// Answers one DER OCSPRequest.
-async fn answer(app: &App, der: &[u8], headers: &HeaderMap) -> Response<Full<Bytes>> {
-    let now = Timestamp::now();
-    let ocsp = &app.ocsp;
-    let parsed = match request::parse(der) {
-        Ok(p) => p,
-        Err(request::Malformed) => return refuse(app, OcspResponseStatus::MalformedRequest),
-    };
-    let mut ca: Option<&ServedCa> = None;
-    for q in &parsed.queries {
-        match (ocsp.find(q), ca) {
-            (None, _) => return refuse(app, OcspResponseStatus::Unauthorized),
-            (Some(found), Some(prev)) if found.key_id != prev.key_id => {
-                return refuse(app, OcspResponseStatus::Unauthorized)
+impl Ocsp {
+    /// Answers one DER OCSPRequest from what `store` serves; `headers` are
+    /// the request's (for conditional GETs).
+    pub(crate) async fn answer(
+        &self,
+        store: &Store,
+        metrics: &Metrics,
+        der: &[u8],
+        headers: &HeaderMap,
+    ) -> Response<Full<Bytes>> {
+        let now = Timestamp::now();
+        let ocsp = self;
+        let parsed = match request::parse(der) {
+            Ok(p) => p,
+            Err(request::Malformed) => {
+                return refuse(metrics, OcspResponseStatus::MalformedRequest)
             }
-            (Some(found), _) => ca = Some(found),
+        };
+        let mut ca: Option<&ServedCa> = None;
+        for q in &parsed.queries {
+            match (ocsp.find(q), ca) {
+                (None, _) => return refuse(metrics, OcspResponseStatus::Unauthorized),
+                (Some(found), Some(prev)) if found.key_id != prev.key_id => {
+                    return refuse(metrics, OcspResponseStatus::Unauthorized)
+                }
+                (Some(found), _) => ca = Some(found),
+            }
         }
-    }
-    let Some(ca) = ca else {
-        return refuse(app, OcspResponseStatus::MalformedRequest);
-    };
-    if now >= ca.signer.not_after {
-        // A configuration problem, not the client's: logged, shown by
-        // /readyz, and never detailed to the client.
-        tracing::error!(
-            signer = %ca.signer.label,
-            not_after = %ca.signer.not_after,
-            "the OCSP signing certificate has expired; answering internalError"
-        );
-        return refuse(app, OcspResponseStatus::InternalError);
-    }
-    // One snapshot for every CertID: the response reflects one CRL.
-    let snapshot = app.store.snapshot(&ca.key_id);
-    let singles: Vec<Single> = parsed
-        .queries
-        .iter()
-        .map(|q| response::single(snapshot.as_deref(), q, now))
-        .collect();
-    let current = singles
-        .iter()
-        .all(|s| !matches!(s.status, RevocationStatus::Unknown(_)));
-    let crl = snapshot.as_deref().map(|s| {
-        let m = &s.meta().crl;
-        (
-            CrlId {
-                number: m.crl_number,
-                this_update: m.this_update,
-            },
-            m.next_update,
-        )
-    });
-    let freshness = match crl {
-        Some((id, next_update)) if current && parsed.nonce.is_none() => Freshness::Until {
-            this_update: id.this_update,
-            next_update,
-        },
-        _ => Freshness::NoCache,
-    };
-    let cacheable = matches!(freshness, Freshness::Until { .. }) && parsed.queries.len() == 1;
-    let cache_key = match (&parsed.queries[..], cacheable) {
-        ([q], true) => Key::new(ca.key_id, q),
-        _ => None,
-    };
-    if let (Some(key), Some((crl_id, _))) = (&cache_key, crl) {
-        if let Some(hit) = ocsp.cache.get(key, crl_id, now) {
-            app.metrics.ocsp_cache(true);
-            app.metrics.ocsp_response("successful");
-            let f = Freshness::Until {
-                this_update: hit.this_update,
-                next_update: hit.next_update,
-            };
-            return response::success(hit.der.clone(), &hit.etag, f, headers, now);
+        let Some(ca) = ca else {
+            return refuse(metrics, OcspResponseStatus::MalformedRequest);
+        };
+        if now >= ca.signer.not_after {
+            // A configuration problem, not the client's: logged, shown by
+            // /readyz, and never detailed to the client.
+            tracing::error!(
+                signer = %ca.signer.label,
+                not_after = %ca.signer.not_after,
+                "the OCSP signing certificate has expired; answering internalError"
+            );
+            return refuse(metrics, OcspResponseStatus::InternalError);
         }
-        app.metrics.ocsp_cache(false);
-    }
-    // Shed load rather than queue: a client told tryLater retries or uses
-    // a CRL; one left waiting behind thousands of signatures times out.
-    let Ok(permit) = ocsp.signing.clone().try_acquire_owned() else {
-        return refuse(app, OcspResponseStatus::TryLater);
-    };
-    let signer = ca.signer.clone();
-    let queries = parsed.queries;
-    let nonce = parsed.nonce;
-    let signed = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        let answers: Vec<(&Query, Single)> = queries.iter().zip(singles).collect();
-        response::sign(&signer, &answers, nonce.as_ref(), now)
-    })
-    .await;
-    let der = match signed {
-        Ok(Ok(der)) => Bytes::from(der),
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "OCSP response could not be encoded or signed");
-            return refuse(app, OcspResponseStatus::InternalError);
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "OCSP signing task failed");
-            return refuse(app, OcspResponseStatus::InternalError);
-        }
-    };
-    app.metrics.ocsp_signature();
-    app.metrics.ocsp_response("successful");
-    let tag = response::etag(&der);
-    if let (Some(key), Some((crl_id, next_update))) = (cache_key, crl) {
-        ocsp.cache.put(
-            key,
-            Arc::new(Signed {
-                der: der.clone(),
-                etag: tag.clone(),
-                this_update: crl_id.this_update,
+        // One snapshot for every CertID: the response reflects one CRL.
+        let snapshot = store.snapshot(&ca.key_id);
+        let singles: Vec<Single> = parsed
+            .queries
+            .iter()
+            .map(|q| response::single(snapshot.as_deref(), q, now))
+            .collect();
+        let current = singles
+            .iter()
+            .all(|s| !matches!(s.status, RevocationStatus::Unknown(_)));
+        let crl = snapshot.as_deref().map(|s| {
+            let m = &s.meta().crl;
+            (
+                CrlId {
+                    number: m.crl_number,
+                    this_update: m.this_update,
+                },
+                m.next_update,
+            )
+        });
+        let freshness = match crl {
+            Some((id, next_update)) if current && parsed.nonce.is_none() => Freshness::Until {
+                this_update: id.this_update,
                 next_update,
-                crl: crl_id,
-            }),
-        );
+            },
+            _ => Freshness::NoCache,
+        };
+        let cacheable = matches!(freshness, Freshness::Until { .. }) && parsed.queries.len() == 1;
+        let cache_key = match (&parsed.queries[..], cacheable) {
+            ([q], true) => Key::new(ca.key_id, q),
+            _ => None,
+        };
+        if let (Some(key), Some((crl_id, _))) = (&cache_key, crl) {
+            if let Some(hit) = ocsp.cache.get(key, crl_id, now) {
+                metrics.ocsp_cache(true);
+                metrics.ocsp_response("successful");
+                let f = Freshness::Until {
+                    this_update: hit.this_update,
+                    next_update: hit.next_update,
+                };
+                return response::success(hit.der.clone(), &hit.etag, f, headers, now);
+            }
+            metrics.ocsp_cache(false);
+        }
+        // Shed load rather than queue: a client told tryLater retries or uses
+        // a CRL; one left waiting behind thousands of signatures times out.
+        let Ok(permit) = ocsp.signing.clone().try_acquire_owned() else {
+            return refuse(metrics, OcspResponseStatus::TryLater);
+        };
+        let signer = ca.signer.clone();
+        let queries = parsed.queries;
+        let nonce = parsed.nonce;
+        let signed = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let answers: Vec<(&Query, Single)> = queries.iter().zip(singles).collect();
+            response::sign(&signer, &answers, nonce.as_ref(), now)
+        })
+        .await;
+        let der = match signed {
+            Ok(Ok(der)) => Bytes::from(der),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "OCSP response could not be encoded or signed");
+                return refuse(metrics, OcspResponseStatus::InternalError);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "OCSP signing task failed");
+                return refuse(metrics, OcspResponseStatus::InternalError);
+            }
+        };
+        metrics.ocsp_signature();
+        metrics.ocsp_response("successful");
+        let tag = response::etag(&der);
+        if let (Some(key), Some((crl_id, next_update))) = (cache_key, crl) {
+            ocsp.cache.put(
+                key,
+                Arc::new(Signed {
+                    der: der.clone(),
+                    etag: tag.clone(),
+                    this_update: crl_id.this_update,
+                    next_update,
+                    crl: crl_id,
+                }),
+            );
+        }
+        response::success(der, &tag, freshness, headers, now)
     }
-    response::success(der, &tag, freshness, headers, now)
 }

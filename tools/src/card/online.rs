@@ -123,7 +123,7 @@ pub(crate) fn login(opts: &CardOpts, a: &LoginArgs) -> anyhow::Result<Outcome> {
         .as_str()
         .context("the server's challenge has no \"challenge\"")?
         .to_string();
-    let message = kakunin_server::login::login_message(&origin, &challenge);
+    let message = kakunin_engine::jpki::login_message(&origin, &challenge);
     let digest = kakunin_engine::crypto::sha256(&message);
     let sig = card.sign_sha256(KeySlot::Auth, &digest)?;
     let b64 = base64::engine::general_purpose::STANDARD;

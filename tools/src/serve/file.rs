@@ -18,10 +18,10 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::log::LogFormat;
 use anyhow::Context;
 use clap::parser::ValueSource;
 use clap::ArgMatches;
-use kakunin_server::log::LogFormat;
 use kakunin_server::AliasSpec;
 use serde::de::{Deserializer, Error as _};
 use serde::Deserialize;

@@ -2,9 +2,9 @@
 //! (`POST /v1/status`).
 //!
 //! The hot path is [`Store::lookup`]: one atomic load of the issuer's
-//! snapshot and an in-place index probe. Each answer has exactly the fields
-//! and values `kakunin status` prints for the same index, so a client can
-//! switch between the batch tool and the server.
+//! snapshot and an in-place index probe. Each answer is the line
+//! `kakunin status` prints for the same index ([`answer_line`]), so a client
+//! can switch between the batch tool and the server.
 //!
 //! [`Store::lookup`]: kakunin_engine::store::Store::lookup
 
@@ -12,71 +12,15 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
-use kakunin_engine::store::{Answer, RevocationStatus};
-use kakunin_engine::{IssuerKeyId, Serial, Timestamp};
-use serde::Serialize;
+use kakunin_engine::{Serial, Timestamp};
+use kakunin_report::answer_line;
 use serde_json::Value;
 
+use crate::app::App;
 use crate::error::ApiError;
+use crate::http::{json_response, query_param, response};
 use crate::issuers::Issuer;
-use crate::routes::{json_response, query_param, response};
-use crate::{limits, App};
-
-/// One answer, as `kakunin status` prints it and `GET /v1/status` sends it:
-/// both go through [`answer_line`], so the two cannot drift apart.
-///
-/// Serialized straight from this struct (no `serde_json::Value` tree to
-/// build per request); the fields are in alphabetical order, the order
-/// serde_json's map printed them in before, so the bytes are unchanged.
-#[derive(Debug, Serialize)]
-pub struct AnswerLine {
-    crl_number: Option<String>,
-    detail: Option<String>,
-    issuer: String,
-    next_update: Option<String>,
-    reason: Option<&'static str>,
-    revoked_at: Option<String>,
-    serial: String,
-    status: &'static str,
-    this_update: Option<String>,
-}
-
-impl std::fmt::Display for AnswerLine {
-    /// The JSON line.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let text = serde_json::to_string(self).map_err(|_| std::fmt::Error)?;
-        f.write_str(&text)
-    }
-}
-
-/// The answer line for `issuer` (by key id).
-pub fn answer_line(issuer: &IssuerKeyId, serial: &Serial, a: &Answer) -> AnswerLine {
-    let (reason, revoked_at, detail) = match a.status {
-        RevocationStatus::Good => (None, None, None),
-        RevocationStatus::Revoked(r) => (
-            r.reason.map(|r| r.name()),
-            Some(r.revoked_at.to_rfc3339()),
-            None,
-        ),
-        RevocationStatus::Unknown(why) => (None, None, Some(why.to_string())),
-    };
-    AnswerLine {
-        crl_number: a.crl_number.map(|n| n.to_string()),
-        detail,
-        issuer: issuer.to_hex(),
-        next_update: a.next_update.map(|t| t.to_rfc3339()),
-        reason,
-        revoked_at,
-        serial: serial.to_hex(),
-        status: a.status.as_str(),
-        this_update: a.this_update.map(|t| t.to_rfc3339()),
-    }
-}
-
-/// The answer line of a served issuer.
-pub(crate) fn answer_json(issuer: &Issuer, serial: &Serial, a: &Answer) -> AnswerLine {
-    answer_line(&issuer.key_id, serial, a)
-}
+use crate::limits;
 
 fn resolve<'a>(app: &'a App, name: &str) -> Result<&'a Issuer, ApiError> {
     app.issuers
@@ -97,8 +41,8 @@ pub(crate) fn one(
     let issuer = resolve(app, issuer)?;
     let serial = parse_serial(serial)?;
     let a = app.store.lookup(&issuer.key_id, &serial, Timestamp::now());
-    let body =
-        serde_json::to_vec(&answer_json(issuer, &serial, &a)).map_err(|_| ApiError::Internal)?;
+    let body = serde_json::to_vec(&answer_line(&issuer.key_id, &serial, &a))
+        .map_err(|_| ApiError::Internal)?;
     Ok(json_response(StatusCode::OK, body))
 }
 
@@ -132,7 +76,7 @@ pub(crate) async fn batch(
     }
     for (issuer, serial) in resolved {
         let a = app.store.lookup(&issuer.key_id, &serial, now);
-        serde_json::to_writer(&mut out, &answer_json(issuer, &serial, &a))
+        serde_json::to_writer(&mut out, &answer_line(&issuer.key_id, &serial, &a))
             .map_err(|_| ApiError::Internal)?;
         out.push(b'\n');
     }
@@ -205,21 +149,5 @@ mod tests {
         for bad in [&b"[1]"[..], b"[{}]", b"[", b"a b c", b"\xff"] {
             assert!(parse_items(bad).is_err(), "{bad:?}");
         }
-    }
-
-    #[test]
-    fn answer_lines_keep_the_sorted_key_order_they_always_had() {
-        let issuer = IssuerKeyId::from_hex(&"3e".repeat(20)).unwrap();
-        let a = Answer {
-            status: RevocationStatus::Good,
-            crl_number: None,
-            this_update: Some(Timestamp::from_unix(0)),
-            next_update: Some(Timestamp::from_unix(86_400)),
-        };
-        let line = answer_line(&issuer, &Serial::from_hex("01").unwrap(), &a).to_string();
-        // A serde_json map (what `json!` built) prints its keys sorted.
-        let value: Value = serde_json::from_str(&line).unwrap();
-        assert_eq!(line, value.to_string());
-        assert!(line.starts_with(r#"{"crl_number":null,"detail":null,"issuer":"3e3e"#));
     }
 }

@@ -10,9 +10,9 @@ fn record(i: u64, detail: Option<&str>) -> EvidenceRecord {
         serial: Serial::from_u64(0x1000 + i),
         issuer: "C=JP, O=JPKI, OU=JPKI for digital signature, OU=Japan Agency for Local Authority Information Systems".into(),
         status: if i.is_multiple_of(3) {
-            EvidenceStatus::Revoked
+            CertStatus::Revoked
         } else {
-            EvidenceStatus::Valid
+            CertStatus::Valid
         },
         reason: (i.is_multiple_of(3)).then_some(RevocationReason::KeyCompromise),
         revoked_at: (i.is_multiple_of(3)).then(|| Timestamp::parse_rfc3339("2026-11-01T00:00:00Z").unwrap()),

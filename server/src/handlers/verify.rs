@@ -5,7 +5,7 @@
 //! The body is a certificate (DER, or PEM text), or JSON: `{"cert"}` alone
 //! answers like `kakunin verify`, `{"cert", "sig", "data"|"digest"}` like
 //! `kakunin verify-signature` — the same objects, from the same functions
-//! ([`crate::verdict`]). A verdict is always `200`: `revoked`, `invalid`
+//! (`kakunin-report`). A verdict is always `200`: `revoked`, `invalid`
 //! and `unknown` are answers, not errors; only a body that is none of the
 //! above is a `400`.
 
@@ -16,10 +16,13 @@ use hyper::{Request, Response, StatusCode};
 use kakunin_engine::Timestamp;
 use serde_json::Value;
 
+use kakunin_report::signature::cert_from_json;
+use kakunin_report::{CertLine, SignedDocument};
+
+use crate::app::App;
 use crate::error::ApiError;
-use crate::routes::json_response;
-use crate::verdict::{cert_from_json, CertLine, SignedDocument};
-use crate::{limits, App};
+use crate::http::json_response;
+use crate::limits;
 
 /// The `input` field of answers: there is one input, the request.
 const INPUT: &str = "request";
@@ -31,55 +34,36 @@ struct Query {
     at: Option<Timestamp>,
 }
 
-impl Query {
-    fn parse(query: Option<&str>) -> Result<Query, ApiError> {
-        let mut q = Query::default();
-        for kv in query.unwrap_or("").split('&').filter(|kv| !kv.is_empty()) {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            match k {
-                "facts" => {
-                    q.facts = match v {
-                        "" | "true" | "1" => true,
-                        "false" | "0" => false,
-                        _ => return Err(bad(format!("facts={v}: expected true or false"))),
-                    }
-                }
-                // A `+` offset arrives as `%2B` (a bare `+` would be a space
-                // in a form encoding), colons sometimes as `%3A`.
-                "at" => {
-                    let text = percent_decoded(v);
-                    q.at =
-                        Some(Timestamp::parse_rfc3339(&text).map_err(|e| bad(format!("at: {e}")))?);
-                }
-                _ => return Err(bad(format!("unknown query parameter {k:?} (facts, at)"))),
-            }
-        }
-        Ok(q)
-    }
+/// The query as sent: `serde_urlencoded` does the percent-decoding (an
+/// offset's `+` arrives as `%2B`, colons sometimes as `%3A`) and refuses
+/// parameters we do not know.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQuery {
+    facts: Option<String>,
+    at: Option<String>,
 }
 
-/// `%XX` escapes decoded (ASCII only; anything else is left as it is, and
-/// then fails the RFC 3339 parse with a clear message).
-fn percent_decoded(v: &str) -> String {
-    let b = v.as_bytes();
-    let mut out = String::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = b
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok());
-        match (b[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
-            (b'%', Some(c)) if c.is_ascii() => {
-                out.push(c as char);
-                i += 3;
-            }
-            (c, _) => {
-                out.push(c as char);
-                i += 1;
-            }
-        }
+impl Query {
+    fn parse(query: Option<&str>) -> Result<Query, ApiError> {
+        let raw: RawQuery = serde_urlencoded::from_str(query.unwrap_or(""))
+            .map_err(|e| bad(format!("query: {e} (parameters: facts, at)")))?;
+        let facts = match raw.facts.as_deref() {
+            None | Some("false" | "0") => false,
+            Some("" | "true" | "1") => true,
+            Some(v) => return Err(bad(format!("facts={v}: expected true or false"))),
+        };
+        // A form decoder reads a bare `+` as a space; an RFC 3339 time has
+        // no spaces, so a space can only have been the offset's `+`.
+        let at = raw
+            .at
+            .map(|text| {
+                Timestamp::parse_rfc3339(&text.replace(' ', "+"))
+                    .map_err(|e| bad(format!("at: {e}")))
+            })
+            .transpose()?;
+        Ok(Query { facts, at })
     }
-    out
 }
 
 fn bad(detail: String) -> ApiError {
@@ -141,7 +125,7 @@ pub(crate) async fn post(
             // The line's own field order, as `kakunin verify` prints it.
             CertLine::new(INPUT, der, &verdict, query.facts).to_json()
         }
-        Body::Signed(doc) => doc.check(&verifier, INPUT, at, query.facts).to_string(),
+        Body::Signed(doc) => doc.check(&verifier, INPUT, at, query.facts).to_json(),
     };
     Ok(json_response(StatusCode::OK, text.into_bytes()))
 }
@@ -149,7 +133,7 @@ pub(crate) async fn post(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verdict::Message;
+    use kakunin_report::signature::Message;
 
     #[test]
     fn query_parameters() {
@@ -165,6 +149,11 @@ mod tests {
         assert_eq!(
             q.at,
             Some(Timestamp::parse_rfc3339("2026-11-01T00:00:00Z").unwrap())
+        );
+        let q = Query::parse(Some("at=2026-11-01T00:00:00+09:00")).unwrap();
+        assert_eq!(
+            q.at,
+            Some(Timestamp::parse_rfc3339("2026-10-31T15:00:00Z").unwrap())
         );
         for bad in ["facts=yes", "at=yesterday", "x=1", "at=%ZZ", "at=%"] {
             assert!(Query::parse(Some(bad)).is_err(), "{bad}");

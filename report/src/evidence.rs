@@ -19,9 +19,8 @@
 //! CRL number a *string* of decimal digits, because CRL numbers go up to
 //! 20 octets and JSON readers lose precision above 2^53.
 //!
-//! The JSON is formatted by hand: the engine has no serde, the record is
-//! flat and fixed, and the only subtle part — string escaping — is a dozen
-//! lines, tested against serde_json with arbitrary strings.
+//! The line is serialised by serde from a private view of the record, whose
+//! fields print in the order shown; the engine's types stay free of serde.
 //!
 //! # Why a crash cannot leave a torn line
 //!
@@ -50,57 +49,16 @@
 //! There is no background thread: a caller that may go quiet for long
 //! calls [`EvidenceWriter::flush_if_due`] from its own timer.
 
-use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::{CrlNumber, IssuerKeyId, RevocationReason, Serial, Timestamp};
+use kakunin_engine::verify::{SourceKind, Verdict};
+use kakunin_engine::{crypto, CrlNumber, IssuerKeyId, RevocationReason, Serial, Timestamp};
+use serde::Serialize;
 
-/// The outcome recorded (the four results of verification).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum EvidenceStatus {
-    /// Valid at the validation time.
-    Valid,
-    /// Revoked (with reason and time).
-    Revoked,
-    /// Invalid for another reason (see `detail`).
-    Invalid,
-    /// No fresh revocation information: fail closed.
-    Unknown,
-}
-
-impl EvidenceStatus {
-    /// `valid`, `revoked`, `invalid` or `unknown`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EvidenceStatus::Valid => "valid",
-            EvidenceStatus::Revoked => "revoked",
-            EvidenceStatus::Invalid => "invalid",
-            EvidenceStatus::Unknown => "unknown",
-        }
-    }
-}
-
-/// What kind of revocation source a decision used.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SourceKind {
-    /// A CRL file, parsed and verified directly.
-    Crl,
-    /// A kakunin index file built from a CRL.
-    Index,
-}
-
-impl SourceKind {
-    /// `crl` or `index`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SourceKind::Crl => "crl",
-            SourceKind::Index => "index",
-        }
-    }
-}
+use crate::status::{CertStatus, StatusParts};
 
 /// One revocation source behind a decision.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,7 +83,7 @@ pub struct EvidenceRecord {
     /// Issuer DN as text.
     pub issuer: String,
     /// The outcome.
-    pub status: EvidenceStatus,
+    pub status: CertStatus,
     /// Revocation reason, when revoked with one.
     pub reason: Option<RevocationReason>,
     /// Revocation time, when revoked.
@@ -141,81 +99,98 @@ pub struct EvidenceRecord {
 }
 
 impl EvidenceRecord {
-    /// The record as one JSON line, with its trailing `\n`.
+    /// The record of one verdict on the certificate `der`, about time `at`
+    /// (`None` when the certificate had no readable serial, or when the
+    /// verifier was built without source digests: such a record could not
+    /// say what it was decided against).
+    pub fn of(der: &[u8], v: &Verdict, at: Timestamp) -> Option<EvidenceRecord> {
+        let serial = v.serial?;
+        let parts = StatusParts::of(&v.status);
+        let sources = v
+            .revocation_sources
+            .iter()
+            .map(|s| {
+                Some(EvidenceSource {
+                    kind: s.kind,
+                    issuer_key_id: s.issuer_key_id,
+                    crl_number: s.crl_number,
+                    sha256: s.sha256?,
+                })
+            })
+            .collect::<Option<_>>()?;
+        Some(EvidenceRecord {
+            cert_sha256: crypto::sha256(der),
+            serial,
+            issuer: v
+                .path
+                .get(1)
+                .map(|p| p.subject.to_string())
+                .unwrap_or_default(),
+            status: parts.status,
+            reason: parts.reason,
+            revoked_at: parts.revoked_at,
+            detail: parts.detail,
+            validation_time: at,
+            checked_at: Timestamp::now(),
+            sources,
+        })
+    }
+
+    /// The record as one JSON line, with its trailing `\n`. serde_json
+    /// escapes every control character, so a record is exactly one line.
     pub fn to_json_line(&self) -> String {
-        let mut s = String::with_capacity(512);
-        self.write_json_line(&mut s);
-        s
-    }
-
-    fn write_json_line(&self, s: &mut String) {
-        s.push_str("{\"cert_sha256\":\"");
-        s.push_str(&hex::encode(self.cert_sha256));
-        s.push_str("\",\"serial\":");
-        json_str(s, &self.serial.to_hex());
-        s.push_str(",\"issuer\":");
-        json_str(s, &self.issuer);
-        s.push_str(",\"status\":");
-        json_str(s, self.status.as_str());
-        s.push_str(",\"reason\":");
-        json_opt(s, self.reason.map(RevocationReason::name));
-        s.push_str(",\"revoked_at\":");
-        json_opt(s, self.revoked_at.map(Timestamp::to_rfc3339).as_deref());
-        s.push_str(",\"detail\":");
-        json_opt(s, self.detail.as_deref());
-        s.push_str(",\"validation_time\":");
-        json_str(s, &self.validation_time.to_rfc3339());
-        s.push_str(",\"checked_at\":");
-        json_str(s, &self.checked_at.to_rfc3339());
-        s.push_str(",\"sources\":[");
-        for (i, src) in self.sources.iter().enumerate() {
-            if i > 0 {
-                s.push(',');
-            }
-            s.push_str("{\"kind\":");
-            json_str(s, src.kind.as_str());
-            s.push_str(",\"issuer_key_id\":");
-            json_str(s, &hex::encode(src.issuer_key_id.as_bytes()));
-            s.push_str(",\"crl_number\":");
-            json_opt(s, src.crl_number.map(|n| n.to_string()).as_deref());
-            s.push_str(",\"sha256\":\"");
-            s.push_str(&hex::encode(src.sha256));
-            s.push_str("\"}");
-        }
-        s.push_str("],\"kakunin_version\":");
-        json_str(s, env!("CARGO_PKG_VERSION"));
-        s.push_str("}\n");
+        let line = Line {
+            cert_sha256: hex::encode(self.cert_sha256),
+            serial: self.serial.to_hex(),
+            issuer: &self.issuer,
+            status: self.status,
+            reason: self.reason.map(RevocationReason::name),
+            revoked_at: self.revoked_at.map(Timestamp::to_rfc3339),
+            detail: self.detail.as_deref(),
+            validation_time: self.validation_time.to_rfc3339(),
+            checked_at: self.checked_at.to_rfc3339(),
+            sources: self
+                .sources
+                .iter()
+                .map(|s| SourceLine {
+                    kind: s.kind.as_str(),
+                    issuer_key_id: hex::encode(s.issuer_key_id.as_bytes()),
+                    crl_number: s.crl_number.map(|n| n.to_string()),
+                    sha256: hex::encode(s.sha256),
+                })
+                .collect(),
+            kakunin_version: env!("CARGO_PKG_VERSION"),
+        };
+        // Strings, options and a list of them: serialising cannot fail.
+        let mut text = serde_json::to_string(&line).unwrap_or_default();
+        text.push('\n');
+        text
     }
 }
 
-/// A JSON string literal (RFC 8259 §7): `"` and `\` escaped, control
-/// characters as `\n`-style or `\u00XX`, everything else as UTF-8. No raw
-/// newline can survive, which is what keeps a record on one line.
-fn json_str(s: &mut String, v: &str) {
-    s.push('"');
-    for c in v.chars() {
-        match c {
-            '"' => s.push_str("\\\""),
-            '\\' => s.push_str("\\\\"),
-            '\n' => s.push_str("\\n"),
-            '\r' => s.push_str("\\r"),
-            '\t' => s.push_str("\\t"),
-            // U+2028/2029 are valid JSON but break some line-oriented and
-            // JavaScript readers; escaping them costs nothing.
-            c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
-                let _ = write!(s, "\\u{:04x}", c as u32);
-            }
-            c => s.push(c),
-        }
-    }
-    s.push('"');
+/// The JSON line of a record, field by field in the documented order.
+#[derive(Serialize)]
+struct Line<'a> {
+    cert_sha256: String,
+    serial: String,
+    issuer: &'a str,
+    status: CertStatus,
+    reason: Option<&'static str>,
+    revoked_at: Option<String>,
+    detail: Option<&'a str>,
+    validation_time: String,
+    checked_at: String,
+    sources: Vec<SourceLine>,
+    kakunin_version: &'static str,
 }
 
-fn json_opt(s: &mut String, v: Option<&str>) {
-    match v {
-        Some(v) => json_str(s, v),
-        None => s.push_str("null"),
-    }
+/// One source of a [`Line`].
+#[derive(Serialize)]
+struct SourceLine {
+    kind: &'static str,
+    issuer_key_id: String,
+    crl_number: Option<String>,
+    sha256: String,
 }
 
 /// What [`EvidenceWriter::open`] did about a file that did not end in a

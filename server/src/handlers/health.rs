@@ -6,9 +6,9 @@ use hyper::{Response, StatusCode};
 use kakunin_engine::Timestamp;
 use serde_json::json;
 
+use crate::app::App;
 use crate::error::ApiError;
-use crate::routes::{json_response, response};
-use crate::App;
+use crate::http::{json_response, response};
 
 /// `GET /healthz`: the process answers. Says nothing about CRLs, so an
 /// orchestrator does not restart a server that is waiting for one.

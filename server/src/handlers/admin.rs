@@ -9,9 +9,9 @@ use http_body_util::Full;
 use hyper::{Response, StatusCode};
 use serde_json::json;
 
+use crate::app::App;
 use crate::error::ApiError;
-use crate::routes::json_response;
-use crate::App;
+use crate::http::json_response;
 
 /// Whether `peer` is on this host (IPv4-mapped IPv6 included).
 pub(crate) fn is_loopback(peer: &SocketAddr) -> bool {
