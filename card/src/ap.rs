@@ -1,7 +1,7 @@
 //! What a JPKI card holds, by name: the applications, their elementary
 //! files, their PINs. One table, shared by the client and the virtual card,
 //! and checked against OpenSC's JPKI driver and jpki/myna (see
-//! `DESIGN.md`, "The card").
+//! `docs/jpki.md`, "The card").
 //!
 //! The My Number EF of the text AP (`0001`) and its hash EF (`0003`) are
 //! deliberately absent: with no name for them, no code path can select

@@ -1,4 +1,8 @@
-//! The engine's one `unsafe`: mapping a file read-only.
+//! The engine's one `unsafe` outside the IFMA kernel: mapping a file
+//! read-only. The other three `unsafe` blocks are in
+//! `crypto/rsa_ifma.rs`: calling the AVX-512 kernel once the CPU is known
+//! to have AVX-512F and IFMA, and two transmutes between `[u64; 8]` and
+//! `__m512i`; each has its own `SAFETY:` comment.
 
 use std::fs::File;
 use std::path::Path;

@@ -6,8 +6,8 @@
 //! - the SHA-256 of the CA's SubjectPublicKeyInfo in hex (what HPKP-style
 //!   pins and many inventories use),
 //! - an alias. By default the JPKI signing CA is `sign` and the
-//!   authentication CA `auth`, recognised by their names (DESIGN.md: the
-//!   OUs `JPKI for digital signature` / `JPKI for user authentication`).
+//!   authentication CA `auth`, recognised by their names (`docs/jpki.md`,
+//!   "The two CAs": the OUs `JPKI for digital signature` / `JPKI for user authentication`).
 //!   Several CA generations share one name, so a default alias is given only
 //!   when exactly one `--trust` CA has that name: an alias that silently
 //!   picked one generation would answer `good` for the other generation's

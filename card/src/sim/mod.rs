@@ -1,6 +1,6 @@
 //! A virtual JPKI card: the JPKI AP and the text AP (券面事項入力補助 AP)
 //! of a My Number Card, answering ISO 7816-4 command APDUs the way the card
-//! does (`DESIGN.md`, "The card"), so that the whole card path — client,
+//! does (`docs/jpki.md`, "The card"), so that the whole card path — client,
 //! PC/SC, pcscd — runs without hardware. [`vpcd`] puts it into pcscd's
 //! vsmartcard virtual reader; in-process it is a
 //! [`Transport`].
