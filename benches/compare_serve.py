@@ -802,7 +802,7 @@ end
 
 
 def mint_challenge(key, expires):
-    """A challenge as README.md documents it (what a replica sharing
+    """A challenge as docs/serve.md documents it (what a replica sharing
     --challenge-key mints): base64url(0x01 | expires | 16 random bytes |
     HMAC-SHA256(key, label | those 25 bytes)[:16])."""
     body = b"\x01" + expires.to_bytes(8, "big") + os.urandom(16)
@@ -811,7 +811,7 @@ def mint_challenge(key, expires):
 
 
 def login_message(origin, challenge):
-    """The 81 bytes the card signs (README.md, Card login)."""
+    """The 81 bytes the card signs (docs/serve.md, Card login)."""
     return (b"kakunin-login-v1\x00" + hashlib.sha256(origin.encode()).digest()
             + hashlib.sha256(challenge.encode()).digest())
 

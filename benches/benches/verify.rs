@@ -12,10 +12,11 @@ use std::process::Command;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use kakunin_benches::{openssl_crl, Shape};
-use kakunin_engine::crypto::{Provider, Signed, VerifyingKey};
+use kakunin_engine::crypto::{Signed, VerifyingKey};
+use kakunin_engine::internals;
 use kakunin_engine::index::SerialIndex;
 use kakunin_engine::ingest::{ingest, IngestOptions};
-use kakunin_engine::store::IndexBytes;
+use kakunin_engine::index::IndexBytes;
 use kakunin_engine::verify::{Status, VerifierBuilder};
 use kakunin_engine::{CaCert, SignatureAlgorithm, Timestamp};
 use rayon::prelude::*;
@@ -146,7 +147,7 @@ fn bench(c: &mut Criterion) {
         max_clock_skew: 300,
     };
     ingest(&crl, &ca, &idx_path, &opts, &|_, _| {}).unwrap_or_else(|e| panic!("{e}"));
-    let idx = SerialIndex::from_bytes(IndexBytes::Owned(
+    let idx = SerialIndex::from_bytes(IndexBytes::from(
         std::fs::read(&idx_path).unwrap_or_else(|e| panic!("{e}")),
     ))
     .unwrap_or_else(|e| panic!("{e}"));
@@ -167,7 +168,7 @@ fn bench(c: &mut Criterion) {
         "verify bench: {} leaves of {} bytes, {valid} valid, {revoked} revoked, backend {}",
         leaves.len(),
         tpl.len(),
-        Provider::DEFAULT
+        internals::providers()[0]
     );
 
     let mut g = c.benchmark_group("verify");
@@ -218,11 +219,12 @@ fn bench(c: &mut Criterion) {
     let sig: &[u8] = &cert.signature_value.data;
     let mut g = c.benchmark_group("rsa2048-pkcs1-sha256-verify");
     g.throughput(Throughput::Elements(1));
-    for &p in Provider::all() {
-        let key = VerifyingKey::from_ca(&ca).with_provider(p);
+    for name in internals::providers() {
+        let key = internals::with_provider(&VerifyingKey::from_ca(&ca), name)
+            .unwrap_or_else(|| panic!("backend {name} is compiled in"));
         key.verify(SignatureAlgorithm::RsaPkcs1Sha256, tbs, sig)
             .unwrap_or_else(|e| panic!("{e}"));
-        g.bench_function(p.name(), |bch| {
+        g.bench_function(name, |bch| {
             bch.iter(|| {
                 key.verify(
                     SignatureAlgorithm::RsaPkcs1Sha256,

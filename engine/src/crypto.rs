@@ -35,10 +35,12 @@ use crate::ca::{CaCert, CaKeyType};
 use crate::der::{tag, Reader};
 use crate::sigalg::SignatureAlgorithm;
 
-/// A signature backend compiled into this build.
+/// A signature backend compiled into this build. Callers get the default
+/// ([`Provider::DEFAULT`]); the choice is exposed only to kakunin's own
+/// benches and cross-checks (`internals`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum Provider {
+pub(crate) enum Provider {
     /// ring 0.17.
     Ring,
     /// aws-lc-rs 1.x (feature `aws-lc-rs`).
@@ -49,13 +51,13 @@ pub enum Provider {
 impl Provider {
     /// The backend used unless a caller picks one: aws-lc-rs when built in.
     #[cfg(feature = "aws-lc-rs")]
-    pub const DEFAULT: Provider = Provider::AwsLc;
+    pub(crate) const DEFAULT: Provider = Provider::AwsLc;
     /// The backend used unless a caller picks one.
     #[cfg(not(feature = "aws-lc-rs"))]
-    pub const DEFAULT: Provider = Provider::Ring;
+    pub(crate) const DEFAULT: Provider = Provider::Ring;
 
     /// Every backend compiled into this build.
-    pub fn all() -> &'static [Provider] {
+    pub(crate) fn all() -> &'static [Provider] {
         #[cfg(feature = "aws-lc-rs")]
         {
             &[Provider::AwsLc, Provider::Ring]
@@ -67,7 +69,7 @@ impl Provider {
     }
 
     /// `ring` or `aws-lc-rs`.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Provider::Ring => "ring",
             #[cfg(feature = "aws-lc-rs")]
@@ -218,12 +220,12 @@ impl VerifyingKey {
     }
 
     /// Same key, another backend (benches and cross-checks).
-    pub fn with_provider(&self, provider: Provider) -> VerifyingKey {
+    pub(crate) fn with_provider(&self, provider: Provider) -> VerifyingKey {
         VerifyingKey::new(self.key_type.clone(), &self.bits, provider)
     }
 
     /// The backend.
-    pub fn provider(&self) -> Provider {
+    pub(crate) fn provider(&self) -> Provider {
         self.provider
     }
 

@@ -16,6 +16,7 @@
 use std::fmt;
 
 /// Universal tag numbers (with the constructed bit where DER requires it).
+#[allow(unreachable_pub)] // reachable only through `internals` (the generator)
 pub mod tag {
     /// BOOLEAN
     pub const BOOLEAN: u8 = 0x01;

@@ -19,6 +19,12 @@ use crate::crl::{self, Crl, CrlError};
 use crate::index::{BuildStats, IndexBuilder, IndexError, IndexInfo};
 use crate::{CrlNumber, IssuerKeyId, Timestamp};
 
+/// Maps a CRL file read-only, so that a CRL of a gigabyte is walked in
+/// place instead of being read into memory before the walk starts.
+pub fn map_crl(path: &std::path::Path) -> std::io::Result<impl std::ops::Deref<Target = [u8]>> {
+    crate::mmap::map_file(path)
+}
+
 /// Clock and policy for an ingest.
 #[derive(Clone, Copy, Debug)]
 pub struct IngestOptions {

@@ -67,7 +67,7 @@
 //! use kakunin_engine::Serial;
 //!
 //! // Opening maps the file and checks the header; nothing is deserialised.
-//! let index = SerialIndex::open_file(&path)?;
+//! let index = SerialIndex::open(&path)?;
 //! let revoked = Serial::from_hex("1D1534354987EBB1")?;
 //! let hit = index.lookup(&revoked).expect("listed in data/sign.crl");
 //! assert_eq!(hit.reason.map(|r| r.name()), Some("keyCompromise"));
@@ -124,16 +124,15 @@ pub mod jpki;
 pub mod store;
 pub mod verify;
 
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod internals;
+
 pub use ca::{CaCert, CaError, CaKeyType};
-pub use crl::{Crl, CrlError, CrlScope, Entries, RevokedEntry};
 pub use crl_number::{CrlNumber, CrlNumberError};
-/// X.690 tag numbers, for tools that write DER (`kakunin gen`).
-pub use der::tag;
 pub use der::DerError;
 pub use key_id::{IssuerKeyId, KeyIdError};
-pub use mmap::map_file;
 pub use reason::{ReasonFlags, RevocationReason};
 pub use serial::{Serial, SerialError};
 pub use sigalg::SignatureAlgorithm;
-pub use store::RevocationStatus;
 pub use time::{TimeError, Timestamp};

@@ -10,7 +10,7 @@ use std::path::Path;
 /// Maps a file read-only: an index file (the store, the verifier) or an
 /// input CRL (`kakunin ingest`, which must not read a 1 GB CRL into memory
 /// before walking it).
-pub fn map_file(path: &Path) -> std::io::Result<memmap2::Mmap> {
+pub(crate) fn map_file(path: &Path) -> std::io::Result<memmap2::Mmap> {
     let file = File::open(path)?;
     // SAFETY: the map is read-only, and the files mapped are not modified
     // in place while mapped. An index file is never rewritten: the builder

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 
-pub use crate::index::IndexBytes;
+use crate::index::IndexBytes;
 use crate::index::{IndexError, IndexMeta, Revocation, SerialIndex};
 use crate::{CrlNumber, IssuerKeyId, Serial, Timestamp};
 
@@ -240,7 +240,7 @@ impl Store {
 
     /// Maps, verifies and installs an index file.
     pub fn install_file(&self, path: &Path) -> Result<Installed, StoreError> {
-        let index = SerialIndex::open_file(path)?;
+        let index = SerialIndex::open(path)?;
         self.install(index, Some(path.to_path_buf()))
     }
 
@@ -326,7 +326,7 @@ mod tests {
         content: u8,
         serials: std::ops::Range<u64>,
     ) -> SerialIndex<IndexBytes> {
-        SerialIndex::from_bytes(IndexBytes::Owned(bytes_with(number, content, serials))).unwrap()
+        SerialIndex::from_bytes(IndexBytes::from(bytes_with(number, content, serials))).unwrap()
     }
 
     fn bytes_with(number: u64, content: u8, serials: std::ops::Range<u64>) -> Vec<u8> {
@@ -414,7 +414,7 @@ mod tests {
         bad[at] ^= 0xFF;
         let err = store
             .install(
-                SerialIndex::from_bytes(IndexBytes::Owned(bad)).unwrap(),
+                SerialIndex::from_bytes(IndexBytes::from(bad)).unwrap(),
                 None,
             )
             .unwrap_err();

@@ -11,6 +11,7 @@
 
 use std::sync::OnceLock;
 
+use kakunin_engine::internals;
 use kakunin_engine::{Crl, RevokedEntry};
 use kakunin_fuzz::tlv;
 
@@ -122,14 +123,14 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     }
     assert_eq!(end, crl.entries_len_bytes());
     let near = (flags as usize * 131) % (revoked.len() + 1);
-    let Some(b) = crl.guess_entry_boundary(near) else {
+    let Some(b) = internals::guess_entry_boundary(&crl, near) else {
         return;
     };
-    let (head, head_ok, head_end) = walk(crl.entries_range(0, b));
+    let (head, head_ok, head_end) = walk(internals::entries_range(&crl, 0, b));
     if !head_ok || head_end != b {
         return;
     }
-    let (tail, tail_ok, _) = walk(crl.entries_range(b, usize::MAX));
+    let (tail, tail_ok, _) = walk(internals::entries_range(&crl, b, usize::MAX));
     assert!(tail_ok, "the tail after a confirmed boundary {b} fails");
     assert_eq!(head.len() + tail.len(), all.len());
     assert!(head.iter().chain(&tail).eq(all.iter()));

@@ -15,6 +15,7 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
+use kakunin_engine::internals;
 use kakunin_engine::crl::CrlScope;
 use kakunin_engine::index::{IndexBuilder, IndexInfo, SerialIndex};
 use kakunin_engine::{CrlNumber, IssuerKeyId, RevocationReason, Serial, Timestamp};
@@ -230,7 +231,7 @@ libfuzzer_sys::fuzz_target!(|input: Input| {
         let _ = idx.lookup(s);
     }
     for &k in &input.probes {
-        let _ = idx.lookup_key(k);
+        let _ = internals::lookup_key(&idx, k);
         let _ = idx.contains_key(k);
     }
     for c in &input.long_probes {

@@ -82,7 +82,7 @@ impl ApiError {
     pub fn detail(&self) -> String {
         match self {
             ApiError::NotFound => {
-                "no such route; see README.md (kakunin serve) for the endpoints".into()
+                "no such route; see docs/serve.md for the endpoints".into()
             }
             ApiError::MethodNotAllowed(allow) => {
                 format!("method not allowed here; allowed: {allow}")

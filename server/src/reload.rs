@@ -312,7 +312,7 @@ impl Reloader {
         let (index_bytes, _report) = verified
             .into_index_bytes()
             .map_err(|e| refuse(e.to_string()))?;
-        let index = SerialIndex::from_bytes(IndexBytes::Owned(index_bytes))
+        let index = SerialIndex::from_bytes(IndexBytes::from(index_bytes))
             .map_err(|e| refuse(e.to_string()))?;
         let meta = index.meta().clone();
         let installed = self
@@ -349,7 +349,7 @@ impl Reloader {
     }
 
     fn load_idx(&self, path: &Path, now: Timestamp) -> Result<(Installed, IndexMeta), Refusal> {
-        let index = SerialIndex::open_file(path).map_err(|e| Refusal::new(e.to_string()))?;
+        let index = SerialIndex::open(path).map_err(|e| Refusal::new(e.to_string()))?;
         let meta = index.meta().clone();
         let key_id = meta.crl.issuer_key_id;
         let refuse = |detail: String| Refusal {

@@ -54,7 +54,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<Outcome> {
                 .with_context(|| format!("CA certificate {}", path.display()))?,
         );
     }
-    let map = kakunin_engine::map_file(&args.crl)
+    let map = kakunin_engine::ingest::map_crl(&args.crl)
         .with_context(|| format!("cannot read CRL {}", args.crl.display()))?;
 
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {

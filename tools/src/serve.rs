@@ -439,7 +439,7 @@ fn print_banner(server: &Server, sample: bool) {
         );
     }
     println!(
-        "  {curl} {base}/v1/challenge    # card login for {}: see README.md (Card login)",
+        "  {curl} {base}/v1/challenge    # card login for {}: see docs/serve.md#card-login",
         server.login_origins().join(", ")
     );
     println!("  {curl} {base}/readyz");

@@ -165,9 +165,9 @@ fn build_verifier(
         b.crl(&p.display().to_string(), &bytes);
     }
     for p in indexes {
-        let map = kakunin_engine::map_file(p)
+        let map = IndexBytes::map_file(p)
             .with_context(|| format!("cannot read index {}", p.display()))?;
-        b.index_bytes(&p.display().to_string(), IndexBytes::Mapped(map));
+        b.index_bytes(&p.display().to_string(), map);
     }
     let verifier = b.build()?;
     for r in verifier.refused() {

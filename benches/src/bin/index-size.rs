@@ -6,6 +6,7 @@
 use std::time::Instant;
 
 use kakunin_benches::{build, keys, Shape, Times};
+use kakunin_engine::internals;
 use kakunin_engine::index::SerialIndex;
 
 fn main() {
@@ -37,7 +38,7 @@ fn main() {
                 .collect();
             opens.sort_by(|a, b| a.total_cmp(b));
             let idx = SerialIndex::open_verified(&path).unwrap_or_else(|e| panic!("{e}"));
-            let side = idx.side_bytes() as f64;
+            let side = internals::side_bytes(&idx) as f64;
             println!(
                 "| {sname} | {tname} | {} | {} | {:.2} | {:.2} | {} | {:.2} | {:.3} |",
                 stats.entries,

@@ -263,7 +263,7 @@ impl<'a> Crl<'a> {
     /// In an indirect CRL a certificateIssuer extension holds for the
     /// entries after it (§5.3.3), so a range not starting at 0 does not
     /// know whose entries it walks: never split an indirect CRL.
-    pub fn entries_range(&self, start: usize, end: usize) -> Entries<'a> {
+    pub(crate) fn entries_range(&self, start: usize, end: usize) -> Entries<'a> {
         let end = end.min(self.revoked.len());
         let start = start.min(end);
         Entries::new(
@@ -278,7 +278,7 @@ impl<'a> Crl<'a> {
     /// four entries in a row parse from there. Only a guess — a crafted CRL
     /// can fool it — so callers confirm it by walking the entries before
     /// it and landing exactly on it; [`Crl::entries_range`] explains.
-    pub fn guess_entry_boundary(&self, near: usize) -> Option<usize> {
+    pub(crate) fn guess_entry_boundary(&self, near: usize) -> Option<usize> {
         let limit = self.revoked.len().min(near.saturating_add(1 << 16));
         (near..limit).find(|&p| {
             self.revoked[p] == tag::SEQUENCE && {

@@ -250,18 +250,35 @@ fn map_file(path: &Path) -> Result<memmap2::Mmap, IndexError> {
 
 /// Bytes of an index: a file map, or memory. Lets one type hold indexes
 /// from files and indexes built on the fly (the store, the verifier).
-pub enum IndexBytes {
+/// Opaque, so that how a file is mapped stays the engine's business.
+pub struct IndexBytes(Held);
+
+enum Held {
     /// A memory-mapped file.
     Mapped(memmap2::Mmap),
     /// Bytes in memory (tests, indexes built from raw CRLs).
     Owned(Vec<u8>),
 }
 
+impl IndexBytes {
+    /// Maps an index file read-only (no checks: open it with
+    /// [`SerialIndex::from_bytes`]).
+    pub fn map_file(path: impl AsRef<Path>) -> Result<IndexBytes, IndexError> {
+        map_file(path.as_ref()).map(|m| IndexBytes(Held::Mapped(m)))
+    }
+}
+
+impl From<Vec<u8>> for IndexBytes {
+    fn from(bytes: Vec<u8>) -> IndexBytes {
+        IndexBytes(Held::Owned(bytes))
+    }
+}
+
 impl AsRef<[u8]> for IndexBytes {
     fn as_ref(&self) -> &[u8] {
-        match self {
-            IndexBytes::Mapped(m) => m,
-            IndexBytes::Owned(v) => v,
+        match &self.0 {
+            Held::Mapped(m) => m,
+            Held::Owned(v) => v,
         }
     }
 }
@@ -270,18 +287,8 @@ impl SerialIndex<IndexBytes> {
     /// Maps an index file and opens it (header checks only; see
     /// [`SerialIndex::verify`]), as the type the store and the verifier
     /// hold.
-    pub fn open_file(path: impl AsRef<Path>) -> Result<Self, IndexError> {
-        let map = map_file(path.as_ref())?;
-        SerialIndex::from_bytes(IndexBytes::Mapped(map))
-    }
-}
-
-impl SerialIndex<memmap2::Mmap> {
-    /// Maps an index file and opens it (header checks only; see
-    /// [`SerialIndex::verify`]).
     pub fn open(path: impl AsRef<Path>) -> Result<Self, IndexError> {
-        let map = map_file(path.as_ref())?;
-        SerialIndex::from_bytes(map)
+        SerialIndex::from_bytes(IndexBytes::map_file(path)?)
     }
 
     /// Maps, opens and fully verifies an index: what a server should do
@@ -528,7 +535,7 @@ impl<D: AsRef<[u8]>> SerialIndex<D> {
     }
 
     /// Bytes spent on revocation times and reasons (the side tables).
-    pub fn side_bytes(&self) -> usize {
+    pub(crate) fn side_bytes(&self) -> usize {
         [
             section::SIDE_META,
             section::SIDE_DATA,
@@ -561,7 +568,7 @@ impl<D: AsRef<[u8]>> SerialIndex<D> {
 
     /// Looks a 64-bit key up (the fast path of [`SerialIndex::lookup`]).
     #[inline]
-    pub fn lookup_key(&self, key: u64) -> Option<Revocation> {
+    pub(crate) fn lookup_key(&self, key: u64) -> Option<Revocation> {
         let rank = self.rank_of_key(key)?;
         Some(self.revocation(rank))
     }

@@ -183,7 +183,7 @@ impl VerifierBuilder {
     }
 
     /// Picks the signature backend (default [`Provider::DEFAULT`]).
-    pub fn provider(&mut self, provider: Provider) -> &mut Self {
+    pub(crate) fn provider(&mut self, provider: Provider) -> &mut Self {
         self.provider = Some(provider);
         self
     }

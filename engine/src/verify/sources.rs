@@ -68,7 +68,7 @@ fn issued_by(
         .idp_distribution_point()
         .and_then(|d| dp::idp_names(d, parsed.issuer_der()).ok());
     let source = |bytes: Vec<u8>, entries_of: Option<Vec<u8>>| -> Result<Source, String> {
-        let index = SerialIndex::from_bytes(IndexBytes::Owned(bytes)).map_err(|e| e.to_string())?;
+        let index = SerialIndex::from_bytes(IndexBytes::from(bytes)).map_err(|e| e.to_string())?;
         Ok(Source {
             index: Arc::new(index),
             kind: SourceKind::Crl,

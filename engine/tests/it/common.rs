@@ -6,9 +6,10 @@ use std::path::Path;
 use kakunin_engine::crl::der_from_pem_or_der;
 use kakunin_engine::index::SerialIndex;
 use kakunin_engine::ingest::{ingest, IngestOptions};
-use kakunin_engine::store::IndexBytes;
+use kakunin_engine::index::IndexBytes;
 use kakunin_engine::verify::{Status, VerifierBuilder};
-use kakunin_engine::{CaCert, Crl, Timestamp};
+use kakunin_engine::crl::Crl;
+use kakunin_engine::{CaCert, Timestamp};
 use kakunin_testkit::{cat, der_of, openssl_verify, Kind};
 
 /// Our verdict as a [`Kind`].
@@ -88,7 +89,7 @@ impl Inputs<'_> {
             let data = std::fs::read(&out).unwrap();
             drop(map);
             indexed
-                .index(SerialIndex::from_bytes(IndexBytes::Owned(data)).unwrap())
+                .index(SerialIndex::from_bytes(IndexBytes::from(data)).unwrap())
                 .unwrap();
         }
         (raw, indexed)

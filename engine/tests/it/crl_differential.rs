@@ -30,7 +30,8 @@ use std::sync::OnceLock;
 
 use kakunin_engine::index::SerialIndex;
 use kakunin_engine::ingest::{verify_crl, IngestOptions};
-use kakunin_engine::{CaCert, Crl, CrlError, Serial, Timestamp};
+use kakunin_engine::crl::{Crl, CrlError};
+use kakunin_engine::{CaCert, Serial, Timestamp};
 use kakunin_testkit::{openssl, path_str};
 use proptest::collection::vec;
 use proptest::prelude::*;

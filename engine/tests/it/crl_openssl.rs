@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use kakunin_engine::crl::der_from_pem_or_der;
-use kakunin_engine::{CaCert, Crl, CrlError, SignatureAlgorithm, Timestamp};
+use kakunin_engine::crl::{Crl, CrlError};
+use kakunin_engine::{CaCert, SignatureAlgorithm, Timestamp};
 use kakunin_testkit::{
     crl_text_entries, openssl_text, openssl_time, pem_to_der, CaConfig, IndexCa,
 };

@@ -4,7 +4,8 @@
 //! `CI=true` so CI cannot silently skip it.
 
 use kakunin_engine::crl::der_from_pem_or_der;
-use kakunin_engine::{CaCert, Crl, CrlError};
+use kakunin_engine::crl::{Crl, CrlError};
+use kakunin_engine::CaCert;
 use kakunin_testkit::{cryptography_vectors, required_vectors};
 
 /// Parse the header, then walk every entry; first error wins.

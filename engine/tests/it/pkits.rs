@@ -1386,7 +1386,7 @@ fn partitioned_crls_from_an_index_answer_as_the_raw_crl() {
             .expect("PKITS CRL verifies")
             .into_index_bytes()
             .expect("index");
-        let index = SerialIndex::from_bytes(IndexBytes::Owned(bytes)).expect("index opens");
+        let index = SerialIndex::from_bytes(IndexBytes::from(bytes)).expect("index opens");
         assert!(index.meta().crl.scope.partitioned, "{}", c.id);
         assert!(index.idp_distribution_point().is_some(), "{}", c.id);
         let base = || {
@@ -1436,7 +1436,7 @@ fn indirect_crl_entries_are_attributed_to_their_issuer() {
     let open = |v: kakunin_engine::ingest::VerifiedCrl| {
         let (bytes, report) = v.into_index_bytes().unwrap();
         (
-            SerialIndex::from_bytes(IndexBytes::Owned(bytes)).unwrap(),
+            SerialIndex::from_bytes(IndexBytes::from(bytes)).unwrap(),
             report.other_issuer_entries,
         )
     };

@@ -13,7 +13,7 @@
 //! it, and `expires` (under the tag) says until when it counts. Replicas
 //! that share the key accept each other's challenges; single use is then
 //! the job of the replay cache ([`super::replay`]) and of the routing rule
-//! documented in README.md.
+//! documented in docs/serve.md (Card login).
 
 use aws_lc_rs::hmac;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};

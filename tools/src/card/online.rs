@@ -1,5 +1,5 @@
 //! `kakunin card login` and `kakunin card check`: the card talking to a
-//! `kakunin serve` (see README.md, "Card login").
+//! `kakunin serve` (see docs/serve.md, "Card login").
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -11,7 +11,7 @@
 //! which is all DER allows for the types we use.
 
 /// Universal tags: the engine's table, which the reader uses too.
-pub use kakunin_engine::tag;
+pub use kakunin_engine::internals::tag;
 
 /// Bytes a DER length field takes for a content of `len` bytes.
 pub const fn length_len(len: usize) -> usize {

@@ -314,7 +314,7 @@ fn serve_balanced_two_replicas_behind_haproxy_answer_status_and_ocsp_and_both_ta
     }
 }
 
-/// Card login through HAProxy with the routing README.md documents:
+/// Card login through HAProxy with the routing docs/operating.md documents:
 /// replicas share `--challenge-key`, and `balance url_param challenge`
 /// sends every `/v1/authenticate?challenge=C` for one challenge to one
 /// replica. A challenge issued by either replica is accepted; logins land

@@ -1,6 +1,6 @@
 //! Card login and certificate verification through `kakunin serve`, with
 //! OpenSSL as the card: `openssl dgst -sha256 -sign` over the login
-//! message as README.md documents it, built here from its parts with
+//! message as docs/serve.md documents it, built here from its parts with
 //! `openssl dgst -binary` (not with the server's own function), posted by
 //! curl. A fresh `kakunin gen` PKI (dated today) keeps the certificates
 //! valid whenever the test runs.

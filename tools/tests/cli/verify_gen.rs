@@ -8,7 +8,7 @@ use std::process::Command;
 
 use kakunin_engine::index::SerialIndex;
 use kakunin_engine::ingest::{ingest, IngestOptions};
-use kakunin_engine::store::IndexBytes;
+use kakunin_engine::index::IndexBytes;
 use kakunin_engine::verify::{Check, Status, Verifier, VerifierBuilder};
 use kakunin_engine::{CaCert, RevocationReason, Serial, Timestamp};
 
@@ -38,7 +38,7 @@ fn verifiers(dir: &Path, at: Timestamp) -> (Verifier, Verifier) {
         };
         ingest(&crl, &ca, &out, &opts, &|_, _| {}).unwrap();
         let data = std::fs::read(&out).unwrap();
-        idx.index(SerialIndex::from_bytes(IndexBytes::Owned(data)).unwrap())
+        idx.index(SerialIndex::from_bytes(IndexBytes::from(data)).unwrap())
             .unwrap();
     }
     (raw.build().unwrap(), idx.build().unwrap())
