@@ -3,8 +3,8 @@
 //! bundles, each card's fate, dates and facts, and each CRL's entries.
 //!
 //! Every choice is drawn in a fixed order from a stream named after its
-//! purpose ("layout", "bundle", "cards", and per CRL "crl-<kind>-serials"
-//! and "crl-<kind>-times"), so the parallel work in `issue` only carries
+//! purpose ("layout", "bundle", "cards", and per CRL `crl-<kind>-serials`
+//! and `crl-<kind>-times`), so the parallel work in `issue` only carries
 //! decisions out and cannot change them. Reordering the draws within a
 //! stream changes the output for every seed, `data/` included.
 
