@@ -1,43 +1,23 @@
-//! `kakunin gen`: a deterministic, JPKI-shaped test PKI.
+//! `kakunin gen`: the flags of the test-PKI generator, whose work is the
+//! `kakunin-gen` library's (its crate documentation describes what is made
+//! and the file layout).
 //!
-//! Output (README.md's `kakunin gen` row and data/README.md describe each
-//! file): two root CAs with their keys, one delegated OCSP responder key
-//! with a certificate from each CA, a CRL per CA with exactly `--revoked`
-//! entries, `--certs` signing and authentication certificates (a known mix
-//! of valid, revoked and expired), `--holders` card holders with their own
-//! keys and facts, and `expected.jsonl`, the ground truth for every issued
-//! certificate.
-//!
-//! Same arguments and generation time, same bytes: every random choice
-//! comes from a ChaCha20 stream derived from `--seed` and a purpose
-//! label, all choices are made sequentially before any parallel work
-//! ([`plan`]), and parallel results are collected in order ([`issue`]);
-//! [`write`] only lays the results out as files. The generation time
-//! defaults to the start of the current UTC day, so that a fresh PKI has
-//! current CRLs; `--at` pins it for output that is the same on any day.
-
-mod calendar;
-mod crl_writer;
-mod der_writer;
-mod issue;
-mod keys;
-mod layout;
-mod people;
-mod plan;
-mod profile;
-mod write;
+//! The shim turns the flags into [`kakunin_gen::Options`], picks the
+//! generation time when `--at` is absent (the start of the current UTC
+//! day, so that a fresh PKI has current CRLs), prints the one-line summary,
+//! and names flags in the errors the library reports about settings.
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
+use anyhow::anyhow;
 use kakunin_engine::Timestamp;
-use rand_chacha::ChaCha20Rng;
-use rand_core::RngCore;
+use kakunin_gen::{GenError, Options, Summary};
 
 use crate::Outcome;
-use calendar::DAY;
-use issue::{Keys, PerCa};
-use plan::Plan;
-use profile::CaKind;
+
+/// Seconds per day, for the default generation time.
+const DAY: i64 = 86_400;
 
 /// Arguments of `kakunin gen`.
 #[derive(clap::Args, Debug)]
@@ -56,20 +36,20 @@ pub struct GenArgs {
     /// of the bundles plus revoked serials of earlier, unbundled
     /// certificates. Must be at least the number of revoked bundle
     /// certificates (12% of --certs).
-    #[arg(long, default_value_t = 1000, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=100_000_000))]
+    #[arg(long, default_value_t = Options::DEFAULT_REVOKED, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=Options::MAX_REVOKED))]
     revoked: u64,
     /// Certificates in EACH bundle (sign-certs.pem, auth-certs.pem): about
     /// 80% valid, 12% revoked, 8% expired.
-    #[arg(long, default_value_t = 100, value_name = "M", value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    #[arg(long, default_value_t = Options::DEFAULT_CERTS, value_name = "M", value_parser = clap::value_parser!(u64).range(1..=Options::MAX_CERTS))]
     certs: u64,
     /// Card holders with their own keys and facts under holders/N/: the
     /// first K certificates of each bundle. At most --certs.
-    #[arg(long, default_value_t = 10, value_name = "K", value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
+    #[arg(long, default_value_t = Options::DEFAULT_HOLDERS, value_name = "K", value_parser = clap::value_parser!(u64).range(0..=Options::MAX_CERTS))]
     holders: u64,
     /// Seed for every key and random choice. The same seed and --at give
     /// byte-identical output; without --at, so do two runs on the same UTC
     /// day.
-    #[arg(long, default_value_t = 1, value_name = "S")]
+    #[arg(long, default_value_t = Options::DEFAULT_SEED, value_name = "S")]
     seed: u64,
     /// Generation time (RFC 3339): the CRLs' thisUpdate and the "now" that
     /// decides valid and expired. Default: the start of the current UTC day
@@ -79,7 +59,7 @@ pub struct GenArgs {
     #[arg(long, value_name = "RFC3339", value_parser = crate::parse_time_arg)]
     at: Option<Timestamp>,
     /// Days from thisUpdate to nextUpdate (JPKI publishes daily: 1).
-    #[arg(long, default_value_t = 1, value_name = "D", value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    #[arg(long, default_value_t = Options::DEFAULT_CRL_DAYS, value_name = "D", value_parser = clap::value_parser!(u32).range(1..=i64::from(Options::MAX_CRL_DAYS)))]
     crl_days: u32,
 }
 
@@ -89,6 +69,16 @@ impl GenArgs {
         self.at
             .unwrap_or_else(|| start_of_utc_day(Timestamp::now()))
     }
+
+    /// The library's options for these flags.
+    fn options(&self) -> Options {
+        Options::new(self.at())
+            .seed(self.seed)
+            .revoked(self.revoked)
+            .certs(self.certs)
+            .holders(self.holders)
+            .crl_days(self.crl_days)
+    }
 }
 
 /// 00:00:00Z of the UTC day `t` falls on: a whole day rather than the
@@ -97,52 +87,41 @@ fn start_of_utc_day(t: Timestamp) -> Timestamp {
     Timestamp::from_unix(t.unix().div_euclid(DAY) * DAY)
 }
 
-/// Uniform in `0..n` (n > 0) by multiply-shift: bias below 2^-32 for the
-/// sizes we use, and one RNG word per draw.
-pub(crate) fn below(rng: &mut ChaCha20Rng, n: u64) -> u64 {
-    ((u128::from(rng.next_u64()) * u128::from(n)) >> 64) as u64
-}
-
-/// A uniformly chosen element of a non-empty constant list.
-pub(crate) fn pick<T: Copy>(rng: &mut ChaCha20Rng, items: &[T]) -> T {
-    items[below(rng, items.len() as u64) as usize]
-}
-
-/// Runs `kakunin gen`: plan, then issue and write in the order the files
-/// depend on each other (keys before certificates, certificates before
-/// the CRLs that list them).
+/// Runs `kakunin gen`.
 pub fn run(args: GenArgs) -> anyhow::Result<Outcome> {
-    let started = std::time::Instant::now();
-    let plan = Plan::new(&args, args.at().unix())?;
-    let keys = Keys::generate(plan.seed, plan.holders)?;
-    let out = args.out.as_path();
-    write::create_dir(out)?;
-    let authorities = PerCa::try_new(|kind| issue::authority(&plan, &keys, kind))?;
-    write::authorities(out, &keys, &authorities)?;
-    let bundles = PerCa::try_new(|kind| issue::bundle(&plan, &keys, kind))?;
-    write::bundles(out, &bundles)?;
-    write::holders(out, &plan, &keys, &bundles)?;
-    write::expected(out, &plan)?;
-    // Each CRL is written as soon as it is made: a national-size one is
-    // gigabytes, and only one pair of entries and DER is held per CRL.
-    let crl = |kind: CaKind| -> anyhow::Result<usize> {
-        let der = issue::crl(&plan, &keys, kind)?;
-        write::crl(out, kind, &der)?;
-        Ok(der.len())
-    };
-    let (sign_len, auth_len) = rayon::join(|| crl(CaKind::Sign), || crl(CaKind::Auth));
-    let crl_lens = PerCa {
-        sign: sign_len?,
-        auth: auth_len?,
-    };
-    report(&args, &plan, &crl_lens, started.elapsed());
+    let started = Instant::now();
+    let summary = kakunin_gen::generate(&args.options(), &args.out).map_err(flag_error)?;
+    report(&args, &summary, started.elapsed());
     Ok(Outcome::Success)
+}
+
+/// The library names settings; on the command line they are flags, so the
+/// two errors about settings that can be met by changing flags say which.
+fn flag_error(e: GenError) -> anyhow::Error {
+    match e {
+        GenError::TooManyHolders {
+            holders: k,
+            certs: m,
+        } => anyhow!(
+            "--holders {k} is more than --certs {m}: holders are the first certificates of each \
+             bundle; lower --holders or raise --certs"
+        ),
+        GenError::TooFewRevoked {
+            revoked: n,
+            needed,
+            certs: m,
+        } => anyhow!(
+            "--revoked {n} is smaller than the {needed} revoked certificates that --certs {m} puts \
+             in each bundle (12%); raise --revoked to at least {needed} or lower --certs"
+        ),
+        other => other.into(),
+    }
 }
 
 /// The one-line summary on stderr, and a note when the expired quota could
 /// not be met.
-fn report(args: &GenArgs, plan: &Plan, crl_lens: &PerCa<usize>, took: std::time::Duration) {
-    let count = |kind: CaKind, s: &str| plan.cards.iter().filter(|c| c.status(kind).0 == s).count();
+fn report(args: &GenArgs, summary: &Summary, took: Duration) {
+    let (sign, auth) = (&summary.sign, &summary.auth);
     let (m, n, k) = (args.certs, args.revoked, args.holders);
     eprintln!(
         "kakunin gen: wrote {} in {:.1}s: {m} certificates per CA (sign: {} valid, {} revoked, {} expired; \
@@ -150,16 +129,16 @@ fn report(args: &GenArgs, plan: &Plan, crl_lens: &PerCa<usize>, took: std::time:
          (sign.crl {} bytes, auth.crl {} bytes)",
         args.out.display(),
         took.as_secs_f64(),
-        count(CaKind::Sign, "valid"),
-        count(CaKind::Sign, "revoked"),
-        count(CaKind::Sign, "invalid"),
-        count(CaKind::Auth, "valid"),
-        count(CaKind::Auth, "revoked"),
-        count(CaKind::Auth, "invalid"),
-        crl_lens.sign,
-        crl_lens.auth,
+        sign.valid,
+        sign.revoked,
+        sign.expired,
+        auth.valid,
+        auth.revoked,
+        auth.expired,
+        sign.crl_bytes,
+        auth.crl_bytes,
     );
-    let (expired, wanted) = (plan.expired, plan.expired_target);
+    let (expired, wanted) = (summary.expired_made, summary.expired_wanted);
     if expired < wanted {
         eprintln!(
             "kakunin gen: note: only {expired} of the {wanted} expired certificates wanted could be made \

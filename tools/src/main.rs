@@ -1,4 +1,5 @@
-//! `kakunin`: a thin command line over `kakunin-engine`.
+//! `kakunin`: a thin command line over `kakunin-engine`, `kakunin-server`,
+//! `kakunin-card` and `kakunin-gen`.
 //!
 //! Each subcommand lives in its own module and returns an [`Outcome`];
 //! errors are mapped to exit codes in one place here: 0 success, 1 "some

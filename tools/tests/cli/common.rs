@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use kakunin_engine::Timestamp;
 use kakunin_testkit::{
     crl_text_entries, openssl_text, pem_to_der, CaConfig, CrlTextEntry, IndexCa,
 };
@@ -17,13 +18,28 @@ pub fn kakunin(args: &[&str]) -> Output {
         .expect("run kakunin")
 }
 
-/// `kakunin gen --out OUT ARGS`, which must succeed.
-pub fn gen(out: &std::path::Path, args: &[&str]) {
-    let out = out.to_str().expect("UTF-8 path");
-    let mut all = vec!["gen", "--out", out];
-    all.extend_from_slice(args);
-    let o = kakunin(&all);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+/// A test PKI as `kakunin gen` would write it, generated in-process by the
+/// library behind it (the tests of `kakunin gen` itself, in gen.rs, run
+/// the binary); it must succeed.
+pub fn gen(out: &std::path::Path, options: &kakunin_gen::Options) {
+    if let Err(e) = kakunin_gen::generate(options, out) {
+        panic!(
+            "generating {options:?} into {}: {:#}",
+            out.display(),
+            anyhow::Error::new(e)
+        );
+    }
+}
+
+/// An RFC 3339 time written in a test.
+pub fn at(rfc3339: &str) -> Timestamp {
+    Timestamp::parse_rfc3339(rfc3339).unwrap_or_else(|e| panic!("{rfc3339}: {e}"))
+}
+
+/// The start of the current UTC day: the generation time `kakunin gen`
+/// picks without `--at`.
+pub fn start_of_today() -> Timestamp {
+    at(&crate::serve::today())
 }
 
 /// (serial as index.txt has it, revocation date, reason name or "")

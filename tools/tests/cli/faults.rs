@@ -14,11 +14,12 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
+use kakunin_gen::Options;
 use serde_json::Value;
 
 use crate::card::{card_on, spawn_sign_on, stderr};
 use crate::card_sim::{found, missing, pcscd_program, stop_pcscd, CardSim, PcscEnv, VPCD_DRIVER};
-use crate::common::{found_or_skip, gen, json_lines, kakunin, OpensslCa};
+use crate::common::{at, found_or_skip, gen, json_lines, kakunin, OpensslCa};
 use crate::serve::{
     crl_dir, data, drop_file, expected_serials, need_curl, oracle, s, sample_serials, serve_args,
     today, Served,
@@ -120,20 +121,12 @@ fn big() -> &'static Big {
             let tmp = root.join(format!("{name}.tmp-{}", std::process::id()));
             gen(
                 &tmp,
-                &[
-                    "--seed",
-                    "1",
-                    "--at",
-                    &day,
-                    "--crl-days",
-                    "30",
-                    "--revoked",
-                    &REVOKED.to_string(),
-                    "--certs",
-                    "100",
-                    "--holders",
-                    "0",
-                ],
+                &Options::new(at(&day))
+                    .seed(1)
+                    .crl_days(30)
+                    .revoked(REVOKED)
+                    .certs(100)
+                    .holders(0),
             );
             if std::fs::rename(&tmp, &pki).is_err() {
                 // Another run made it first.

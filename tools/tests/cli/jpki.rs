@@ -7,9 +7,10 @@ use std::path::Path;
 
 use kakunin_engine::docsig::{verify_pkcs1_sha256, MessageRef};
 use kakunin_engine::jpki::{basic_facts, classify, CertKind, Era};
+use kakunin_gen::Options;
 use kakunin_testkit::openssl_in;
 
-use crate::common::kakunin;
+use crate::common::{gen, start_of_today};
 
 fn pem_certs(path: &Path) -> Vec<Vec<u8>> {
     let bytes = std::fs::read(path).unwrap();
@@ -29,21 +30,14 @@ fn s<'a>(v: &'a serde_json::Value, k: &str) -> &'a str {
 fn gen_holders_facts_and_signatures() {
     let dir = kakunin_testkit::tempdir();
     let d = dir.path();
-    let out = d.to_str().unwrap();
-    let o = kakunin(&[
-        "gen",
-        "--certs",
-        "30",
-        "--holders",
-        "12",
-        "--revoked",
-        "5",
-        "--seed",
-        "7",
-        "--out",
-        out,
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    gen(
+        d,
+        &Options::new(start_of_today())
+            .certs(30)
+            .holders(12)
+            .revoked(5)
+            .seed(7),
+    );
 
     for ca in ["sign-ca.pem", "auth-ca.pem", "ocsp.pem"] {
         for c in pem_certs(&d.join(ca)) {

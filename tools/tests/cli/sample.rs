@@ -6,6 +6,8 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use kakunin_gen::Options;
+
 use crate::common::*;
 
 fn check_dir(dir: &Path, work: &Path) {
@@ -85,25 +87,13 @@ fn committed_sample_agrees_with_expected() {
 fn larger_generated_pki_agrees_with_expected() {
     let work = kakunin_testkit::tempdir();
     let dir = work.path().join("pki");
-    let out = kakunin(&[
-        "gen",
-        "--out",
-        &dir.display().to_string(),
-        "--revoked",
-        "300000",
-        "--certs",
-        "1500",
-        "--holders",
-        "2",
-        "--seed",
-        "7",
-        "--at",
-        "2026-11-01T00:00:00Z",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    gen(
+        &dir,
+        &Options::new(at("2026-11-01T00:00:00Z"))
+            .revoked(300000)
+            .certs(1500)
+            .holders(2)
+            .seed(7),
     );
     check_dir(&dir, work.path());
 }

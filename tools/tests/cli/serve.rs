@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use kakunin_gen::Options;
 use serde_json::Value;
 
 use crate::common::{found_or_skip, json_lines, kakunin};
@@ -503,24 +504,15 @@ pub(crate) struct NewerSign {
 impl NewerSign {
     pub(crate) fn make(work: &Path) -> NewerSign {
         let gen = work.join("gen");
-        let o = kakunin(&[
-            "gen",
-            "--out",
-            s(&gen),
-            "--seed",
-            "1",
-            "--at",
-            &today(),
-            "--crl-days",
-            "3650",
-            "--revoked",
-            "1300",
-            "--certs",
-            "100",
-            "--holders",
-            "0",
-        ]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        crate::common::gen(
+            &gen,
+            &Options::new(crate::common::start_of_today())
+                .seed(1)
+                .crl_days(3650)
+                .revoked(1300)
+                .certs(100)
+                .holders(0),
+        );
         let crl = std::fs::read(gen.join("sign.crl")).unwrap();
         let old_idx = work.join("old.idx");
         let new_idx = work.join("new.idx");

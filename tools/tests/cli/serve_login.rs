@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use base64::Engine as _;
+use kakunin_gen::Options;
 use serde_json::{json, Value};
 
 use crate::common::{json_lines, kakunin};
@@ -25,7 +26,10 @@ pub(crate) fn pki() -> &'static Path {
         let dir = kakunin_testkit::tempdir();
         crate::common::gen(
             dir.path(),
-            &["--revoked", "10", "--certs", "10", "--holders", "3"],
+            &Options::new(crate::common::start_of_today())
+                .revoked(10)
+                .certs(10)
+                .holders(3),
         );
         dir
     })

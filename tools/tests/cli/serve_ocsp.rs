@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use kakunin_gen::Options;
 use serde_json::Value;
 
 use crate::common::{openssl_ocsp, openssl_ocsp_status};
@@ -517,18 +518,11 @@ fn serve_ocsp_answers_unknown_when_the_only_crl_is_stale() {
     let pki = kakunin_testkit::tempdir();
     crate::common::gen(
         pki.path(),
-        &[
-            "--revoked",
-            "20",
-            "--certs",
-            "20",
-            "--holders",
-            "0",
-            "--at",
-            "2025-01-01T00:00:00Z",
-            "--crl-days",
-            "1",
-        ],
+        &Options::new(crate::common::at("2025-01-01T00:00:00Z"))
+            .revoked(20)
+            .certs(20)
+            .holders(0)
+            .crl_days(1),
     );
     let crls = kakunin_testkit::tempdir();
     let p = |f: &str| pki.path().join(f);

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+use kakunin_gen::Options;
 use kakunin_testkit::{openssl, openssl_in, openssl_text, try_openssl_in};
 
 use crate::common::*;
@@ -60,25 +61,13 @@ pub(crate) fn assert_matches_expected(out: &Output, expected: &Path) {
 fn hundred_thousand_generated_certificates_match_expected() {
     let work = kakunin_testkit::tempdir();
     let dir = work.path().join("pki");
-    let out = kakunin(&[
-        "gen",
-        "--out",
-        &s(&dir),
-        "--certs",
-        "50000",
-        "--revoked",
-        "200000",
-        "--holders",
-        "2",
-        "--seed",
-        "11",
-        "--at",
-        AT,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    gen(
+        &dir,
+        &Options::new(at(AT))
+            .certs(50000)
+            .revoked(200000)
+            .holders(2)
+            .seed(11),
     );
     let idx = work.path().join("sign.idx");
     let ing = kakunin(&[

@@ -4,13 +4,15 @@
 //! Invalid expired). Raw CRLs and ingested indexes must agree.
 
 use std::path::Path;
-use std::process::Command;
 
 use kakunin_engine::index::SerialIndex;
 use kakunin_engine::ingest::{ingest, IngestOptions};
 use kakunin_engine::index::IndexBytes;
 use kakunin_engine::verify::{Check, Status, Verifier, VerifierBuilder};
 use kakunin_engine::{CaCert, RevocationReason, Serial, Timestamp};
+use kakunin_gen::Options;
+
+use crate::common::gen;
 
 fn pem_certs(path: &Path) -> Vec<Vec<u8>> {
     let bytes = std::fs::read(path).unwrap();
@@ -48,23 +50,9 @@ fn verifiers(dir: &Path, at: Timestamp) -> (Verifier, Verifier) {
 fn every_generated_certificate_matches_expected_jsonl() {
     let tmp = kakunin_testkit::tempdir();
     let dir = tmp.path();
-    let status = Command::new(env!("CARGO_BIN_EXE_kakunin"))
-        .args([
-            "gen",
-            "--certs",
-            "2000",
-            "--revoked",
-            "3000",
-            "--at",
-            "2026-11-01T00:00:00Z",
-            "--out",
-        ])
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(status.status.success(), "{status:?}");
-    // gen's --at: CRL thisUpdate and the "now" of expected.jsonl.
+    // The generation time: CRL thisUpdate and the "now" of expected.jsonl.
     let at = Timestamp::parse_rfc3339("2026-11-01T00:00:00Z").unwrap();
+    gen(dir, &Options::new(at).certs(2000).revoked(3000));
     let (raw, idx) = verifiers(dir, at);
 
     let expected = std::fs::read_to_string(dir.join("expected.jsonl")).unwrap();

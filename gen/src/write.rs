@@ -1,26 +1,33 @@
-//! Writing the generated PKI into `--out`: which file holds what, in which
+//! Writing the generated PKI into its directory: which file holds what, in which
 //! format, and the ground truth (`holders/<n>/facts.json`,
 //! `expected.jsonl`). Nothing here draws a random choice or signs.
 
 use std::fs;
 use std::path::Path;
 
-use anyhow::Context;
 use kakunin_engine::{Serial, Timestamp};
 
 use super::issue::{Authority, Keys, PerCa};
 use super::keys::pem;
 use super::plan::{Card, Plan};
 use super::profile::CaKind;
+use super::GenError;
 
-/// Creates `--out` (and its parents) if missing.
-pub fn create_dir(dir: &Path) -> anyhow::Result<()> {
-    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
+/// Creates the output directory (and its parents) if missing.
+pub fn create_dir(dir: &Path) -> Result<(), GenError> {
+    fs::create_dir_all(dir).map_err(|source| GenError::CreateDir {
+        path: dir.to_path_buf(),
+        source,
+    })
 }
 
 /// `<kind>-ca.pem` and `.key` for both CAs, and `ocsp.pem` (the signing
 /// CA's responder certificate first) with the one `ocsp.key`.
-pub fn authorities(out: &Path, keys: &Keys, authorities: &PerCa<Authority>) -> anyhow::Result<()> {
+pub fn authorities(
+    out: &Path,
+    keys: &Keys,
+    authorities: &PerCa<Authority>,
+) -> Result<(), GenError> {
     let mut ocsp_pem = String::new();
     for kind in CaKind::ALL {
         let a = authorities.get(kind);
@@ -42,7 +49,7 @@ pub fn authorities(out: &Path, keys: &Keys, authorities: &PerCa<Authority>) -> a
 }
 
 /// `<kind>-certs.pem`: the bundle, in bundle order.
-pub fn bundles(out: &Path, bundles: &PerCa<Vec<Vec<u8>>>) -> anyhow::Result<()> {
+pub fn bundles(out: &Path, bundles: &PerCa<Vec<Vec<u8>>>) -> Result<(), GenError> {
     for kind in CaKind::ALL {
         let text: String = bundles
             .get(kind)
@@ -65,7 +72,7 @@ pub fn holders(
     plan: &Plan,
     keys: &Keys,
     bundles: &PerCa<Vec<Vec<u8>>>,
-) -> anyhow::Result<()> {
+) -> Result<(), GenError> {
     for (i, c) in plan.cards.iter().enumerate().take(plan.holders as usize) {
         let dir = out.join("holders").join((i + 1).to_string());
         create_dir(&dir)?;
@@ -79,7 +86,7 @@ pub fn holders(
                 keys.leaf(i, kind).pkcs8_pem().as_bytes(),
             )?;
         }
-        let mut text = serde_json::to_string_pretty(&HolderFacts::of(c))?;
+        let mut text = serde_json::to_string_pretty(&HolderFacts::of(c)).map_err(json_bug)?;
         text.push('\n');
         file(&dir, "facts.json", text.as_bytes())?;
     }
@@ -89,11 +96,11 @@ pub fn holders(
 /// `expected.jsonl`: all signing certificates, then all authentication
 /// certificates, each in bundle order (the order of `<kind>-certs.pem`, so
 /// a verifier's output lines up with it).
-pub fn expected(out: &Path, plan: &Plan) -> anyhow::Result<()> {
+pub fn expected(out: &Path, plan: &Plan) -> Result<(), GenError> {
     let mut text = String::new();
     for kind in CaKind::ALL {
         for c in &plan.cards {
-            text.push_str(&serde_json::to_string(&ExpectedLine::of(c, kind))?);
+            text.push_str(&serde_json::to_string(&ExpectedLine::of(c, kind)).map_err(json_bug)?);
             text.push('\n');
         }
     }
@@ -101,7 +108,7 @@ pub fn expected(out: &Path, plan: &Plan) -> anyhow::Result<()> {
 }
 
 /// `<kind>.crl`, DER as RFC 5280 distribution points serve it.
-pub fn crl(out: &Path, kind: CaKind, der: &[u8]) -> anyhow::Result<()> {
+pub fn crl(out: &Path, kind: CaKind, der: &[u8]) -> Result<(), GenError> {
     file(out, &format!("{}.crl", kind.as_str()), der)
 }
 
@@ -183,7 +190,13 @@ fn rfc3339(t: i64) -> String {
     Timestamp::from_unix(t).to_rfc3339()
 }
 
-fn file(dir: &Path, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
+fn file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), GenError> {
     let path = dir.join(name);
-    fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))
+    fs::write(&path, bytes).map_err(|source| GenError::Write { path, source })
+}
+
+/// Both JSON records are structs of strings and numbers, which serde_json
+/// always encodes: a failure is a bug.
+fn json_bug(e: serde_json::Error) -> GenError {
+    GenError::Internal(format!("encoding JSON: {e}"))
 }

@@ -12,6 +12,7 @@ use super::calendar::civil_from_unix;
 use super::der_writer::{header_len, put_header, tag, u64_integer_content, DerWriter};
 use super::keys::Key;
 use super::profile::{sig_alg, EXT_AKI};
+use super::GenError;
 
 /// One revokedCertificates entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,7 +120,7 @@ pub fn write_crl(
     header: &CrlHeader<'_>,
     entries: &[Revoked],
     key: &Key,
-) -> anyhow::Result<Vec<u8>> {
+) -> Result<Vec<u8>, GenError> {
     debug_assert!(entries.windows(2).all(|w| w[0].serial < w[1].serial));
     let mut head = DerWriter::new();
     head.integer_u64(1); // v2
@@ -201,7 +202,12 @@ pub fn write_crl(
     p += ext.len();
     debug_assert_eq!(p, tbs_start + tbs_total);
     let sig = key.sign(&buf[tbs_start..p])?;
-    anyhow::ensure!(sig.len() == sig_len, "expected an RSA-2048 CA key");
+    if sig.len() != sig_len {
+        return Err(GenError::Internal(format!(
+            "a {}-byte signature: expected an RSA-2048 CA key",
+            sig.len()
+        )));
+    }
     buf[p..p + alg.len()].copy_from_slice(&alg);
     p += alg.len();
     p += put_header(&mut buf[p..], tag::BIT_STRING, sig_len + 1);

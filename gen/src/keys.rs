@@ -4,12 +4,13 @@
 //! seed fixes every key); signatures come from `ring` (fast, and PKCS#1 v1.5
 //! is deterministic, so the same key and message give the same bytes).
 
-use anyhow::{anyhow, Context};
 use base64::Engine;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use ring::signature::{KeyPair as _, RsaKeyPair, RSA_PKCS1_SHA256};
 use rsa::pkcs8::EncodePrivateKey;
+
+use crate::GenError;
 
 /// A ChaCha20 stream for one purpose: SHA-256 of the seed and a label, so
 /// that every key and every choice has its own independent stream and
@@ -34,17 +35,27 @@ pub struct Key {
 
 impl Key {
     /// Generates the key named `label` for `seed` (RSA-2048, e = 65537).
-    pub fn generate(seed: u64, label: &str) -> anyhow::Result<Key> {
+    pub fn generate(seed: u64, label: &str) -> Result<Key, GenError> {
         let mut rng = derive_rng(seed, label);
-        let private = rsa::RsaPrivateKey::new(&mut rng, 2048)
-            .with_context(|| format!("generating RSA key {label}"))?;
+        let private =
+            rsa::RsaPrivateKey::new(&mut rng, 2048).map_err(|e| GenError::KeyGeneration {
+                label: label.to_string(),
+                source: e.into(),
+            })?;
         let pkcs8 = private
             .to_pkcs8_der()
-            .map_err(|e| anyhow!("encoding key {label} as PKCS#8: {e}"))?
+            .map_err(|e| GenError::KeyEncoding {
+                label: label.to_string(),
+                source: e.to_string().into(),
+            })?
             .as_bytes()
             .to_vec();
-        let ring = RsaKeyPair::from_pkcs8(&pkcs8)
-            .map_err(|e| anyhow!("ring rejected generated key {label}: {e}"))?;
+        // ring's error types are std errors only with its `std` feature:
+        // the message is what is kept.
+        let ring = RsaKeyPair::from_pkcs8(&pkcs8).map_err(|e| GenError::KeyRejected {
+            label: label.to_string(),
+            source: e.to_string().into(),
+        })?;
         let d = ring::digest::digest(
             &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
             ring.public_key().as_ref(),
@@ -75,7 +86,7 @@ impl Key {
     }
 
     /// sha256WithRSAEncryption signature of `msg`.
-    pub fn sign(&self, msg: &[u8]) -> anyhow::Result<Vec<u8>> {
+    pub fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, GenError> {
         let mut sig = vec![0u8; self.ring.public().modulus_len()];
         self.ring
             .sign(
@@ -84,7 +95,7 @@ impl Key {
                 msg,
                 &mut sig,
             )
-            .map_err(|_| anyhow!("RSA signing failed"))?;
+            .map_err(|_| GenError::Signing)?;
         Ok(sig)
     }
 }

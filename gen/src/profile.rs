@@ -5,6 +5,7 @@
 use super::der_writer::{tag, DerWriter};
 use super::keys::Key;
 use super::people::Person;
+use super::GenError;
 
 /// sha256WithRSAEncryption
 pub const SHA256_WITH_RSA: &[u64] = &[1, 2, 840, 113549, 1, 1, 11];
@@ -162,7 +163,7 @@ pub fn certificate(
     parts: &TbsParts<'_>,
     issuer_key: &Key,
     extensions: impl FnOnce(&mut DerWriter),
-) -> anyhow::Result<Vec<u8>> {
+) -> Result<Vec<u8>, GenError> {
     let mut w = DerWriter::new();
     w.sequence(|w| {
         w.context(0, |w| w.integer_u64(2)); // v3
@@ -201,7 +202,7 @@ pub fn ca_certificate(
     serial: u64,
     not_before: i64,
     not_after: i64,
-) -> anyhow::Result<Vec<u8>> {
+) -> Result<Vec<u8>, GenError> {
     let dn = ca_name(kind);
     let parts = TbsParts {
         serial,
@@ -230,7 +231,7 @@ pub fn ocsp_certificate(
     serial: u64,
     not_before: i64,
     not_after: i64,
-) -> anyhow::Result<Vec<u8>> {
+) -> Result<Vec<u8>, GenError> {
     let issuer = ca_name(kind);
     let cn = format!("JPKI OCSP Responder ({})", kind.ou());
     let subject = name(&[
@@ -289,7 +290,7 @@ pub fn leaf_certificate(
     leaf: &Leaf<'_>,
     subject_key: &Key,
     ca_key: &Key,
-) -> anyhow::Result<Vec<u8>> {
+) -> Result<Vec<u8>, GenError> {
     let issuer = ca_name(leaf.kind);
     let subject = match leaf.kind {
         CaKind::Sign => name(&[

@@ -12,13 +12,14 @@ use super::crl_writer::{self, CrlHeader};
 use super::keys::Key;
 use super::plan::Plan;
 use super::profile::{self, CaKind, Facts, Leaf};
+use super::GenError;
 
 /// Pre-generated leaf keys shared by the bulk of certificates (RSA key
 /// generation costs ~0.1-1 s each; holders get their own keys).
 const KEY_POOL: usize = 4;
-/// The CA certificates stay valid this long after `--at` (ten years), so a
-/// sample made with `--crl-days 3650` stays verifiable for as long as its
-/// CRLs are current.
+/// The CA certificates stay valid this long after `at` (ten years), so a
+/// sample made with a `crl_days` of 3650 stays verifiable for as long as
+/// its CRLs are current.
 const CA_DAYS_AFTER_AT: i64 = 3653;
 
 /// One value for each CA, so that callers name the CA instead of an index.
@@ -29,7 +30,7 @@ pub struct PerCa<T> {
 
 impl<T> PerCa<T> {
     /// Makes both values, the signing CA's first.
-    pub fn try_new(mut f: impl FnMut(CaKind) -> anyhow::Result<T>) -> anyhow::Result<PerCa<T>> {
+    pub fn try_new(mut f: impl FnMut(CaKind) -> Result<T, GenError>) -> Result<PerCa<T>, GenError> {
         Ok(PerCa {
             sign: f(CaKind::Sign)?,
             auth: f(CaKind::Auth)?,
@@ -56,7 +57,7 @@ pub struct Keys {
 
 impl Keys {
     /// Generates all keys in parallel.
-    pub fn generate(seed: u64, holders: u64) -> anyhow::Result<Keys> {
+    pub fn generate(seed: u64, holders: u64) -> Result<Keys, GenError> {
         let mut labels: Vec<String> = ["sign-ca", "auth-ca", "ocsp"].map(String::from).to_vec();
         labels.extend((0..KEY_POOL).map(|i| format!("pool-{i}")));
         for h in 1..=holders {
@@ -66,13 +67,13 @@ impl Keys {
         let mut keys = labels
             .par_iter()
             .map(|l| Key::generate(seed, l))
-            .collect::<anyhow::Result<Vec<Key>>>()?;
+            .collect::<Result<Vec<Key>, GenError>>()?;
         let holders = keys.split_off(3 + KEY_POOL);
         let pool = keys.split_off(3);
         let mut fixed = keys.into_iter();
         let (Some(sign), Some(auth), Some(ocsp)) = (fixed.next(), fixed.next(), fixed.next())
         else {
-            anyhow::bail!("internal: CA and OCSP keys missing");
+            return Err(GenError::Internal("CA and OCSP keys missing".into()));
         };
         Ok(Keys {
             ca: PerCa { sign, auth },
@@ -114,7 +115,7 @@ pub struct Authority {
 }
 
 /// The CA certificate of `kind` and its delegated OCSP certificate.
-pub fn authority(plan: &Plan, keys: &Keys, kind: CaKind) -> anyhow::Result<Authority> {
+pub fn authority(plan: &Plan, keys: &Keys, kind: CaKind) -> Result<Authority, GenError> {
     // From a month before the first issue in the history.
     let not_before = (plan.first_day - 30) * DAY;
     let not_after = plan.at + CA_DAYS_AFTER_AT * DAY;
@@ -136,7 +137,7 @@ pub fn authority(plan: &Plan, keys: &Keys, kind: CaKind) -> anyhow::Result<Autho
 }
 
 /// Every card's certificate of `kind` (DER), in bundle order.
-pub fn bundle(plan: &Plan, keys: &Keys, kind: CaKind) -> anyhow::Result<Vec<Vec<u8>>> {
+pub fn bundle(plan: &Plan, keys: &Keys, kind: CaKind) -> Result<Vec<Vec<u8>>, GenError> {
     plan.cards
         .par_iter()
         .enumerate()
@@ -157,9 +158,9 @@ pub fn bundle(plan: &Plan, keys: &Keys, kind: CaKind) -> anyhow::Result<Vec<Vec<
         .collect()
 }
 
-/// The CRL of `kind` (DER): thisUpdate `--at`, numbered by its day. The
+/// The CRL of `kind` (DER): thisUpdate `at`, numbered by its day. The
 /// two CRLs do not depend on each other, so they can be made in parallel.
-pub fn crl(plan: &Plan, keys: &Keys, kind: CaKind) -> anyhow::Result<Vec<u8>> {
+pub fn crl(plan: &Plan, keys: &Keys, kind: CaKind) -> Result<Vec<u8>, GenError> {
     let entries = plan.crl_entries(kind)?;
     let key = keys.ca(kind);
     crl_writer::write_crl(

@@ -1,10 +1,10 @@
-//! What `kakunin gen` makes, decided from the arguments and the seed
+//! What the generator makes, decided from the options and the seed
 //! before any key exists: the serial layout, which cards are in the
 //! bundles, each card's fate, dates and facts, and each CRL's entries.
 //!
 //! Every choice is drawn in a fixed order from a stream named after its
-//! purpose ("layout", "bundle", "cards", and per CRL "crl-<kind>-serials"
-//! and "crl-<kind>-times"), so the parallel work in `issue` only carries
+//! purpose ("layout", "bundle", "cards", and per CRL `crl-<kind>-serials`
+//! and `crl-<kind>-times`), so the parallel work in `issue` only carries
 //! decisions out and cannot change them. Reordering the draws within a
 //! stream changes the output for every seed, `data/` included.
 
@@ -22,16 +22,16 @@ use super::keys::derive_rng;
 use super::layout::Layout;
 use super::people::{self, Person};
 use super::profile::CaKind;
-use super::{below, pick, GenArgs};
+use super::{below, pick, GenError, Options};
 
 /// Share of the bundle that is revoked and expired (the rest is valid).
 const REVOKED_PERMILLE: u64 = 120;
 const EXPIRED_PERMILLE: u64 = 80;
-/// Issuance in the generated history stops this many days before `--at`,
-/// so every revoked certificate has working days between issue and `--at`.
+/// Issuance in the generated history stops this many days before `at`,
+/// so every revoked certificate has working days between issue and `at`.
 const QUIET_DAYS: i64 = 14;
 /// The generated history starts this many days (about five years, one
-/// certificate lifetime) before `--at`.
+/// certificate lifetime) before `at`.
 const HISTORY_DAYS: i64 = 1800;
 
 /// Everything decided before any certificate is built.
@@ -132,20 +132,24 @@ struct Quota {
 }
 
 impl Quota {
-    /// Refuses counts that cannot be met, saying which flag to change.
-    fn new(args: &GenArgs) -> anyhow::Result<Quota> {
-        let (m, n, k) = (args.certs, args.revoked, args.holders);
+    /// Refuses counts that cannot be met, saying which setting to change.
+    fn new(options: &Options) -> Result<Quota, GenError> {
+        let (m, n, k) = (options.certs, options.revoked, options.holders);
         if k > m {
-            anyhow::bail!("--holders {k} is more than --certs {m}: holders are the first certificates of each bundle; lower --holders or raise --certs");
+            return Err(GenError::TooManyHolders {
+                holders: k,
+                certs: m,
+            });
         }
         let expired_target = (m * EXPIRED_PERMILLE + 500) / 1000;
         let forced_revoked = u64::from(k >= 1);
         let revoked_target = ((m * REVOKED_PERMILLE + 500) / 1000).max(forced_revoked);
         if revoked_target > n {
-            anyhow::bail!(
-                "--revoked {n} is smaller than the {revoked_target} revoked certificates that --certs {m} puts in each bundle \
-                 (12%); raise --revoked to at least {revoked_target} or lower --certs"
-            );
+            return Err(GenError::TooFewRevoked {
+                revoked: n,
+                needed: revoked_target,
+                certs: m,
+            });
         }
         Ok(Quota {
             certs: m,
@@ -158,24 +162,25 @@ impl Quota {
 }
 
 impl Plan {
-    /// Decides everything for `args`, generating as of `at` (Unix seconds).
-    pub fn new(args: &GenArgs, at: i64) -> anyhow::Result<Plan> {
-        let quota = Quota::new(args)?;
+    /// Decides everything for `options`.
+    pub fn new(options: &Options) -> Result<Plan, GenError> {
+        let quota = Quota::new(options)?;
+        let at = options.at.unix();
         let at_day = at.div_euclid(DAY);
         // Enough cards that the CRL entries are ~10% of all serials, as for
         // a national issuer.
-        let total = (10 * args.revoked).max(20 * args.certs).max(10_000);
+        let total = (10 * options.revoked).max(20 * options.certs).max(10_000);
         let first_day = at_day - HISTORY_DAYS;
         let layout = Layout::build(
-            &mut derive_rng(args.seed, "layout"),
+            &mut derive_rng(options.seed, "layout"),
             total,
             first_day,
             at_day - QUIET_DAYS,
         );
-        let mut rng = derive_rng(args.seed, "bundle");
+        let mut rng = derive_rng(options.seed, "bundle");
         let (positions, order) = bundle_positions(&mut rng, &layout, &quota, at_day);
         let (fates, expired) = fates(&mut rng, &layout, &order, &quota, at_day);
-        let mut rng = derive_rng(args.seed, "cards");
+        let mut rng = derive_rng(options.seed, "cards");
         let cards = order
             .iter()
             .zip(&fates)
@@ -186,12 +191,12 @@ impl Plan {
             })
             .collect();
         Ok(Plan {
-            seed: args.seed,
+            seed: options.seed,
             at,
             at_day,
-            revoked: args.revoked,
-            holders: args.holders,
-            crl_days: args.crl_days,
+            revoked: options.revoked,
+            holders: options.holders,
+            crl_days: options.crl_days,
             first_day,
             layout,
             positions,
@@ -205,7 +210,7 @@ impl Plan {
     /// certificates plus earlier revocations drawn from the rest of the
     /// serial space, `revoked` in all. Each CRL has its own streams, so
     /// the two can be drawn in parallel.
-    pub fn crl_entries(&self, kind: CaKind) -> anyhow::Result<Vec<Revoked>> {
+    pub fn crl_entries(&self, kind: CaKind) -> Result<Vec<Revoked>, GenError> {
         let n = self.revoked;
         let mut own: Vec<Revoked> = self
             .cards
@@ -241,11 +246,12 @@ impl Plan {
                 });
             });
         entries.extend(own_iter);
-        anyhow::ensure!(
-            entries.len() as u64 == n,
-            "internal: {} CRL entries, wanted {n}",
-            entries.len()
-        );
+        if entries.len() as u64 != n {
+            return Err(GenError::Internal(format!(
+                "{} CRL entries, wanted {n}",
+                entries.len()
+            )));
+        }
         Ok(entries)
     }
 }
@@ -353,7 +359,7 @@ impl Card {
     ) -> Card {
         let day = layout.batch_of(pos).day;
         let not_before = office_time(rng, day);
-        // Expired cards end before --at, all others after it.
+        // Expired cards end before `at`, all others after it.
         let (lo, hi) = if fate == Fate::Expired {
             (add_years(day, 4) + 1, add_years(day, 5).min(at_day - 1))
         } else {
@@ -440,7 +446,7 @@ fn office_time(rng: &mut ChaCha20Rng, day: i64) -> i64 {
 /// drawn uniformly from the working days strictly after issue and strictly
 /// before `at_day`, at a uniform time in office hours. Strictly-after days
 /// keep it later than any issue time; strictly-before keeps it earlier than
-/// `--at`.
+/// `at`.
 fn revocation_time(rng: &mut ChaCha20Rng, issue_day: i64, at_day: i64) -> i64 {
     let (lo, hi) = (issue_day + 1, at_day - 1);
     let span = (hi - lo + 1).max(1) as u64;
