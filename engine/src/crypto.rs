@@ -177,7 +177,7 @@ impl fmt::Debug for VerifyingKey {
 impl VerifyingKey {
     /// A key of `key_type` with subjectPublicKey contents `bits`, checked
     /// with `provider`.
-    pub fn new(key_type: CaKeyType, bits: &[u8], provider: Provider) -> VerifyingKey {
+    pub(crate) fn new(key_type: CaKeyType, bits: &[u8], provider: Provider) -> VerifyingKey {
         let modulus_bits = match key_type {
             CaKeyType::Rsa | CaKeyType::RsaPss => rsa_modulus_bits(bits),
             _ => 0,
@@ -225,6 +225,7 @@ impl VerifyingKey {
     }
 
     /// The backend.
+    #[cfg(test)]
     pub(crate) fn provider(&self) -> Provider {
         self.provider
     }

@@ -33,7 +33,6 @@ pub struct VerifierBuilder {
     crls: Vec<(String, Vec<u8>)>,
     indexes: Vec<(String, Arc<SerialIndex<IndexBytes>>)>,
     refused: Vec<Refused>,
-    provider: Option<Provider>,
     /// Set by `source_digests(false)`.
     no_source_digests: bool,
 }
@@ -182,12 +181,6 @@ impl VerifierBuilder {
         self
     }
 
-    /// Picks the signature backend (default [`Provider::DEFAULT`]).
-    pub(crate) fn provider(&mut self, provider: Provider) -> &mut Self {
-        self.provider = Some(provider);
-        self
-    }
-
     /// Builds the verifier. Fails only without a usable trust anchor; every
     /// other problem is a refused source ([`Verifier::refused`]).
     pub fn build(&self) -> Result<Verifier, VerifyError> {
@@ -252,7 +245,7 @@ impl VerifierBuilder {
     /// The CA certificates, prepared once; duplicates (same bytes) add
     /// nothing but work.
     fn ca_nodes(&self, refused: &mut Vec<Refused>) -> Vec<CaNode> {
-        let provider = self.provider.unwrap_or_default();
+        let provider = Provider::DEFAULT;
         let mut nodes: Vec<CaNode> = Vec::new();
         for (list, anchor, role) in [
             (&self.anchors, true, SourceRole::TrustAnchor),
