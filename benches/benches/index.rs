@@ -7,8 +7,8 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use kakunin_benches::{build, keys, probes, Shape, Times};
-use kakunin_engine::internals;
 use kakunin_engine::index::SerialIndex;
+use kakunin_engine::internals;
 
 const N: usize = 10_000_000;
 const PROBES: usize = 1 << 16;

@@ -7,8 +7,8 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use kakunin_benches::{openssl_crl, Shape};
-use kakunin_engine::ingest::{ingest, IngestOptions};
 use kakunin_engine::crl::Crl;
+use kakunin_engine::ingest::{ingest, IngestOptions};
 use kakunin_engine::{CaCert, Timestamp};
 
 const N: usize = 1_000_000;

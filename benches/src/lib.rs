@@ -6,8 +6,8 @@ use std::path::Path;
 
 pub mod results;
 
-use kakunin_engine::index::{BuildStats, IndexBuilder, IndexInfo};
 use kakunin_engine::crl::CrlScope;
+use kakunin_engine::index::{BuildStats, IndexBuilder, IndexInfo};
 use kakunin_engine::{CrlNumber, IssuerKeyId, RevocationReason, Serial, Timestamp};
 
 /// Shape of the serial numbers on a CRL.

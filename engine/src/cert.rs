@@ -14,7 +14,7 @@ use crate::time::{parse_time, Timestamp};
 
 /// keyUsage bits (RFC 5280 §4.2.1.3), as `1 << n` for named bit n.
 pub(crate) mod ku {
-    pub const KEY_CERT_SIGN: u16 = 1 << 5;
+    pub(crate) const KEY_CERT_SIGN: u16 = 1 << 5;
 }
 
 /// Why a certificate could not be read. Path validation reports these as
@@ -84,7 +84,7 @@ pub(crate) struct Cert<'a> {
 
 impl<'a> Cert<'a> {
     /// Parses one DER certificate; trailing bytes are an error.
-    pub fn parse(input: &'a [u8]) -> Result<Cert<'a>, CertError> {
+    pub(crate) fn parse(input: &'a [u8]) -> Result<Cert<'a>, CertError> {
         let mut top = Reader::new(input);
         let cert = top.read(tag::SEQUENCE).map_err(malformed("Certificate"))?;
         top.finish().map_err(malformed("after Certificate"))?;
@@ -188,7 +188,7 @@ impl<'a> Cert<'a> {
     }
 
     /// True when basicConstraints says cA (RFC 5280 §4.2.1.9).
-    pub fn is_ca(&self) -> bool {
+    pub(crate) fn is_ca(&self) -> bool {
         matches!(self.ext.basic, Some((true, _)))
     }
 }

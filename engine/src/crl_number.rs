@@ -6,7 +6,7 @@ use std::fmt;
 
 /// Longest CRL number RFC 5280 allows, in content octets (20, plus a sign
 /// octet).
-pub const MAX_CRL_NUMBER_LEN: usize = 21;
+pub(crate) const MAX_CRL_NUMBER_LEN: usize = 21;
 
 /// A CRL number that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -10,7 +10,7 @@
 //!   parses the key on every call, which costs little next to the RSA
 //!   operation itself.
 //!
-//! Both can be compiled in at once (benches compare them); [`Provider::DEFAULT`]
+//! Both can be compiled in at once (benches compare them); `Provider::DEFAULT`
 //! is aws-lc-rs when its feature is on.
 //!
 //! Under either backend, [`VerifyingKey::verify_many`] (what batch
@@ -36,7 +36,7 @@ use crate::der::{tag, Reader};
 use crate::sigalg::SignatureAlgorithm;
 
 /// A signature backend compiled into this build. Callers get the default
-/// ([`Provider::DEFAULT`]); the choice is exposed only to kakunin's own
+/// (`Provider::DEFAULT`); the choice is exposed only to kakunin's own
 /// benches and cross-checks (`internals`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -57,6 +57,7 @@ impl Provider {
     pub(crate) const DEFAULT: Provider = Provider::Ring;
 
     /// Every backend compiled into this build.
+    #[cfg(any(test, feature = "internals"))]
     pub(crate) fn all() -> &'static [Provider] {
         #[cfg(feature = "aws-lc-rs")]
         {
@@ -220,6 +221,7 @@ impl VerifyingKey {
     }
 
     /// Same key, another backend (benches and cross-checks).
+    #[cfg(any(test, feature = "internals"))]
     pub(crate) fn with_provider(&self, provider: Provider) -> VerifyingKey {
         VerifyingKey::new(self.key_type.clone(), &self.bits, provider)
     }

@@ -115,7 +115,7 @@ pub enum DerError {
 /// One element: its tag, its value (content octets) and its full
 /// encoding (header + value), all borrowed from the input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Tlv<'a> {
+pub(crate) struct Tlv<'a> {
     /// The identifier octet.
     pub tag: u8,
     /// The content octets.
@@ -126,7 +126,7 @@ pub struct Tlv<'a> {
 
 /// A forward-only cursor over DER bytes.
 #[derive(Clone, Debug)]
-pub struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     data: &'a [u8],
     pos: usize,
 }
@@ -134,37 +134,37 @@ pub struct Reader<'a> {
 impl<'a> Reader<'a> {
     /// A reader over `data`.
     #[inline]
-    pub fn new(data: &'a [u8]) -> Reader<'a> {
+    pub(crate) fn new(data: &'a [u8]) -> Reader<'a> {
         Reader { data, pos: 0 }
     }
 
     /// Bytes consumed so far.
     #[inline]
-    pub fn position(&self) -> usize {
+    pub(crate) fn position(&self) -> usize {
         self.pos
     }
 
     /// True when all input has been consumed.
     #[inline]
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.pos >= self.data.len()
     }
 
     /// Bytes not yet consumed.
     #[inline]
-    pub fn remaining(&self) -> &'a [u8] {
+    pub(crate) fn remaining(&self) -> &'a [u8] {
         self.data.get(self.pos..).unwrap_or(&[])
     }
 
     /// The tag of the next element, if any, without consuming it.
     #[inline]
-    pub fn peek_tag(&self) -> Option<u8> {
+    pub(crate) fn peek_tag(&self) -> Option<u8> {
         self.data.get(self.pos).copied()
     }
 
     /// Reads the next element, whatever its tag.
     #[inline]
-    pub fn read_any(&mut self) -> Result<Tlv<'a>, DerError> {
+    pub(crate) fn read_any(&mut self) -> Result<Tlv<'a>, DerError> {
         let start = self.pos;
         let d = self.data;
         let tag = *d.get(start).ok_or(DerError::Truncated)?;
@@ -214,7 +214,7 @@ impl<'a> Reader<'a> {
     /// value runs past the end of input, returns the available part and
     /// `true`. Lets a caller keep descending into a truncated structure to
     /// report *which* inner field is cut off.
-    pub fn read_partial(&mut self, expected: u8) -> Result<(Tlv<'a>, bool), DerError> {
+    pub(crate) fn read_partial(&mut self, expected: u8) -> Result<(Tlv<'a>, bool), DerError> {
         let mut probe = self.clone();
         match probe.read(expected) {
             Ok(t) => {
@@ -250,7 +250,7 @@ impl<'a> Reader<'a> {
 
     /// Reads the next element and requires `expected` as its tag.
     #[inline]
-    pub fn read(&mut self, expected: u8) -> Result<Tlv<'a>, DerError> {
+    pub(crate) fn read(&mut self, expected: u8) -> Result<Tlv<'a>, DerError> {
         match self.peek_tag() {
             None => Err(DerError::Truncated),
             Some(found) if found != expected => Err(DerError::UnexpectedTag { expected, found }),
@@ -260,7 +260,7 @@ impl<'a> Reader<'a> {
 
     /// Reads the next element only if its tag is `expected`.
     #[inline]
-    pub fn read_optional(&mut self, expected: u8) -> Result<Option<Tlv<'a>>, DerError> {
+    pub(crate) fn read_optional(&mut self, expected: u8) -> Result<Option<Tlv<'a>>, DerError> {
         if self.peek_tag() == Some(expected) {
             self.read_any().map(Some)
         } else {
@@ -270,7 +270,7 @@ impl<'a> Reader<'a> {
 
     /// Errors unless all input has been consumed.
     #[inline]
-    pub fn finish(&self) -> Result<(), DerError> {
+    pub(crate) fn finish(&self) -> Result<(), DerError> {
         match self.data.len().saturating_sub(self.pos) {
             0 => Ok(()),
             n => Err(DerError::TrailingData(n)),
@@ -281,7 +281,7 @@ impl<'a> Reader<'a> {
 /// Checks that INTEGER (or ENUMERATED) content octets are non-empty and
 /// minimal (X.690 §8.3.2), and returns them.
 #[inline]
-pub fn integer_content(value: &[u8]) -> Result<&[u8], DerError> {
+pub(crate) fn integer_content(value: &[u8]) -> Result<&[u8], DerError> {
     match value {
         [] => Err(DerError::BadInteger),
         [0x00, b, ..] if *b < 0x80 => Err(DerError::BadInteger),
@@ -292,7 +292,7 @@ pub fn integer_content(value: &[u8]) -> Result<&[u8], DerError> {
 
 /// Decodes a small non-negative INTEGER/ENUMERATED (≤ 8 content octets).
 /// `None` when negative or too large.
-pub fn small_unsigned(value: &[u8]) -> Result<Option<u64>, DerError> {
+pub(crate) fn small_unsigned(value: &[u8]) -> Result<Option<u64>, DerError> {
     let v = integer_content(value)?;
     if v[0] & 0x80 != 0 {
         return Ok(None);
@@ -305,7 +305,7 @@ pub fn small_unsigned(value: &[u8]) -> Result<Option<u64>, DerError> {
 }
 
 /// Decodes a DER BOOLEAN value (X.690 §11.1: TRUE is 0xFF).
-pub fn boolean(value: &[u8]) -> Result<bool, DerError> {
+pub(crate) fn boolean(value: &[u8]) -> Result<bool, DerError> {
     match value {
         [0x00] => Ok(false),
         [0xFF] => Ok(true),
@@ -315,7 +315,7 @@ pub fn boolean(value: &[u8]) -> Result<bool, DerError> {
 
 /// Splits BIT STRING content into (unused bit count, bits), checking that
 /// unused bits are ≤ 7, absent for an empty string, and zero (X.690 §11.2).
-pub fn bit_string(value: &[u8]) -> Result<(u8, &[u8]), DerError> {
+pub(crate) fn bit_string(value: &[u8]) -> Result<(u8, &[u8]), DerError> {
     let (&unused, bits) = value.split_first().ok_or(DerError::BadBitString)?;
     if unused > 7 || (bits.is_empty() && unused != 0) {
         return Err(DerError::BadBitString);
@@ -332,7 +332,7 @@ pub fn bit_string(value: &[u8]) -> Result<(u8, &[u8]), DerError> {
 /// mask: bit n (`1 << n`) is named bit n, the first bit being the most
 /// significant of the first octet (X.690 §8.6.2). Bits past 15 are
 /// dropped; callers that must refuse them check the length first.
-pub fn named_bits(bits: &[u8]) -> u16 {
+pub(crate) fn named_bits(bits: &[u8]) -> u16 {
     let mut mask = 0u16;
     for n in 0..16u16 {
         let byte = bits.get((n / 8) as usize).copied().unwrap_or(0);
@@ -345,12 +345,12 @@ pub fn named_bits(bits: &[u8]) -> u16 {
 
 /// An OBJECT IDENTIFIER's content octets, displayed in dotted form.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Oid<'a>(pub &'a [u8]);
+pub(crate) struct Oid<'a>(pub &'a [u8]);
 
 impl Oid<'_> {
     /// Checks the encoding (non-empty, minimal sub-identifiers, last octet
     /// terminates).
-    pub fn validate(&self) -> Result<(), DerError> {
+    pub(crate) fn validate(&self) -> Result<(), DerError> {
         let b = self.0;
         if b.is_empty() || b.last().is_some_and(|&x| x & 0x80 != 0) {
             return Err(DerError::BadOid);

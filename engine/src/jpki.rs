@@ -9,7 +9,7 @@
 //! already checks the outer structure and rejects duplicate extensions
 //! (RFC 5280 §4.2), and its keyUsage decoder is well tested. The *contents*
 //! we rely on — the issuer's attribute strings and the SAN otherName values
-//! — are walked with our own [`crate::der`] reader instead, because
+//! — are walked with our own `der` reader instead, because
 //! x509-parser hands otherName values back as opaque bytes and its string
 //! accessors do not cover every string type (BMPString, OCTET STRING
 //! holding UTF-8) that cards and generators use. Walking them ourselves

@@ -10,13 +10,13 @@ use std::fmt;
 
 /// Longest key identifier we keep. SHA-1 ids are 20 bytes; some CAs use
 /// truncated or full SHA-256 ids.
-pub const MAX_KEY_ID_LEN: usize = 32;
+pub(crate) const MAX_KEY_ID_LEN: usize = 32;
 
 /// A key identifier that could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyIdError {
-    /// Empty or longer than [`MAX_KEY_ID_LEN`] bytes.
+    /// Empty or longer than `MAX_KEY_ID_LEN` bytes.
     #[error("key identifier must be 1 to {MAX_KEY_ID_LEN} bytes, got {0}")]
     BadLength(usize),
     /// Hex text that did not decode.

@@ -14,7 +14,7 @@ use std::fmt;
 /// Longest serial content we keep, in bytes. RFC 5280 caps conforming serials
 /// at 20 octets (21 with the sign byte); we allow some slack for CAs that
 /// overshoot and refuse anything longer as malformed.
-pub const MAX_SERIAL_LEN: usize = 32;
+pub(crate) const MAX_SERIAL_LEN: usize = 32;
 
 /// Why a serial could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -23,7 +23,7 @@ pub enum SerialError {
     /// The DER INTEGER had no content octets.
     #[error("serial number is empty")]
     Empty,
-    /// The serial is longer than [`MAX_SERIAL_LEN`] bytes.
+    /// The serial is longer than `MAX_SERIAL_LEN` bytes.
     #[error("serial number is {0} bytes long; at most {MAX_SERIAL_LEN} are accepted")]
     TooLong(usize),
     /// The hex text had a character that is not a hex digit.

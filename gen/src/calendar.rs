@@ -6,12 +6,12 @@
 //! revocation times and these are a few integer operations each.
 
 /// Seconds per day.
-pub const DAY: i64 = 86_400;
+pub(crate) const DAY: i64 = 86_400;
 /// JST is UTC+9 all year (no daylight saving).
-pub const JST_OFFSET: i64 = 9 * 3600;
+pub(crate) const JST_OFFSET: i64 = 9 * 3600;
 
 /// Days since 1970-01-01 for a proleptic Gregorian date.
-pub fn days_from_civil(y: i32, m: u32, d: u32) -> i64 {
+pub(crate) fn days_from_civil(y: i32, m: u32, d: u32) -> i64 {
     let y = i64::from(y) - i64::from(m <= 2);
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -22,7 +22,7 @@ pub fn days_from_civil(y: i32, m: u32, d: u32) -> i64 {
 }
 
 /// (year, month, day) for days since 1970-01-01.
-pub fn civil_from_days(z: i64) -> (i32, u32, u32) {
+pub(crate) fn civil_from_days(z: i64) -> (i32, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -36,7 +36,7 @@ pub fn civil_from_days(z: i64) -> (i32, u32, u32) {
 }
 
 /// (year, month, day, hour, minute, second) in UTC.
-pub fn civil_from_unix(unix: i64) -> (i32, u32, u32, u32, u32, u32) {
+pub(crate) fn civil_from_unix(unix: i64) -> (i32, u32, u32, u32, u32, u32) {
     let days = unix.div_euclid(DAY);
     let secs = unix.rem_euclid(DAY);
     let (y, m, d) = civil_from_days(days);
@@ -53,7 +53,7 @@ pub fn civil_from_unix(unix: i64) -> (i32, u32, u32, u32, u32, u32) {
 /// True for a day (days since epoch, read as a JST calendar day) on which a
 /// municipal office works: Monday to Friday, outside the year-end closure
 /// (29 December to 3 January). National holidays are not modelled.
-pub fn is_working_day(day: i64) -> bool {
+pub(crate) fn is_working_day(day: i64) -> bool {
     // 1970-01-01 was a Thursday: (day + 3) mod 7 gives 0 = Monday.
     if (day + 3).rem_euclid(7) >= 5 {
         return false;
@@ -64,7 +64,7 @@ pub fn is_working_day(day: i64) -> bool {
 
 /// The same month and day `years` later; 29 February becomes 28 February
 /// in a common year.
-pub fn add_years(day: i64, years: i32) -> i64 {
+pub(crate) fn add_years(day: i64, years: i32) -> i64 {
     let (y, m, d) = civil_from_days(day);
     let y2 = y + years;
     let d2 = if m == 2 && d == 29 && !is_leap(y2) {
@@ -76,13 +76,13 @@ pub fn add_years(day: i64, years: i32) -> i64 {
 }
 
 /// Gregorian leap year.
-pub fn is_leap(y: i32) -> bool {
+pub(crate) fn is_leap(y: i32) -> bool {
     (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
 }
 
 /// The holder's fifth birthday strictly after `issue_day`: where a JPKI
 /// certificate's validity ends. Birthdays on 29 February are not generated.
-pub fn fifth_birthday_after(issue_day: i64, birth_month: u32, birth_day: u32) -> i64 {
+pub(crate) fn fifth_birthday_after(issue_day: i64, birth_month: u32, birth_day: u32) -> i64 {
     let (y, m, d) = civil_from_days(issue_day);
     let first_year = if (birth_month, birth_day) > (m, d) {
         y
@@ -96,7 +96,7 @@ pub fn fifth_birthday_after(issue_day: i64, birth_month: u32, birth_day: u32) ->
 /// field: 1 明治 (Meiji, from 1868-01-25), 2 大正 (Taishō, from 1912-07-30),
 /// 3 昭和 (Shōwa, from 1926-12-25), 4 平成 (Heisei, from 1989-01-08),
 /// 5 令和 (Reiwa, from 2019-05-01). Dates before Meiji get `None`.
-pub fn era_digit(y: i32, m: u32, d: u32) -> Option<u8> {
+pub(crate) fn era_digit(y: i32, m: u32, d: u32) -> Option<u8> {
     const STARTS: [((i32, u32, u32), u8); 5] = [
         ((2019, 5, 1), 5),
         ((1989, 1, 8), 4),
@@ -113,7 +113,7 @@ pub fn era_digit(y: i32, m: u32, d: u32) -> Option<u8> {
 /// The birth date as kakunin's generator puts it in the SAN (OID
 /// 1.2.392.200149.8.5.5.4): the era digit followed by the *Gregorian*
 /// `YYYYMMDD`, e.g. 1980-01-01 → `"319800101"` (昭和). Nine ASCII digits.
-pub fn jpki_birth_date(y: i32, m: u32, d: u32) -> Option<String> {
+pub(crate) fn jpki_birth_date(y: i32, m: u32, d: u32) -> Option<String> {
     era_digit(y, m, d).map(|e| format!("{e}{y:04}{m:02}{d:02}"))
 }
 

@@ -16,7 +16,7 @@ use super::GenError;
 
 /// One revokedCertificates entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Revoked {
+pub(crate) struct Revoked {
     /// Serial number of the revoked certificate.
     pub serial: u64,
     /// revocationDate (Unix seconds).
@@ -26,7 +26,7 @@ pub struct Revoked {
 }
 
 /// The CRL-wide fields.
-pub struct CrlHeader<'a> {
+pub(crate) struct CrlHeader<'a> {
     /// Issuer Name DER (the CA's subject).
     pub issuer: &'a [u8],
     /// thisUpdate (Unix seconds).
@@ -116,7 +116,7 @@ const CHUNK: usize = 1 << 16;
 
 /// Encodes and signs the CRL. `entries` must be sorted by serial (the
 /// generator's promise; checked in debug builds).
-pub fn write_crl(
+pub(crate) fn write_crl(
     header: &CrlHeader<'_>,
     entries: &[Revoked],
     key: &Key,

@@ -11,10 +11,10 @@
 //! which is all DER allows for the types we use.
 
 /// Universal tags: the engine's table, which the reader uses too.
-pub use kakunin_engine::internals::tag;
+pub(crate) use kakunin_engine::internals::tag;
 
 /// Bytes a DER length field takes for a content of `len` bytes.
-pub const fn length_len(len: usize) -> usize {
+pub(crate) const fn length_len(len: usize) -> usize {
     if len < 0x80 {
         1
     } else if len <= 0xFF {
@@ -29,13 +29,13 @@ pub const fn length_len(len: usize) -> usize {
 }
 
 /// Bytes of tag + length for a content of `len` bytes.
-pub const fn header_len(len: usize) -> usize {
+pub(crate) const fn header_len(len: usize) -> usize {
     1 + length_len(len)
 }
 
 /// Writes tag and length into `out` (which must be at least
 /// [`header_len`] long) and returns the bytes written.
-pub fn put_header(out: &mut [u8], tag: u8, len: usize) -> usize {
+pub(crate) fn put_header(out: &mut [u8], tag: u8, len: usize) -> usize {
     out[0] = tag;
     let n = length_len(len);
     if n == 1 {
@@ -52,7 +52,7 @@ pub fn put_header(out: &mut [u8], tag: u8, len: usize) -> usize {
 /// Content octets of a non-negative INTEGER holding `v`: minimal, with a
 /// leading 0x00 when the top bit would otherwise read as a sign. Returns the
 /// buffer and how many of its trailing bytes are used.
-pub fn u64_integer_content(v: u64) -> ([u8; 9], usize) {
+pub(crate) fn u64_integer_content(v: u64) -> ([u8; 9], usize) {
     let mut buf = [0u8; 9];
     buf[1..].copy_from_slice(&v.to_be_bytes());
     let mut start = 0;
@@ -64,7 +64,7 @@ pub fn u64_integer_content(v: u64) -> ([u8; 9], usize) {
 
 /// Content length of the INTEGER for `v` (see [`u64_integer_content`]).
 #[cfg(test)]
-pub fn u64_integer_len(v: u64) -> usize {
+pub(crate) fn u64_integer_len(v: u64) -> usize {
     u64_integer_content(v).1
 }
 
@@ -72,7 +72,7 @@ pub fn u64_integer_len(v: u64) -> usize {
 ///
 /// Arcs are program constants (never input), so a malformed list is a bug
 /// and panics.
-pub fn oid_content(arcs: &[u64]) -> Vec<u8> {
+pub(crate) fn oid_content(arcs: &[u64]) -> Vec<u8> {
     assert!(arcs.len() >= 2 && arcs[0] <= 2, "bad OID {arcs:?}");
     let mut out = Vec::with_capacity(arcs.len() * 2);
     let mut push = |mut v: u64| {
@@ -100,7 +100,7 @@ pub fn oid_content(arcs: &[u64]) -> Vec<u8> {
 
 /// X.509 time for a Unix time: UTCTime through 2049, GeneralizedTime from
 /// 2050 on (RFC 5280 §4.1.2.5). Returns (tag, content).
-pub fn x509_time(unix: i64) -> (u8, Vec<u8>) {
+pub(crate) fn x509_time(unix: i64) -> (u8, Vec<u8>) {
     let (y, mo, d, h, mi, s) = super::calendar::civil_from_unix(unix);
     if (1950..2050).contains(&y) {
         let text = format!("{:02}{mo:02}{d:02}{h:02}{mi:02}{s:02}Z", y % 100);
@@ -113,28 +113,28 @@ pub fn x509_time(unix: i64) -> (u8, Vec<u8>) {
 
 /// A growing DER buffer with closure-based nesting.
 #[derive(Default)]
-pub struct DerWriter {
+pub(crate) struct DerWriter {
     buf: Vec<u8>,
 }
 
 impl DerWriter {
     /// An empty writer.
-    pub fn new() -> DerWriter {
+    pub(crate) fn new() -> DerWriter {
         DerWriter::default()
     }
 
     /// The encoded bytes.
-    pub fn finish(self) -> Vec<u8> {
+    pub(crate) fn finish(self) -> Vec<u8> {
         self.buf
     }
 
     /// Appends already-encoded DER (e.g. a Name reused in two places).
-    pub fn raw(&mut self, der: &[u8]) {
+    pub(crate) fn raw(&mut self, der: &[u8]) {
         self.buf.extend_from_slice(der);
     }
 
     /// One primitive TLV.
-    pub fn tlv(&mut self, tag: u8, content: &[u8]) {
+    pub(crate) fn tlv(&mut self, tag: u8, content: &[u8]) {
         let mut h = [0u8; 6];
         let n = put_header(&mut h, tag, content.len());
         self.buf.extend_from_slice(&h[..n]);
@@ -143,7 +143,7 @@ impl DerWriter {
 
     /// A constructed TLV whose content `f` writes; the length is patched in
     /// afterwards.
-    pub fn nested(&mut self, tag: u8, f: impl FnOnce(&mut DerWriter)) {
+    pub(crate) fn nested(&mut self, tag: u8, f: impl FnOnce(&mut DerWriter)) {
         let start = self.buf.len();
         f(self);
         let len = self.buf.len() - start;
@@ -153,60 +153,60 @@ impl DerWriter {
     }
 
     /// SEQUENCE { f }
-    pub fn sequence(&mut self, f: impl FnOnce(&mut DerWriter)) {
+    pub(crate) fn sequence(&mut self, f: impl FnOnce(&mut DerWriter)) {
         self.nested(tag::SEQUENCE, f)
     }
 
     /// SET { f }
-    pub fn set(&mut self, f: impl FnOnce(&mut DerWriter)) {
+    pub(crate) fn set(&mut self, f: impl FnOnce(&mut DerWriter)) {
         self.nested(tag::SET, f)
     }
 
     /// `[n]` constructed context tag (EXPLICIT tagging, or IMPLICIT over a
     /// constructed type).
-    pub fn context(&mut self, n: u8, f: impl FnOnce(&mut DerWriter)) {
+    pub(crate) fn context(&mut self, n: u8, f: impl FnOnce(&mut DerWriter)) {
         self.nested(0xA0 | n, f)
     }
 
     /// `[n]` primitive context tag with raw content (IMPLICIT over a
     /// primitive type, e.g. keyIdentifier or a URI GeneralName).
-    pub fn context_primitive(&mut self, n: u8, content: &[u8]) {
+    pub(crate) fn context_primitive(&mut self, n: u8, content: &[u8]) {
         self.tlv(0x80 | n, content)
     }
 
     /// INTEGER from a u64.
-    pub fn integer_u64(&mut self, v: u64) {
+    pub(crate) fn integer_u64(&mut self, v: u64) {
         let (buf, n) = u64_integer_content(v);
         self.tlv(tag::INTEGER, &buf[9 - n..]);
     }
 
     /// OBJECT IDENTIFIER from arcs.
-    pub fn oid(&mut self, arcs: &[u64]) {
+    pub(crate) fn oid(&mut self, arcs: &[u64]) {
         self.tlv(tag::OID, &oid_content(arcs));
     }
 
     /// NULL
-    pub fn null(&mut self) {
+    pub(crate) fn null(&mut self) {
         self.tlv(tag::NULL, &[]);
     }
 
     /// BOOLEAN (DER: TRUE is 0xFF).
-    pub fn boolean(&mut self, v: bool) {
+    pub(crate) fn boolean(&mut self, v: bool) {
         self.tlv(tag::BOOLEAN, &[if v { 0xFF } else { 0x00 }]);
     }
 
     /// OCTET STRING { f }
-    pub fn octet_string_with(&mut self, f: impl FnOnce(&mut DerWriter)) {
+    pub(crate) fn octet_string_with(&mut self, f: impl FnOnce(&mut DerWriter)) {
         self.nested(tag::OCTET_STRING, f)
     }
 
     /// OCTET STRING
-    pub fn octet_string(&mut self, content: &[u8]) {
+    pub(crate) fn octet_string(&mut self, content: &[u8]) {
         self.tlv(tag::OCTET_STRING, content)
     }
 
     /// BIT STRING with whole octets (no unused bits).
-    pub fn bit_string(&mut self, bytes: &[u8]) {
+    pub(crate) fn bit_string(&mut self, bytes: &[u8]) {
         self.nested(tag::BIT_STRING, |w| {
             w.buf.push(0);
             w.buf.extend_from_slice(bytes);
@@ -215,7 +215,7 @@ impl DerWriter {
 
     /// A named-bit BIT STRING (e.g. KeyUsage) from the bit numbers set, with
     /// trailing zero bits removed as DER requires (X.690 §11.2.2).
-    pub fn named_bits(&mut self, bits: &[u8]) {
+    pub(crate) fn named_bits(&mut self, bits: &[u8]) {
         let max = bits.iter().copied().max().unwrap_or(0) as usize;
         let mut bytes = vec![0u8; max / 8 + 1];
         for &b in bits {
@@ -235,13 +235,13 @@ impl DerWriter {
     }
 
     /// UTF8String
-    pub fn utf8(&mut self, s: &str) {
+    pub(crate) fn utf8(&mut self, s: &str) {
         self.tlv(tag::UTF8_STRING, s.as_bytes())
     }
 
     /// PrintableString. The text is program-made; a character outside the
     /// PrintableString set is a bug.
-    pub fn printable(&mut self, s: &str) {
+    pub(crate) fn printable(&mut self, s: &str) {
         debug_assert!(
             s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b" '()+,-./:=?".contains(&b)),
@@ -251,7 +251,7 @@ impl DerWriter {
     }
 
     /// Time as RFC 5280 wants it (see [`x509_time`]).
-    pub fn time(&mut self, unix: i64) {
+    pub(crate) fn time(&mut self, unix: i64) {
         let (t, c) = x509_time(unix);
         self.tlv(t, &c);
     }

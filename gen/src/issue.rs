@@ -23,21 +23,23 @@ const KEY_POOL: usize = 4;
 const CA_DAYS_AFTER_AT: i64 = 3653;
 
 /// One value for each CA, so that callers name the CA instead of an index.
-pub struct PerCa<T> {
+pub(crate) struct PerCa<T> {
     pub sign: T,
     pub auth: T,
 }
 
 impl<T> PerCa<T> {
     /// Makes both values, the signing CA's first.
-    pub fn try_new(mut f: impl FnMut(CaKind) -> Result<T, GenError>) -> Result<PerCa<T>, GenError> {
+    pub(crate) fn try_new(
+        mut f: impl FnMut(CaKind) -> Result<T, GenError>,
+    ) -> Result<PerCa<T>, GenError> {
         Ok(PerCa {
             sign: f(CaKind::Sign)?,
             auth: f(CaKind::Auth)?,
         })
     }
 
-    pub fn get(&self, kind: CaKind) -> &T {
+    pub(crate) fn get(&self, kind: CaKind) -> &T {
         match kind {
             CaKind::Sign => &self.sign,
             CaKind::Auth => &self.auth,
@@ -47,7 +49,7 @@ impl<T> PerCa<T> {
 
 /// Every key of the PKI. Each is generated from its own labelled stream,
 /// so adding holders never changes the CA or pool keys.
-pub struct Keys {
+pub(crate) struct Keys {
     ca: PerCa<Key>,
     ocsp: Key,
     pool: Vec<Key>,
@@ -57,7 +59,7 @@ pub struct Keys {
 
 impl Keys {
     /// Generates all keys in parallel.
-    pub fn generate(seed: u64, holders: u64) -> Result<Keys, GenError> {
+    pub(crate) fn generate(seed: u64, holders: u64) -> Result<Keys, GenError> {
         let mut labels: Vec<String> = ["sign-ca", "auth-ca", "ocsp"].map(String::from).to_vec();
         labels.extend((0..KEY_POOL).map(|i| format!("pool-{i}")));
         for h in 1..=holders {
@@ -83,19 +85,19 @@ impl Keys {
         })
     }
 
-    pub fn ca(&self, kind: CaKind) -> &Key {
+    pub(crate) fn ca(&self, kind: CaKind) -> &Key {
         self.ca.get(kind)
     }
 
     /// The one responder key both CAs delegate OCSP to.
-    pub fn ocsp(&self) -> &Key {
+    pub(crate) fn ocsp(&self) -> &Key {
         &self.ocsp
     }
 
     /// The key of card `i`'s certificate of `kind`: the holder's own for
     /// holders, else one of the pool (the two certificates of a card never
     /// share a key).
-    pub fn leaf(&self, i: usize, kind: CaKind) -> &Key {
+    pub(crate) fn leaf(&self, i: usize, kind: CaKind) -> &Key {
         let h = match kind {
             CaKind::Sign => 0,
             CaKind::Auth => 1,
@@ -109,13 +111,13 @@ impl Keys {
 }
 
 /// A CA's own certificate and the OCSP responder certificate it issued.
-pub struct Authority {
+pub(crate) struct Authority {
     pub ca: Vec<u8>,
     pub ocsp: Vec<u8>,
 }
 
 /// The CA certificate of `kind` and its delegated OCSP certificate.
-pub fn authority(plan: &Plan, keys: &Keys, kind: CaKind) -> Result<Authority, GenError> {
+pub(crate) fn authority(plan: &Plan, keys: &Keys, kind: CaKind) -> Result<Authority, GenError> {
     // From a month before the first issue in the history.
     let not_before = (plan.first_day - 30) * DAY;
     let not_after = plan.at + CA_DAYS_AFTER_AT * DAY;
@@ -137,7 +139,7 @@ pub fn authority(plan: &Plan, keys: &Keys, kind: CaKind) -> Result<Authority, Ge
 }
 
 /// Every card's certificate of `kind` (DER), in bundle order.
-pub fn bundle(plan: &Plan, keys: &Keys, kind: CaKind) -> Result<Vec<Vec<u8>>, GenError> {
+pub(crate) fn bundle(plan: &Plan, keys: &Keys, kind: CaKind) -> Result<Vec<Vec<u8>>, GenError> {
     plan.cards
         .par_iter()
         .enumerate()
@@ -160,7 +162,7 @@ pub fn bundle(plan: &Plan, keys: &Keys, kind: CaKind) -> Result<Vec<Vec<u8>>, Ge
 
 /// The CRL of `kind` (DER): thisUpdate `at`, numbered by its day. The
 /// two CRLs do not depend on each other, so they can be made in parallel.
-pub fn crl(plan: &Plan, keys: &Keys, kind: CaKind) -> Result<Vec<u8>, GenError> {
+pub(crate) fn crl(plan: &Plan, keys: &Keys, kind: CaKind) -> Result<Vec<u8>, GenError> {
     let entries = plan.crl_entries(kind)?;
     let key = keys.ca(kind);
     crl_writer::write_crl(

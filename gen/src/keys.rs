@@ -15,7 +15,7 @@ use crate::GenError;
 /// A ChaCha20 stream for one purpose: SHA-256 of the seed and a label, so
 /// that every key and every choice has its own independent stream and
 /// adding a new one never shifts the others.
-pub fn derive_rng(seed: u64, label: &str) -> ChaCha20Rng {
+pub(crate) fn derive_rng(seed: u64, label: &str) -> ChaCha20Rng {
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
     ctx.update(b"kakunin-gen-v1\0");
     ctx.update(&seed.to_le_bytes());
@@ -27,7 +27,7 @@ pub fn derive_rng(seed: u64, label: &str) -> ChaCha20Rng {
 }
 
 /// An RSA-2048 key pair ready to sign and to be written out.
-pub struct Key {
+pub(crate) struct Key {
     pkcs8: Vec<u8>,
     ring: RsaKeyPair,
     key_id: [u8; 20],
@@ -35,7 +35,7 @@ pub struct Key {
 
 impl Key {
     /// Generates the key named `label` for `seed` (RSA-2048, e = 65537).
-    pub fn generate(seed: u64, label: &str) -> Result<Key, GenError> {
+    pub(crate) fn generate(seed: u64, label: &str) -> Result<Key, GenError> {
         let mut rng = derive_rng(seed, label);
         let private =
             rsa::RsaPrivateKey::new(&mut rng, 2048).map_err(|e| GenError::KeyGeneration {
@@ -70,23 +70,23 @@ impl Key {
     }
 
     /// The PKCS#1 RSAPublicKey DER: the subjectPublicKey BIT STRING content.
-    pub fn public_key_der(&self) -> &[u8] {
+    pub(crate) fn public_key_der(&self) -> &[u8] {
         self.ring.public_key().as_ref()
     }
 
     /// RFC 5280 §4.2.1.2 method 1 key identifier (SHA-1 of the public key
     /// bits), used for SKI and AKI.
-    pub fn key_id(&self) -> &[u8; 20] {
+    pub(crate) fn key_id(&self) -> &[u8; 20] {
         &self.key_id
     }
 
     /// PKCS#8 private key as PEM.
-    pub fn pkcs8_pem(&self) -> String {
+    pub(crate) fn pkcs8_pem(&self) -> String {
         pem("PRIVATE KEY", &self.pkcs8)
     }
 
     /// sha256WithRSAEncryption signature of `msg`.
-    pub fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, GenError> {
+    pub(crate) fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, GenError> {
         let mut sig = vec![0u8; self.ring.public().modulus_len()];
         self.ring
             .sign(
@@ -101,7 +101,7 @@ impl Key {
 }
 
 /// PEM armour (RFC 7468): base64 in 64-character lines.
-pub fn pem(label: &str, der: &[u8]) -> String {
+pub(crate) fn pem(label: &str, der: &[u8]) -> String {
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);
     let mut out = String::with_capacity(b64.len() + b64.len() / 64 + 64);
     out.push_str(&format!("-----BEGIN {label}-----\n"));

@@ -25,7 +25,7 @@ use super::profile::CaKind;
 
 /// A run of consecutive serials issued on one day.
 #[derive(Clone, Copy, Debug)]
-pub struct Batch {
+pub(crate) struct Batch {
     /// Position in the issue stream of the batch's first card.
     pub pos: u64,
     /// Cards in the batch.
@@ -41,7 +41,7 @@ pub struct Batch {
 impl Batch {
     /// The serial the CA of `kind` gave the card at `pos` (inside this
     /// batch): serials run consecutively within a batch.
-    pub fn serial(&self, kind: CaKind, pos: u64) -> u64 {
+    pub(crate) fn serial(&self, kind: CaKind, pos: u64) -> u64 {
         let start = match kind {
             CaKind::Sign => self.sign_start,
             CaKind::Auth => self.auth_start,
@@ -51,7 +51,7 @@ impl Batch {
 }
 
 /// Every card ever issued in the window, as batches in serial order.
-pub struct Layout {
+pub(crate) struct Layout {
     /// Batches in issue order.
     pub batches: Vec<Batch>,
     /// Number of cards (positions) in all batches.
@@ -69,7 +69,12 @@ fn gap(rng: &mut ChaCha20Rng) -> u64 {
 impl Layout {
     /// Lays out at least `total` cards issued on working days from
     /// `first_day` to `last_day` inclusive.
-    pub fn build(rng: &mut ChaCha20Rng, total: u64, first_day: i64, last_day: i64) -> Layout {
+    pub(crate) fn build(
+        rng: &mut ChaCha20Rng,
+        total: u64,
+        first_day: i64,
+        last_day: i64,
+    ) -> Layout {
         let days: Vec<i64> = (first_day..=last_day)
             .filter(|&d| is_working_day(d))
             .collect();
@@ -100,13 +105,13 @@ impl Layout {
     }
 
     /// The batch holding stream position `pos`.
-    pub fn batch_of(&self, pos: u64) -> &Batch {
+    pub(crate) fn batch_of(&self, pos: u64) -> &Batch {
         let i = self.batches.partition_point(|b| b.pos <= pos) - 1;
         &self.batches[i]
     }
 
     /// The serial the CA of `kind` gave the card at `pos`.
-    pub fn serial(&self, kind: CaKind, pos: u64) -> u64 {
+    pub(crate) fn serial(&self, kind: CaKind, pos: u64) -> u64 {
         self.batch_of(pos).serial(kind, pos)
     }
 
@@ -114,7 +119,7 @@ impl Layout {
     /// without replacement from all positions not in `excluded` (sorted),
     /// in ascending order (Knuth's selection sampling, Algorithm S: one pass,
     /// no memory, exact count).
-    pub fn select(
+    pub(crate) fn select(
         &self,
         rng: &mut ChaCha20Rng,
         count: u64,

@@ -151,7 +151,7 @@ const FEMALE: &[&str] = &[
 ];
 
 /// A prefecture: kanji, romanised, and some of its cities (kanji, romanised).
-pub struct Prefecture {
+pub(crate) struct Prefecture {
     /// e.g. 東京都
     pub kanji: &'static str,
     /// e.g. Tokyo-to
@@ -167,7 +167,7 @@ macro_rules! pref {
 }
 
 /// All 47 prefectures, in JIS X 0401 order.
-pub const PREFECTURES: &[Prefecture] = &[
+pub(crate) const PREFECTURES: &[Prefecture] = &[
     pref!(
         "北海道",
         "Hokkaido",
@@ -400,7 +400,7 @@ const KANJI_DIGITS: &[&str] = &["一", "二", "三", "四", "五", "六", "七",
 /// The facts a signing certificate carries about its holder (SAN values),
 /// plus where the holder lives for the subject's `L=` attributes.
 #[derive(Clone, Debug)]
-pub struct Person {
+pub(crate) struct Person {
     /// Kanji name, surname and given name separated by an ideographic space
     /// (U+3000), as the resident register writes it.
     pub name: String,
@@ -421,7 +421,7 @@ pub struct Person {
 
 /// Draws a holder (everything but the birth date, which depends on the
 /// certificate's validity and is chosen by the caller).
-pub fn random_person(rng: &mut ChaCha20Rng) -> Person {
+pub(crate) fn random_person(rng: &mut ChaCha20Rng) -> Person {
     let roll = rng.next_u32() % 1000;
     let sex = if roll < 5 {
         "9"

@@ -35,7 +35,7 @@ const QUIET_DAYS: i64 = 14;
 const HISTORY_DAYS: i64 = 1800;
 
 /// Everything decided before any certificate is built.
-pub struct Plan {
+pub(crate) struct Plan {
     /// Seed of every stream (keys included).
     pub seed: u64,
     /// Generation time (Unix seconds): thisUpdate, and the "now" of
@@ -67,7 +67,7 @@ pub struct Plan {
 
 /// What happened to a card in the bundles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fate {
+pub(crate) enum Fate {
     /// Both certificates valid.
     Valid,
     /// Both certificates past notAfter (not on the CRLs).
@@ -80,7 +80,7 @@ pub enum Fate {
 }
 
 /// Everything decided about one card before any certificate is built.
-pub struct Card {
+pub(crate) struct Card {
     pub holder: Option<u64>,
     pub sign_serial: u64,
     pub auth_serial: u64,
@@ -97,7 +97,7 @@ pub struct Card {
 impl Card {
     /// The status expected.jsonl gives the card's certificate of `kind`,
     /// and its reason when revoked.
-    pub fn status(&self, kind: CaKind) -> (&'static str, Option<RevocationReason>) {
+    pub(crate) fn status(&self, kind: CaKind) -> (&'static str, Option<RevocationReason>) {
         match (self.fate, kind) {
             (Fate::Valid, _) | (Fate::Moved, CaKind::Auth) => ("valid", None),
             (Fate::Expired, _) => ("invalid", None),
@@ -106,14 +106,14 @@ impl Card {
         }
     }
 
-    pub fn serial(&self, kind: CaKind) -> u64 {
+    pub(crate) fn serial(&self, kind: CaKind) -> u64 {
         match kind {
             CaKind::Sign => self.sign_serial,
             CaKind::Auth => self.auth_serial,
         }
     }
 
-    pub fn cn(&self, kind: CaKind) -> &str {
+    pub(crate) fn cn(&self, kind: CaKind) -> &str {
         match kind {
             CaKind::Sign => &self.sign_cn,
             CaKind::Auth => &self.auth_cn,
@@ -163,7 +163,7 @@ impl Quota {
 
 impl Plan {
     /// Decides everything for `options`.
-    pub fn new(options: &Options) -> Result<Plan, GenError> {
+    pub(crate) fn new(options: &Options) -> Result<Plan, GenError> {
         let quota = Quota::new(options)?;
         let at = options.at.unix();
         let at_day = at.div_euclid(DAY);
@@ -210,7 +210,7 @@ impl Plan {
     /// certificates plus earlier revocations drawn from the rest of the
     /// serial space, `revoked` in all. Each CRL has its own streams, so
     /// the two can be drawn in parallel.
-    pub fn crl_entries(&self, kind: CaKind) -> Result<Vec<Revoked>, GenError> {
+    pub(crate) fn crl_entries(&self, kind: CaKind) -> Result<Vec<Revoked>, GenError> {
         let n = self.revoked;
         let mut own: Vec<Revoked> = self
             .cards

@@ -8,7 +8,7 @@ use super::people::Person;
 use super::GenError;
 
 /// sha256WithRSAEncryption
-pub const SHA256_WITH_RSA: &[u64] = &[1, 2, 840, 113549, 1, 1, 11];
+pub(crate) const SHA256_WITH_RSA: &[u64] = &[1, 2, 840, 113549, 1, 1, 11];
 const RSA_ENCRYPTION: &[u64] = &[1, 2, 840, 113549, 1, 1, 1];
 const AT_C: &[u64] = &[2, 5, 4, 6];
 const AT_L: &[u64] = &[2, 5, 4, 7];
@@ -23,7 +23,7 @@ const EXT_BASIC_CONSTRAINTS: &[u64] = &[2, 5, 29, 19];
 const EXT_CRL_DP: &[u64] = &[2, 5, 29, 31];
 const EXT_POLICIES: &[u64] = &[2, 5, 29, 32];
 /// authorityKeyIdentifier (also a CRL extension).
-pub const EXT_AKI: &[u64] = &[2, 5, 29, 35];
+pub(crate) const EXT_AKI: &[u64] = &[2, 5, 29, 35];
 const EXT_EKU: &[u64] = &[2, 5, 29, 37];
 const EXT_AIA: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 1, 1];
 const KP_OCSP_SIGNING: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 3, 9];
@@ -39,7 +39,7 @@ const POLICY_AUTH: &[u64] = &[1, 2, 392, 200149, 8, 5, 1, 3, 30];
 
 /// Which of the two JPKI CAs.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum CaKind {
+pub(crate) enum CaKind {
     /// 署名用: digital signature.
     Sign,
     /// 利用者証明用: user authentication.
@@ -49,10 +49,10 @@ pub enum CaKind {
 impl CaKind {
     /// Both CAs, signing first: the order in which every output file that
     /// covers both (expected.jsonl, ocsp.pem) lists them.
-    pub const ALL: [CaKind; 2] = [CaKind::Sign, CaKind::Auth];
+    pub(crate) const ALL: [CaKind; 2] = [CaKind::Sign, CaKind::Auth];
 
     /// `sign` / `auth`, as file names and expected.jsonl use it.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             CaKind::Sign => "sign",
             CaKind::Auth => "auth",
@@ -67,7 +67,7 @@ impl CaKind {
     }
 
     /// Where relying parties fetch this CA's CRL.
-    pub fn crl_url(self) -> String {
+    pub(crate) fn crl_url(self) -> String {
         format!("http://crl.jpki.example/{}.crl", self.as_str())
     }
 }
@@ -99,7 +99,7 @@ fn name(attrs: &[(&[u64], Str, &str)]) -> Vec<u8> {
 }
 
 /// The CA's distinguished name (issuer = subject: the CAs are roots).
-pub fn ca_name(kind: CaKind) -> Vec<u8> {
+pub(crate) fn ca_name(kind: CaKind) -> Vec<u8> {
     name(&[
         (AT_C, Str::Printable, "JP"),
         (AT_O, Str::Printable, "JPKI"),
@@ -134,7 +134,7 @@ fn ski(w: &mut DerWriter, key_id: &[u8]) {
 }
 
 /// AlgorithmIdentifier for sha256WithRSAEncryption (parameters NULL).
-pub fn sig_alg(w: &mut DerWriter) {
+pub(crate) fn sig_alg(w: &mut DerWriter) {
     w.sequence(|w| {
         w.oid(SHA256_WITH_RSA);
         w.null();
@@ -142,7 +142,7 @@ pub fn sig_alg(w: &mut DerWriter) {
 }
 
 /// What varies between certificates; the rest is fixed by the profile.
-pub struct TbsParts<'a> {
+pub(crate) struct TbsParts<'a> {
     /// Serial number.
     pub serial: u64,
     /// Issuer Name DER.
@@ -159,7 +159,7 @@ pub struct TbsParts<'a> {
 
 /// Builds, signs and returns a certificate's DER. `extensions` writes the
 /// Extension SEQUENCEs.
-pub fn certificate(
+pub(crate) fn certificate(
     parts: &TbsParts<'_>,
     issuer_key: &Key,
     extensions: impl FnOnce(&mut DerWriter),
@@ -196,7 +196,7 @@ pub fn certificate(
 }
 
 /// A self-signed JPKI root CA certificate.
-pub fn ca_certificate(
+pub(crate) fn ca_certificate(
     kind: CaKind,
     key: &Key,
     serial: u64,
@@ -224,7 +224,7 @@ pub fn ca_certificate(
 
 /// A delegated OCSP responder certificate (RFC 6960 §4.2.2.2) issued by the
 /// CA of `kind` for `responder`.
-pub fn ocsp_certificate(
+pub(crate) fn ocsp_certificate(
     kind: CaKind,
     ca_key: &Key,
     responder: &Key,
@@ -262,7 +262,7 @@ pub fn ocsp_certificate(
 
 /// The facts written into a signing certificate's SAN, as strings exactly
 /// as they are encoded.
-pub struct Facts<'a> {
+pub(crate) struct Facts<'a> {
     /// The person (name, sex, address and their alt-char positions).
     pub person: &'a Person,
     /// Era digit + Gregorian YYYYMMDD.
@@ -270,7 +270,7 @@ pub struct Facts<'a> {
 }
 
 /// An end-entity certificate as a My Number Card carries it.
-pub struct Leaf<'a> {
+pub(crate) struct Leaf<'a> {
     /// Which CA issues it.
     pub kind: CaKind,
     /// Serial number.
@@ -286,7 +286,7 @@ pub struct Leaf<'a> {
 }
 
 /// Builds a JPKI end-entity certificate (signing or authentication).
-pub fn leaf_certificate(
+pub(crate) fn leaf_certificate(
     leaf: &Leaf<'_>,
     subject_key: &Key,
     ca_key: &Key,

@@ -14,7 +14,7 @@ use super::profile::CaKind;
 use super::GenError;
 
 /// Creates the output directory (and its parents) if missing.
-pub fn create_dir(dir: &Path) -> Result<(), GenError> {
+pub(crate) fn create_dir(dir: &Path) -> Result<(), GenError> {
     fs::create_dir_all(dir).map_err(|source| GenError::CreateDir {
         path: dir.to_path_buf(),
         source,
@@ -23,7 +23,7 @@ pub fn create_dir(dir: &Path) -> Result<(), GenError> {
 
 /// `<kind>-ca.pem` and `.key` for both CAs, and `ocsp.pem` (the signing
 /// CA's responder certificate first) with the one `ocsp.key`.
-pub fn authorities(
+pub(crate) fn authorities(
     out: &Path,
     keys: &Keys,
     authorities: &PerCa<Authority>,
@@ -49,7 +49,7 @@ pub fn authorities(
 }
 
 /// `<kind>-certs.pem`: the bundle, in bundle order.
-pub fn bundles(out: &Path, bundles: &PerCa<Vec<Vec<u8>>>) -> Result<(), GenError> {
+pub(crate) fn bundles(out: &Path, bundles: &PerCa<Vec<Vec<u8>>>) -> Result<(), GenError> {
     for kind in CaKind::ALL {
         let text: String = bundles
             .get(kind)
@@ -67,7 +67,7 @@ pub fn bundles(out: &Path, bundles: &PerCa<Vec<Vec<u8>>>) -> Result<(), GenError
 
 /// `holders/<n>/`: both certificates and keys of the first `holders`
 /// cards, and their `facts.json`.
-pub fn holders(
+pub(crate) fn holders(
     out: &Path,
     plan: &Plan,
     keys: &Keys,
@@ -96,7 +96,7 @@ pub fn holders(
 /// `expected.jsonl`: all signing certificates, then all authentication
 /// certificates, each in bundle order (the order of `<kind>-certs.pem`, so
 /// a verifier's output lines up with it).
-pub fn expected(out: &Path, plan: &Plan) -> Result<(), GenError> {
+pub(crate) fn expected(out: &Path, plan: &Plan) -> Result<(), GenError> {
     let mut text = String::new();
     for kind in CaKind::ALL {
         for c in &plan.cards {
@@ -108,7 +108,7 @@ pub fn expected(out: &Path, plan: &Plan) -> Result<(), GenError> {
 }
 
 /// `<kind>.crl`, DER as RFC 5280 distribution points serve it.
-pub fn crl(out: &Path, kind: CaKind, der: &[u8]) -> Result<(), GenError> {
+pub(crate) fn crl(out: &Path, kind: CaKind, der: &[u8]) -> Result<(), GenError> {
     file(out, &format!("{}.crl", kind.as_str()), der)
 }
 

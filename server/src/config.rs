@@ -17,7 +17,7 @@ pub struct Config {
     /// Extra names for issuers (`NAME=CERT`).
     pub aliases: Vec<AliasSpec>,
     /// Give the JPKI CAs the aliases `sign` and `auth` (see
-    /// [`crate::issuers`]).
+    /// the issuers module).
     pub default_aliases: bool,
     /// The directory of `*.crl` and `*.idx` files to serve and watch.
     pub crl_dir: PathBuf,

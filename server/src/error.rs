@@ -81,9 +81,7 @@ impl ApiError {
     /// The human-readable `detail`.
     pub fn detail(&self) -> String {
         match self {
-            ApiError::NotFound => {
-                "no such route; see docs/serve.md for the endpoints".into()
-            }
+            ApiError::NotFound => "no such route; see docs/serve.md for the endpoints".into(),
             ApiError::MethodNotAllowed(allow) => {
                 format!("method not allowed here; allowed: {allow}")
             }

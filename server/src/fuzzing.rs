@@ -29,7 +29,7 @@ pub fn ocsp_get_path(rest: &str) -> Option<Vec<u8>> {
 /// The server of `config` without its port: the app that
 /// [`Server::run_until`](crate::Server::run_until) serves (CAs, the CRL
 /// directory loaded once, the reload thread, OCSP signers, login),
-/// assembled the same way ([`App::assemble`]), and the same
+/// assembled the same way (`App::assemble`), and the same
 /// per-connection code, over any stream. Each [`OneConnection::serve`] is
 /// one client connection from a loopback peer.
 pub struct OneConnection {

@@ -24,7 +24,7 @@ use crate::config::AliasSpec;
 
 /// One configured CA.
 #[derive(Debug)]
-pub struct Issuer {
+pub(crate) struct Issuer {
     /// Key id, the store's key.
     pub key_id: IssuerKeyId,
     /// SHA-256 of the SubjectPublicKeyInfo.
@@ -39,12 +39,12 @@ pub struct Issuer {
 
 impl Issuer {
     /// The key id as lower-case hex (the canonical name in answers).
-    pub fn key_id_hex(&self) -> String {
+    pub(crate) fn key_id_hex(&self) -> String {
         self.key_id.to_hex()
     }
 
     /// A short label for logs and metrics: the first alias, else the key id.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         self.aliases
             .first()
             .cloned()
@@ -89,7 +89,7 @@ pub enum IssuerError {
 
 /// The configured CAs and every name that resolves to one.
 #[derive(Debug)]
-pub struct Issuers {
+pub(crate) struct Issuers {
     list: Vec<Issuer>,
     by_name: HashMap<String, usize>,
 }
@@ -115,7 +115,7 @@ impl Issuers {
     /// Reads the trust anchors and resolves the aliases. Returns the issuers
     /// and warnings worth logging (e.g. a default alias left out because it
     /// was ambiguous).
-    pub fn load(
+    pub(crate) fn load(
         trust: &[PathBuf],
         aliases: &[AliasSpec],
         default_aliases: bool,
@@ -216,7 +216,7 @@ impl Issuers {
 
     /// The issuer a client means by `name` (key id hex, SPKI SHA-256 hex or
     /// alias; any case).
-    pub fn resolve(&self, name: &str) -> Option<&Issuer> {
+    pub(crate) fn resolve(&self, name: &str) -> Option<&Issuer> {
         let i = match self.by_name.get(name) {
             Some(i) => *i,
             None => *self.by_name.get(&name.to_ascii_lowercase())?,
@@ -225,12 +225,12 @@ impl Issuers {
     }
 
     /// The issuer with this key id.
-    pub fn by_key_id(&self, id: &IssuerKeyId) -> Option<&Issuer> {
+    pub(crate) fn by_key_id(&self, id: &IssuerKeyId) -> Option<&Issuer> {
         self.list.iter().find(|i| &i.key_id == id)
     }
 
     /// Every configured issuer, in `--trust` order.
-    pub fn iter(&self) -> impl Iterator<Item = &Issuer> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Issuer> {
         self.list.iter()
     }
 }

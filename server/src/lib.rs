@@ -2,7 +2,7 @@
 //!
 //! The HTTP endpoint of kakunin (`kakunin serve`): revocation status of
 //! JPKI certificates for auth backends, answered from the engine's
-//! [`Store`] at line rate, with CRLs hot-swapped as they land in a
+//! `Store` at line rate, with CRLs hot-swapped as they land in a
 //! directory.
 //!
 //! ```text
@@ -16,8 +16,8 @@
 //!
 //! hyper 1 on a multi-threaded tokio runtime, HTTP/1.1 keep-alive and
 //! HTTP/2 with prior knowledge on one port (hyper-util's auto builder), no
-//! web framework: each handler is a plain function over [`Store`] and the
-//! configured [`issuers::Issuers`]. A status look-up is one atomic load of
+//! web framework: each handler is a plain function over the `Store` and the
+//! configured issuers. A status look-up is one atomic load of
 //! an `Arc` and an in-place index probe; nothing on that path takes a lock
 //! shared with the reloader.
 //!
@@ -101,7 +101,7 @@ pub use config::{
 };
 pub use error::ApiError;
 pub use issuers::IssuerError;
-pub use login::{ChallengeError, LoginError};
+pub use login::LoginError;
 pub use ocsp::{OcspSigner, SignerError};
 pub use reload::{FileOutcome, ScanReport};
 pub use server::{ServedCrl, ServedIssuer, Server};

@@ -66,7 +66,7 @@ fn latency_histogram() -> Histogram {
 }
 
 /// All metrics of one server.
-pub struct Metrics {
+pub(crate) struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
@@ -96,7 +96,7 @@ impl Default for Metrics {
 
 impl Metrics {
     /// A registry with every metric registered and at zero.
-    pub fn new() -> Metrics {
+    pub(crate) fn new() -> Metrics {
         let mut registry = Registry::with_prefix("kakunin");
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(
@@ -219,7 +219,7 @@ impl Metrics {
     }
 
     /// Counts one answered request.
-    pub fn observe_request(&self, route: &'static str, status: u16, seconds: f64) {
+    pub(crate) fn observe_request(&self, route: &'static str, status: u16, seconds: f64) {
         self.requests
             .get_or_create(&RequestLabels { route, status })
             .inc();
@@ -229,34 +229,34 @@ impl Metrics {
     }
 
     /// A connection opened (+1) or closed (-1).
-    pub fn connection(&self, delta: i64) {
+    pub(crate) fn connection(&self, delta: i64) {
         self.open_connections.inc_by(delta);
     }
 
     /// Counts a TLS handshake that failed (`"error"`) or took too long
     /// (`"timeout"`).
-    pub fn tls_handshake_failure(&self, reason: &'static str) {
+    pub(crate) fn tls_handshake_failure(&self, reason: &'static str) {
         self.tls_handshake_failures
             .get_or_create(&TlsLabels { reason })
             .inc();
     }
 
     /// Counts a file swapped in (or recognised as already served).
-    pub fn reload_success(&self, kind: &'static str) {
+    pub(crate) fn reload_success(&self, kind: &'static str) {
         self.reload_successes
             .get_or_create(&ReloadLabels { kind })
             .inc();
     }
 
     /// Counts a refused file.
-    pub fn reload_failure(&self, kind: &'static str) {
+    pub(crate) fn reload_failure(&self, kind: &'static str) {
         self.reload_failures
             .get_or_create(&ReloadLabels { kind })
             .inc();
     }
 
     /// Counts an OCSP cache look-up.
-    pub fn ocsp_cache(&self, hit: bool) {
+    pub(crate) fn ocsp_cache(&self, hit: bool) {
         if hit {
             self.ocsp_cache_hits.inc();
         } else {
@@ -265,24 +265,24 @@ impl Metrics {
     }
 
     /// Counts an OCSP signature.
-    pub fn ocsp_signature(&self) {
+    pub(crate) fn ocsp_signature(&self) {
         self.ocsp_signatures.inc();
     }
 
     /// Counts an OCSP response by its responseStatus.
-    pub fn ocsp_response(&self, status: &'static str) {
+    pub(crate) fn ocsp_response(&self, status: &'static str) {
         self.ocsp_responses
             .get_or_create(&OcspLabels { status })
             .inc();
     }
 
     /// Counts a login by its outcome.
-    pub fn login(&self, outcome: &'static str) {
+    pub(crate) fn login(&self, outcome: &'static str) {
         self.logins.get_or_create(&LoginLabels { outcome }).inc();
     }
 
     /// The OpenMetrics text, with per-issuer gauges as of `now`.
-    pub fn render(&self, store: &Store, issuers: &Issuers, now: Timestamp) -> String {
+    pub(crate) fn render(&self, store: &Store, issuers: &Issuers, now: Timestamp) -> String {
         let _one_at_a_time = self.scrape.lock().unwrap_or_else(|p| p.into_inner());
         for issuer in issuers.iter() {
             let labels = IssuerLabels {

@@ -37,9 +37,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kakunin_engine::crl::{der_from_pem_or_der, Crl};
-use kakunin_engine::index::{IndexMeta, SerialIndex};
+use kakunin_engine::index::{IndexBytes, IndexMeta, SerialIndex};
 use kakunin_engine::ingest::{verify_crl, IngestError, IngestOptions};
-use kakunin_engine::store::{IndexBytes, Installed, Store};
+use kakunin_engine::store::{Installed, Store};
 use kakunin_engine::Timestamp;
 use serde::Serialize;
 
@@ -134,7 +134,7 @@ impl ScanReport {
 }
 
 /// Loads the directory into the store. Owned by the reload thread.
-pub struct Reloader {
+pub(crate) struct Reloader {
     dir: PathBuf,
     store: Arc<Store>,
     issuers: Arc<Issuers>,
@@ -144,7 +144,7 @@ pub struct Reloader {
 
 impl Reloader {
     /// A reloader for `dir`; nothing is loaded until [`Reloader::scan`].
-    pub fn new(
+    pub(crate) fn new(
         dir: PathBuf,
         store: Arc<Store>,
         issuers: Arc<Issuers>,
@@ -161,7 +161,7 @@ impl Reloader {
 
     /// Loads every new or changed file. Errs only when the directory itself
     /// cannot be listed.
-    pub fn scan(&mut self) -> std::io::Result<ScanReport> {
+    pub(crate) fn scan(&mut self) -> std::io::Result<ScanReport> {
         self.scan_at(Timestamp::now())
     }
 
@@ -426,18 +426,18 @@ pub(crate) enum ReloadRequest {
 
 /// Sends scan requests to the reload thread.
 #[derive(Clone)]
-pub struct ReloadHandle {
+pub(crate) struct ReloadHandle {
     tx: mpsc::Sender<ReloadRequest>,
 }
 
 impl ReloadHandle {
     /// Asks for a scan and does not wait.
-    pub fn trigger(&self, why: &'static str) {
+    pub(crate) fn trigger(&self, why: &'static str) {
         let _ = self.tx.send(ReloadRequest::Scan(why));
     }
 
     /// Asks for a scan and waits for its report.
-    pub async fn scan(&self) -> Result<ScanReport, String> {
+    pub(crate) async fn scan(&self) -> Result<ScanReport, String> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.tx
             .send(ReloadRequest::ScanAndReport(tx))
@@ -449,7 +449,10 @@ impl ReloadHandle {
 
 /// Starts the reload thread (periodic scans every `poll_interval`, and on
 /// request). The thread ends when every [`ReloadHandle`] is dropped.
-pub fn spawn(mut reloader: Reloader, poll_interval: Duration) -> std::io::Result<ReloadHandle> {
+pub(crate) fn spawn(
+    mut reloader: Reloader,
+    poll_interval: Duration,
+) -> std::io::Result<ReloadHandle> {
     let (tx, rx) = mpsc::channel::<ReloadRequest>();
     std::thread::Builder::new()
         .name("kakunin-reload".into())
@@ -500,7 +503,7 @@ fn worth_a_scan(path: &Path) -> bool {
 /// Watches the directory and triggers a scan after each burst of events
 /// on `*.crl` and `*.idx` files.
 /// Returns the watcher, which must be kept alive.
-pub fn watch(
+pub(crate) fn watch(
     dir: &Path,
     debounce: Duration,
     handle: ReloadHandle,

@@ -44,7 +44,7 @@ reader until SIGTERM or SIGINT (exit 0); when pcscd restarts it reconnects.";
 /// Flags of `kakunin card-sim`.
 #[derive(Args, Debug)]
 #[command(after_help = AFTER_HELP)]
-pub struct CardSimArgs {
+pub(crate) struct CardSimArgs {
     /// Where pcscd's vpcd driver listens (the card connects to it):
     /// port 35963 is reader "Virtual PCD 00 00", 35964 "Virtual PCD 00 01".
     #[arg(long, default_value = DEFAULT_ADDR, value_name = "HOST:PORT")]
@@ -72,7 +72,7 @@ pub struct CardSimArgs {
 }
 
 /// Runs `kakunin card-sim` until SIGTERM or SIGINT.
-pub fn run(args: CardSimArgs) -> anyhow::Result<Outcome> {
+pub(crate) fn run(args: CardSimArgs) -> anyhow::Result<Outcome> {
     crate::log::init(LogFormat::Human, &args.log).map_err(anyhow::Error::msg)?;
     let mut card = VirtualCard::from_holder(&args.pki, args.holder, pins_from_env()?)?;
     if let Some(state) = &args.state {

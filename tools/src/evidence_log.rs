@@ -8,7 +8,7 @@ use anyhow::Context;
 use kakunin_report::{EvidenceRecord, EvidenceWriter, TornTail};
 
 /// An open evidence file.
-pub struct EvidenceLog {
+pub(crate) struct EvidenceLog {
     path: PathBuf,
     writer: EvidenceWriter,
 }
@@ -17,7 +17,7 @@ impl EvidenceLog {
     /// Opens (creating) `path` for appending. A last line that an earlier
     /// run left unfinished (killed, or out of space) is moved to
     /// `path.torn` by the engine; that is said on stderr.
-    pub fn open(path: &Path) -> anyhow::Result<EvidenceLog> {
+    pub(crate) fn open(path: &Path) -> anyhow::Result<EvidenceLog> {
         let writer = EvidenceWriter::open(path)
             .with_context(|| format!("cannot open evidence file {}", path.display()))?;
         if let Some(torn) = writer.repaired() {
@@ -30,7 +30,7 @@ impl EvidenceLog {
     }
 
     /// Buffers one record (written and fsynced in batches).
-    pub fn append(&mut self, record: &EvidenceRecord) -> anyhow::Result<()> {
+    pub(crate) fn append(&mut self, record: &EvidenceRecord) -> anyhow::Result<()> {
         let path = &self.path;
         self.writer
             .append(record)
@@ -38,7 +38,7 @@ impl EvidenceLog {
     }
 
     /// Writes and fsyncs every buffered record.
-    pub fn flush(&mut self) -> anyhow::Result<()> {
+    pub(crate) fn flush(&mut self) -> anyhow::Result<()> {
         let path = &self.path;
         self.writer
             .flush_batch()

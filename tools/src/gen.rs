@@ -27,7 +27,7 @@ const DAY: i64 = 86_400;
     kakunin gen --out data --revoked 1000 --certs 100 --holders 10 --seed 1 \
     --at 2026-11-01T00:00:00Z --crl-days 3650"
 )]
-pub struct GenArgs {
+pub(crate) struct GenArgs {
     /// Directory to write the PKI into (created if missing; files in it are
     /// overwritten).
     #[arg(long, value_name = "DIR")]
@@ -88,7 +88,7 @@ fn start_of_utc_day(t: Timestamp) -> Timestamp {
 }
 
 /// Runs `kakunin gen`.
-pub fn run(args: GenArgs) -> anyhow::Result<Outcome> {
+pub(crate) fn run(args: GenArgs) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let summary = kakunin_gen::generate(&args.options(), &args.out).map_err(flag_error)?;
     report(&args, &summary, started.elapsed());

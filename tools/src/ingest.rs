@@ -22,7 +22,7 @@ Prints one JSON object on stdout: entries, dense/sparse/long counts, crl_number,
 next_update, issuer_key_id, index_bytes, elapsed_ms.\n\
 Exit status: 0 on success, 2 when the CRL or the arguments are rejected (the reason is on stderr)."
 )]
-pub struct IngestArgs {
+pub(crate) struct IngestArgs {
     /// The CRL, DER or PEM.
     #[arg(long, value_name = "FILE")]
     crl: PathBuf,
@@ -42,7 +42,7 @@ pub struct IngestArgs {
 }
 
 /// Runs `kakunin ingest`.
-pub fn run(args: IngestArgs) -> anyhow::Result<Outcome> {
+pub(crate) fn run(args: IngestArgs) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let now = args.at.unwrap_or_else(Timestamp::now);
     let mut cas = Vec::new();

@@ -12,7 +12,7 @@ use tracing_subscriber::EnvFilter;
 
 /// How log lines look.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LogFormat {
+pub(crate) enum LogFormat {
     /// For a terminal.
     Human,
     /// One JSON object per line, for log collectors.
@@ -34,7 +34,7 @@ impl std::str::FromStr for LogFormat {
 /// Installs the global subscriber. `filter` is an `EnvFilter` directive
 /// such as `info` or `kakunin_server=debug`. Calling it twice is harmless
 /// (the first one stays).
-pub fn init(format: LogFormat, filter: &str) -> Result<(), String> {
+pub(crate) fn init(format: LogFormat, filter: &str) -> Result<(), String> {
     let filter = EnvFilter::try_new(filter).map_err(|e| format!("log filter {filter:?}: {e}"))?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -45,7 +45,7 @@ Config file (--config FILE, TOML): every flag above has a key of the same name, 
 relative to the file's directory (not the working directory). Precedence: command-line flag, \
 then KAKUNIN_* variable, then the file, then the default. Unknown keys are an error."
 )]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// Read options from this TOML file (keys named as the flags; see below).
     /// Command-line flags and KAKUNIN_* variables override it.
     #[arg(long, env = "KAKUNIN_CONFIG", value_name = "FILE")]
@@ -240,7 +240,7 @@ fn sample_dir() -> PathBuf {
 
 /// Runs `kakunin serve`. `matches` are clap's, for which options the
 /// command line or the environment gave (they override `--config`).
-pub fn run(mut args: ServeArgs, matches: &ArgMatches) -> anyhow::Result<Outcome> {
+pub(crate) fn run(mut args: ServeArgs, matches: &ArgMatches) -> anyhow::Result<Outcome> {
     if let Some(path) = &args.config {
         file::FileOptions::read(path)?.apply(&mut args, matches);
     }

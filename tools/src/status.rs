@@ -16,7 +16,7 @@ use crate::Outcome;
 {\"serial\",\"issuer\",\"status\":\"good|revoked|unknown\",\"reason\",\"revoked_at\",\"crl_number\",\"this_update\",\"next_update\",\"detail\"}\n\
 A stale index (past its nextUpdate) answers \"unknown\", never \"good\".\n\
 Exit status: 0 when every serial was looked up, 2 on bad input or a bad index.")]
-pub struct StatusArgs {
+pub(crate) struct StatusArgs {
     /// Index file written by `kakunin ingest` (repeat for several issuers).
     #[arg(long = "index", value_name = "INDEX", required = true)]
     indexes: Vec<PathBuf>,
@@ -30,7 +30,7 @@ pub struct StatusArgs {
 }
 
 /// Runs `kakunin status`.
-pub fn run(args: StatusArgs) -> anyhow::Result<Outcome> {
+pub(crate) fn run(args: StatusArgs) -> anyhow::Result<Outcome> {
     let at = args.at.unwrap_or_else(Timestamp::now);
     let store = Store::new();
     for path in &args.indexes {

@@ -29,7 +29,7 @@ const BATCH: usize = 64;
 
 /// Output format.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     /// One JSON object per line.
     Json,
     /// An aligned table for people.
@@ -47,7 +47,7 @@ and named in the detail of the certificates that depended on it (unknown or inva
 Exit status: 0 all valid, 1 some not valid, 2 usage or I/O error (missing or unreadable file,\n\
 no usable trust anchor)."
 )]
-pub struct VerifyArgs {
+pub(crate) struct VerifyArgs {
     #[command(flatten)]
     trust: TrustArgs,
     /// Add the JPKI basic facts (name, sex, birth date, address) of signing certificates.
@@ -177,7 +177,7 @@ fn build_verifier(
 }
 
 /// Runs `kakunin verify`.
-pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
+pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     let at = args.trust.at();
     let inputs = Inputs::new(&args.inputs)?;
     let evidence = args

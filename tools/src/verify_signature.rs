@@ -32,7 +32,7 @@ and named in the detail of the certificates that depended on it (unknown or inva
 Exit status: 0 all valid, 1 some not valid, 2 usage or I/O error (missing or unreadable file,\n\
 no usable trust anchor)."
 )]
-pub struct VerifySignatureArgs {
+pub(crate) struct VerifySignatureArgs {
     /// The signer's certificate (PEM or DER).
     #[arg(
         long,
@@ -66,7 +66,7 @@ pub struct VerifySignatureArgs {
 }
 
 /// Runs `kakunin verify-signature`.
-pub fn run(args: VerifySignatureArgs) -> anyhow::Result<Outcome> {
+pub(crate) fn run(args: VerifySignatureArgs) -> anyhow::Result<Outcome> {
     let at = args.trust.at();
     // No evidence here: skip hashing the CRL and index files.
     let verifier = args.trust.verifier(false)?;

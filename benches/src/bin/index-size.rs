@@ -6,8 +6,8 @@
 use std::time::Instant;
 
 use kakunin_benches::{build, keys, Shape, Times};
-use kakunin_engine::internals;
 use kakunin_engine::index::SerialIndex;
+use kakunin_engine::internals;
 
 fn main() {
     let n: usize = std::env::args()

@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use kakunin_benches::results::LookupRow;
 use kakunin_benches::{build, keys, probes, Shape, Times};
-use kakunin_engine::internals;
 use kakunin_engine::index::SerialIndex;
+use kakunin_engine::internals;
 
 const PROBES: usize = 1 << 16;
 
@@ -100,7 +100,9 @@ fn main() {
                 shape: name.to_string(),
                 entries: stats.entries,
                 index_bytes: stats.bytes,
-                lookup_ns: ns_per_probe(&probes, args.min_time, |k| internals::lookup_key(&idx, k).is_some()),
+                lookup_ns: ns_per_probe(&probes, args.min_time, |k| {
+                    internals::lookup_key(&idx, k).is_some()
+                }),
                 contains_ns: ns_per_probe(&probes, args.min_time, |k| idx.contains_key(k)),
             };
             if args.json {

@@ -87,7 +87,7 @@ impl<'a> Entries<'a> {
     }
 
     /// Byte offset reached, relative to the start of the
-    /// revokedCertificates content (see [`Crl::entries_len_bytes`]).
+    /// revokedCertificates content (see [`Crl::entries_len_bytes`](super::Crl::entries_len_bytes)).
     pub fn offset(&self) -> usize {
         self.reader.position()
     }

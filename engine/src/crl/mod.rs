@@ -4,7 +4,7 @@
 //! (a `Vec` and a `BigUint` per entry), ~0.5 s and ~340 bytes per entry for
 //! 1M entries, while a JPKI signing CRL has millions of entries and must be
 //! ingested in well under a second. So [`Crl::parse`] splits the
-//! CertificateList with the tiny reader in [`crate::der`], checks the header
+//! CertificateList with the tiny reader in `der` module, checks the header
 //! (O(header), entries untouched), and [`Crl::entries`] walks the
 //! `revokedCertificates` SEQUENCE lazily over the borrowed bytes with no
 //! allocation per entry. x509-parser is still used where its cost does not

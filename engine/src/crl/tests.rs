@@ -102,7 +102,7 @@ pub(crate) fn required_exts(key_id: &[u8]) -> Vec<Vec<u8>> {
 impl Spec {
     /// A conforming v2 CRL of `issuer`, its AKI naming the fixture CA's
     /// key.
-    pub fn new(issuer: &[u8]) -> Spec {
+    pub(super) fn new(issuer: &[u8]) -> Spec {
         Spec {
             version: Some(tlv(tag::INTEGER, &[1])),
             alg: rsa_sha256_alg(),
@@ -119,7 +119,7 @@ impl Spec {
         }
     }
 
-    pub fn tbs(&self) -> Vec<u8> {
+    pub(super) fn tbs(&self) -> Vec<u8> {
         let mut p = vec![];
         if let Some(v) = &self.version {
             p.push(v.clone());
@@ -140,7 +140,7 @@ impl Spec {
         seq(&p)
     }
 
-    pub fn build_with(&self, key: &ring::signature::RsaKeyPair) -> Vec<u8> {
+    pub(super) fn build_with(&self, key: &ring::signature::RsaKeyPair) -> Vec<u8> {
         let tbs = self.tbs();
         let mut sig = vec![0u8; key.public().modulus_len()];
         key.sign(
@@ -159,7 +159,7 @@ impl Spec {
         ])
     }
 
-    pub fn build(&self) -> Vec<u8> {
+    pub(super) fn build(&self) -> Vec<u8> {
         self.build_with(&fixture().1)
     }
 }

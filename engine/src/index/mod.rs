@@ -68,17 +68,17 @@ pub(crate) const SECTIONS: usize = 11;
 pub(crate) const SECTIONS_AT: usize = 256;
 
 pub(crate) mod section {
-    pub const ROARING: usize = 0;
-    pub const RANK_TABLE: usize = 1;
-    pub const RANK_CHECKS: usize = 2;
-    pub const SPARSE_DIR: usize = 3;
-    pub const SPARSE_KEYS: usize = 4;
-    pub const LONG: usize = 5;
-    pub const SIDE_META: usize = 6;
-    pub const SIDE_DATA: usize = 7;
-    pub const REASON_DICT: usize = 8;
-    pub const REASON_DATA: usize = 9;
-    pub const IDP_NAME: usize = 10;
+    pub(crate) const ROARING: usize = 0;
+    pub(crate) const RANK_TABLE: usize = 1;
+    pub(crate) const RANK_CHECKS: usize = 2;
+    pub(crate) const SPARSE_DIR: usize = 3;
+    pub(crate) const SPARSE_KEYS: usize = 4;
+    pub(crate) const LONG: usize = 5;
+    pub(crate) const SIDE_META: usize = 6;
+    pub(crate) const SIDE_DATA: usize = 7;
+    pub(crate) const REASON_DICT: usize = 8;
+    pub(crate) const REASON_DATA: usize = 9;
+    pub(crate) const IDP_NAME: usize = 10;
 }
 
 /// Why an index could not be written, opened or trusted.
@@ -535,6 +535,7 @@ impl<D: AsRef<[u8]>> SerialIndex<D> {
     }
 
     /// Bytes spent on revocation times and reasons (the side tables).
+    #[cfg(feature = "internals")]
     pub(crate) fn side_bytes(&self) -> usize {
         [
             section::SIDE_META,

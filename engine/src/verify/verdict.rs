@@ -167,13 +167,13 @@ pub struct RevocationSource {
     pub next_update: Timestamp,
     /// SHA-256 of the CRL DER (kind `Crl`) or of the index file (`Index`),
     /// for evidence records; `None` when the verifier was built with
-    /// [`VerifierBuilder::source_digests`]`(false)`.
+    /// [`VerifierBuilder::source_digests`](super::VerifierBuilder::source_digests)`(false)`.
     pub sha256: Option<[u8; 32]>,
     /// Raw CRL or index file.
     pub kind: SourceKind,
 }
 
-/// The result of [`Verifier::verify`].
+/// The result of [`Verifier::verify`](super::Verifier::verify).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verdict {
     /// The leaf's serial, when it could be parsed.

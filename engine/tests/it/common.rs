@@ -4,16 +4,16 @@
 use std::path::Path;
 
 use kakunin_engine::crl::der_from_pem_or_der;
+use kakunin_engine::crl::Crl;
+use kakunin_engine::index::IndexBytes;
 use kakunin_engine::index::SerialIndex;
 use kakunin_engine::ingest::{ingest, IngestOptions};
-use kakunin_engine::index::IndexBytes;
 use kakunin_engine::verify::{Status, VerifierBuilder};
-use kakunin_engine::crl::Crl;
 use kakunin_engine::{CaCert, Timestamp};
 use kakunin_testkit::{cat, der_of, openssl_verify, Kind};
 
 /// Our verdict as a [`Kind`].
-pub fn kind_of(status: &Status) -> Kind {
+pub(crate) fn kind_of(status: &Status) -> Kind {
     match status {
         Status::Valid => Kind::Valid,
         Status::Revoked { .. } => Kind::Revoked,
@@ -23,7 +23,7 @@ pub fn kind_of(status: &Status) -> Kind {
 }
 
 /// What a path-and-CRL case is made of (PEM files).
-pub struct Inputs<'a> {
+pub(crate) struct Inputs<'a> {
     /// Names files made for the case (bundles, indexes) in `dir`.
     pub name: &'a str,
     pub dir: &'a Path,
@@ -37,7 +37,7 @@ pub struct Inputs<'a> {
 impl Inputs<'_> {
     /// `openssl verify -crl_check_all -CAfile … [-untrusted …] [-CRLfile …]
     /// FLAGS -attime AT LEAF`: (success, output).
-    pub fn openssl_verify(&self, flags: &[&str]) -> (bool, String) {
+    pub(crate) fn openssl_verify(&self, flags: &[&str]) -> (bool, String) {
         let trust = cat(self.dir, "trust.pem", self.trust);
         let crls = cat(self.dir, "crls.pem", self.crls);
         let untrusted = cat(self.dir, "untrusted.pem", self.untrusted);
@@ -55,7 +55,7 @@ impl Inputs<'_> {
     /// CRLs raw, one given the indexes `ingest` writes of them (each CRL
     /// ingested against whichever of the case's CAs issued it; each index
     /// opened from its file before it is used).
-    pub fn raw_and_indexed(&self) -> (VerifierBuilder, VerifierBuilder) {
+    pub(crate) fn raw_and_indexed(&self) -> (VerifierBuilder, VerifierBuilder) {
         let cas: Vec<CaCert> = self
             .trust
             .iter()
@@ -99,7 +99,7 @@ impl Inputs<'_> {
 // --- a DER writer for the CRLs `openssl ca` cannot make ---------------------
 
 /// One TLV with a definite, minimal length (X.690 §8.1.3, DER).
-pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+pub(crate) fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     let mut out = vec![tag];
     let len = content.len();
     if len < 0x80 {
@@ -115,7 +115,7 @@ pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
 }
 
 /// Extension { extnID (given as OID content), critical, extnValue }.
-pub fn ext(oid: &[u8], critical: bool, value: &[u8]) -> Vec<u8> {
+pub(crate) fn ext(oid: &[u8], critical: bool, value: &[u8]) -> Vec<u8> {
     let mut e = tlv(0x06, oid);
     if critical {
         e.extend([0x01, 0x01, 0xff]);
@@ -125,7 +125,7 @@ pub fn ext(oid: &[u8], critical: bool, value: &[u8]) -> Vec<u8> {
 }
 
 /// GeneralizedTime `YYYYMMDDHHMMSSZ` for a Unix time (years 0000–9999).
-pub fn generalized_time(t: i64) -> Vec<u8> {
+pub(crate) fn generalized_time(t: i64) -> Vec<u8> {
     let d = time::OffsetDateTime::from_unix_timestamp(t).unwrap();
     let text = format!(
         "{:04}{:02}{:02}{:02}{:02}{:02}Z",
@@ -141,7 +141,7 @@ pub fn generalized_time(t: i64) -> Vec<u8> {
 
 /// A CRL time as RFC 5280 §5.1.2.4 wants it: UTCTime for 1950 through
 /// 2049, GeneralizedTime otherwise.
-pub fn x509_time(t: i64) -> Vec<u8> {
+pub(crate) fn x509_time(t: i64) -> Vec<u8> {
     let year = time::OffsetDateTime::from_unix_timestamp(t).unwrap().year();
     let g = generalized_time(t);
     if (1950..2050).contains(&year) {
@@ -153,13 +153,13 @@ pub fn x509_time(t: i64) -> Vec<u8> {
 }
 
 /// OID contents of the CRL entry extensions (RFC 5280 §5.3).
-pub const REASON_CODE: &[u8] = &[0x55, 0x1d, 0x15];
-pub const INVALIDITY_DATE: &[u8] = &[0x55, 0x1d, 0x18];
-pub const CERTIFICATE_ISSUER: &[u8] = &[0x55, 0x1d, 0x1d];
+pub(crate) const REASON_CODE: &[u8] = &[0x55, 0x1d, 0x15];
+pub(crate) const INVALIDITY_DATE: &[u8] = &[0x55, 0x1d, 0x18];
+pub(crate) const CERTIFICATE_ISSUER: &[u8] = &[0x55, 0x1d, 0x1d];
 
 /// One revokedCertificates entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CrlEntry {
+pub(crate) struct CrlEntry {
     /// userCertificate, as INTEGER content octets.
     pub serial: Vec<u8>,
     /// revocationDate (Unix seconds), written as [`x509_time`].
@@ -176,7 +176,7 @@ pub struct CrlEntry {
 impl CrlEntry {
     /// The entry's DER; its extensions, when it has any, in the order
     /// reasonCode, invalidityDate, certificateIssuer.
-    pub fn der(&self) -> Vec<u8> {
+    pub(crate) fn der(&self) -> Vec<u8> {
         let mut e = tlv(0x02, &self.serial);
         e.extend(x509_time(self.revoked_at));
         let mut exts = Vec::new();
@@ -197,7 +197,7 @@ impl CrlEntry {
 }
 
 /// A tbsCertList (RFC 5280 §5.1.2) from its fields.
-pub struct CrlTbs<'a> {
+pub(crate) struct CrlTbs<'a> {
     /// v2 (version INTEGER 1) or v1 (version absent).
     pub v2: bool,
     /// The signature AlgorithmIdentifier's DER.
@@ -213,7 +213,7 @@ pub struct CrlTbs<'a> {
 }
 
 impl CrlTbs<'_> {
-    pub fn der(&self) -> Vec<u8> {
+    pub(crate) fn der(&self) -> Vec<u8> {
         let mut tbs = Vec::new();
         if self.v2 {
             tbs.extend([0x02, 0x01, 0x01]);
@@ -233,7 +233,7 @@ impl CrlTbs<'_> {
     }
 
     /// The CertificateList: this tbsCertList signed by `sign`.
-    pub fn signed(&self, sign: impl FnOnce(&[u8]) -> Vec<u8>) -> Vec<u8> {
+    pub(crate) fn signed(&self, sign: impl FnOnce(&[u8]) -> Vec<u8>) -> Vec<u8> {
         let tbs = self.der();
         let mut bits = vec![0];
         bits.extend(sign(&tbs));

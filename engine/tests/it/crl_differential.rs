@@ -28,9 +28,9 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
 
+use kakunin_engine::crl::{Crl, CrlError};
 use kakunin_engine::index::SerialIndex;
 use kakunin_engine::ingest::{verify_crl, IngestOptions};
-use kakunin_engine::crl::{Crl, CrlError};
 use kakunin_engine::{CaCert, Serial, Timestamp};
 use kakunin_testkit::{openssl, path_str};
 use proptest::collection::vec;

@@ -29,12 +29,12 @@ const TOKEN_LEN: usize = BODY_LEN + TAG_LEN;
 /// Its base64url text, unpadded: 55 characters.
 const TEXT_LEN: usize = (TOKEN_LEN * 8).div_ceil(6);
 /// Shortest challenge key accepted from a file, in bytes.
-pub const MIN_KEY_LEN: usize = 32;
+pub(crate) const MIN_KEY_LEN: usize = 32;
 
 /// Why a challenge is refused. The messages are what the `detail` of a
 /// refused login says.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ChallengeError {
+pub(crate) enum ChallengeError {
     /// Not the text of a challenge at all.
     #[error("challenge is malformed: {0}")]
     Malformed(&'static str),

@@ -33,7 +33,7 @@ use kakunin_engine::verify::Verdict;
 use kakunin_engine::Timestamp;
 use kakunin_report::{CertStatus, StatusParts};
 
-pub use challenge::{ChallengeError, MIN_KEY_LEN};
+pub(crate) use challenge::MIN_KEY_LEN;
 
 use crate::config::LoginConfig;
 use crate::error::ApiError;

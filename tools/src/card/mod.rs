@@ -29,7 +29,7 @@ with one try left the command refuses unless --i-know-it-may-lock is given. A lo
 be reset at the municipal office.\nExit status: 0 done (login accepted, certificate valid), 1 \
 login refused or certificate not valid, 2 error (no service, reader or card, wrong PIN, I/O)."
 )]
-pub struct CardArgs {
+pub(crate) struct CardArgs {
     #[command(subcommand)]
     command: CardCommand,
     #[command(flatten)]
@@ -137,7 +137,7 @@ struct SignArgs {
 }
 
 /// Runs `kakunin card`.
-pub fn run(args: CardArgs) -> anyhow::Result<Outcome> {
+pub(crate) fn run(args: CardArgs) -> anyhow::Result<Outcome> {
     let opts = args.opts;
     match args.command {
         CardCommand::Readers => readers(&opts),

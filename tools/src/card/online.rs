@@ -14,7 +14,7 @@ use crate::Outcome;
 
 /// Arguments of `kakunin card login`.
 #[derive(clap::Args, Debug)]
-pub struct LoginArgs {
+pub(super) struct LoginArgs {
     #[command(flatten)]
     server: ServerArgs,
     /// The relying party's origin the card signs for (default: the server URL's origin).
@@ -24,7 +24,7 @@ pub struct LoginArgs {
 
 /// Arguments of `kakunin card check`.
 #[derive(clap::Args, Debug)]
-pub struct CheckArgs {
+pub(super) struct CheckArgs {
     #[command(flatten)]
     server: ServerArgs,
 }

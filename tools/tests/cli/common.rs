@@ -9,9 +9,9 @@ use kakunin_testkit::{
     crl_text_entries, openssl_text, pem_to_der, CaConfig, CrlTextEntry, IndexCa,
 };
 
-pub use kakunin_testkit::found_or_skip;
+pub(crate) use kakunin_testkit::found_or_skip;
 
-pub fn kakunin(args: &[&str]) -> Output {
+pub(crate) fn kakunin(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kakunin"))
         .args(args)
         .output()
@@ -21,7 +21,7 @@ pub fn kakunin(args: &[&str]) -> Output {
 /// A test PKI as `kakunin gen` would write it, generated in-process by the
 /// library behind it (the tests of `kakunin gen` itself, in gen.rs, run
 /// the binary); it must succeed.
-pub fn gen(out: &std::path::Path, options: &kakunin_gen::Options) {
+pub(crate) fn gen(out: &std::path::Path, options: &kakunin_gen::Options) {
     if let Err(e) = kakunin_gen::generate(options, out) {
         panic!(
             "generating {options:?} into {}: {:#}",
@@ -32,18 +32,18 @@ pub fn gen(out: &std::path::Path, options: &kakunin_gen::Options) {
 }
 
 /// An RFC 3339 time written in a test.
-pub fn at(rfc3339: &str) -> Timestamp {
+pub(crate) fn at(rfc3339: &str) -> Timestamp {
     Timestamp::parse_rfc3339(rfc3339).unwrap_or_else(|e| panic!("{rfc3339}: {e}"))
 }
 
 /// The start of the current UTC day: the generation time `kakunin gen`
 /// picks without `--at`.
-pub fn start_of_today() -> Timestamp {
+pub(crate) fn start_of_today() -> Timestamp {
     at(&crate::serve::today())
 }
 
 /// (serial as index.txt has it, revocation date, reason name or "")
-pub const REVOKED: &[(&str, &str, &str)] = &[
+pub(crate) const REVOKED: &[(&str, &str, &str)] = &[
     ("01", "250101000000Z", "keyCompromise"),
     ("0123000001", "240203040506Z", "affiliationChanged"),
     ("0123000002", "240203040507Z", "superseded"),
@@ -59,13 +59,13 @@ pub const REVOKED: &[(&str, &str, &str)] = &[
 ];
 
 /// A CA made by `openssl req` with a CRL made by `openssl ca -gencrl`.
-pub struct OpensslCa {
+pub(crate) struct OpensslCa {
     pub dir: tempfile::TempDir,
     ca: IndexCa,
 }
 
 impl OpensslCa {
-    pub fn new() -> OpensslCa {
+    pub(crate) fn new() -> OpensslCa {
         let dir = kakunin_testkit::tempdir();
         let config = CaConfig {
             crl_number: 0x1000,
@@ -95,16 +95,16 @@ impl OpensslCa {
         OpensslCa { dir, ca }
     }
 
-    pub fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
-    pub fn p(&self, name: &str) -> String {
+    pub(crate) fn p(&self, name: &str) -> String {
         self.path(name).display().to_string()
     }
 
     /// Makes a CRL (next CRL number each call) as DER at `name`.
-    pub fn gencrl(&self, name: &str, extra: &[&str]) -> PathBuf {
+    pub(crate) fn gencrl(&self, name: &str, extra: &[&str]) -> PathBuf {
         let pem = self.ca.gencrl(&self.path("crl.pem"), extra);
         pem_to_der("crl", &pem, &self.path(name));
         self.path(name)
@@ -112,7 +112,7 @@ impl OpensslCa {
 }
 
 /// The revoked entries as `openssl crl -text` prints them.
-pub fn openssl_entries(ca: &OpensslCa, crl: &str) -> Vec<CrlTextEntry> {
+pub(crate) fn openssl_entries(ca: &OpensslCa, crl: &str) -> Vec<CrlTextEntry> {
     let text = openssl_text(
         ca.dir.path(),
         &["crl", "-inform", "DER", "-in", crl, "-noout", "-text"],
@@ -122,7 +122,7 @@ pub fn openssl_entries(ca: &OpensslCa, crl: &str) -> Vec<CrlTextEntry> {
 
 /// `kakunin ingest --crl CRL --ca ca.pem --out OUT EXTRA`, file names
 /// (`*.der`, `*.pem`, `*.idx`, `*.crl`) taken in `ca`'s directory.
-pub fn ingest(ca: &OpensslCa, crl: &str, out: &str, extra: &[&str]) -> std::process::Output {
+pub(crate) fn ingest(ca: &OpensslCa, crl: &str, out: &str, extra: &[&str]) -> std::process::Output {
     let mut args = vec!["ingest", "--crl", crl, "--ca", "ca.pem", "--out", out];
     args.extend_from_slice(extra);
     let args: Vec<String> = args
@@ -143,7 +143,7 @@ pub fn ingest(ca: &OpensslCa, crl: &str, out: &str, extra: &[&str]) -> std::proc
     kakunin(&args)
 }
 
-pub fn json_lines(out: &Output) -> Vec<serde_json::Value> {
+pub(crate) fn json_lines(out: &Output) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON {l:?}: {e}")))
@@ -152,14 +152,14 @@ pub fn json_lines(out: &Output) -> Vec<serde_json::Value> {
 
 /// openssl ocsp with `args`: stdout and stderr together (openssl prints
 /// "Response verify OK" on stderr).
-pub fn openssl_ocsp(args: &[&str]) -> String {
+pub(crate) fn openssl_ocsp(args: &[&str]) -> String {
     let (ok, text) = openssl_ocsp_status(args);
     assert!(ok, "openssl ocsp {args:?}: {text}");
     text
 }
 
 /// openssl ocsp with `args`: (exit success, output).
-pub fn openssl_ocsp_status(args: &[&str]) -> (bool, String) {
+pub(crate) fn openssl_ocsp_status(args: &[&str]) -> (bool, String) {
     let out = Command::new("openssl")
         .arg("ocsp")
         .args(args)

@@ -5,9 +5,9 @@
 
 use std::path::Path;
 
+use kakunin_engine::index::IndexBytes;
 use kakunin_engine::index::SerialIndex;
 use kakunin_engine::ingest::{ingest, IngestOptions};
-use kakunin_engine::index::IndexBytes;
 use kakunin_engine::verify::{Check, Status, Verifier, VerifierBuilder};
 use kakunin_engine::{CaCert, RevocationReason, Serial, Timestamp};
 use kakunin_gen::Options;

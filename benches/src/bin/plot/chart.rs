@@ -16,7 +16,7 @@ const CAPTION_LINE: u32 = 16;
 const CAPTION_WRAP: usize = 150;
 
 /// One line chart.
-pub struct Chart {
+pub(crate) struct Chart {
     /// Drawn above the plot.
     pub title: String,
     /// Axis descriptions.
@@ -37,7 +37,7 @@ pub struct Chart {
 }
 
 /// Tick label for counts: 100k, 1M, 30M.
-pub fn si(v: f64) -> String {
+pub(crate) fn si(v: f64) -> String {
     let a = v.abs();
     if a >= 1e6 {
         format!("{}M", trim(v / 1e6))
@@ -49,7 +49,7 @@ pub fn si(v: f64) -> String {
 }
 
 /// A number without trailing zeros (up to 2 decimals).
-pub fn trim(v: f64) -> String {
+pub(crate) fn trim(v: f64) -> String {
     let s = format!("{v:.2}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s == "-0" {
@@ -65,7 +65,7 @@ fn err(e: impl std::fmt::Display) -> String {
 
 /// Draws `charts` one above the other into `path`, with `caption` lines
 /// under them.
-pub fn figure(path: &Path, charts: &[Chart], caption: &[String]) -> Result<(), String> {
+pub(crate) fn figure(path: &Path, charts: &[Chart], caption: &[String]) -> Result<(), String> {
     let lines: Vec<String> = caption.iter().flat_map(|l| wrap(l, CAPTION_WRAP)).collect();
     let caption_h = CAPTION_LINE * lines.len() as u32 + 12;
     let height = PANEL_HEIGHT * charts.len() as u32 + caption_h;

@@ -52,7 +52,7 @@ fn source(
 }
 
 /// The whole report.
-pub fn report(
+pub(crate) fn report(
     r: &Report,
     made: &[(String, &str)],
     results: &Path,
