@@ -1,5 +1,5 @@
 //! What the fuzz targets share: the sample PKI in `data/`, a small DER
-//! reader and writer, edits of signed objects (certificates and CRLs)
+//! reader (the writer is `kakunin_testkit::der`'s), edits of signed objects (certificates and CRLs)
 //! that keep them parseable, re-signing with `data/`'s test keys, and an
 //! independent signature check (ring, not the engine's crypto seam).
 //!
@@ -18,6 +18,9 @@ use ring::rand::SystemRandom;
 use ring::signature::{self, RsaKeyPair, UnparsedPublicKey};
 use rsa::pkcs8::DecodePrivateKey;
 use rsa::RsaPrivateKey;
+
+/// The DER writer the engine's tests use too (lengths definite, shortest).
+pub use kakunin_testkit::der::{ext, tlv};
 
 /// The sample PKI the targets load (`data/` of the repository).
 pub fn data_path(name: &str) -> PathBuf {
@@ -64,22 +67,6 @@ pub fn pem_blocks(text: &[u8], label: &str) -> Vec<Vec<u8>> {
 /// The certificates of a PEM file of `data/`.
 pub fn data_certs(name: &str) -> Vec<Vec<u8>> {
     pem_blocks(&data(name), "CERTIFICATE")
-}
-
-/// A DER TLV with a definite, shortest length.
-pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let n = content.len();
-    if n < 0x80 {
-        out.push(n as u8);
-    } else {
-        let be = (n as u32).to_be_bytes();
-        let skip = be.iter().take_while(|&&b| b == 0).count();
-        out.push(0x80 | (4 - skip) as u8);
-        out.extend_from_slice(&be[skip..]);
-    }
-    out.extend_from_slice(content);
-    out
 }
 
 /// The first TLV of `b`: (tag, header length, content length); `None`
