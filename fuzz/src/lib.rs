@@ -13,7 +13,8 @@ use std::sync::{Mutex, OnceLock};
 use arbitrary::Arbitrary;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use kakunin_card::sim::{CardContents, Credential, Facts, SimPins, VirtualCard};
+use kakunin_card::sim::{CardContents, Credential, SimPins, VirtualCard};
+use kakunin_card::TextFacts;
 use ring::rand::SystemRandom;
 use ring::signature::{self, RsaKeyPair, UnparsedPublicKey};
 use rsa::pkcs8::DecodePrivateKey;
@@ -416,7 +417,7 @@ struct Holder {
     sign: (Vec<u8>, RsaPrivateKey),
     auth_ca: Vec<u8>,
     sign_ca: Vec<u8>,
-    facts: Facts,
+    facts: TextFacts,
 }
 
 fn holder() -> &'static Holder {
