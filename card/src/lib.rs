@@ -5,6 +5,10 @@
 //! ([`transport`]), the names of what a JPKI card holds ([`ap`]), PINs
 //! that are checked before they are sent and never shown ([`pin`]), and
 //! the JPKI-AP client ([`jpki`]).
+//!
+//! Features: `pcsc`, the PC/SC transport (module `pcsc`); `sim`, the
+//! virtual JPKI card (module `sim`), which a program that only reads cards
+//! leaves out, and with it the RSA, X.509, JSON and temporary-file crates.
 #![deny(missing_docs)]
 
 pub mod ap;
@@ -13,7 +17,9 @@ pub mod jpki;
 #[cfg(feature = "pcsc")]
 pub mod pcsc;
 pub mod pin;
+#[cfg(feature = "sim")]
 pub mod sim;
+mod text_ap;
 mod tlv;
 pub mod transport;
 

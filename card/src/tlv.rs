@@ -1,7 +1,7 @@
 //! The BER-TLV the card's files are made of: enough to find a file's size
-//! from its first bytes, and to take the text AP's facts apart.
-
-use crate::jpki::TextFacts;
+//! from its first bytes and to take a template apart, and (for the virtual
+//! card) to write one. Tags are one to three bytes; lengths use the short,
+//! `81` and `82` forms, all JPKI files need.
 
 /// One TLV: its tag bytes and its value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,39 +67,28 @@ pub(crate) fn children(mut data: &[u8]) -> Result<Vec<Tlv<'_>>, &'static str> {
     Ok(out)
 }
 
-/// The facts EF of the text AP: `FF20 { DF21 …, DF22 name, DF23 address,
-/// DF24 birth date, DF25 sex }`. `DF21` (offsets into the rest) is skipped.
-pub(crate) fn text_facts(raw: &[u8]) -> Result<TextFacts, String> {
-    let outer = children(raw).map_err(|e| format!("not BER-TLV: {e}"))?;
-    let [Tlv {
-        tag: [0xFF, 0x20],
-        value,
-    }] = outer.as_slice()
-    else {
-        return Err("expected one FF20 template".into());
-    };
-    let mut facts = [None, None, None, None];
-    for t in children(value).map_err(|e| format!("FF20: {e}"))? {
-        let slot = match t.tag {
-            [0xDF, 0x22] => 0,
-            [0xDF, 0x23] => 1,
-            [0xDF, 0x24] => 2,
-            [0xDF, 0x25] => 3,
-            _ => continue,
-        };
-        let text =
-            std::str::from_utf8(t.value).map_err(|_| format!("DF2{} is not UTF-8", slot + 2))?;
-        facts[slot] = Some(text.to_string());
+/// Appends tag, definite length (shortest form) and value. `value` must
+/// be shorter than 64 KiB.
+#[cfg(feature = "sim")]
+pub(crate) fn push(tag: &[u8], value: &[u8], out: &mut Vec<u8>) {
+    out.extend_from_slice(tag);
+    let n = value.len();
+    match n {
+        0..=0x7F => out.push(n as u8),
+        0x80..=0xFF => out.extend_from_slice(&[0x81, n as u8]),
+        _ => out.extend_from_slice(&[0x82, (n >> 8) as u8, n as u8]),
     }
-    let [Some(name), Some(address), Some(birth_date), Some(sex)] = facts else {
-        return Err("one of DF22 to DF25 (name, address, birth date, sex) is missing".into());
-    };
-    Ok(TextFacts {
-        name,
-        address,
-        birth_date,
-        sex,
-    })
+    out.extend_from_slice(value);
+}
+
+/// How many bytes [`push`] takes for the length `n`.
+#[cfg(feature = "sim")]
+pub(crate) fn length_octets(n: usize) -> usize {
+    match n {
+        0..=0x7F => 1,
+        0x80..=0xFF => 2,
+        _ => 3,
+    }
 }
 
 #[cfg(test)]
@@ -122,30 +111,5 @@ mod tests {
         ] {
             assert!(total_len(bad).is_err(), "{bad:02x?}");
         }
-    }
-
-    #[test]
-    fn facts_come_apart_and_df21_is_skipped() {
-        let mut inner = vec![0xDF, 0x21, 0x02, 0x00, 0x01];
-        for (tag, v) in [
-            (0x22, "中島　翔太"),
-            (0x23, "青森県八戸市"),
-            (0x24, "19780301"),
-            (0x25, "1"),
-        ] {
-            inner.extend([0xDF, tag, v.len() as u8]);
-            inner.extend(v.as_bytes());
-        }
-        let mut raw = vec![0xFF, 0x20, 0x81, inner.len() as u8];
-        raw.extend(&inner);
-        let f = text_facts(&raw).unwrap();
-        assert_eq!(f.name, "中島　翔太");
-        assert_eq!(f.address, "青森県八戸市");
-        assert_eq!(f.birth_date, "19780301");
-        assert_eq!(f.sex, "1");
-        assert!(text_facts(&raw[..raw.len() - 1]).is_err());
-        assert!(text_facts(&[0xFF, 0x20, 0x00])
-            .unwrap_err()
-            .contains("missing"));
     }
 }

@@ -331,21 +331,7 @@ fn parse_key_usage(v: &[u8]) -> Result<u16, CertError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-        assert!(content.len() < 0x100);
-        let mut out = vec![tag];
-        if content.len() >= 0x80 {
-            out.push(0x81);
-        }
-        out.push(content.len() as u8);
-        out.extend_from_slice(content);
-        out
-    }
-
-    fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
-        tlv(tag::SEQUENCE, &parts.concat())
-    }
+    use kakunin_testkit::der::{ext, seq, tlv};
 
     /// A v3 certificate (signature not checked by [`Cert::parse`]) with
     /// one extension, `oid` with an empty-SEQUENCE-ish value `value`.
@@ -361,11 +347,6 @@ mod tests {
             tag::SET,
             &seq(&[tlv(tag::OID, &[0x55, 4, 3]), tlv(0x0C, b"x")]),
         )]);
-        let mut e = vec![tlv(tag::OID, oid)];
-        if critical {
-            e.push(vec![0x01, 0x01, 0xFF]);
-        }
-        e.push(tlv(tag::OCTET_STRING, &value));
         let tbs = seq(&[
             tlv(tag::context_constructed(0), &tlv(tag::INTEGER, &[2])),
             tlv(tag::INTEGER, &[1]),
@@ -377,7 +358,10 @@ mod tests {
             ]),
             name,
             seq(&[]),
-            tlv(tag::context_constructed(3), &seq(&[seq(&e)])),
+            tlv(
+                tag::context_constructed(3),
+                &seq(&[ext(oid, critical, value)]),
+            ),
         ]);
         seq(&[tbs, alg, tlv(tag::BIT_STRING, &[0, 1])])
     }

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use kakunin_engine::internals;
 use kakunin_engine::{Crl, RevokedEntry};
-use kakunin_fuzz::tlv;
+use kakunin_fuzz::{ext, tlv};
 
 static AUTH_CRL: &[u8] = include_bytes!("../../data/auth.crl");
 
@@ -29,17 +29,12 @@ struct Template {
 
 /// issuingDistributionPoint { indirectCRL TRUE }, critical.
 fn idp_indirect() -> Vec<u8> {
-    let idp = tlv(0x30, &[0x84, 0x01, 0xFF]);
-    let mut e = vec![0x06, 0x03, 0x55, 0x1D, 0x1C, 0x01, 0x01, 0xFF];
-    e.extend(tlv(0x04, &idp));
-    tlv(0x30, &e)
+    ext(&[0x55, 0x1D, 0x1C], true, tlv(0x30, &[0x84, 0x01, 0xFF]))
 }
 
 /// deltaCRLIndicator, base CRL number 1, critical.
 fn delta_indicator() -> Vec<u8> {
-    let mut e = vec![0x06, 0x03, 0x55, 0x1D, 0x1B, 0x01, 0x01, 0xFF];
-    e.extend(tlv(0x04, &[0x02, 0x01, 0x01]));
-    tlv(0x30, &e)
+    ext(&[0x55, 0x1D, 0x1B], true, [0x02, 0x01, 0x01])
 }
 
 fn build(t: &Template, flags: u8, revoked: &[u8]) -> Vec<u8> {

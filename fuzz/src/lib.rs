@@ -1,5 +1,5 @@
 //! What the fuzz targets share: the sample PKI in `data/`, a small DER
-//! reader and writer, edits of signed objects (certificates and CRLs)
+//! reader (the writer is `kakunin_testkit::der`'s), edits of signed objects (certificates and CRLs)
 //! that keep them parseable, re-signing with `data/`'s test keys, and an
 //! independent signature check (ring, not the engine's crypto seam).
 //!
@@ -13,11 +13,15 @@ use std::sync::{Mutex, OnceLock};
 use arbitrary::Arbitrary;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use kakunin_card::sim::{CardContents, Credential, Facts, SimPins, VirtualCard};
+use kakunin_card::sim::{CardContents, Credential, SimPins, VirtualCard};
+use kakunin_card::TextFacts;
 use ring::rand::SystemRandom;
 use ring::signature::{self, RsaKeyPair, UnparsedPublicKey};
 use rsa::pkcs8::DecodePrivateKey;
 use rsa::RsaPrivateKey;
+
+/// The DER writer the engine's tests use too (lengths definite, shortest).
+pub use kakunin_testkit::der::{ext, tlv};
 
 /// The sample PKI the targets load (`data/` of the repository).
 pub fn data_path(name: &str) -> PathBuf {
@@ -64,22 +68,6 @@ pub fn pem_blocks(text: &[u8], label: &str) -> Vec<Vec<u8>> {
 /// The certificates of a PEM file of `data/`.
 pub fn data_certs(name: &str) -> Vec<Vec<u8>> {
     pem_blocks(&data(name), "CERTIFICATE")
-}
-
-/// A DER TLV with a definite, shortest length.
-pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let n = content.len();
-    if n < 0x80 {
-        out.push(n as u8);
-    } else {
-        let be = (n as u32).to_be_bytes();
-        let skip = be.iter().take_while(|&&b| b == 0).count();
-        out.push(0x80 | (4 - skip) as u8);
-        out.extend_from_slice(&be[skip..]);
-    }
-    out.extend_from_slice(content);
-    out
 }
 
 /// The first TLV of `b`: (tag, header length, content length); `None`
@@ -429,7 +417,7 @@ struct Holder {
     sign: (Vec<u8>, RsaPrivateKey),
     auth_ca: Vec<u8>,
     sign_ca: Vec<u8>,
-    facts: Facts,
+    facts: TextFacts,
 }
 
 fn holder() -> &'static Holder {

@@ -11,6 +11,8 @@
 //! - [`crl_text_entries`] reads what `openssl crl -text` prints, and
 //!   [`ocsp_text`] what `openssl ocsp -resp_text` and `-req_text` print;
 //!   [`openssl_verify`] and [`openssl_kind`] ask `openssl verify`.
+//! - [`der`] writes the DER that `openssl` will not: TLVs, SEQUENCEs and
+//!   extensions, one piece at a time.
 //!
 //! The crate knows nothing of `kakunin-engine` on purpose: the engine's own
 //! unit tests use it, and a dependency back on the engine would give them a
@@ -31,6 +33,7 @@
 
 mod ca;
 mod crl_text;
+pub mod der;
 mod lab;
 mod ocsp_text;
 mod verify;

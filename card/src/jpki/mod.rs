@@ -13,6 +13,7 @@
 use crate::ap::{CertSlot, Ef, KeySlot, PinKind, JPKI_AID, TEXT_AID};
 use crate::apdu::{Command, Response, StatusWord};
 use crate::pin::Pin;
+pub use crate::text_ap::TextFacts;
 use crate::tlv;
 use crate::transport::{Channel, Transport, TransportError};
 
@@ -93,19 +94,6 @@ pub enum Tries {
     Left(u8),
     /// Locked.
     Locked,
-}
-
-/// The card face's four facts, from the text AP.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TextFacts {
-    /// Name (UTF-8 as the card stores it).
-    pub name: String,
-    /// Address.
-    pub address: String,
-    /// Birth date, `YYYYMMDD`.
-    pub birth_date: String,
-    /// Sex, ISO 5218: `1` male, `2` female, `9` not applicable.
-    pub sex: String,
 }
 
 /// Which application is selected.
@@ -352,7 +340,7 @@ impl<T: Transport> JpkiCard<T> {
         let raw =
             self.read_tlv_file(Ef::TextFacts, "facts of the card face", Some(PinKind::Text))?;
         self.select_app(App::Jpki)?;
-        let facts = tlv::text_facts(&raw).map_err(|why| CardError::Malformed {
+        let facts = TextFacts::decode(&raw).map_err(|why| CardError::Malformed {
             what: "facts of the card face",
             why,
         })?;
@@ -371,5 +359,6 @@ pub fn sha256_digest_info(digest: &[u8; 32]) -> Vec<u8> {
     v
 }
 
-#[cfg(test)]
+// The client's tests run against the virtual card.
+#[cfg(all(test, feature = "sim"))]
 mod tests;

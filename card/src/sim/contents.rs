@@ -9,6 +9,7 @@ use rsa::traits::PublicKeyParts;
 use rsa::{RsaPrivateKey, RsaPublicKey};
 
 use super::SimError;
+use crate::text_ap::TextFacts;
 
 /// A certificate (DER) and the private key that belongs to it.
 pub struct Credential {
@@ -77,20 +78,6 @@ impl Credential {
     }
 }
 
-/// The four facts of the card face, as the text AP holds them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Facts {
-    /// Name (UTF-8).
-    pub name: String,
-    /// Address (UTF-8).
-    pub address: String,
-    /// Birth date, `YYYYMMDD` (the text AP has no era digit).
-    pub birth_date: String,
-    /// Sex, ISO 5218: `1` male, `2` female, `9` not applicable (`0` not
-    /// known).
-    pub sex: String,
-}
-
 /// Longest name or address accepted, in UTF-8 bytes.
 const MAX_TEXT_FIELD: usize = 4096;
 
@@ -103,10 +90,11 @@ struct FactsJson {
     sex: String,
 }
 
-impl Facts {
-    /// From `facts.json` as `kakunin gen` writes it: `birth_date` there is
-    /// the signing certificate's form, an era digit then `YYYYMMDD`.
-    pub fn from_json(bytes: &[u8]) -> Result<Facts, String> {
+impl TextFacts {
+    /// From `facts.json` as `kakunin gen` writes it (with the `sim`
+    /// feature): `birth_date` there is the signing certificate's form, an
+    /// era digit then `YYYYMMDD`.
+    pub fn from_json(bytes: &[u8]) -> Result<TextFacts, String> {
         let j: FactsJson = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
         let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
         let birth_date = match j.birth_date.len() {
@@ -132,64 +120,12 @@ impl Facts {
         if !matches!(j.sex.as_str(), "0" | "1" | "2" | "9") {
             return Err(format!("sex {:?} is not an ISO 5218 code", j.sex));
         }
-        Ok(Facts {
+        Ok(TextFacts {
             name: j.name,
             address: j.address,
             birth_date,
             sex: j.sex,
         })
-    }
-
-    /// EF `0002` of the text AP: `FF20 { DF21 header, DF22 name, DF23
-    /// address, DF24 birth date, DF25 sex }`, BER-TLV with definite
-    /// lengths (the layout jpki/myna and OpenSC read). What a real card
-    /// keeps in `DF21` is not documented and every client skips it; here it
-    /// holds the offsets of the four fields inside the `FF20` value (two
-    /// bytes each, big-endian), so it has a plausible size and is not empty.
-    pub(crate) fn encode(&self) -> Vec<u8> {
-        let fields: [(u8, &[u8]); 4] = [
-            (0x22, self.name.as_bytes()),
-            (0x23, self.address.as_bytes()),
-            (0x24, self.birth_date.as_bytes()),
-            (0x25, self.sex.as_bytes()),
-        ];
-        let mut body = Vec::new();
-        for (tag, value) in fields {
-            tlv(&[0xDF, tag], value, &mut body);
-        }
-        let header_len = 3 + 2 * fields.len();
-        let mut header = Vec::with_capacity(2 * fields.len());
-        let mut at = header_len;
-        for (_, value) in fields {
-            header.extend_from_slice(&(at as u16).to_be_bytes());
-            at += 2 + length_octets(value.len()) + value.len();
-        }
-        let mut value = Vec::with_capacity(header_len + body.len());
-        tlv(&[0xDF, 0x21], &header, &mut value);
-        value.extend_from_slice(&body);
-        let mut out = Vec::with_capacity(value.len() + 5);
-        tlv(&[0xFF, 0x20], &value, &mut out);
-        out
-    }
-}
-
-/// Appends tag, definite length (shortest form) and value.
-fn tlv(tag: &[u8], value: &[u8], out: &mut Vec<u8>) {
-    out.extend_from_slice(tag);
-    let n = value.len();
-    match n {
-        0..=0x7F => out.push(n as u8),
-        0x80..=0xFF => out.extend_from_slice(&[0x81, n as u8]),
-        _ => out.extend_from_slice(&[0x82, (n >> 8) as u8, n as u8]),
-    }
-    out.extend_from_slice(value);
-}
-
-fn length_octets(n: usize) -> usize {
-    match n {
-        0..=0x7F => 1,
-        0x80..=0xFF => 2,
-        _ => 3,
     }
 }
 
@@ -206,7 +142,7 @@ pub struct CardContents {
     /// The signing CA's certificate (DER).
     pub sign_ca: Vec<u8>,
     /// The text AP's facts.
-    pub facts: Facts,
+    pub facts: TextFacts,
 }
 
 impl CardContents {
@@ -229,10 +165,11 @@ impl CardContents {
             _ => None,
         };
         let facts_path = dir.join("facts.json");
-        let facts = Facts::from_json(&read(&facts_path)?).map_err(|problem| SimError::Invalid {
-            what: facts_path.display().to_string(),
-            problem,
-        })?;
+        let facts =
+            TextFacts::from_json(&read(&facts_path)?).map_err(|problem| SimError::Invalid {
+                what: facts_path.display().to_string(),
+                problem,
+            })?;
         Ok(CardContents {
             auth,
             auth_ca: cert_der(&pki.join("auth-ca.pem"))?,

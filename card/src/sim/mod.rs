@@ -70,7 +70,7 @@ use crate::ap::{Ef, KeySlot, PinKind, JPKI_AID, TEXT_AID};
 use crate::apdu::{Command, Response, StatusWord};
 use crate::transport::{Transport, TransportError};
 
-pub use contents::{CardContents, Credential, Facts};
+pub use contents::{CardContents, Credential};
 pub use pins::SimPins;
 
 /// The answer to reset: the contact ATR OpenSC's JPKI driver lists (T=1).

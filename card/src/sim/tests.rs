@@ -10,6 +10,7 @@ use rsa::{Pkcs1v15Sign, RsaPublicKey};
 
 use super::*;
 use crate::apdu::Command;
+use crate::text_ap::TextFacts;
 use crate::transport::Channel;
 
 pub(crate) fn data_dir() -> PathBuf {
@@ -552,7 +553,7 @@ fn ber<'a>(bytes: &'a [u8], tag: &[u8]) -> (&'a [u8], &'a [u8]) {
 
 #[test]
 fn facts_header_points_at_the_fields() {
-    let facts = Facts {
+    let facts = TextFacts {
         name: "名".repeat(50),
         address: "住所".repeat(40),
         birth_date: "19800101".into(),
@@ -570,7 +571,7 @@ fn facts_header_points_at_the_fields() {
 #[test]
 fn facts_json_is_checked() {
     let good = br#"{"name":"a","address":"b","birth_date":"319780301","sex":"1","extra":1}"#;
-    assert_eq!(Facts::from_json(good).unwrap().birth_date, "19780301");
+    assert_eq!(TextFacts::from_json(good).unwrap().birth_date, "19780301");
     for bad in [
         &br#"{"name":"a","address":"b","birth_date":"19780301","sex":"1"}"#[..],
         br#"{"name":"a","address":"b","birth_date":"3197803x1","sex":"1"}"#,
@@ -579,7 +580,7 @@ fn facts_json_is_checked() {
         b"not json",
     ] {
         assert!(
-            Facts::from_json(bad).is_err(),
+            TextFacts::from_json(bad).is_err(),
             "{}",
             String::from_utf8_lossy(bad)
         );
@@ -588,7 +589,7 @@ fn facts_json_is_checked() {
         r#"{{"name":"{}","address":"b","birth_date":"319780301","sex":"1"}}"#,
         "x".repeat(5000)
     );
-    assert!(Facts::from_json(long.as_bytes()).is_err());
+    assert!(TextFacts::from_json(long.as_bytes()).is_err());
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Unit tests for the CRL parser. CRLs are built with a tiny test-only DER
-//! writer and signed with ring using an RSA key made by `openssl genpkey`,
-//! so every rule can be hit with exactly one thing wrong.
+//! writer ([`kakunin_testkit::der`]) and signed with ring using an RSA key
+//! made by `openssl genpkey`, so every rule can be hit with exactly one
+//! thing wrong.
 
 use super::*;
 use crate::ca::tests::openssl_ca;
@@ -8,33 +9,11 @@ use crate::oid;
 use crate::reason::{ReasonFlags, RevocationReason};
 use crate::serial::{Serial, SerialError};
 use crate::time::parse_time;
+use kakunin_testkit::der::{ext, seq, tlv};
 use proptest::prelude::*;
 use std::sync::OnceLock;
 
-// --- test-only DER writer --------------------------------------------------
-
-pub(crate) fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let n = content.len();
-    if n < 0x80 {
-        out.push(n as u8);
-    } else {
-        let be = (n as u32).to_be_bytes();
-        let skip = be.iter().position(|&b| b != 0).unwrap_or(3);
-        out.push(0x80 | (4 - skip) as u8);
-        out.extend_from_slice(&be[skip..]);
-    }
-    out.extend_from_slice(content);
-    out
-}
-
-pub(crate) fn cat(parts: &[Vec<u8>]) -> Vec<u8> {
-    parts.concat()
-}
-
-pub(crate) fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
-    tlv(tag::SEQUENCE, &cat(parts))
-}
+// --- DER pieces over the test-only writer (kakunin_testkit::der) -------------
 
 pub(crate) fn utc(s: &str) -> Vec<u8> {
     tlv(tag::UTC_TIME, s.as_bytes())
@@ -42,15 +21,6 @@ pub(crate) fn utc(s: &str) -> Vec<u8> {
 
 pub(crate) fn gen(s: &str) -> Vec<u8> {
     tlv(tag::GENERALIZED_TIME, s.as_bytes())
-}
-
-pub(crate) fn ext(oid: &[u8], critical: bool, value: Vec<u8>) -> Vec<u8> {
-    let mut parts = vec![tlv(tag::OID, oid)];
-    if critical {
-        parts.push(vec![0x01, 0x01, 0xFF]);
-    }
-    parts.push(tlv(tag::OCTET_STRING, &value));
-    seq(&parts)
 }
 
 pub(crate) fn reason_ext(code: u8) -> Vec<u8> {

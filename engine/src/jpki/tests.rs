@@ -3,21 +3,8 @@
 //! and, against `kakunin gen`, in `tools/tests/cli/jpki.rs`).
 
 use super::*;
+use kakunin_testkit::der::{seq, tlv};
 use proptest::prelude::*;
-
-fn tlv(t: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![t];
-    let n = content.len();
-    if n < 0x80 {
-        out.push(n as u8);
-    } else if n < 0x100 {
-        out.extend([0x81, n as u8]);
-    } else {
-        out.extend([0x82, (n >> 8) as u8, n as u8]);
-    }
-    out.extend_from_slice(content);
-    out
-}
 
 /// otherName [0] { OID 1.2.392.200149.8.5.5.<arc>, [0] { value } }
 fn other_name(arc: u8, value: Vec<u8>) -> Vec<u8> {
@@ -28,8 +15,9 @@ fn other_name(arc: u8, value: Vec<u8>) -> Vec<u8> {
     tlv(0xA0, &body)
 }
 
+/// SubjectAltName: GeneralNames, a SEQUENCE of the names.
 fn san(names: &[Vec<u8>]) -> Vec<u8> {
-    tlv(tag::SEQUENCE, &names.concat())
+    seq(names)
 }
 
 fn utf8(s: &str) -> Vec<u8> {

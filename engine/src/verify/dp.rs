@@ -212,6 +212,7 @@ pub(crate) fn covered_reasons(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kakunin_testkit::der::tlv;
 
     /// C=US, CN=<cn> (PrintableString values).
     fn name(cn: &str) -> Vec<u8> {
@@ -227,13 +228,6 @@ mod tests {
         body.extend_from_slice(&rdn);
         let mut out = vec![0x30, body.len() as u8];
         out.extend_from_slice(&body);
-        out
-    }
-
-    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-        let mut out = vec![tag];
-        push_len(&mut out, content.len());
-        out.extend_from_slice(content);
         out
     }
 

@@ -10,6 +10,7 @@ use kakunin_engine::index::SerialIndex;
 use kakunin_engine::ingest::{ingest, IngestOptions};
 use kakunin_engine::verify::{Status, VerifierBuilder};
 use kakunin_engine::{CaCert, Timestamp};
+use kakunin_testkit::der::{ext, tlv};
 use kakunin_testkit::{cat, der_of, openssl_verify, Kind};
 
 /// Our verdict as a [`Kind`].
@@ -96,33 +97,7 @@ impl Inputs<'_> {
     }
 }
 
-// --- a DER writer for the CRLs `openssl ca` cannot make ---------------------
-
-/// One TLV with a definite, minimal length (X.690 §8.1.3, DER).
-pub(crate) fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let be = len.to_be_bytes();
-        let skip = be.iter().take_while(|&&b| b == 0).count();
-        out.push(0x80 | (be.len() - skip) as u8);
-        out.extend_from_slice(&be[skip..]);
-    }
-    out.extend_from_slice(content);
-    out
-}
-
-/// Extension { extnID (given as OID content), critical, extnValue }.
-pub(crate) fn ext(oid: &[u8], critical: bool, value: &[u8]) -> Vec<u8> {
-    let mut e = tlv(0x06, oid);
-    if critical {
-        e.extend([0x01, 0x01, 0xff]);
-    }
-    e.extend(tlv(0x04, value));
-    tlv(0x30, &e)
-}
+// --- DER for the CRLs `openssl ca` cannot make (over kakunin_testkit::der) --
 
 /// GeneralizedTime `YYYYMMDDHHMMSSZ` for a Unix time (years 0000–9999).
 pub(crate) fn generalized_time(t: i64) -> Vec<u8> {
@@ -181,13 +156,13 @@ impl CrlEntry {
         e.extend(x509_time(self.revoked_at));
         let mut exts = Vec::new();
         if let Some(r) = self.reason {
-            exts.extend(ext(REASON_CODE, false, &tlv(0x0a, &[r])));
+            exts.extend(ext(REASON_CODE, false, tlv(0x0a, &[r])));
         }
         if let Some(t) = self.invalidity_date {
-            exts.extend(ext(INVALIDITY_DATE, false, &generalized_time(t)));
+            exts.extend(ext(INVALIDITY_DATE, false, generalized_time(t)));
         }
         if let Some(name) = &self.certificate_issuer {
-            exts.extend(ext(CERTIFICATE_ISSUER, true, &tlv(0x30, &tlv(0xa4, name))));
+            exts.extend(ext(CERTIFICATE_ISSUER, true, tlv(0x30, &tlv(0xa4, name))));
         }
         if !exts.is_empty() {
             e.extend(tlv(0x30, &exts));

@@ -32,6 +32,7 @@ use kakunin_engine::crl::{Crl, CrlError};
 use kakunin_engine::index::SerialIndex;
 use kakunin_engine::ingest::{verify_crl, IngestOptions};
 use kakunin_engine::{CaCert, Serial, Timestamp};
+use kakunin_testkit::der::{ext, tlv};
 use kakunin_testkit::{openssl, path_str};
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -43,7 +44,7 @@ use x509_parser::oid_registry::Oid;
 use x509_parser::revocation_list::{CertificateRevocationList, RevokedCertificate};
 use x509_parser::x509::X509Version;
 
-use crate::common::{ext, tlv, CrlEntry, CrlTbs, CERTIFICATE_ISSUER};
+use crate::common::{CrlEntry, CrlTbs, CERTIFICATE_ISSUER};
 
 /// Ed25519 AlgorithmIdentifier (RFC 8410): no parameters.
 const ED25519: &[u8] = &[0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70];
@@ -145,18 +146,18 @@ impl Case {
             exts.push(ext(
                 &[0x55, 0x1d, 0x14],
                 false,
-                &tlv(0x02, &minimal(&number)),
+                tlv(0x02, &minimal(&number)),
             ));
         }
         if self.delta {
-            exts.push(ext(&[0x55, 0x1d, 0x1b], true, &tlv(0x02, &[1])));
+            exts.push(ext(&[0x55, 0x1d, 0x1b], true, tlv(0x02, &[1])));
         }
         if self.indirect {
             // issuingDistributionPoint { indirectCRL [4] TRUE }
             exts.push(ext(
                 &[0x55, 0x1d, 0x1c],
                 true,
-                &tlv(0x30, &[0x84, 0x01, 0xff]),
+                tlv(0x30, &[0x84, 0x01, 0xff]),
             ));
         }
         CrlTbs {

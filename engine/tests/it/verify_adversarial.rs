@@ -11,9 +11,10 @@ use std::path::{Path, PathBuf};
 
 use kakunin_engine::verify::{Status, Verdict, VerifierBuilder};
 use kakunin_engine::{CaCert, Timestamp};
+use kakunin_testkit::der::{ext, tlv};
 use kakunin_testkit::{der_of, openssl, path_str, try_openssl, IndexCa, Kind, Lab};
 
-use crate::common::{ext, kind_of, tlv, CrlEntry, CrlTbs, Inputs};
+use crate::common::{kind_of, CrlEntry, CrlTbs, Inputs};
 
 /// Extension sections besides the lab's `root`, `inter` and `leaf`.
 const EXTS: &str = "\
@@ -110,7 +111,7 @@ impl CustomCrl for Lab {
         let aki = ext(
             &[0x55, 0x1d, 0x23],
             false,
-            &tlv(0x30, &tlv(0x80, ca_cert.key_id().as_bytes())),
+            tlv(0x30, &tlv(0x80, ca_cert.key_id().as_bytes())),
         );
         let all_exts: Vec<Vec<u8>> = std::iter::once(aki).chain(exts.iter().cloned()).collect();
         let tbs = CrlTbs {
@@ -158,17 +159,17 @@ impl CustomCrl for Lab {
 type Entry = (Vec<u8>, Option<u8>, Option<Vec<u8>>);
 
 fn crl_number(n: u8) -> Vec<u8> {
-    ext(&[0x55, 0x1d, 0x14], false, &tlv(0x02, &[n]))
+    ext(&[0x55, 0x1d, 0x14], false, tlv(0x02, &[n]))
 }
 
 fn delta_indicator(base: u8) -> Vec<u8> {
-    ext(&[0x55, 0x1d, 0x1b], true, &tlv(0x02, &[base]))
+    ext(&[0x55, 0x1d, 0x1b], true, tlv(0x02, &[base]))
 }
 
 /// issuingDistributionPoint with the given content (fields, already
 /// tagged).
 fn idp(content: &[u8]) -> Vec<u8> {
-    ext(&[0x55, 0x1d, 0x1c], true, &tlv(0x30, content))
+    ext(&[0x55, 0x1d, 0x1c], true, tlv(0x30, content))
 }
 
 /// IDP distributionPoint [0] { fullName [0] { URI } }.
@@ -369,7 +370,7 @@ fn freshest() -> Vec<u8> {
             &tlv(0xa0, &tlv(0x86, b"http://crl.example.test/d.crl")),
         ),
     );
-    ext(&[0x55, 0x1d, 0x2e], false, &tlv(0x30, &dp))
+    ext(&[0x55, 0x1d, 0x2e], false, tlv(0x30, &dp))
 }
 
 /// §5.2.4 (b): a delta CRL combines only with a complete CRL of the same
