@@ -31,7 +31,9 @@
 
 mod ca;
 mod crl_text;
+pub mod http;
 mod lab;
+pub mod ocsp;
 mod ocsp_text;
 mod verify;
 
