@@ -19,6 +19,13 @@ pub fn sample_data(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// A file of the sample PKI as a `&'static str`, for argument lists
+/// (leaked: a handful per test run).
+pub fn sample_str(name: &str) -> &'static str {
+    let path = sample_data(name).into_os_string().into_string();
+    Box::leak(path.expect("UTF-8 path").into_boxed_str())
+}
+
 /// A CRL directory with copies of `files` from data/.
 pub fn crl_dir(files: &[&str]) -> tempfile::TempDir {
     let dir = crate::tempdir();

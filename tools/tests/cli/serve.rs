@@ -13,8 +13,7 @@ use serde_json::Value;
 
 use crate::common::{json_lines, kakunin};
 pub(crate) use kakunin_testkit::http::{
-    assert_cut_off, crl_dir, drop_file, need_curl, read_until_closed, sample_data as data,
-    KeepAlive, Reply,
+    assert_cut_off, crl_dir, drop_file, need_curl, sample_data as data, KeepAlive, Reply,
 };
 use kakunin_testkit::http::{wait_until, Client};
 
