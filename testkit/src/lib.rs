@@ -35,6 +35,7 @@ pub mod http;
 mod lab;
 pub mod ocsp;
 mod ocsp_text;
+pub mod tls;
 mod verify;
 
 use std::path::{Path, PathBuf};

@@ -34,7 +34,12 @@ impl Served {
     /// wait in the accept queue until the runtime takes them) and serves it.
     pub fn start(config: Config) -> Served {
         let server = Server::bind(config).expect("Server::bind");
-        let client = Client::new(&format!("http://{}", server.local_addr()));
+        let scheme = if server.tls().is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let client = Client::new(&format!("{scheme}://{}", server.local_addr()));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -53,6 +58,12 @@ impl Served {
             stop: Some(stop),
             thread: Some(thread),
         }
+    }
+
+    /// From now on, `curl` trusts `ca` (for a server with TLS).
+    pub fn with_cacert(mut self, ca: &Path) -> Served {
+        self.client.set_cacert(ca);
+        self
     }
 
     /// Waits (bounded) until `cond` holds.

@@ -8,3 +8,4 @@ mod common;
 mod hostile;
 mod ocsp;
 mod status;
+mod tls;
