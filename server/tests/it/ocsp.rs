@@ -2,7 +2,7 @@
 //! ocsp` client (POST, SHA-1 and SHA-256 CertIDs, with and without a
 //! nonce, several CertIDs in one request), `curl` for GET in the spellings
 //! real clients use, and Python `cryptography` as a second, independent
-//! request builder and response parser (tools/tests/cli/ocsp_client.py).
+//! request builder and response parser (ocsp_client.py beside this file).
 //! The truth is data/expected.jsonl and the server's own JSON status
 //! answer. Every wait is bounded.
 
@@ -221,7 +221,7 @@ fn serve_ocsp_openssl_client_gets_good_and_revoked_and_the_response_verifies() {
 }
 
 fn python_client(args: Value) -> Value {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/tests/cli/ocsp_client.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/ocsp_client.py");
     let out = Command::new("python3")
         .arg(script)
         .arg(args.to_string())
