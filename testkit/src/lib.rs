@@ -34,8 +34,11 @@
 mod ca;
 mod crl_text;
 pub mod der;
+pub mod http;
 mod lab;
+pub mod ocsp;
 mod ocsp_text;
+pub mod tls;
 mod verify;
 
 use std::path::{Path, PathBuf};

@@ -10,6 +10,7 @@ use kakunin_testkit::{
 };
 
 pub(crate) use kakunin_testkit::found_or_skip;
+pub(crate) use kakunin_testkit::ocsp::{openssl_ocsp, openssl_ocsp_status};
 
 pub(crate) fn kakunin(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kakunin"))
@@ -148,27 +149,4 @@ pub(crate) fn json_lines(out: &Output) -> Vec<serde_json::Value> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON {l:?}: {e}")))
         .collect()
-}
-
-/// openssl ocsp with `args`: stdout and stderr together (openssl prints
-/// "Response verify OK" on stderr).
-pub(crate) fn openssl_ocsp(args: &[&str]) -> String {
-    let (ok, text) = openssl_ocsp_status(args);
-    assert!(ok, "openssl ocsp {args:?}: {text}");
-    text
-}
-
-/// openssl ocsp with `args`: (exit success, output).
-pub(crate) fn openssl_ocsp_status(args: &[&str]) -> (bool, String) {
-    let out = Command::new("openssl")
-        .arg("ocsp")
-        .args(args)
-        .output()
-        .expect("run openssl ocsp");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
 }

@@ -13,7 +13,6 @@ mod sample;
 mod serve;
 mod serve_balanced;
 mod serve_config;
-mod serve_hostile;
 mod serve_login;
 mod serve_ocsp;
 mod serve_swap;

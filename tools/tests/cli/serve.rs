@@ -12,38 +12,30 @@ use std::time::{Duration, Instant};
 use kakunin_gen::Options;
 use serde_json::Value;
 
-use crate::common::{found_or_skip, json_lines, kakunin};
-
-pub(crate) fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../data")
-        .join(name)
-}
+use crate::common::{json_lines, kakunin};
+pub(crate) use kakunin_testkit::http::{
+    assert_cut_off, crl_dir, drop_file, need_curl, sample_data as data, KeepAlive, Reply,
+};
+use kakunin_testkit::http::{wait_until, Client};
 
 pub(crate) fn s(p: &Path) -> &str {
     p.to_str().expect("UTF-8 path")
 }
 
-fn curl_available() -> bool {
-    Command::new("curl")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// Skips a test without curl, except in CI, where `.ci/run` installs it.
-pub(crate) fn need_curl() -> bool {
-    found_or_skip("curl", curl_available())
-}
-
 /// A running `kakunin serve`; killed on drop if still running.
 pub(crate) struct Served {
     child: Child,
-    base: String,
+    client: Client,
     stdout: Vec<String>,
     stderr: Arc<Mutex<Vec<String>>>,
-    /// The CA curl trusts (`--cacert`) when the server speaks TLS.
-    cacert: Option<PathBuf>,
+}
+
+impl std::ops::Deref for Served {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.client
+    }
 }
 
 impl Served {
@@ -108,26 +100,16 @@ impl Served {
         }
         Served {
             child,
-            base,
+            client: Client::new(&base),
             stdout,
             stderr,
-            cacert: None,
         }
     }
 
     /// From now on, `curl` trusts `ca` (for a server started with TLS).
     pub(crate) fn with_cacert(mut self, ca: &Path) -> Served {
-        self.cacert = Some(ca.to_path_buf());
+        self.client.set_cacert(ca);
         self
-    }
-
-    pub(crate) fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    /// `host:port`, for raw connections.
-    pub(crate) fn addr(&self) -> &str {
-        self.base.split_once("://").map_or(&self.base, |(_, a)| a)
     }
 
     /// The lines `kakunin serve` printed at start.
@@ -140,68 +122,10 @@ impl Served {
         self.child.try_wait().expect("try_wait").is_none()
     }
 
-    /// `curl` with `args` + the URL of `path`: (status code, body).
-    pub(crate) fn curl(&self, path: &str, args: &[&str]) -> (u16, String) {
-        let (code, _, body) = self.curl_version(path, args);
-        (code, body)
-    }
-
-    /// `curl` with `args` + the URL of `path`: (status code, the HTTP
-    /// version curl used, body).
-    pub(crate) fn curl_version(&self, path: &str, args: &[&str]) -> (u16, String, String) {
-        let mut cmd = Command::new("curl");
-        cmd.args(["-s", "-S", "--max-time", "20"])
-            .args(["-w", "\n%{http_version} %{http_code}"]);
-        if let Some(ca) = &self.cacert {
-            cmd.arg("--cacert").arg(ca);
-        }
-        let out = cmd
-            .args(args)
-            .arg(self.url(path))
-            .output()
-            .expect("run curl");
-        assert!(
-            out.status.success(),
-            "curl {args:?} {path}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        let (body, last) = text.rsplit_once('\n').expect("status line");
-        let (version, code) = last.trim().split_once(' ').expect("version and code");
-        (
-            code.parse().expect("status code"),
-            version.to_string(),
-            body.to_string(),
-        )
-    }
-
-    pub(crate) fn get_json(&self, path: &str, args: &[&str]) -> (u16, Value) {
-        let (code, body) = self.curl(path, args);
-        let v = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body:?}"));
-        (code, v)
-    }
-
-    /// The value of a metric line starting with `prefix` (0 if absent).
-    pub(crate) fn metric(&self, prefix: &str) -> f64 {
-        let (code, text) = self.curl("/metrics", &[]);
-        assert_eq!(code, 200);
-        text.lines()
-            .find(|l| l.starts_with(prefix))
-            .and_then(|l| l.rsplit(' ').next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0.0)
-    }
-
     /// Waits (bounded) until `cond` holds.
-    pub(crate) fn wait_for(&self, what: &str, mut cond: impl FnMut() -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if cond() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!(
+    pub(crate) fn wait_for(&self, what: &str, cond: impl FnMut() -> bool) {
+        assert!(
+            wait_until(Duration::from_secs(20), cond),
             "timed out waiting for {what}; stderr {:?}",
             self.stderr.lock().unwrap()
         );
@@ -261,23 +185,6 @@ impl Drop for Served {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// A CRL directory with copies of `files` from data/.
-pub(crate) fn crl_dir(files: &[&str]) -> tempfile::TempDir {
-    let dir = kakunin_testkit::tempdir();
-    for f in files {
-        std::fs::copy(data(f), dir.path().join(f)).expect("copy CRL");
-    }
-    dir
-}
-
-/// Writes `bytes` as `name` in `dir` the way a deployment should: a
-/// temporary name the server ignores, then a rename.
-pub(crate) fn drop_file(dir: &Path, name: &str, bytes: &[u8]) {
-    let tmp = dir.join(format!(".{name}.tmp"));
-    std::fs::write(&tmp, bytes).expect("write");
-    std::fs::rename(&tmp, dir.join(name)).expect("rename");
 }
 
 pub(crate) fn serve_args<'a>(dir: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
@@ -724,142 +631,6 @@ fn hot_swap_takes_newer_crls_and_refuses_forged_truncated_and_older_ones() {
 }
 
 #[test]
-fn bad_input_gets_the_right_codes_and_the_server_keeps_serving() {
-    if !need_curl() {
-        return;
-    }
-    // Only the signing CA's CRL: the auth issuer is configured but not ready.
-    let dir = crl_dir(&["sign.crl"]);
-    let srv = Served::start(&serve_args(dir.path(), &["--max-body", "1024"]));
-    let err = |path: &str, args: &[&str]| -> (u16, String) {
-        let (code, v) = srv.get_json(path, args);
-        let e = v["error"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{path}: no error code in {v}"))
-            .to_string();
-        assert!(v["detail"].is_string(), "{v}");
-        (code, e)
-    };
-    assert_eq!(err("/v1/status/sign/xyz", &[]), (400, "bad_serial".into()));
-    assert_eq!(
-        err(
-            "/v1/status/sign/12345678901234567890123456789012345678901234567890123456789012345678",
-            &[]
-        ),
-        (400, "bad_serial".into())
-    );
-    assert_eq!(
-        err("/v1/status/nope/01", &[]),
-        (404, "unknown_issuer".into())
-    );
-    assert_eq!(
-        err("/v1/status/00ff/01", &["--http2-prior-knowledge"]),
-        (404, "unknown_issuer".into())
-    );
-    assert_eq!(err("/nope", &[]), (404, "not_found".into()));
-    assert_eq!(
-        err("/v1/status/sign/01/extra", &[]),
-        (404, "not_found".into())
-    );
-    assert_eq!(
-        err("/v1/status/sign/01", &["-X", "POST"]),
-        (405, "method_not_allowed".into())
-    );
-    assert_eq!(err("/v1/status", &[]), (405, "method_not_allowed".into()));
-    assert_eq!(
-        err("/metrics", &["-X", "DELETE"]),
-        (405, "method_not_allowed".into())
-    );
-    let big = "01\n".repeat(1000);
-    assert_eq!(
-        err("/v1/status?issuer=sign", &["--data-binary", &big]),
-        (413, "body_too_large".into())
-    );
-    assert_eq!(
-        err(
-            "/v1/status?issuer=sign",
-            &["--http2-prior-knowledge", "--data-binary", &big]
-        ),
-        (413, "body_too_large".into())
-    );
-    assert_eq!(
-        err("/v1/status?issuer=sign", &["--data-binary", "01\nzz\n"]),
-        (400, "bad_serial".into())
-    );
-    assert_eq!(
-        err("/v1/status", &["--data-binary", "01\n"]),
-        (400, "bad_request".into())
-    );
-    assert_eq!(
-        err("/v1/status?issuer=sign", &["--data-binary", "[1, 2]"]),
-        (400, "bad_request".into())
-    );
-    assert_eq!(
-        err("/v1/status?issuer=sign", &["--data-binary", "nope 01"]),
-        (404, "unknown_issuer".into())
-    );
-    // Not ready: the auth CA has no CRL, and its answers are unknown.
-    assert_eq!(err("/readyz", &[]), (503, "not_ready".into()));
-    let (code, a) = srv.get_json("/v1/status/auth/01", &[]);
-    assert_eq!((code, a["status"].as_str()), (200, Some("unknown")));
-    assert_eq!(a["detail"], "no CRL loaded for this issuer");
-
-    // Still serving, and the metrics counted each answer by status.
-    let (code, a) = srv.get_json("/v1/status/sign/1D1534354987EBB1", &[]);
-    assert_eq!((code, a["status"].as_str()), (200, Some("revoked")));
-    assert_eq!(
-        srv.metric("kakunin_http_requests_total{route=\"status\",status=\"400\"}"),
-        2.0
-    );
-    assert_eq!(
-        srv.metric("kakunin_http_requests_total{route=\"unmatched\",status=\"404\"}"),
-        2.0
-    );
-    assert_eq!(
-        srv.metric("kakunin_http_requests_total{route=\"status_batch\",status=\"413\"}"),
-        2.0
-    );
-    let sign_id = a["issuer"].as_str().unwrap().to_string();
-    let auth_id = srv.get_json("/v1/status/auth/01", &[]).1["issuer"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let labels = |id: &str, alias: &str| format!("{{issuer=\"{id}\",alias=\"{alias}\"}}");
-    assert_eq!(
-        srv.metric(&format!("kakunin_crl_loaded{} ", labels(&sign_id, "sign"))),
-        1.0
-    );
-    assert_eq!(
-        srv.metric(&format!("kakunin_crl_loaded{} ", labels(&auth_id, "auth"))),
-        0.0
-    );
-    assert_eq!(
-        srv.metric(&format!("kakunin_crl_entries{} ", labels(&sign_id, "sign"))),
-        1000.0
-    );
-    assert!(
-        srv.metric(&format!(
-            "kakunin_crl_next_update_seconds{} ",
-            labels(&sign_id, "sign")
-        )) > 0.0
-    );
-    assert!(
-        srv.metric(&format!(
-            "kakunin_crl_age_seconds{} ",
-            labels(&sign_id, "sign")
-        )) > 0.0
-    );
-
-    // auth's CRL arrives: ready.
-    drop_file(
-        dir.path(),
-        "auth.crl",
-        &std::fs::read(data("auth.crl")).unwrap(),
-    );
-    srv.wait_for("readiness", || srv.curl("/readyz", &[]).0 == 200);
-}
-
-#[test]
 fn sigterm_and_sigint_finish_and_exit_0() {
     if !need_curl() {
         return;
@@ -897,190 +668,5 @@ fn no_arguments_serve_the_sample_and_the_printed_examples_work() {
         srv.stdout.iter().any(|l| l.contains("(sign)")),
         "{:?}",
         srv.stdout
-    );
-}
-
-/// A minimal HTTP/1.1 client on one keep-alive connection, for request
-/// streams where starting a curl per request would be the bottleneck.
-pub(crate) struct KeepAlive {
-    reader: BufReader<std::net::TcpStream>,
-    writer: std::net::TcpStream,
-}
-
-/// One HTTP/1.1 response read by [`KeepAlive`].
-pub(crate) struct Reply {
-    pub(crate) code: u16,
-    /// (name lower-cased, value)
-    pub(crate) headers: Vec<(String, String)>,
-    pub(crate) body: Vec<u8>,
-}
-
-impl Reply {
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub(crate) fn text(&self) -> String {
-        String::from_utf8(self.body.clone()).expect("UTF-8 body")
-    }
-}
-
-impl KeepAlive {
-    pub(crate) fn connect(addr: &str) -> KeepAlive {
-        let stream = std::net::TcpStream::connect(addr).expect("connect");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
-        KeepAlive {
-            writer: stream.try_clone().unwrap(),
-            reader: BufReader::new(stream),
-        }
-    }
-
-    /// (status, body) of `GET path`.
-    pub(crate) fn get(&mut self, path: &str) -> (u16, String) {
-        let r = self.request("GET", path, &[], &[]);
-        (r.code, r.text())
-    }
-
-    /// Sends one request and reads its response (Content-Length framed, as
-    /// the server and HAProxy send them).
-    pub(crate) fn request(
-        &mut self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: &[u8],
-    ) -> Reply {
-        use std::io::{Read, Write};
-        // One write per request: split writes would meet Nagle and
-        // delayed ACKs (40 ms a request).
-        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: kakunin\r\n");
-        for (k, v) in headers {
-            req.push_str(&format!("{k}: {v}\r\n"));
-        }
-        if !body.is_empty() {
-            req.push_str(&format!("Content-Length: {}\r\n", body.len()));
-        }
-        req.push_str("\r\n");
-        let mut bytes = req.into_bytes();
-        bytes.extend_from_slice(body);
-        self.writer.write_all(&bytes).expect("send");
-        let mut line = String::new();
-        self.reader.read_line(&mut line).expect("status line");
-        let code: u16 = line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or_else(|| panic!("status line {line:?}"));
-        let mut headers = Vec::new();
-        loop {
-            line.clear();
-            self.reader.read_line(&mut line).expect("header");
-            let h = line.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':') {
-                headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
-            }
-        }
-        let mut reply = Reply {
-            code,
-            headers,
-            body: Vec::new(),
-        };
-        assert_eq!(reply.header("transfer-encoding"), None, "chunked reply");
-        // HEAD and 304 answers announce a length but carry no body.
-        let len: usize = match reply.header("content-length") {
-            _ if method == "HEAD" || code == 304 => 0,
-            None => 0,
-            Some(v) => v.parse().expect("content-length"),
-        };
-        reply.body = vec![0u8; len];
-        self.reader.read_exact(&mut reply.body).expect("body");
-        reply
-    }
-}
-
-/// Connects to `addr`, sends `bytes` and nothing more: the server must
-/// close the connection within 10 s, and not before `not_before`.
-pub(crate) fn assert_cut_off(addr: &str, bytes: &[u8], not_before: Duration, what: &str) {
-    use std::io::Write;
-    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
-    stream.write_all(bytes).expect("send");
-    let started = Instant::now();
-    assert!(
-        read_until_closed(&mut stream, Duration::from_secs(10)).is_some(),
-        "{what}: not cut off"
-    );
-    let after = started.elapsed();
-    assert!(after >= not_before, "{what}: cut off after {after:?}");
-}
-
-/// Reads until the server closes the connection (bounded); the bytes read.
-pub(crate) fn read_until_closed(
-    stream: &mut std::net::TcpStream,
-    within: Duration,
-) -> Option<Vec<u8>> {
-    use std::io::Read;
-    stream
-        .set_read_timeout(Some(Duration::from_millis(200)))
-        .unwrap();
-    let deadline = Instant::now() + within;
-    let mut got = Vec::new();
-    let mut buf = [0u8; 4096];
-    while Instant::now() < deadline {
-        match stream.read(&mut buf) {
-            Ok(0) => return Some(got),
-            Ok(n) => got.extend_from_slice(&buf[..n]),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) => {}
-            Err(_) => return Some(got), // reset counts as closed
-        }
-    }
-    None
-}
-
-#[test]
-fn slow_and_idle_clients_are_cut_off_and_others_still_served() {
-    if !need_curl() {
-        return;
-    }
-    let dir = crl_dir(&["sign.crl", "auth.crl"]);
-    let srv = Served::start(&serve_args(
-        dir.path(),
-        &["--header-timeout", "1s", "--idle-timeout", "1s"],
-    ));
-    // A slowloris: half a request header, then nothing.
-    assert_cut_off(
-        srv.addr(),
-        b"GET /healthz HTTP/1.1\r\nHost: x\r\n",
-        Duration::from_millis(900),
-        "a slow header",
-    );
-    // An idle HTTP/2 connection (preface and nothing else) is closed too.
-    assert_cut_off(
-        srv.addr(),
-        b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00",
-        Duration::ZERO,
-        "an idle HTTP/2 connection",
-    );
-    // Meanwhile and afterwards, others are served.
-    assert_eq!(
-        srv.curl("/v1/status/sign/01", &["--http2-prior-knowledge"])
-            .0,
-        200
-    );
-    assert_eq!(
-        srv.metric("kakunin_open_connections "),
-        1.0,
-        "only the metrics request itself"
     );
 }

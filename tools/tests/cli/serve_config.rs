@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::common::kakunin;
 use crate::serve::{data, need_curl, s, Served};
-use crate::serve_tls::TlsFiles;
+use kakunin_testkit::tls::TlsFiles;
 
 /// `dir/kakunin.toml` with `text`, next to copies of the sample's CAs
 /// (`ca/`) and CRLs (`crl/`).

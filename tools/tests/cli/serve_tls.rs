@@ -4,79 +4,17 @@
 //! clients. Answers must equal `kakunin status` on the same CRL, exactly as
 //! over plain HTTP.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use crate::common::{kakunin, openssl_ocsp};
+use kakunin_testkit::tls::TlsFiles;
+
 use crate::serve::{
-    assert_cut_off, crl_dir, data, ingest, need_curl, oracle, s, same_answer, sample_serials,
-    serve_args, Served,
+    assert_cut_off, data, ingest, need_curl, oracle, s, same_answer, sample_serials, serve_args,
+    Served,
 };
-
-/// A test CA and a server certificate for `127.0.0.1` (subjectAltName
-/// IP:127.0.0.1, serverAuth) that it issued, with their keys, made by
-/// `openssl` in `dir`.
-pub(crate) struct TlsFiles {
-    dir: PathBuf,
-}
-
-impl TlsFiles {
-    /// With an EC P-256 server key (PKCS#8, as `openssl genpkey` writes it).
-    pub(crate) fn new(dir: &Path) -> TlsFiles {
-        Self::with_key(
-            dir,
-            "genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out",
-        )
-    }
-
-    /// `server_key` is the `openssl` command (after `openssl`) that writes
-    /// the server's key to the path appended to it.
-    fn with_key(dir: &Path, server_key: &str) -> TlsFiles {
-        std::fs::create_dir_all(dir).expect("mkdir");
-        let openssl = |command: &str| {
-            let args: Vec<&str> = command.split_whitespace().collect();
-            kakunin_testkit::openssl_in(dir, &args);
-        };
-        openssl(
-            "req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key \
-             -out ca.pem -days 2 -subj /CN=kakunin-test-TLS-CA \
-             -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign",
-        );
-        openssl(&format!("{server_key} server.key"));
-        openssl("req -new -key server.key -subj /CN=127.0.0.1 -out server.csr");
-        std::fs::write(
-            dir.join("ext.cnf"),
-            "subjectAltName=IP:127.0.0.1\n\
-             extendedKeyUsage=serverAuth\n\
-             keyUsage=critical,digitalSignature,keyEncipherment\n",
-        )
-        .expect("write ext.cnf");
-        openssl(
-            "x509 -req -in server.csr -CA ca.pem -CAkey ca.key -set_serial 2 -days 2 \
-             -extfile ext.cnf -out server.pem",
-        );
-        // What a deployment serves: the server's certificate, then the CA.
-        let t = TlsFiles {
-            dir: dir.to_path_buf(),
-        };
-        let chain = [
-            std::fs::read(t.path("server.pem")).expect("server.pem"),
-            std::fs::read(t.ca()).expect("ca.pem"),
-        ]
-        .concat();
-        std::fs::write(t.path("chain.pem"), chain).expect("write chain.pem");
-        t
-    }
-
-    pub(crate) fn path(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
-    }
-
-    pub(crate) fn ca(&self) -> PathBuf {
-        self.path("ca.pem")
-    }
-}
 
 fn tls_args<'a>(cert: &'a Path, key: &'a Path) -> [&'a str; 4] {
     ["--tls-cert", s(cert), "--tls-key", s(key)]
@@ -204,35 +142,6 @@ fn tls_answers_equal_kakunin_status_over_http1_and_http2_and_plain_http_is_refus
     assert!(text.contains("Response verify OK"), "{text}");
     assert!(text.contains("0x1D1534354987EBB1: revoked"), "{text}");
     assert!(srv.metric("kakunin_ocsp_signatures_total") >= 1.0);
-}
-
-#[test]
-fn tls_takes_pkcs1_and_sec1_keys() {
-    if !need_curl() {
-        return;
-    }
-    let work = kakunin_testkit::tempdir();
-    for (name, key_cmd) in [
-        ("pkcs1", "genrsa -traditional -out"),
-        ("sec1", "ecparam -name prime256v1 -genkey -noout -out"),
-    ] {
-        let tls = TlsFiles::with_key(&work.path().join(name), key_cmd);
-        let key = tls.path("server.key");
-        let pem = std::fs::read_to_string(&key).expect("key");
-        let label = if name == "pkcs1" {
-            "RSA PRIVATE KEY"
-        } else {
-            "EC PRIVATE KEY"
-        };
-        assert!(pem.contains(label), "{name}: {pem}");
-        let dir = crl_dir(&["sign.crl"]);
-        let cert = tls.path("server.pem");
-        let mut args = serve_args(dir.path(), &[]);
-        args.extend(tls_args(&cert, &key));
-        let srv = Served::start(&args).with_cacert(&tls.ca());
-        let (code, version, _) = srv.curl_version("/healthz", &[]);
-        assert_eq!((code, version.as_str()), (200, "2"), "{name}");
-    }
 }
 
 #[test]

@@ -1,9 +1,9 @@
-//! `kakunin serve` against hostile or broken clients, over raw loopback
-//! sockets: random and mutated OCSP DER, bodies over `--max-body` (declared,
+//! The server against hostile or broken clients, over raw loopback
+//! sockets: random and mutated OCSP DER, bodies over `max_body_bytes` (declared,
 //! chunked, or a lie), many slowloris connections trickling header or body
 //! bytes, and every route with the wrong method. Each case checks the exact
 //! answer, that nothing is a 5xx, and that the server keeps serving others.
-//! (serve.rs already covers single bad serials, unknown issuers and one slow
+//! (status.rs already covers single bad serials, unknown issuers and one slow
 //! header.) Every loop is bounded.
 
 use std::io::Write;
@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::serve::{
-    crl_dir, data, need_curl, read_until_closed, serve_args, KeepAlive, Reply, Served,
-};
-use crate::serve_ocsp::{
-    b64, expected, ocsp_answer, ocsp_response_status, openssl_request, sample, sample_signer,
+use kakunin_testkit::ocsp::{b64, expected, ocsp_answer, ocsp_response_status, openssl_request};
+
+use crate::common::{
+    config, crl_dir, data, need_curl, read_until_closed, sample, sample_signer, KeepAlive, Reply,
+    Served,
 };
 
 /// A small deterministic generator (xorshift64*), so a failure replays.
@@ -207,9 +207,10 @@ fn serve_hostile_bodies_over_max_body_get_413_declared_chunked_or_lying() {
         return;
     }
     let dir = crl_dir(&["sign.crl", "auth.crl"]);
-    let mut args = sample_signer().to_vec();
-    args.extend(["--max-body", "1024"]);
-    let srv = Served::start(&serve_args(dir.path(), &args));
+    let mut config = config(dir.path());
+    config.ocsp = sample_signer();
+    config.limits.max_body_bytes = 1024; // --max-body 1024
+    let srv = Served::start(config);
     let addr = srv.addr();
     for path in ["/ocsp", "/v1/status?issuer=sign"] {
         let head = |framing: &str| {
@@ -323,10 +324,11 @@ fn serve_hostile_slowloris_trickling_headers_and_bodies_are_cut_off_while_others
         return;
     }
     let dir = crl_dir(&["sign.crl", "auth.crl"]);
-    let srv = Served::start(&serve_args(
-        dir.path(),
-        &["--header-timeout", "1s", "--body-timeout", "1s"],
-    ));
+    let mut config = config(dir.path());
+    // --header-timeout 1s --body-timeout 1s
+    config.limits.header_read_timeout = Duration::from_secs(1);
+    config.limits.body_read_timeout = Duration::from_secs(1);
+    let srv = Served::start(config);
     let addr = srv.addr().to_string();
     // Waves of 3 header tricklers and 1 body trickler every 250 ms for 3 s,
     // so ~16 are open at any moment; a normal client asks every 100 ms

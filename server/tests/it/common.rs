@@ -1,0 +1,145 @@
+//! A [`Server`] running in the test process, and the configurations the
+//! tests give it. The client side (curl, keep-alive, raw sockets) is
+//! `kakunin_testkit::http`, shared with the tests of the `kakunin` binary.
+
+use std::path::Path;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use kakunin_server::{Config, Limits, LoginConfig, OcspConfig, ReloadConfig, Server, SignerSpec};
+pub use kakunin_testkit::http::{
+    assert_cut_off, crl_dir, drop_file, need_curl, read_until_closed, sample_data as data,
+    KeepAlive, Reply,
+};
+use kakunin_testkit::http::{wait_until, Client};
+
+/// A server on its own runtime in a background thread; stopped (and
+/// waited for) on drop.
+pub struct Served {
+    client: Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::ops::Deref for Served {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl Served {
+    /// Binds `config` (the port is open when this returns: connections
+    /// wait in the accept queue until the runtime takes them) and serves it.
+    pub fn start(config: Config) -> Served {
+        let server = Server::bind(config).expect("Server::bind");
+        let scheme = if server.tls().is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let client = Client::new(&format!("{scheme}://{}", server.local_addr()));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("tokio runtime");
+            runtime
+                .block_on(server.run_until(async {
+                    let _ = stopped.await;
+                }))
+                .expect("serve");
+        });
+        Served {
+            client,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// From now on, `curl` trusts `ca` (for a server with TLS).
+    pub fn with_cacert(mut self, ca: &Path) -> Served {
+        self.client.set_cacert(ca);
+        self
+    }
+
+    /// Waits (bounded) until `cond` holds.
+    pub fn wait_for(&self, what: &str, cond: impl FnMut() -> bool) {
+        assert!(
+            wait_until(Duration::from_secs(20), cond),
+            "timed out waiting for {what}"
+        );
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            // A panic in the server thread fails the test, unless the test
+            // is already failing.
+            if thread.join().is_err() && !std::thread::panicking() {
+                panic!("the server thread panicked");
+            }
+        }
+    }
+}
+
+/// What `kakunin serve --listen 127.0.0.1:0 --trust data/sign-ca.pem
+/// --trust data/auth-ca.pem --crl-dir DIR --debounce 100ms --poll-interval
+/// 2s` runs.
+pub fn config(dir: &Path) -> Config {
+    Config {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        trust: vec![data("sign-ca.pem"), data("auth-ca.pem")],
+        aliases: vec![],
+        default_aliases: true,
+        crl_dir: dir.to_path_buf(),
+        reload: ReloadConfig {
+            watch: true,
+            debounce: Duration::from_millis(100),
+            poll_interval: Duration::from_secs(2),
+        },
+        limits: Limits {
+            // A test's server stops when the test ends; none of these tests
+            // times a stop, so in-flight requests get little grace.
+            shutdown_grace: Duration::from_secs(1),
+            ..Limits::default()
+        },
+        ocsp: OcspConfig::default(),
+        login: LoginConfig::default(),
+        tls: None,
+    }
+}
+
+/// The sample's OCSP signing: its delegated responders
+/// (`--ocsp-signer data/ocsp.pem --ocsp-key data/ocsp.key`).
+pub fn sample_signer() -> OcspConfig {
+    OcspConfig {
+        signers: vec![SignerSpec {
+            cert: data("ocsp.pem"),
+            key: data("ocsp.key"),
+        }],
+        ..Default::default()
+    }
+}
+
+/// What `kakunin serve` with no arguments but a free port serves: the
+/// sample PKI in data/, OCSP signed by its delegated responders.
+pub fn sample_config() -> Config {
+    Config {
+        reload: ReloadConfig::default(),
+        ocsp: sample_signer(),
+        ..config(&data(""))
+    }
+}
+
+/// [`sample_config`], served.
+pub fn sample() -> Served {
+    Served::start(sample_config())
+}
