@@ -7,7 +7,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use kakunin_server::{Config, Limits, LoginConfig, OcspConfig, ReloadConfig, Server, SignerSpec};
-pub use kakunin_testkit::http::{
+pub(crate) use kakunin_testkit::http::{
     assert_cut_off, crl_dir, drop_file, need_curl, read_until_closed, sample_data as data,
     KeepAlive, Reply,
 };
@@ -15,7 +15,7 @@ use kakunin_testkit::http::{wait_until, Client};
 
 /// A server on its own runtime in a background thread; stopped (and
 /// waited for) on drop.
-pub struct Served {
+pub(crate) struct Served {
     client: Client,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -32,7 +32,7 @@ impl std::ops::Deref for Served {
 impl Served {
     /// Binds `config` (the port is open when this returns: connections
     /// wait in the accept queue until the runtime takes them) and serves it.
-    pub fn start(config: Config) -> Served {
+    pub(crate) fn start(config: Config) -> Served {
         let server = Server::bind(config).expect("Server::bind");
         let scheme = if server.tls().is_some() {
             "https"
@@ -61,13 +61,13 @@ impl Served {
     }
 
     /// From now on, `curl` trusts `ca` (for a server with TLS).
-    pub fn with_cacert(mut self, ca: &Path) -> Served {
+    pub(crate) fn with_cacert(mut self, ca: &Path) -> Served {
         self.client.set_cacert(ca);
         self
     }
 
     /// Waits (bounded) until `cond` holds.
-    pub fn wait_for(&self, what: &str, cond: impl FnMut() -> bool) {
+    pub(crate) fn wait_for(&self, what: &str, cond: impl FnMut() -> bool) {
         assert!(
             wait_until(Duration::from_secs(20), cond),
             "timed out waiting for {what}"
@@ -93,7 +93,7 @@ impl Drop for Served {
 /// What `kakunin serve --listen 127.0.0.1:0 --trust data/sign-ca.pem
 /// --trust data/auth-ca.pem --crl-dir DIR --debounce 100ms --poll-interval
 /// 2s` runs.
-pub fn config(dir: &Path) -> Config {
+pub(crate) fn config(dir: &Path) -> Config {
     Config {
         listen: "127.0.0.1:0".parse().expect("address"),
         trust: vec![data("sign-ca.pem"), data("auth-ca.pem")],
@@ -119,7 +119,7 @@ pub fn config(dir: &Path) -> Config {
 
 /// The sample's OCSP signing: its delegated responders
 /// (`--ocsp-signer data/ocsp.pem --ocsp-key data/ocsp.key`).
-pub fn sample_signer() -> OcspConfig {
+pub(crate) fn sample_signer() -> OcspConfig {
     OcspConfig {
         signers: vec![SignerSpec {
             cert: data("ocsp.pem"),
@@ -131,7 +131,7 @@ pub fn sample_signer() -> OcspConfig {
 
 /// What `kakunin serve` with no arguments but a free port serves: the
 /// sample PKI in data/, OCSP signed by its delegated responders.
-pub fn sample_config() -> Config {
+pub(crate) fn sample_config() -> Config {
     Config {
         reload: ReloadConfig::default(),
         ocsp: sample_signer(),
@@ -140,6 +140,6 @@ pub fn sample_config() -> Config {
 }
 
 /// [`sample_config`], served.
-pub fn sample() -> Served {
+pub(crate) fn sample() -> Served {
     Served::start(sample_config())
 }
