@@ -31,7 +31,7 @@ use kakunin_engine::jpki::{basic_facts, classify, CertKind};
 use kakunin_engine::verify::{Status, Verifier, VerifierBuilder};
 use kakunin_engine::Timestamp;
 use kakunin_fuzz::{apply, data, data_certs, sample_certs, Edit, Signed, SAMPLE_AT};
-use kakunin_server::verdict::CertLine;
+use kakunin_report::CertLine;
 
 /// Certificates per input: each costs a signature check or two.
 const MAX_CERTS: usize = 8;

@@ -12,7 +12,7 @@
 use std::sync::OnceLock;
 
 use kakunin_engine::internals;
-use kakunin_engine::{Crl, RevokedEntry};
+use kakunin_engine::crl::{Crl, Entries, RevokedEntry};
 use kakunin_fuzz::{ext, tlv};
 
 static AUTH_CRL: &[u8] = include_bytes!("../../data/auth.crl");
@@ -82,7 +82,7 @@ fn template() -> &'static Template {
     })
 }
 
-fn walk(mut e: kakunin_engine::Entries<'_>) -> (Vec<RevokedEntry>, bool, usize) {
+fn walk(mut e: Entries<'_>) -> (Vec<RevokedEntry>, bool, usize) {
     let mut out = Vec::new();
     let mut ok = true;
     while let Some(r) = e.next() {
