@@ -26,6 +26,25 @@ pub fn sample_str(name: &str) -> &'static str {
     Box::leak(path.expect("UTF-8 path").into_boxed_str())
 }
 
+/// Serials of the sample's bundle of `kind` (good, revoked, expired), plus
+/// some never issued, including a negative and a 20-byte one.
+pub fn sample_serials(kind: &str) -> Vec<String> {
+    let mut v = expected_serials(&sample_data("expected.jsonl"), kind);
+    v.extend(["01", "-05", "7102030405060708090A0B0C0D0E0F1011121314"].map(String::from));
+    v
+}
+
+/// The first 40 serials of `kind` in a `kakunin gen` expected.jsonl.
+pub fn expected_serials(expected: &Path, kind: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(expected).expect("expected.jsonl");
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["kind"] == kind)
+        .filter_map(|e| e["serial"].as_str().map(str::to_string))
+        .take(40)
+        .collect()
+}
+
 /// A CRL directory with copies of `files` from data/.
 pub fn crl_dir(files: &[&str]) -> tempfile::TempDir {
     let dir = crate::tempdir();

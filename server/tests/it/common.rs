@@ -6,12 +6,17 @@ use std::path::Path;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use kakunin_engine::ingest::IngestOptions;
+use kakunin_engine::store::Store;
+use kakunin_engine::{CaCert, Serial, Timestamp};
+use kakunin_report::answer_line;
 use kakunin_server::{Config, Limits, LoginConfig, OcspConfig, ReloadConfig, Server, SignerSpec};
 pub(crate) use kakunin_testkit::http::{
     assert_cut_off, crl_dir, drop_file, need_curl, read_until_closed, sample_data as data,
     KeepAlive, Reply,
 };
 use kakunin_testkit::http::{wait_until, Client};
+use serde_json::Value;
 
 /// A server on its own runtime in a background thread; stopped (and
 /// waited for) on drop.
@@ -142,4 +147,63 @@ pub(crate) fn sample_config() -> Config {
 /// [`sample_config`], served.
 pub(crate) fn sample() -> Served {
     Served::start(sample_config())
+}
+
+/// `kakunin ingest --crl CRL --ca data/CA --out OUT`, through the engine's
+/// `ingest` as the subcommand calls it (checked as of now).
+pub(crate) fn ingest(crl: &Path, ca: &str, out: &Path) {
+    let ca_bytes = std::fs::read(data(ca)).expect("CA certificate");
+    let ca_cert = CaCert::from_pem_or_der(&ca_bytes).expect("CA certificate");
+    let crl_bytes = std::fs::read(crl).expect("CRL");
+    let opts = IngestOptions {
+        now: Timestamp::now(),
+        ..IngestOptions::default()
+    };
+    if let Err(e) = kakunin_engine::ingest::ingest(&crl_bytes, &ca_cert, out, &opts, &|_, _| {}) {
+        panic!("ingest {} with {ca}: {e}", crl.display());
+    }
+}
+
+/// The lines `kakunin status --index INDEX SERIAL...` prints, made by the
+/// same calls: the index installed in a `Store`, each serial looked up as
+/// of now and written by `kakunin_report::answer_line`.
+pub(crate) fn oracle(index: &Path, serials: &[String]) -> Vec<Value> {
+    let store = Store::new();
+    if let Err(e) = store.install_file(index) {
+        panic!("index {}: {e}", index.display());
+    }
+    let at = Timestamp::now();
+    let issuers: Vec<_> = store
+        .issuers()
+        .into_iter()
+        .map(|m| m.crl.issuer_key_id)
+        .collect();
+    let mut lines = Vec::new();
+    for serial in serials {
+        let serial = Serial::from_hex(serial).unwrap_or_else(|e| panic!("{serial}: {e}"));
+        for issuer in &issuers {
+            let line = answer_line(issuer, &serial, &store.lookup(issuer, &serial, at));
+            lines.push(serde_json::to_value(&line).expect("answer line as JSON"));
+        }
+    }
+    lines
+}
+
+/// The server's answer must be exactly the `kakunin status` line.
+pub(crate) fn same_answer(server: &Value, cli: &Value) {
+    assert_eq!(server, cli, "server vs `kakunin status`");
+}
+
+/// A test PKI as `kakunin gen` writes it, made by the library behind it.
+pub(crate) fn gen(out: &Path, options: &kakunin_gen::Options) {
+    if let Err(e) = kakunin_gen::generate(options, out) {
+        panic!("generating {options:?} into {}: {e}", out.display());
+    }
+}
+
+/// The start of the current UTC day: the generation time `kakunin gen`
+/// picks without `--at`.
+pub(crate) fn start_of_today() -> Timestamp {
+    let now = Timestamp::now().unix();
+    Timestamp::from_unix(now - now.rem_euclid(86_400))
 }

@@ -4,7 +4,14 @@
 
 use std::time::Duration;
 
-use crate::common::{assert_cut_off, config, crl_dir, data, drop_file, need_curl, Served};
+use kakunin_testkit::http::{sample_serials, sample_str as s_data};
+use kakunin_testkit::path_str as s;
+use serde_json::Value;
+
+use crate::common::{
+    assert_cut_off, config, crl_dir, data, drop_file, ingest, need_curl, oracle, same_answer,
+    Served,
+};
 
 #[test]
 fn bad_input_gets_the_right_codes_and_the_server_keeps_serving() {
@@ -180,4 +187,112 @@ fn slow_and_idle_clients_are_cut_off_and_others_still_served() {
         1.0,
         "only the metrics request itself"
     );
+}
+
+#[test]
+fn status_answers_equal_kakunin_status_over_http1_and_http2() {
+    if !need_curl() {
+        return;
+    }
+    let dir = crl_dir(&["sign.crl", "auth.crl"]);
+    let srv = Served::start(config(dir.path()));
+    let work = kakunin_testkit::tempdir();
+    let sign_idx = work.path().join("sign.idx");
+    ingest(&data("sign.crl"), "sign-ca.pem", &sign_idx);
+    let serials = sample_serials("sign");
+    let want = oracle(&sign_idx, &serials);
+    assert!(want.iter().any(|w| w["status"] == "revoked"));
+    assert!(want.iter().any(|w| w["status"] == "good"));
+
+    // The key id and the SPKI hash name the same issuer as the alias.
+    let key_id = want[0]["issuer"].as_str().unwrap().to_string();
+    let spki = {
+        let pubkey =
+            kakunin_testkit::openssl(&["x509", "-in", s_data("sign-ca.pem"), "-noout", "-pubkey"]);
+        let p = work.path().join("pub.pem");
+        std::fs::write(&p, pubkey).unwrap();
+        let der = kakunin_testkit::openssl(&["pkey", "-pubin", "-in", s(&p), "-outform", "DER"]);
+        let d = openssl_sha256(&der);
+        hex_lower(&d)
+    };
+    for (i, (serial, w)) in serials.iter().zip(&want).enumerate() {
+        let issuer = ["sign", key_id.as_str(), spki.as_str()][i % 3];
+        let http = if i % 2 == 0 {
+            "--http1.1"
+        } else {
+            "--http2-prior-knowledge"
+        };
+        let (code, got) = srv.get_json(&format!("/v1/status/{issuer}/{serial}"), &[http]);
+        assert_eq!(code, 200, "{serial}");
+        same_answer(&got, w);
+    }
+    // Lower case, leading zeros and 0x are the same serial.
+    let (_, a) = srv.get_json(
+        &format!("/v1/status/SIGN/0x00{}", serials[1].to_lowercase()),
+        &[],
+    );
+    same_answer(&a, &want[1]);
+
+    // Many serials in one request: lines in, JSON Lines out, in order.
+    let lines = serials.join("\n");
+    for http in ["--http1.1", "--http2-prior-knowledge"] {
+        let (code, body) = srv.curl("/v1/status?issuer=sign", &[http, "--data-binary", &lines]);
+        assert_eq!(code, 200);
+        let got: Vec<Value> = body
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(got, want);
+    }
+    // A JSON array, items naming their own issuer.
+    let items: Vec<Value> = serials
+        .iter()
+        .map(|s| serde_json::json!({"issuer": key_id, "serial": s}))
+        .collect();
+    let (code, body) = srv.curl(
+        "/v1/status",
+        &[
+            "-H",
+            "content-type: application/json",
+            "--data-binary",
+            &Value::Array(items).to_string(),
+        ],
+    );
+    assert_eq!(code, 200);
+    let got: Vec<Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(got, want);
+
+    // The auth CA answers from its own CRL.
+    let auth_idx = work.path().join("auth.idx");
+    ingest(&data("auth.crl"), "auth-ca.pem", &auth_idx);
+    let auth_serials = sample_serials("auth");
+    let auth_want = oracle(&auth_idx, &auth_serials[..5]);
+    for (serial, w) in auth_serials.iter().zip(&auth_want) {
+        let (_, got) = srv.get_json(
+            &format!("/v1/status/auth/{serial}"),
+            &["--http2-prior-knowledge"],
+        );
+        same_answer(&got, w);
+    }
+    let (code, ready) = srv.get_json("/readyz", &[]);
+    assert_eq!(code, 200, "{ready}");
+    assert_eq!(
+        srv.metric("kakunin_http_requests_total{route=\"status\",status=\"200\"}") as usize,
+        serials.len() + 1 + 5
+    );
+}
+
+/// SHA-256 by `openssl dgst`: the SPKI hash comes from an independent tool.
+fn openssl_sha256(data: &[u8]) -> Vec<u8> {
+    let dir = kakunin_testkit::tempdir();
+    let p = dir.path().join("spki.der");
+    std::fs::write(&p, data).unwrap();
+    kakunin_testkit::openssl(&["dgst", "-sha256", "-binary", s(&p)])
+}
+
+fn hex_lower(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }

@@ -14,7 +14,8 @@ use serde_json::Value;
 
 use crate::common::{json_lines, kakunin};
 pub(crate) use kakunin_testkit::http::{
-    assert_cut_off, crl_dir, drop_file, need_curl, sample_data as data, KeepAlive, Reply,
+    assert_cut_off, crl_dir, drop_file, expected_serials, need_curl, sample_data as data,
+    sample_serials, KeepAlive, Reply,
 };
 use kakunin_testkit::http::{wait_until, Client};
 
@@ -242,141 +243,9 @@ pub(crate) fn ingest(crl: &Path, ca: &str, out: &Path) {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
-/// Serials of the sample's signing bundle (good, revoked, expired), plus
-/// some never issued, including a negative and a 20-byte one.
-pub(crate) fn sample_serials(kind: &str) -> Vec<String> {
-    let mut v = expected_serials(&data("expected.jsonl"), kind);
-    v.extend(["01", "-05", "7102030405060708090A0B0C0D0E0F1011121314"].map(String::from));
-    v
-}
-
-/// The first 40 serials of `kind` in a `kakunin gen` expected.jsonl.
-pub(crate) fn expected_serials(expected: &Path, kind: &str) -> Vec<String> {
-    let text = std::fs::read_to_string(expected).expect("expected.jsonl");
-    text.lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|e| e["kind"] == kind)
-        .filter_map(|e| e["serial"].as_str().map(str::to_string))
-        .take(40)
-        .collect()
-}
-
 /// The server's answer must be exactly the `kakunin status` line.
 pub(crate) fn same_answer(server: &Value, cli: &Value) {
     assert_eq!(server, cli, "server vs `kakunin status`");
-}
-
-#[test]
-fn status_answers_equal_kakunin_status_over_http1_and_http2() {
-    if !need_curl() {
-        return;
-    }
-    let dir = crl_dir(&["sign.crl", "auth.crl"]);
-    let srv = Served::start(&serve_args(dir.path(), &[]));
-    let work = kakunin_testkit::tempdir();
-    let sign_idx = work.path().join("sign.idx");
-    ingest(&data("sign.crl"), "sign-ca.pem", &sign_idx);
-    let serials = sample_serials("sign");
-    let want = oracle(&sign_idx, &serials);
-    assert!(want.iter().any(|w| w["status"] == "revoked"));
-    assert!(want.iter().any(|w| w["status"] == "good"));
-
-    // The key id and the SPKI hash name the same issuer as the alias.
-    let key_id = want[0]["issuer"].as_str().unwrap().to_string();
-    let spki = {
-        let pubkey = kakunin_testkit::openssl(&[
-            "x509",
-            "-in",
-            s_static(data("sign-ca.pem")),
-            "-noout",
-            "-pubkey",
-        ]);
-        let p = work.path().join("pub.pem");
-        std::fs::write(&p, pubkey).unwrap();
-        let der = kakunin_testkit::openssl(&["pkey", "-pubin", "-in", s(&p), "-outform", "DER"]);
-        let d = openssl_sha256(&der);
-        hex_lower(&d)
-    };
-    for (i, (serial, w)) in serials.iter().zip(&want).enumerate() {
-        let issuer = ["sign", key_id.as_str(), spki.as_str()][i % 3];
-        let http = if i % 2 == 0 {
-            "--http1.1"
-        } else {
-            "--http2-prior-knowledge"
-        };
-        let (code, got) = srv.get_json(&format!("/v1/status/{issuer}/{serial}"), &[http]);
-        assert_eq!(code, 200, "{serial}");
-        same_answer(&got, w);
-    }
-    // Lower case, leading zeros and 0x are the same serial.
-    let (_, a) = srv.get_json(
-        &format!("/v1/status/SIGN/0x00{}", serials[1].to_lowercase()),
-        &[],
-    );
-    same_answer(&a, &want[1]);
-
-    // Many serials in one request: lines in, JSON Lines out, in order.
-    let lines = serials.join("\n");
-    for http in ["--http1.1", "--http2-prior-knowledge"] {
-        let (code, body) = srv.curl("/v1/status?issuer=sign", &[http, "--data-binary", &lines]);
-        assert_eq!(code, 200);
-        let got: Vec<Value> = body
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
-        assert_eq!(got, want);
-    }
-    // A JSON array, items naming their own issuer.
-    let items: Vec<Value> = serials
-        .iter()
-        .map(|s| serde_json::json!({"issuer": key_id, "serial": s}))
-        .collect();
-    let (code, body) = srv.curl(
-        "/v1/status",
-        &[
-            "-H",
-            "content-type: application/json",
-            "--data-binary",
-            &Value::Array(items).to_string(),
-        ],
-    );
-    assert_eq!(code, 200);
-    let got: Vec<Value> = body
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(got, want);
-
-    // The auth CA answers from its own CRL.
-    let auth_idx = work.path().join("auth.idx");
-    ingest(&data("auth.crl"), "auth-ca.pem", &auth_idx);
-    let auth_serials = sample_serials("auth");
-    let auth_want = oracle(&auth_idx, &auth_serials[..5]);
-    for (serial, w) in auth_serials.iter().zip(&auth_want) {
-        let (_, got) = srv.get_json(
-            &format!("/v1/status/auth/{serial}"),
-            &["--http2-prior-knowledge"],
-        );
-        same_answer(&got, w);
-    }
-    let (code, ready) = srv.get_json("/readyz", &[]);
-    assert_eq!(code, 200, "{ready}");
-    assert_eq!(
-        srv.metric("kakunin_http_requests_total{route=\"status\",status=\"200\"}") as usize,
-        serials.len() + 1 + 5
-    );
-}
-
-/// SHA-256 by `openssl dgst`: the SPKI hash comes from an independent tool.
-fn openssl_sha256(data: &[u8]) -> Vec<u8> {
-    let dir = kakunin_testkit::tempdir();
-    let p = dir.path().join("spki.der");
-    std::fs::write(&p, data).unwrap();
-    kakunin_testkit::openssl(&["dgst", "-sha256", "-binary", s(&p)])
-}
-
-fn hex_lower(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// The start of the current UTC day, as `kakunin gen --at` takes it.
