@@ -36,6 +36,7 @@ mod crl_text;
 pub mod der;
 pub mod http;
 mod lab;
+pub mod login;
 pub mod ocsp;
 mod ocsp_text;
 pub mod tls;

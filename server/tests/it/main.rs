@@ -6,6 +6,7 @@
 
 mod common;
 mod hostile;
+mod login;
 mod ocsp;
 mod status;
 mod tls;
