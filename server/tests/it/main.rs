@@ -8,5 +8,6 @@ mod common;
 mod hostile;
 mod login;
 mod ocsp;
+mod ocsp_differential;
 mod status;
 mod tls;

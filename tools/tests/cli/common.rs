@@ -10,7 +10,7 @@ use kakunin_testkit::{
 };
 
 pub(crate) use kakunin_testkit::found_or_skip;
-pub(crate) use kakunin_testkit::ocsp::{openssl_ocsp, openssl_ocsp_status};
+pub(crate) use kakunin_testkit::ocsp::openssl_ocsp;
 
 pub(crate) fn kakunin(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kakunin"))

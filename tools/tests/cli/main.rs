@@ -8,7 +8,6 @@ mod faults;
 mod gen;
 mod ingest;
 mod jpki;
-mod ocsp_differential;
 mod sample;
 mod serve;
 mod serve_balanced;
