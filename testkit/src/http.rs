@@ -154,6 +154,19 @@ impl Client {
         )
     }
 
+    /// `POST /v1/status?issuer=ISSUER` of `serials`, one a line, which
+    /// must answer 200: the JSON lines, in order.
+    pub fn status_batch(&self, issuer: &str, serials: &[String]) -> Vec<Value> {
+        let (code, body) = self.curl(
+            &format!("/v1/status?issuer={issuer}"),
+            &["--data-binary", &serials.join("\n")],
+        );
+        assert_eq!(code, 200, "{body}");
+        body.lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    }
+
     /// `curl` of `path`: (status code, the body as JSON).
     pub fn get_json(&self, path: &str, args: &[&str]) -> (u16, Value) {
         let (code, body) = self.curl(path, args);

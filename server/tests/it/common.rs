@@ -149,10 +149,10 @@ pub(crate) fn sample() -> Served {
     Served::start(sample_config())
 }
 
-/// `kakunin ingest --crl CRL --ca data/CA --out OUT`, through the engine's
+/// `kakunin ingest --crl CRL --ca CA --out OUT`, through the engine's
 /// `ingest` as the subcommand calls it (checked as of now).
-pub(crate) fn ingest(crl: &Path, ca: &str, out: &Path) {
-    let ca_bytes = std::fs::read(data(ca)).expect("CA certificate");
+pub(crate) fn ingest(crl: &Path, ca: &Path, out: &Path) {
+    let ca_bytes = std::fs::read(ca).expect("CA certificate");
     let ca_cert = CaCert::from_pem_or_der(&ca_bytes).expect("CA certificate");
     let crl_bytes = std::fs::read(crl).expect("CRL");
     let opts = IngestOptions {
@@ -160,7 +160,7 @@ pub(crate) fn ingest(crl: &Path, ca: &str, out: &Path) {
         ..IngestOptions::default()
     };
     if let Err(e) = kakunin_engine::ingest::ingest(&crl_bytes, &ca_cert, out, &opts, &|_, _| {}) {
-        panic!("ingest {} with {ca}: {e}", crl.display());
+        panic!("ingest {} with {}: {e}", crl.display(), ca.display());
     }
 }
 
@@ -206,4 +206,12 @@ pub(crate) fn gen(out: &Path, options: &kakunin_gen::Options) {
 pub(crate) fn start_of_today() -> Timestamp {
     let now = Timestamp::now().unix();
     Timestamp::from_unix(now - now.rem_euclid(86_400))
+}
+
+/// Seconds since the Unix epoch, by the system clock.
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs()
 }

@@ -29,7 +29,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use der::{DecodePem, Encode};
 use kakunin_testkit::{
@@ -45,7 +44,7 @@ use kakunin_testkit::ocsp::{
 };
 use kakunin_testkit::path_str as s;
 
-use crate::common::{data, ingest, need_curl, oracle, sample, Served};
+use crate::common::{data, ingest, need_curl, oracle, sample, unix_now, Served};
 
 /// Most CertIDs per request here (the server takes 256).
 const BATCH: usize = 200;
@@ -140,13 +139,6 @@ fn rfc3339(openssl: &str) -> String {
     openssl_time(openssl).rfc3339()
 }
 
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_secs()
-}
-
 /// How a request is sent.
 #[derive(Clone, Copy, Debug)]
 enum Method {
@@ -226,11 +218,7 @@ fn exchange(
 /// index of data/<kind>.crl, which the JSON status endpoint must repeat.
 fn kakunin_answers(srv: &Served, ca: &Ca, dir: &Path, serials: &[String]) -> Vec<Value> {
     let index = dir.join(format!("{}.idx", ca.kind));
-    ingest(
-        &data(&format!("{}.crl", ca.kind)),
-        &format!("{}-ca.pem", ca.kind),
-        &index,
-    );
+    ingest(&data(&format!("{}.crl", ca.kind)), &ca.cert, &index);
     let cli = oracle(&index, serials);
     let (code, body) = srv.curl(
         &format!("/v1/status?issuer={}", ca.kind),
