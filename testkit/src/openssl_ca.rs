@@ -82,3 +82,9 @@ impl OpensslCa {
         self.path(name)
     }
 }
+
+impl Default for OpensslCa {
+    fn default() -> Self {
+        OpensslCa::new()
+    }
+}
