@@ -3,6 +3,7 @@
 //! `kakunin_testkit::http`, shared with the tests of the `kakunin` binary.
 
 use std::path::Path;
+use std::sync::{Mutex, Once, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -13,9 +14,9 @@ use kakunin_report::answer_line;
 use kakunin_server::{Config, Limits, LoginConfig, OcspConfig, ReloadConfig, Server, SignerSpec};
 pub(crate) use kakunin_testkit::http::{
     assert_cut_off, crl_dir, drop_file, need_curl, read_until_closed, sample_data as data,
-    KeepAlive, Reply,
+    KeepAlive, NewerSign, Reply,
 };
-use kakunin_testkit::http::{wait_until, Client};
+use kakunin_testkit::http::{wait_until, Client, Oracle};
 use serde_json::Value;
 
 /// A server on its own runtime in a background thread; stopped (and
@@ -38,6 +39,7 @@ impl Served {
     /// Binds `config` (the port is open when this returns: connections
     /// wait in the accept queue until the runtime takes them) and serves it.
     pub(crate) fn start(config: Config) -> Served {
+        capture_log();
         let server = Server::bind(config).expect("Server::bind");
         let scheme = if server.tls().is_some() {
             "https"
@@ -69,6 +71,12 @@ impl Served {
     pub(crate) fn with_cacert(mut self, ca: &Path) -> Served {
         self.client.set_cacert(ca);
         self
+    }
+
+    /// Whether the server is still serving (its thread has not ended or
+    /// panicked).
+    pub(crate) fn is_running(&self) -> bool {
+        self.thread.as_ref().is_some_and(|t| !t.is_finished())
     }
 
     /// Waits (bounded) until `cond` holds.
@@ -214,4 +222,74 @@ pub(crate) fn unix_now() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock after 1970")
         .as_secs()
+}
+
+/// The log of every `Server` in this test process, as `kakunin serve`
+/// writes it to stderr (the same `tracing_subscriber::fmt` lines). One
+/// subscriber for the process: the reload thread is a plain thread, which
+/// would not inherit a subscriber scoped to one test.
+static LOG: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+struct LogWriter;
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        LOG.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Starts capturing the servers' log (once per process).
+fn capture_log() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_writer(|| LogWriter)
+            .with_ansi(false)
+            .with_target(false)
+            .try_init();
+    });
+}
+
+/// The log lines, of any server in this process, that name `file`: a test
+/// that reads the log gives its files names no other test uses.
+pub(crate) fn log_lines_naming(file: &str) -> Vec<String> {
+    let log = LOG.lock().unwrap_or_else(PoisonError::into_inner);
+    String::from_utf8_lossy(&log)
+        .lines()
+        .filter(|l| l.contains(file))
+        .map(str::to_string)
+        .collect()
+}
+
+/// `kakunin gen`, `ingest` and `status` for `NewerSign`: the library calls
+/// behind them.
+pub(crate) struct Library;
+
+impl Oracle for Library {
+    fn gen_today(&self, out: &Path, revoked: u64) {
+        gen(
+            out,
+            &kakunin_gen::Options::new(start_of_today())
+                .seed(1)
+                .crl_days(3650)
+                .revoked(revoked)
+                .certs(100)
+                .holders(0),
+        );
+    }
+
+    fn ingest(&self, crl: &Path, ca: &Path, out: &Path) {
+        ingest(crl, ca, out);
+    }
+
+    fn status(&self, index: &Path, serials: &[String]) -> Vec<Value> {
+        oracle(index, serials)
+    }
 }

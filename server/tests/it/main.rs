@@ -10,4 +10,5 @@ mod login;
 mod ocsp;
 mod ocsp_differential;
 mod status;
+mod swap;
 mod tls;

@@ -14,7 +14,6 @@ mod serve_balanced;
 mod serve_config;
 mod serve_login;
 mod serve_ocsp;
-mod serve_swap;
 mod serve_tls;
 mod status;
 mod verify;

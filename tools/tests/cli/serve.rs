@@ -9,13 +9,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use kakunin_gen::Options;
 use serde_json::Value;
 
 use crate::common::{json_lines, kakunin};
 pub(crate) use kakunin_testkit::http::{
     assert_cut_off, crl_dir, drop_file, expected_serials, need_curl, sample_data as data,
-    sample_serials, KeepAlive, Reply,
+    sample_serials, KeepAlive, NewerSign,
 };
 use kakunin_testkit::http::{wait_until, Client};
 
@@ -116,11 +115,6 @@ impl Served {
     /// The lines `kakunin serve` printed at start.
     pub(crate) fn banner(&self) -> &[String] {
         &self.stdout
-    }
-
-    /// Whether the process is still running (it has not exited or crashed).
-    pub(crate) fn is_running(&mut self) -> bool {
-        self.child.try_wait().expect("try_wait").is_none()
     }
 
     /// Waits (bounded) until `cond` holds.
@@ -231,15 +225,12 @@ pub(crate) fn oracle(index: &Path, serials: &[String]) -> Vec<Value> {
 }
 
 pub(crate) fn ingest(crl: &Path, ca: &str, out: &Path) {
-    let o = kakunin(&[
-        "ingest",
-        "--crl",
-        s(crl),
-        "--ca",
-        s_static(data(ca)),
-        "--out",
-        s(out),
-    ]);
+    ingest_with(crl, &data(ca), out);
+}
+
+/// `kakunin ingest --crl CRL --ca CA --out OUT`, which must succeed.
+fn ingest_with(crl: &Path, ca: &Path, out: &Path) {
+    let o = kakunin(&["ingest", "--crl", s(crl), "--ca", s(ca), "--out", s(out)]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
@@ -257,74 +248,36 @@ pub(crate) fn today() -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
-/// A newer signing CRL than the sample's: today's CRL of the same CA
-/// (`kakunin gen`, seed 1 fixes the keys), with a higher CRL number (gen
-/// numbers CRLs by day) and more revocations (1300 entries instead of
-/// 1000), both indexed as the `kakunin status` oracle, made under `work`.
-pub(crate) struct NewerSign {
-    /// Today's PKI (`kakunin gen --out`).
-    pub(crate) gen: PathBuf,
-    /// Today's sign.crl (DER).
-    pub(crate) crl: Vec<u8>,
-    /// The sample's sign.crl, indexed.
-    pub(crate) old_idx: PathBuf,
-    /// Today's sign.crl, indexed.
-    pub(crate) new_idx: PathBuf,
-    /// Every serial on today's CRL, as `openssl crl -text` lists them.
-    pub(crate) serials: Vec<String>,
-    /// Those of them the sample's CRL does not revoke (good before the
-    /// swap, revoked after).
-    pub(crate) newly: Vec<String>,
-}
+/// `kakunin gen`, `ingest` and `status` for [`NewerSign`]: the binary's.
+pub(crate) struct Cli;
 
-impl NewerSign {
-    pub(crate) fn make(work: &Path) -> NewerSign {
-        let gen = work.join("gen");
-        crate::common::gen(
-            &gen,
-            &Options::new(crate::common::start_of_today())
-                .seed(1)
-                .crl_days(3650)
-                .revoked(1300)
-                .certs(100)
-                .holders(0),
-        );
-        let crl = std::fs::read(gen.join("sign.crl")).unwrap();
-        let old_idx = work.join("old.idx");
-        let new_idx = work.join("new.idx");
-        ingest(&data("sign.crl"), "sign-ca.pem", &old_idx);
-        ingest(&gen.join("sign.crl"), "sign-ca.pem", &new_idx);
-        let entries = kakunin_testkit::crl_text_entries(&kakunin_testkit::openssl_text(
-            work,
-            &[
-                "crl",
-                "-inform",
-                "DER",
-                "-in",
-                s(&gen.join("sign.crl")),
-                "-noout",
-                "-text",
-            ],
-        ));
-        let serials: Vec<String> = entries.iter().map(|e| e.serial.clone()).collect();
-        let newly = serials
-            .iter()
-            .zip(oracle(&old_idx, &serials))
-            .filter(|(_, a)| a["status"] == "good")
-            .map(|(s, _)| s.clone())
-            .collect::<Vec<_>>();
-        assert!(
-            !newly.is_empty(),
-            "today's CRL revokes serials the sample's does not"
-        );
-        NewerSign {
-            gen,
-            crl,
-            old_idx,
-            new_idx,
-            serials,
-            newly,
-        }
+impl kakunin_testkit::http::Oracle for Cli {
+    fn gen_today(&self, out: &Path, revoked: u64) {
+        let revoked = revoked.to_string();
+        let o = kakunin(&[
+            "gen",
+            "--seed",
+            "1",
+            "--crl-days",
+            "3650",
+            "--revoked",
+            &revoked,
+            "--certs",
+            "100",
+            "--holders",
+            "0",
+            "--out",
+            s(out),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+
+    fn ingest(&self, crl: &Path, ca: &Path, out: &Path) {
+        ingest_with(crl, ca, out);
+    }
+
+    fn status(&self, index: &Path, serials: &[String]) -> Vec<Value> {
+        oracle(index, serials)
     }
 }
 
@@ -344,7 +297,7 @@ fn hot_swap_takes_newer_crls_and_refuses_forged_truncated_and_older_ones() {
         new_idx,
         serials: new_serials,
         newly,
-    } = NewerSign::make(work.path());
+    } = NewerSign::make(work.path(), &Cli);
     let probe = newly[0].clone();
     let status_of = |serial: &str| srv.get_json(&format!("/v1/status/sign/{serial}"), &[]).1;
     let old_number = status_of(&probe)["crl_number"].clone();

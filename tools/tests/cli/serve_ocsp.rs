@@ -1,11 +1,10 @@
 //! `kakunin serve`'s OCSP responder as the process serves it: the flags
-//! the swap and balanced tests start it with. The responder itself is
+//! the balanced tests start it with. The responder itself is
 //! tested in-process in server/tests/it/ocsp.rs and ocsp_differential.rs.
 
 use kakunin_testkit::http::sample_str as s_data;
 pub(crate) use kakunin_testkit::ocsp::{
-    b64, ocsp_answer, ocsp_request_nonce, openssl_check_response, openssl_request,
-    openssl_request_with, openssl_status, status_as_ocsp,
+    b64, ocsp_answer, openssl_check_response, openssl_request, openssl_status,
 };
 
 /// The flags that make a `kakunin serve` on the sample's CAs sign OCSP
