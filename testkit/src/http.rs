@@ -26,6 +26,104 @@ pub fn sample_str(name: &str) -> &'static str {
     Box::leak(path.expect("UTF-8 path").into_boxed_str())
 }
 
+/// Serials of the sample's bundle of `kind` (good, revoked, expired), plus
+/// some never issued, including a negative and a 20-byte one.
+pub fn sample_serials(kind: &str) -> Vec<String> {
+    let mut v = expected_serials(&sample_data("expected.jsonl"), kind);
+    v.extend(["01", "-05", "7102030405060708090A0B0C0D0E0F1011121314"].map(String::from));
+    v
+}
+
+/// The first 40 serials of `kind` in a `kakunin gen` expected.jsonl.
+pub fn expected_serials(expected: &Path, kind: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(expected).expect("expected.jsonl");
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["kind"] == kind)
+        .filter_map(|e| e["serial"].as_str().map(str::to_string))
+        .take(40)
+        .collect()
+}
+
+/// A newer signing CRL than the sample's: today's CRL of the same CA
+/// (`kakunin gen`, seed 1 fixes the keys), with a higher CRL number (gen
+/// numbers CRLs by day) and more revocations (1300 entries instead of
+/// 1000), both indexed as the `kakunin status` oracle, made under `work`.
+/// The test crate brings its own `kakunin gen`, `kakunin ingest` and
+/// `kakunin status` ([`Oracle`]): this crate knows nothing of kakunin.
+pub struct NewerSign {
+    /// Today's PKI (`kakunin gen --out`).
+    pub gen: PathBuf,
+    /// Today's sign.crl (DER).
+    pub crl: Vec<u8>,
+    /// The sample's sign.crl, indexed.
+    pub old_idx: PathBuf,
+    /// Today's sign.crl, indexed.
+    pub new_idx: PathBuf,
+    /// Every serial on today's CRL, as `openssl crl -text` lists them.
+    pub serials: Vec<String>,
+    /// Those of them the sample's CRL does not revoke (good before the
+    /// swap, revoked after).
+    pub newly: Vec<String>,
+}
+
+/// What a test crate runs as `kakunin gen`, `kakunin ingest` and `kakunin
+/// status`, for [`NewerSign`].
+pub trait Oracle {
+    /// `kakunin gen --seed 1 --crl-days 3650 --revoked REVOKED --certs
+    /// 100 --holders 0 --out OUT`, dated today.
+    fn gen_today(&self, out: &Path, revoked: u64);
+    /// `kakunin ingest --crl CRL --ca CA --out OUT`, which must succeed.
+    fn ingest(&self, crl: &Path, ca: &Path, out: &Path);
+    /// `kakunin status --index INDEX SERIAL...`: its JSON lines.
+    fn status(&self, index: &Path, serials: &[String]) -> Vec<Value>;
+}
+
+impl NewerSign {
+    /// Makes today's PKI under `work` and indexes both CRLs.
+    pub fn make(work: &Path, oracle: &impl Oracle) -> NewerSign {
+        let gen = work.join("gen");
+        oracle.gen_today(&gen, 1300);
+        let crl = std::fs::read(gen.join("sign.crl")).expect("today's sign.crl");
+        let old_idx = work.join("old.idx");
+        let new_idx = work.join("new.idx");
+        let ca = sample_data("sign-ca.pem");
+        oracle.ingest(&sample_data("sign.crl"), &ca, &old_idx);
+        oracle.ingest(&gen.join("sign.crl"), &ca, &new_idx);
+        let entries = crate::crl_text_entries(&crate::openssl_text(
+            work,
+            &[
+                "crl",
+                "-inform",
+                "DER",
+                "-in",
+                crate::path_str(&gen.join("sign.crl")),
+                "-noout",
+                "-text",
+            ],
+        ));
+        let serials: Vec<String> = entries.iter().map(|e| e.serial.clone()).collect();
+        let newly = serials
+            .iter()
+            .zip(oracle.status(&old_idx, &serials))
+            .filter(|(_, a)| a["status"] == "good")
+            .map(|(s, _)| s.clone())
+            .collect::<Vec<_>>();
+        assert!(
+            !newly.is_empty(),
+            "today's CRL revokes serials the sample's does not"
+        );
+        NewerSign {
+            gen,
+            crl,
+            old_idx,
+            new_idx,
+            serials,
+            newly,
+        }
+    }
+}
+
 /// A CRL directory with copies of `files` from data/.
 pub fn crl_dir(files: &[&str]) -> tempfile::TempDir {
     let dir = crate::tempdir();
@@ -133,6 +231,19 @@ impl Client {
             version.to_string(),
             body.to_string(),
         )
+    }
+
+    /// `POST /v1/status?issuer=ISSUER` of `serials`, one a line, which
+    /// must answer 200: the JSON lines, in order.
+    pub fn status_batch(&self, issuer: &str, serials: &[String]) -> Vec<Value> {
+        let (code, body) = self.curl(
+            &format!("/v1/status?issuer={issuer}"),
+            &["--data-binary", &serials.join("\n")],
+        );
+        assert_eq!(code, 200, "{body}");
+        body.lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
     }
 
     /// `curl` of `path`: (status code, the body as JSON).

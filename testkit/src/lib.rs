@@ -36,8 +36,10 @@ mod crl_text;
 pub mod der;
 pub mod http;
 mod lab;
+pub mod login;
 pub mod ocsp;
 mod ocsp_text;
+mod openssl_ca;
 pub mod tls;
 mod verify;
 
@@ -48,6 +50,7 @@ pub use ca::{CaConfig, IndexCa};
 pub use crl_text::{crl_text_entries, openssl_time, reason_name, CrlTextEntry, OpensslTime};
 pub use lab::{Lab, BASE_EXTS};
 pub use ocsp_text::{ocsp_text, CertIdText, OcspText, SingleText};
+pub use openssl_ca::{OpensslCa, OPENSSL_CA_REVOKED};
 pub use verify::{openssl_kind, openssl_verify, Kind};
 
 /// `openssl ARGS` (in `dir`, if given), whatever its exit status. Panics

@@ -3,15 +3,21 @@
 //! `kakunin_testkit::http`, shared with the tests of the `kakunin` binary.
 
 use std::path::Path;
+use std::sync::{Mutex, Once, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use kakunin_engine::ingest::IngestOptions;
+use kakunin_engine::store::Store;
+use kakunin_engine::{CaCert, Serial, Timestamp};
+use kakunin_report::answer_line;
 use kakunin_server::{Config, Limits, LoginConfig, OcspConfig, ReloadConfig, Server, SignerSpec};
 pub(crate) use kakunin_testkit::http::{
     assert_cut_off, crl_dir, drop_file, need_curl, read_until_closed, sample_data as data,
-    KeepAlive, Reply,
+    KeepAlive, NewerSign, Reply,
 };
-use kakunin_testkit::http::{wait_until, Client};
+use kakunin_testkit::http::{wait_until, Client, Oracle};
+use serde_json::Value;
 
 /// A server on its own runtime in a background thread; stopped (and
 /// waited for) on drop.
@@ -33,6 +39,7 @@ impl Served {
     /// Binds `config` (the port is open when this returns: connections
     /// wait in the accept queue until the runtime takes them) and serves it.
     pub(crate) fn start(config: Config) -> Served {
+        capture_log();
         let server = Server::bind(config).expect("Server::bind");
         let scheme = if server.tls().is_some() {
             "https"
@@ -64,6 +71,12 @@ impl Served {
     pub(crate) fn with_cacert(mut self, ca: &Path) -> Served {
         self.client.set_cacert(ca);
         self
+    }
+
+    /// Whether the server is still serving (its thread has not ended or
+    /// panicked).
+    pub(crate) fn is_running(&self) -> bool {
+        self.thread.as_ref().is_some_and(|t| !t.is_finished())
     }
 
     /// Waits (bounded) until `cond` holds.
@@ -142,4 +155,141 @@ pub(crate) fn sample_config() -> Config {
 /// [`sample_config`], served.
 pub(crate) fn sample() -> Served {
     Served::start(sample_config())
+}
+
+/// `kakunin ingest --crl CRL --ca CA --out OUT`, through the engine's
+/// `ingest` as the subcommand calls it (checked as of now).
+pub(crate) fn ingest(crl: &Path, ca: &Path, out: &Path) {
+    let ca_bytes = std::fs::read(ca).expect("CA certificate");
+    let ca_cert = CaCert::from_pem_or_der(&ca_bytes).expect("CA certificate");
+    let crl_bytes = std::fs::read(crl).expect("CRL");
+    let opts = IngestOptions {
+        now: Timestamp::now(),
+        ..IngestOptions::default()
+    };
+    if let Err(e) = kakunin_engine::ingest::ingest(&crl_bytes, &ca_cert, out, &opts, &|_, _| {}) {
+        panic!("ingest {} with {}: {e}", crl.display(), ca.display());
+    }
+}
+
+/// The lines `kakunin status --index INDEX SERIAL...` prints, made by the
+/// same calls: the index installed in a `Store`, each serial looked up as
+/// of now and written by `kakunin_report::answer_line`.
+pub(crate) fn oracle(index: &Path, serials: &[String]) -> Vec<Value> {
+    let store = Store::new();
+    if let Err(e) = store.install_file(index) {
+        panic!("index {}: {e}", index.display());
+    }
+    let at = Timestamp::now();
+    let issuers: Vec<_> = store
+        .issuers()
+        .into_iter()
+        .map(|m| m.crl.issuer_key_id)
+        .collect();
+    let mut lines = Vec::new();
+    for serial in serials {
+        let serial = Serial::from_hex(serial).unwrap_or_else(|e| panic!("{serial}: {e}"));
+        for issuer in &issuers {
+            let line = answer_line(issuer, &serial, &store.lookup(issuer, &serial, at));
+            lines.push(serde_json::to_value(&line).expect("answer line as JSON"));
+        }
+    }
+    lines
+}
+
+/// The server's answer must be exactly the `kakunin status` line.
+pub(crate) fn same_answer(server: &Value, cli: &Value) {
+    assert_eq!(server, cli, "server vs `kakunin status`");
+}
+
+/// A test PKI as `kakunin gen` writes it, made by the library behind it.
+pub(crate) fn gen(out: &Path, options: &kakunin_gen::Options) {
+    if let Err(e) = kakunin_gen::generate(options, out) {
+        panic!("generating {options:?} into {}: {e}", out.display());
+    }
+}
+
+/// The start of the current UTC day: the generation time `kakunin gen`
+/// picks without `--at`.
+pub(crate) fn start_of_today() -> Timestamp {
+    let now = Timestamp::now().unix();
+    Timestamp::from_unix(now - now.rem_euclid(86_400))
+}
+
+/// Seconds since the Unix epoch, by the system clock.
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs()
+}
+
+/// The log of every `Server` in this test process, as `kakunin serve`
+/// writes it to stderr (the same `tracing_subscriber::fmt` lines). One
+/// subscriber for the process: the reload thread is a plain thread, which
+/// would not inherit a subscriber scoped to one test.
+static LOG: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+struct LogWriter;
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        LOG.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Starts capturing the servers' log (once per process).
+fn capture_log() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_writer(|| LogWriter)
+            .with_ansi(false)
+            .with_target(false)
+            .try_init();
+    });
+}
+
+/// The log lines, of any server in this process, that name `file`: a test
+/// that reads the log gives its files names no other test uses.
+pub(crate) fn log_lines_naming(file: &str) -> Vec<String> {
+    let log = LOG.lock().unwrap_or_else(PoisonError::into_inner);
+    String::from_utf8_lossy(&log)
+        .lines()
+        .filter(|l| l.contains(file))
+        .map(str::to_string)
+        .collect()
+}
+
+/// `kakunin gen`, `ingest` and `status` for `NewerSign`: the library calls
+/// behind them.
+pub(crate) struct Library;
+
+impl Oracle for Library {
+    fn gen_today(&self, out: &Path, revoked: u64) {
+        gen(
+            out,
+            &kakunin_gen::Options::new(start_of_today())
+                .seed(1)
+                .crl_days(3650)
+                .revoked(revoked)
+                .certs(100)
+                .holders(0),
+        );
+    }
+
+    fn ingest(&self, crl: &Path, ca: &Path, out: &Path) {
+        ingest(crl, ca, out);
+    }
+
+    fn status(&self, index: &Path, serials: &[String]) -> Vec<Value> {
+        oracle(index, serials)
+    }
 }

@@ -6,6 +6,9 @@
 
 mod common;
 mod hostile;
+mod login;
 mod ocsp;
+mod ocsp_differential;
 mod status;
+mod swap;
 mod tls;

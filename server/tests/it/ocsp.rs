@@ -9,17 +9,19 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use kakunin_engine::Timestamp;
+use kakunin_gen::Options;
 use kakunin_testkit::http::sample_str as s_data;
 use kakunin_testkit::ocsp::{
     b64, curl_bin, expected, header, openssl_check_response, openssl_ocsp, openssl_ocsp_status,
-    openssl_request,
+    openssl_request, openssl_status,
 };
 use kakunin_testkit::path_str as s;
 use serde_json::Value;
 
 use kakunin_server::{Config, OcspConfig, ReloadConfig, SignerSpec};
 
-use crate::common::{config, data, need_curl, sample, sample_config, Served};
+use crate::common::{config, data, gen, need_curl, sample, sample_config, Served};
 
 /// `2025-03-24T00:23:41Z` as openssl prints it: `Mar 24 00:23:41 2025 GMT`.
 fn openssl_time(rfc3339: &str) -> String {
@@ -571,4 +573,55 @@ fn serve_ocsp_sheds_load_with_try_later_when_signing_is_saturated() {
         s(&data("sign-ca.pem")),
     ]);
     assert!(answer.contains(": good"), "{answer}");
+}
+
+#[test]
+fn serve_ocsp_answers_unknown_when_the_only_crl_is_stale() {
+    if !need_curl() {
+        return;
+    }
+    let pki = kakunin_testkit::tempdir();
+    gen(
+        pki.path(),
+        &Options::new(Timestamp::parse_rfc3339("2025-01-01T00:00:00Z").expect("time"))
+            .revoked(20)
+            .certs(20)
+            .holders(0)
+            .crl_days(1),
+    );
+    let crls = kakunin_testkit::tempdir();
+    let p = |f: &str| pki.path().join(f);
+    std::fs::copy(p("sign.crl"), crls.path().join("sign.crl")).expect("copy CRL");
+    let (sign_ca, auth_ca) = (p("sign-ca.pem"), p("auth-ca.pem"));
+    let (ocsp, key) = (p("ocsp.pem"), p("ocsp.key"));
+    // Both CAs: ocsp.pem holds a delegated responder of each.
+    let srv = Served::start(Config {
+        trust: vec![sign_ca.clone(), auth_ca],
+        reload: ReloadConfig::default(),
+        ocsp: OcspConfig {
+            signers: vec![SignerSpec { cert: ocsp, key }],
+            ..Default::default()
+        },
+        ..config(crls.path())
+    });
+    let (code, _) = srv.curl("/readyz", &[]);
+    assert_eq!(code, 503, "no current CRL: not ready");
+    let text = std::fs::read_to_string(p("expected.jsonl")).expect("expected.jsonl");
+    let lines: Vec<Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let pick = |status: &str| -> String {
+        lines
+            .iter()
+            .find(|e| e["kind"] == "sign" && e["status"] == status)
+            .and_then(|e| e["serial"].as_str())
+            .unwrap_or_else(|| panic!("a {status} signing certificate"))
+            .to_string()
+    };
+    let url = srv.url("/ocsp");
+    for serial in [pick("valid"), pick("revoked")] {
+        let answer = openssl_status(&url, &sign_ca, &serial, &["-resp_text", "-no_nonce"]);
+        assert_eq!(answer, "unknown", "{serial}");
+    }
 }

@@ -98,7 +98,7 @@ fn card_reads_certificates_and_facts_and_signs_through_pcscd() {
     assert_eq!(info["token_kind"], "My Number Card");
     assert_eq!(
         info["certificates"]["auth"]["serial"],
-        expected_auth(1)["serial"]
+        expected_auth(pki(), 1)["serial"]
     );
     assert_eq!(
         info["certificates"]["sign"]["present"],
@@ -203,7 +203,7 @@ fn card_login_is_accepted_for_a_good_holder_and_refused_for_a_revoked_one() {
     let out = card(&["login", "--server", &server, "--json"], Some("1234"));
     let v = json(&out);
     assert_eq!(v["accepted"], true, "{v}");
-    assert_eq!(v["serial"], expected_auth(1)["serial"]);
+    assert_eq!(v["serial"], expected_auth(pki(), 1)["serial"]);
     // And the signing certificate through /v1/verify.
     let out = card(&["check", "--server", &server, "--json"], Some("JPKI2026"));
     let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");

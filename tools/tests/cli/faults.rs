@@ -1,7 +1,8 @@
 //! Faults end to end (issue 11), on the real binary: processes killed with
 //! SIGKILL at random points, a full and a read-only file system, one byte
-//! flipped in an index, a CRL going stale under a running server, a torn
-//! evidence log, and pcscd dying under the card front end.
+//! flipped in an index, a torn evidence log, and pcscd dying under the
+//! card front end. (A CRL going stale under a running server is tested
+//! in-process in server/tests/it/status.rs.)
 //!
 //! Every loop and wait is bounded. Random choices come from a seed printed
 //! by each test; `FAULTS_SEED=N` repeats a run. File systems are tmpfs
@@ -19,7 +20,7 @@ use serde_json::Value;
 
 use crate::card::{card_on, spawn_sign_on, stderr};
 use crate::card_sim::{found, missing, pcscd_program, stop_pcscd, CardSim, PcscEnv, VPCD_DRIVER};
-use crate::common::{at, found_or_skip, gen, json_lines, kakunin, OpensslCa};
+use crate::common::{at, found_or_skip, gen, json_lines, kakunin};
 use crate::serve::{
     crl_dir, data, drop_file, expected_serials, need_curl, oracle, s, sample_serials, serve_args,
     today, Served,
@@ -250,24 +251,13 @@ fn ingest_killed_at_random_points_leaves_the_old_or_the_new_index_whole() {
     if need_curl() {
         let srv = Served::start(&serve_args(work.path(), &[]));
         let want = oracle(&out, &big.probes);
-        assert_eq!(batch_answers(&srv, &big.probes), want);
+        assert_eq!(srv.status_batch("sign", &big.probes), want);
         let log = srv.stderr_text();
         assert!(!log.contains(".kakunin-index-"), "{log}");
     }
 }
 
 /// The server's answers for `serials` of the signing CA, in one request.
-fn batch_answers(srv: &Served, serials: &[String]) -> Vec<Value> {
-    let (code, body) = srv.curl(
-        "/v1/status?issuer=sign",
-        &["--data-binary", &serials.join("\n")],
-    );
-    assert_eq!(code, 200, "{body}");
-    body.lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 #[test]
 fn serve_killed_mid_reload_restarts_on_a_whole_index() {
     if !need_curl() {
@@ -278,7 +268,7 @@ fn serve_killed_mid_reload_restarts_on_a_whole_index() {
     let probes: Vec<String> = big.probes.iter().step_by(4).cloned().collect();
     let (want_old, want_new) = both_answers(big, &probes);
     let crl = std::fs::read(big.crl()).unwrap();
-    let answers = |srv: &Served| batch_answers(srv, &probes);
+    let answers = |srv: &Served| srv.status_batch("sign", &probes);
     for round in 0..3 {
         let dir = crl_dir(&["sign.crl", "auth.crl"]);
         let srv = Served::start(&serve_args(dir.path(), &[]));
@@ -541,7 +531,7 @@ fn one_flipped_byte_anywhere_in_an_index_is_refused_and_the_server_keeps_its_sna
         &std::fs::read(&big.old_idx).unwrap(),
     );
     let srv = Served::start(&serve_args(dir.path(), &[]));
-    let served = || batch_answers(&srv, &probes);
+    let served = || srv.status_batch("sign", &probes);
     assert_eq!(served(), want_old);
     let work = kakunin_testkit::tempdir();
     for (n, (what, at)) in flip_positions(&new).into_iter().enumerate() {
@@ -581,77 +571,6 @@ fn one_flipped_byte_anywhere_in_an_index_is_refused_and_the_server_keeps_its_sna
     // The same file unflipped is taken: the refusals were the bytes.
     drop_file(dir.path(), "sign.idx", &new);
     srv.wait_for("the good index to be served", || served() == want_new);
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs()
-}
-
-/// A served CRL whose nextUpdate passes while the server runs (the
-/// stale-at-start case is in `serve_ocsp.rs`): answers turn `unknown`,
-/// exactly as `kakunin status` says at the same time, `/readyz` fails
-/// naming the issuer, and the metrics show the age. The CRL is made by
-/// `openssl ca -gencrl -crlsec` just before the server starts (making the
-/// CA, the slow part, comes first).
-#[test]
-fn a_crl_going_stale_under_a_running_server_turns_answers_unknown_and_readiness_off() {
-    if !need_curl() {
-        return;
-    }
-    const LEAD: u64 = 10;
-    let ca = OpensslCa::new();
-    ca.gencrl("sign.crl", &["-crlsec", &LEAD.to_string()]);
-    // nextUpdate is at most LEAD seconds after this.
-    let made = unix_now();
-    let out = crate::common::ingest(&ca, "sign.crl", "sign.idx", &[]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let crls = kakunin_testkit::tempdir();
-    std::fs::copy(ca.path("sign.crl"), crls.path().join("sign.crl")).unwrap();
-    let srv = Served::start(&[
-        "--listen",
-        "127.0.0.1:0",
-        "--trust",
-        &ca.p("ca.pem"),
-        "--crl-dir",
-        s(crls.path()),
-    ]);
-    // Revoked (keyCompromise) and good on the CRL (common.rs).
-    let serials = ["01".to_string(), "0123000003".to_string()];
-    let answers = || batch_answers(&srv, &serials);
-    let statuses = |a: &[Value]| a.iter().map(|v| v["status"].clone()).collect::<Vec<_>>();
-    let idx = ca.path("sign.idx");
-    let key = oracle(&idx, &serials[..1])[0]["issuer"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let gauge = |name: &str| srv.metric(&format!("{name}{{issuer=\"{key}\",alias=\"sign\"}} "));
-
-    assert_eq!(statuses(&answers()), ["revoked", "good"]);
-    assert_eq!(srv.curl("/readyz", &[]).0, 200);
-    let left = gauge("kakunin_crl_next_update_seconds");
-    assert!(left > 0.0 && left <= LEAD as f64, "{left}");
-
-    // Past nextUpdate (bounded: LEAD + 1 s after the CRL was made).
-    while unix_now() <= made + LEAD {
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let got = answers();
-    assert_eq!(statuses(&got), ["unknown", "unknown"]);
-    assert_eq!(got, oracle(&idx, &serials), "server vs `kakunin status`");
-    assert!(
-        got[0]["detail"].as_str().unwrap().contains("stale"),
-        "{got:?}"
-    );
-    let (code, body) = srv.curl("/readyz", &[]);
-    assert_eq!(code, 503, "{body}");
-    assert!(body.contains(&key) && body.contains("stale"), "{body}");
-    let left = gauge("kakunin_crl_next_update_seconds");
-    assert!(left < 0.0, "{left}");
-    let age = gauge("kakunin_crl_age_seconds");
-    assert!(age > LEAD as f64 - 1.0 && age < 120.0, "{age}");
 }
 
 #[test]

@@ -216,7 +216,7 @@ fn serve_balanced_two_replicas_behind_haproxy_answer_status_and_ocsp_and_both_ta
     let args = serve_args(dir.path(), &sample_signer());
     let lb = Balanced::start(&haproxy, &args, "");
     let work = kakunin_testkit::tempdir();
-    let newer = NewerSign::make(work.path());
+    let newer = NewerSign::make(work.path(), &crate::serve::Cli);
     let probes: Vec<String> = newer.newly.iter().take(8).cloned().collect();
     let old = oracle(&newer.old_idx, &probes);
     let new = oracle(&newer.new_idx, &probes);

@@ -1,10 +1,12 @@
-//! Differential test of the OCSP responder (issue 11): `kakunin serve` on
-//! data/ answers requests that `openssl ocsp -reqout` builds, sent by
-//! `curl` (POST, and GET in base64), and OpenSSL reads every saved response
+//! Differential test of the OCSP responder (issue 11): `Server` on data/
+//! (what `kakunin serve` with no arguments serves) answers requests that
+//! `openssl ocsp -reqout` builds, sent by `curl` (POST, and GET in
+//! base64), and OpenSSL reads every saved response
 //! (`openssl ocsp -respin FILE -resp_text -noverify`) and verifies it
 //! separately, trusting the responder (`-VAfile`) and the CA (`-CAfile`).
 //! Every field must agree with what kakunin itself says about the same
-//! serials — `kakunin status` on the index of the same CRL, and the JSON
+//! serials — `kakunin status` (its library calls, `common::oracle`) on the
+//! index of the same CRL, and the JSON
 //! status endpoint, which for the CRL's entries must say what `openssl crl
 //! -text` reads in the CRL — and with values computed here from the
 //! certificates:
@@ -27,7 +29,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use der::{DecodePem, Encode};
 use kakunin_testkit::{
@@ -36,9 +37,14 @@ use kakunin_testkit::{
 use serde_json::Value;
 use x509_cert::Certificate;
 
-use crate::common::{openssl_ocsp, openssl_ocsp_status};
-use crate::serve::{data, ingest, need_curl, oracle, s, s_static, Served};
-use crate::serve_ocsp::{b64, curl_bin, header, sample};
+use kakunin_testkit::http::sample_str as s_data;
+use kakunin_testkit::ocsp::{
+    b64, curl_bin, expected, header, openssl_check_response, openssl_ocsp, openssl_ocsp_status,
+    openssl_request,
+};
+use kakunin_testkit::path_str as s;
+
+use crate::common::{data, ingest, need_curl, oracle, sample, unix_now, Served};
 
 /// Most CertIDs per request here (the server takes 256).
 const BATCH: usize = 200;
@@ -133,13 +139,6 @@ fn rfc3339(openssl: &str) -> String {
     openssl_time(openssl).rfc3339()
 }
 
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_secs()
-}
-
 /// How a request is sent.
 #[derive(Clone, Copy, Debug)]
 enum Method {
@@ -219,11 +218,7 @@ fn exchange(
 /// index of data/<kind>.crl, which the JSON status endpoint must repeat.
 fn kakunin_answers(srv: &Served, ca: &Ca, dir: &Path, serials: &[String]) -> Vec<Value> {
     let index = dir.join(format!("{}.idx", ca.kind));
-    ingest(
-        &data(&format!("{}.crl", ca.kind)),
-        &format!("{}-ca.pem", ca.kind),
-        &index,
-    );
+    ingest(&data(&format!("{}.crl", ca.kind)), &ca.cert, &index);
     let cli = oracle(&index, serials);
     let (code, body) = srv.curl(
         &format!("/v1/status?issuer={}", ca.kind),
@@ -317,10 +312,7 @@ fn check(ex: &Exchange, ca: &Ca, want: &[Value], sha256: bool, nonce: bool, sinc
     }
     // Signed by the CA's delegated responder, which chains to the CA.
     let resp = s(&ex.response_file);
-    for trust in [
-        ["-VAfile", s_static(data("ocsp.pem"))],
-        ["-CAfile", s(&ca.cert)],
-    ] {
+    for trust in [["-VAfile", s_data("ocsp.pem")], ["-CAfile", s(&ca.cert)]] {
         let out = openssl_ocsp(&["-respin", resp, trust[0], trust[1]]);
         assert!(
             out.contains("Response verify OK"),
@@ -591,11 +583,11 @@ fn ocsp_differential_cached_answers_echo_each_certid_as_sent() {
     use der::Decode;
     let srv = sample();
     let dir = kakunin_testkit::tempdir();
-    let serial = crate::serve_ocsp::expected("sign", 4)["serial"]
+    let serial = expected("sign", 4)["serial"]
         .as_str()
         .expect("serial")
         .to_string();
-    let with_null = crate::serve_ocsp::openssl_request(&data("sign-ca.pem"), &serial, false);
+    let with_null = openssl_request(&data("sign-ca.pem"), &serial, false);
     let mut req = x509_ocsp::OcspRequest::from_der(&with_null).expect("request");
     let alg = &mut req.tbs_request.request_list[0].req_cert.hash_algorithm;
     assert!(
@@ -616,12 +608,7 @@ fn ocsp_differential_cached_answers_echo_each_certid_as_sent() {
             // And OpenSSL accepts the answer for the serial.
             let file = dir.path().join("resp.der");
             std::fs::write(&file, &body).expect("write");
-            let out = crate::serve_ocsp::openssl_check_response(
-                &body,
-                &data("sign-ca.pem"),
-                &serial,
-                false,
-            );
+            let out = openssl_check_response(&body, &data("sign-ca.pem"), &serial, false);
             assert!(out.contains("Response verify OK"), "{out}");
         }
     }
