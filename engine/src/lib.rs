@@ -6,7 +6,7 @@
 //! ```text
 //! CRL bytes ─→ crl      parsed and RFC 5280-checked, zero-copy
 //!           ─→ ingest   signature verified against the CA, entries walked
-//!                       (two threads), written as an index file
+//!                       (in parts, on every core), written as an index file
 //!           ─→ index    immutable file, memory-mapped, queried in place
 //!           ─→ store    one snapshot per issuer key behind ArcSwap
 //!           ─→ lookups  (Store::lookup: good / revoked / unknown)
