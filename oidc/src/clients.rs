@@ -424,14 +424,9 @@ fn check_keys(set: &JwkSet) -> Result<Vec<ClientKey>, (String, String)> {
 }
 
 fn key_kind(jwk: &Jwk) -> Result<KeyKind, String> {
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use base64::Engine;
     match &jwk.algorithm {
         AlgorithmParameters::RSA(p) => {
-            let n = URL_SAFE_NO_PAD
-                .decode(&p.n)
-                .map_err(|e| format!("modulus not base64url: {e}"))?;
-            let bits = n.iter().skip_while(|b| **b == 0).count() * 8;
+            let bits = crate::keys::rsa_modulus_bits(&p.n)?;
             if bits < 2048 {
                 return Err(format!("an RSA key of about {bits} bits"));
             }

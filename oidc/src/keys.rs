@@ -88,12 +88,7 @@ impl SigningKey {
                 return Err(unsupported(format!("an EC key on {:?}", p.curve)))
             }
             AlgorithmParameters::RSA(p) => {
-                use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-                use base64::Engine;
-                let n = URL_SAFE_NO_PAD
-                    .decode(&p.n)
-                    .map_err(|e| unsupported(e.to_string()))?;
-                let bits = n.iter().skip_while(|b| **b == 0).count() * 8;
+                let bits = rsa_modulus_bits(&p.n).map_err(unsupported)?;
                 if bits < 2048 {
                     return Err(unsupported(format!("an RSA key of about {bits} bits")));
                 }
@@ -120,6 +115,17 @@ impl SigningKey {
             decoding,
         })
     }
+}
+
+/// The size of an RSA modulus given as JWK `n` (base64url, RFC 7518
+/// §6.3.1.1), to the byte: enough to refuse keys under 2048 bits.
+pub(crate) fn rsa_modulus_bits(n: &str) -> Result<usize, String> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let n = URL_SAFE_NO_PAD
+        .decode(n)
+        .map_err(|e| format!("an RSA modulus that is not base64url: {e}"))?;
+    Ok(n.iter().skip_while(|b| **b == 0).count() * 8)
 }
 
 /// The provider's signing keys, in the order given.
