@@ -671,7 +671,7 @@ mod tests {
         let e = redirect(&[("state", None)]);
         assert_eq!((e.error, e.state), (ErrorCode::InvalidRequest, None));
         let long = "s".repeat(256);
-        let e = redirect(&[("state", Some(&long))]);
+        let e = redirect(&[("state", Some(long.as_str()))]);
         assert_eq!(e.state, None, "an invalid state is not echoed");
         assert_eq!(
             redirect(&[("state", Some("a\u{7f}"))]).error,
@@ -681,7 +681,7 @@ mod tests {
             redirect(&[("state", Some("ステート"))]).error,
             ErrorCode::InvalidRequest
         );
-        assert!(with(&[("state", Some(&"s".repeat(255)))]).is_ok());
+        assert!(with(&[("state", Some("s".repeat(255).as_str()))]).is_ok());
         assert_eq!(
             redirect(&[("nonce", None)]).error,
             ErrorCode::InvalidRequest
@@ -691,7 +691,7 @@ mod tests {
             ErrorCode::InvalidRequest
         );
         assert_eq!(
-            redirect(&[("nonce", Some(&long))]).error,
+            redirect(&[("nonce", Some(long.as_str()))]).error,
             ErrorCode::InvalidRequest
         );
         assert_eq!(
