@@ -292,11 +292,7 @@ fn check_claims(
     for name in ["iss", "sub"] {
         let v = claims.get(name);
         if v.and_then(Value::as_str) != Some(id) {
-            return Err(claim(
-                if name == "iss" { "iss" } else { "sub" },
-                &format!("= client_id {id:?}"),
-                v,
-            ));
+            return Err(claim(name, &format!("= client_id {id:?}"), v));
         }
     }
     // RFC 7523 §3 item 3: aud, a string or an array, names this server.

@@ -582,11 +582,11 @@ jwks = {jwks}
         assert!(e.contains("`jwks`") && e.contains("symmetric"), "{e}");
         let e = refused(&jwks(r#"{ kty = "RSA", n = "AQAB", e = "AQAB" }"#));
         assert!(e.contains("bits"), "{e}");
-        let e = refused(&format!("[[client]]\nclient_id = \"c\"\nname = \"X\"\nredirect_uris = [\"https://a/cb\"]\njwks = {{ keys = [] }}\n"));
+        let e = refused("[[client]]\nclient_id = \"c\"\nname = \"X\"\nredirect_uris = [\"https://a/cb\"]\njwks = { keys = [] }\n");
         assert!(e.contains("at least one key"), "{e}");
-        let e = refused(&format!(
-            "[[client]]\nclient_id = \"c\"\nname = \"X\"\nredirect_uris = [\"https://a/cb\"]\n"
-        ));
+        let e = refused(
+            "[[client]]\nclient_id = \"c\"\nname = \"X\"\nredirect_uris = [\"https://a/cb\"]\n",
+        );
         assert!(e.contains("neither"), "{e}");
     }
 }

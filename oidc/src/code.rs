@@ -257,7 +257,8 @@ mod tests {
     #[test]
     fn wrong_client_redirect_or_verifier_refused_and_code_consumed() {
         let other = "eBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-        let cases: [(Redemption<'_>, fn(&CodeError) -> bool); 3] = [
+        type Expect = fn(&CodeError) -> bool;
+        let cases: [(Redemption<'_>, Expect); 3] = [
             (
                 Redemption {
                     client_id: "other",

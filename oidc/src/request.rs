@@ -89,7 +89,7 @@ pub enum PageError {
     /// `client_id` or `redirect_uri` given more than once (RFC 6749 §3.1).
     #[error("expected {0} once, found it more than once")]
     Repeated(&'static str),
-    /// `client_id` missing or not `[0-9a-zA-Z]{{1,255}}`.
+    /// `client_id` missing or not `[0-9a-zA-Z]{1,255}`.
     #[error("expected a client_id of 1-255 characters of [0-9a-zA-Z], found {0}")]
     BadClientId(String),
     /// No such client.
@@ -616,9 +616,10 @@ mod tests {
             AuthorizationRequest::from_pairs(&p, &demo_registry(), Via::FrontChannel),
             Err(RequestError::Page(PageError::Repeated("redirect_uri")))
         );
+        // Bad UTF-8 decodes lossily (U+FFFD) and then fails the syntax.
         assert!(matches!(
             AuthorizationRequest::parse_query("client_id=%FF", &demo_registry(), Via::FrontChannel),
-            Err(RequestError::Page(PageError::Malformed(_)))
+            Err(RequestError::Page(PageError::BadClientId(_)))
         ));
         let long = "a".repeat(MAX_REQUEST_LEN + 1);
         assert!(matches!(
