@@ -12,8 +12,11 @@ use jsonwebtoken::{Algorithm, EncodingKey};
 /// `rsa-…` names RSA-2048 keys.
 pub(crate) fn pem(name: &str) -> String {
     static CACHE: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    if let Some(p) = cache.lock().unwrap().get(name) {
+    // The lock is held while openssl runs: two tests asking for the same
+    // name at once must get the same key, or one signs with a key the
+    // other put in the registry's JWKS.
+    let mut cache = CACHE.get_or_init(Default::default).lock().unwrap();
+    if let Some(p) = cache.get(name) {
         return p.clone();
     }
     let args: &[&str] = if name.starts_with("ec") {
@@ -43,7 +46,7 @@ pub(crate) fn pem(name: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     let p = String::from_utf8(out.stdout).unwrap();
-    cache.lock().unwrap().insert(name.into(), p.clone());
+    cache.insert(name.into(), p.clone());
     p
 }
 
