@@ -88,7 +88,7 @@ impl PairwiseSecret {
 }
 
 /// A random, URL-safe identifier of `n` bytes of entropy.
-pub(crate) fn random_id(n: usize) -> Result<String, TokensError> {
+pub fn random_id(n: usize) -> Result<String, TokensError> {
     let mut buf = vec![0u8; n];
     aws_lc_rs::rand::fill(&mut buf).map_err(|_| TokensError::Random)?;
     Ok(URL_SAFE_NO_PAD.encode(buf))

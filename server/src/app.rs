@@ -18,6 +18,7 @@ use crate::issuers::{IssuerError, Issuers};
 use crate::login::{Login, LoginError};
 use crate::metrics::Metrics;
 use crate::ocsp::{Ocsp, SignerError};
+use crate::provider::{Provider, ProviderError};
 use crate::reload::{self, ReloadHandle, Reloader, ScanReport};
 use crate::tls::{self, TlsError};
 use crate::verifiers::Verifiers;
@@ -40,6 +41,9 @@ pub enum ServerError {
     /// The login configuration is unusable.
     #[error(transparent)]
     Login(#[from] LoginError),
+    /// The OpenID Provider's configuration is unusable.
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
     /// An OCSP signer is unusable.
     #[error(transparent)]
     Ocsp(#[from] SignerError),
@@ -69,6 +73,8 @@ pub(crate) struct App {
     pub(crate) ocsp: Arc<Ocsp>,
     pub(crate) verifiers: Verifiers,
     pub(crate) login: Login,
+    /// The OpenID Provider, when configured.
+    pub(crate) provider: Option<Arc<Provider>>,
 }
 
 /// What is loaded before a port is bound: everything that reads files.
@@ -139,6 +145,11 @@ impl App {
         config: &Config,
         own_origin: String,
     ) -> Result<Assembled, ServerError> {
+        let provider = config
+            .oidc
+            .as_ref()
+            .map(|c| Provider::load(c, &own_origin).map(Arc::new))
+            .transpose()?;
         let login = Login::new(&config.login, own_origin)?;
         let reload = reload::spawn(loaded.reloader, config.reload.poll_interval)
             .map_err(ServerError::Start)?;
@@ -151,6 +162,7 @@ impl App {
             limits: config.limits.clone(),
             ocsp: loaded.ocsp,
             login,
+            provider,
         };
         Ok(Assembled {
             app: Arc::new(app),

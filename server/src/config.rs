@@ -29,6 +29,9 @@ pub struct Config {
     pub ocsp: OcspConfig,
     /// Card login (`/v1/challenge`, `/v1/authenticate`).
     pub login: LoginConfig,
+    /// The OpenID Provider (`/authorize`, `/token`, ...); `None` leaves
+    /// its paths unrouted.
+    pub oidc: Option<OidcConfig>,
     /// TLS on the listening port; `None` serves plain HTTP. A card front end
     /// at a desk reaches the server over a network, where answers must not
     /// be forgeable in transit; plain HTTP is for loopback, or behind a
@@ -48,6 +51,35 @@ pub struct TlsConfig {
     /// KEY`) or SEC1 (`EC PRIVATE KEY`), or the same in DER. Unencrypted:
     /// the server starts unattended.
     pub key: PathBuf,
+}
+
+/// The OpenID Provider: who it is, whom it serves, what it signs with.
+/// See docs/oidc.md.
+#[derive(Clone, Debug)]
+pub struct OidcConfig {
+    /// The issuer identifier (`https://id.example.jp`), the base of every
+    /// endpoint. `None`: the server's own `http://ADDR` (`https://` with
+    /// TLS), which suits a demo on loopback only.
+    pub issuer: Option<String>,
+    /// The client registry (TOML), reloaded on SIGHUP and
+    /// `POST /admin/reload`.
+    pub clients: PathBuf,
+    /// The provider's signing keys (PEM PKCS#8, P-256 or RSA); the first
+    /// of each algorithm signs, all are published.
+    pub keys: Vec<PathBuf>,
+    /// At least 32 secret bytes; the pairwise `sub` is an HMAC under it, so
+    /// it must not change across restarts or between replicas.
+    pub pairwise_key: PathBuf,
+    /// Short-lived entries (pending requests, codes, used assertions) held
+    /// at most; beyond it requests are refused with `503`, and nothing live
+    /// is evicted early.
+    pub max_state_entries: usize,
+}
+
+impl OidcConfig {
+    /// The default bound on short-lived entries: 1,000,000 (a few hundred
+    /// MiB at most, some 3,000 logins a second sustained).
+    pub const DEFAULT_MAX_STATE_ENTRIES: usize = 1_000_000;
 }
 
 /// Card login: whom logins are for, and how challenges are kept honest.

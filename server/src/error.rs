@@ -17,6 +17,9 @@ use hyper::{Response, StatusCode};
 pub enum ApiError {
     /// No route has this path.
     NotFound,
+    /// The route exists, the thing it names does not (an expired login
+    /// request, say); the detail says what.
+    NoSuch(String),
     /// The path exists, the method does not; carries the `Allow` value.
     MethodNotAllowed(&'static str),
     /// A serial that is not hex (or too long).
@@ -38,6 +41,9 @@ pub enum ApiError {
     NotReady(String),
     /// Out of room for more work of this kind right now; retry shortly.
     Overloaded(String),
+    /// The request conflicts with what was done before (a pending login
+    /// request already decided).
+    Conflict(String),
     /// A bug or resource failure on our side; the detail is logged, not sent.
     Internal,
 }
@@ -50,12 +56,15 @@ impl ApiError {
     /// The HTTP status of each error: the one place where they are chosen.
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::NotFound | ApiError::UnknownIssuer(_) => StatusCode::NOT_FOUND,
+            ApiError::NotFound | ApiError::NoSuch(_) | ApiError::UnknownIssuer(_) => {
+                StatusCode::NOT_FOUND
+            }
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::BadSerial(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::NotReady(_) | ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -64,7 +73,7 @@ impl ApiError {
     /// The machine-readable `error` code.
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::NotFound => "not_found",
+            ApiError::NotFound | ApiError::NoSuch(_) => "not_found",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::BadSerial(_) => "bad_serial",
             ApiError::UnknownIssuer(_) => "unknown_issuer",
@@ -74,6 +83,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotReady(_) => "not_ready",
             ApiError::Overloaded(_) => "overloaded",
+            ApiError::Conflict(_) => "conflict",
             ApiError::Internal => "internal",
         }
     }
@@ -89,7 +99,9 @@ impl ApiError {
             | ApiError::BadRequest(d)
             | ApiError::Forbidden(d)
             | ApiError::NotReady(d)
-            | ApiError::Overloaded(d) => d.clone(),
+            | ApiError::Overloaded(d)
+            | ApiError::Conflict(d)
+            | ApiError::NoSuch(d) => d.clone(),
             ApiError::UnknownIssuer(name) => format!("unknown issuer {name:?}: {ISSUER_NAMES}"),
             ApiError::BodyTooLarge { limit } => {
                 format!("request body is larger than {limit} bytes")

@@ -67,6 +67,7 @@
 //!         ..Default::default()
 //!     },
 //!     login: Default::default(),
+//!     oidc: None, // or Some(OidcConfig { .. }): the OpenID Provider (docs/oidc.md)
 //!     tls: None, // or Some(TlsConfig { cert, key }): HTTPS on the same port
 //! };
 //! let server = Server::bind(config)?; // CAs read, directory loaded, port bound
@@ -89,6 +90,7 @@ mod limits;
 mod login;
 mod metrics;
 mod ocsp;
+mod provider;
 mod reload;
 mod routes;
 mod server;
@@ -97,12 +99,14 @@ mod verifiers;
 
 pub use app::ServerError;
 pub use config::{
-    AliasSpec, Config, Limits, LoginConfig, OcspConfig, ReloadConfig, SignerSpec, TlsConfig,
+    AliasSpec, Config, Limits, LoginConfig, OcspConfig, OidcConfig, ReloadConfig, SignerSpec,
+    TlsConfig,
 };
 pub use error::ApiError;
 pub use issuers::IssuerError;
 pub use login::LoginError;
 pub use ocsp::{OcspSigner, SignerError};
+pub use provider::ProviderError;
 pub use reload::{FileOutcome, ScanReport};
 pub use server::{ServedCrl, ServedIssuer, Server};
 pub use tls::TlsError;

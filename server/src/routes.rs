@@ -16,7 +16,8 @@ use hyper::{Method, Request, Response};
 
 use crate::app::App;
 use crate::error::ApiError;
-use crate::handlers::{admin, health, login, ocsp, status, verify};
+use crate::handlers::oidc::{approve, authorize, discovery, token, userinfo};
+use crate::handlers::{admin, health, login, ocsp, oidc, status, verify};
 
 /// A route, as named in metrics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,6 +45,24 @@ pub(crate) enum Route {
     /// `GET /ocsp/{base64}`: the rest of the path, slashes and all, is the
     /// request (see `ocsp::get`).
     OcspGet,
+    /// `GET /.well-known/openid-configuration`
+    OidcMetadata,
+    /// `GET /jwks`
+    Jwks,
+    /// `GET`/`POST /authorize`
+    Authorize,
+    /// `GET /authorize/wait/{pairing}`
+    AuthorizeWait,
+    /// `POST /par`
+    Par,
+    /// `POST /token`
+    Token,
+    /// `GET`/`POST /userinfo`
+    Userinfo,
+    /// `GET`/`POST /approve/{pairing}`
+    Approve,
+    /// `GET /assets/{name}`: the login page's script and style.
+    Asset,
     /// Anything else (one label, so scanners cannot blow up the metrics).
     Unmatched,
 }
@@ -62,6 +81,15 @@ impl Route {
             Route::AdminReload => "admin_reload",
             Route::Ocsp => "ocsp",
             Route::OcspGet => "ocsp_get",
+            Route::OidcMetadata => "oidc_metadata",
+            Route::Jwks => "jwks",
+            Route::Authorize => "authorize",
+            Route::AuthorizeWait => "authorize_wait",
+            Route::Par => "par",
+            Route::Token => "token",
+            Route::Userinfo => "userinfo",
+            Route::Approve => "approve",
+            Route::Asset => "asset",
             Route::Unmatched => "unmatched",
         }
     }
@@ -74,51 +102,88 @@ impl Route {
             | Route::Healthz
             | Route::Readyz
             | Route::Metrics
-            | Route::OcspGet => "GET, HEAD",
+            | Route::OcspGet
+            | Route::OidcMetadata
+            | Route::Jwks
+            | Route::Asset => "GET, HEAD",
+            Route::AuthorizeWait => "GET",
             Route::StatusBatch
             | Route::Verify
             | Route::Authenticate
             | Route::AdminReload
-            | Route::Ocsp => "POST",
+            | Route::Ocsp
+            | Route::Par
+            | Route::Token => "POST",
+            Route::Authorize | Route::Userinfo | Route::Approve => "GET, POST",
             Route::Unmatched => "",
         }
     }
 
     fn allows(self, method: &Method) -> bool {
-        match self.allow() {
-            "GET, HEAD" => method == Method::GET || method == Method::HEAD,
-            "POST" => method == Method::POST,
-            _ => false,
-        }
+        self.allow().split(", ").any(|m| m == method.as_str())
     }
 }
 
-/// The route for a raw path, with the `{issuer}` and `{serial}` segments of
-/// a status look-up.
-pub(crate) fn match_path(path: &str) -> (Route, Option<(&str, &str)>) {
-    match path {
-        "/v1/status" => (Route::StatusBatch, None),
-        "/v1/verify" => (Route::Verify, None),
-        "/v1/challenge" => (Route::Challenge, None),
-        "/v1/authenticate" => (Route::Authenticate, None),
-        "/healthz" => (Route::Healthz, None),
-        "/readyz" => (Route::Readyz, None),
-        "/metrics" => (Route::Metrics, None),
-        "/admin/reload" => (Route::AdminReload, None),
-        "/ocsp" | "/ocsp/" => (Route::Ocsp, None),
-        _ if path.starts_with("/ocsp/") => (Route::OcspGet, None),
-        _ => match path
-            .strip_prefix("/v1/status/")
-            .and_then(|r| r.split_once('/'))
-        {
-            Some((issuer, serial))
-                if !issuer.is_empty() && !serial.is_empty() && !serial.contains('/') =>
-            {
-                (Route::Status, Some((issuer, serial)))
+/// What a path names besides its route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Params<'a> {
+    /// Nothing.
+    None,
+    /// A status look-up's `{issuer}` and `{serial}`.
+    Status(&'a str, &'a str),
+    /// A login request's `{pairing}` code, as sent.
+    Pairing(&'a str),
+    /// An asset's `{name}`.
+    Asset(&'a str),
+}
+
+/// The route for a raw path, and what the path names.
+pub(crate) fn match_path(path: &str) -> (Route, Params<'_>) {
+    let one_segment = |rest: &'static str| {
+        path.strip_prefix(rest)
+            .filter(|s| !s.is_empty() && !s.contains('/'))
+    };
+    let route = match path {
+        "/v1/status" => Route::StatusBatch,
+        "/v1/verify" => Route::Verify,
+        "/v1/challenge" => Route::Challenge,
+        "/v1/authenticate" => Route::Authenticate,
+        "/healthz" => Route::Healthz,
+        "/readyz" => Route::Readyz,
+        "/metrics" => Route::Metrics,
+        "/admin/reload" => Route::AdminReload,
+        "/ocsp" | "/ocsp/" => Route::Ocsp,
+        "/.well-known/openid-configuration" => Route::OidcMetadata,
+        "/jwks" => Route::Jwks,
+        "/authorize" => Route::Authorize,
+        "/par" => Route::Par,
+        "/token" => Route::Token,
+        "/userinfo" => Route::Userinfo,
+        _ if path.starts_with("/ocsp/") => Route::OcspGet,
+        _ => {
+            if let Some(code) = one_segment("/authorize/wait/") {
+                return (Route::AuthorizeWait, Params::Pairing(code));
             }
-            _ => (Route::Unmatched, None),
-        },
-    }
+            if let Some(code) = one_segment("/approve/") {
+                return (Route::Approve, Params::Pairing(code));
+            }
+            if let Some(name) = one_segment("/assets/") {
+                return (Route::Asset, Params::Asset(name));
+            }
+            return match path
+                .strip_prefix("/v1/status/")
+                .and_then(|r| r.split_once('/'))
+            {
+                Some((issuer, serial))
+                    if !issuer.is_empty() && !serial.is_empty() && !serial.contains('/') =>
+                {
+                    (Route::Status, Params::Status(issuer, serial))
+                }
+                _ => (Route::Unmatched, Params::None),
+            };
+        }
+    };
+    (route, Params::None)
 }
 
 /// The one entry point hyper calls: routes, answers, and counts the answer.
@@ -135,7 +200,7 @@ pub(crate) async fn handle(
         Err(ApiError::MethodNotAllowed(route.allow()))
     } else {
         match (route, params) {
-            (Route::Status, Some((issuer, serial))) => status::one(&app, issuer, serial),
+            (Route::Status, Params::Status(issuer, serial)) => status::one(&app, issuer, serial),
             (Route::StatusBatch, _) => status::batch(&app, req).await,
             (Route::Verify, _) => verify::post(&app, req).await,
             (Route::Challenge, _) => login::challenge(&app),
@@ -146,6 +211,23 @@ pub(crate) async fn handle(
             (Route::AdminReload, _) => admin::reload(&app, peer).await,
             (Route::Ocsp, _) => ocsp::post(&app, req).await,
             (Route::OcspGet, _) => Ok(ocsp::get(&app, &req).await),
+            (Route::OidcMetadata, _) => discovery::metadata(&app),
+            (Route::Jwks, _) => discovery::jwks(&app),
+            (Route::Authorize, _) => authorize::authorize(&app, req).await,
+            (Route::AuthorizeWait, Params::Pairing(code)) => authorize::wait(&app, &req, code),
+            (Route::Par, _) => authorize::par(&app, req).await,
+            (Route::Token, _) => token::token(&app, req).await,
+            (Route::Userinfo, _) => userinfo::userinfo(&app, &req),
+            (Route::Approve, Params::Pairing(code)) if req.method() == Method::GET => {
+                approve::show(&app, code)
+            }
+            (Route::Approve, Params::Pairing(code)) => {
+                let code = code.to_owned();
+                approve::decide(&app, req, &code).await
+            }
+            (Route::Asset, Params::Asset(name)) if app.provider.is_some() => {
+                oidc::asset(name).ok_or(ApiError::NotFound)
+            }
             _ => Err(ApiError::NotFound),
         }
     };
@@ -179,9 +261,19 @@ mod tests {
     fn paths_match_exactly_without_normalising() {
         assert_eq!(
             match_path("/v1/status/sign/01"),
-            (Route::Status, Some(("sign", "01")))
+            (Route::Status, Params::Status("sign", "01"))
         );
-        assert_eq!(match_path("/v1/status"), (Route::StatusBatch, None));
+        assert_eq!(match_path("/v1/status"), (Route::StatusBatch, Params::None));
+        assert_eq!(
+            match_path("/approve/K7QM3XPA"),
+            (Route::Approve, Params::Pairing("K7QM3XPA"))
+        );
+        assert_eq!(
+            match_path("/authorize/wait/K7QM3XPA"),
+            (Route::AuthorizeWait, Params::Pairing("K7QM3XPA"))
+        );
+        assert_eq!(match_path("/authorize").0, Route::Authorize);
+        assert_eq!(match_path("/assets/login.js"), (Route::Asset, Params::Asset("login.js")));
         assert_eq!(match_path("/healthz").0, Route::Healthz);
         assert_eq!(match_path("/ocsp").0, Route::Ocsp);
         assert_eq!(match_path("/ocsp/").0, Route::Ocsp);
@@ -197,6 +289,12 @@ mod tests {
             "/healthz/",
             "//healthz",
             "/v1/status/sign/01?x",
+            "/approve/",
+            "/approve/A/B",
+            "/authorize/wait/",
+            "/authorize/",
+            "/assets/a/b",
+            "/.well-known/openid-configuration/",
         ] {
             if p.ends_with("?x") {
                 // a query never reaches match_path: hyper splits it off
@@ -214,5 +312,8 @@ mod tests {
         assert!(Route::StatusBatch.allows(&Method::POST));
         assert!(!Route::StatusBatch.allows(&Method::GET));
         assert!(!Route::AdminReload.allows(&Method::GET));
+        assert!(Route::Authorize.allows(&Method::POST));
+        assert!(!Route::AuthorizeWait.allows(&Method::POST));
+        assert!(!Route::Token.allows(&Method::GET));
     }
 }

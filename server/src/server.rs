@@ -13,6 +13,7 @@ use crate::accept;
 use crate::app::{App, Loaded, ServerError};
 use crate::config::{Config, TlsConfig};
 use crate::ocsp::OcspSigner;
+use crate::provider::Provider;
 use crate::reload::{self, ReloadHandle, ScanReport};
 
 /// One configured CA and the CRL it serves, for a start-up banner.
@@ -92,6 +93,11 @@ impl Server {
         self.listener.local_addr().unwrap_or(self.config.listen)
     }
 
+    /// The OpenID Provider's issuer identifier, when one is configured.
+    pub fn oidc_issuer(&self) -> Option<&str> {
+        self.app.provider.as_ref().map(|p| p.issuer.as_str())
+    }
+
     /// The origins logins are accepted for.
     pub fn login_origins(&self) -> &[String] {
         self.app.login.origins()
@@ -163,7 +169,7 @@ impl Server {
         } else {
             None
         };
-        spawn_sighup(app.reload.clone());
+        spawn_sighup(app.reload.clone(), app.provider.clone());
         accept::serve(listener, app, &config.limits, tls, shutdown).await;
         Ok(())
     }
@@ -186,8 +192,9 @@ fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     })
 }
 
-/// SIGHUP asks for a scan of the CRL directory.
-fn spawn_sighup(reload: ReloadHandle) {
+/// SIGHUP asks for a scan of the CRL directory, and a reread of the
+/// OpenID Provider's client registry.
+fn spawn_sighup(reload: ReloadHandle, provider: Option<Arc<Provider>>) {
     use tokio::signal::unix::{signal, SignalKind};
     match signal(SignalKind::hangup()) {
         Ok(mut hup) => {
@@ -195,6 +202,9 @@ fn spawn_sighup(reload: ReloadHandle) {
                 while hup.recv().await.is_some() {
                     tracing::info!("SIGHUP: scanning the CRL directory");
                     reload.trigger("sighup");
+                    if let Some(p) = &provider {
+                        let _ = p.reload_clients_logged();
+                    }
                 }
             });
         }

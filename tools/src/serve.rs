@@ -13,7 +13,8 @@ use crate::log::LogFormat;
 use anyhow::{bail, Context};
 use clap::ArgMatches;
 use kakunin_server::{
-    AliasSpec, Config, Limits, LoginConfig, OcspConfig, ReloadConfig, Server, SignerSpec, TlsConfig,
+    AliasSpec, Config, Limits, LoginConfig, OcspConfig, OidcConfig, ReloadConfig, Server, SignerSpec,
+    TlsConfig,
 };
 
 use crate::Outcome;
@@ -27,6 +28,10 @@ with data/ocsp.key) and prints example curl and openssl ocsp commands.\n\
 Endpoints: GET /v1/status/{issuer}/{serial}, POST /v1/status[?issuer=NAME], \
 POST /v1/verify[?facts=true&at=RFC3339], GET /v1/challenge, POST /v1/authenticate?challenge=C, POST /ocsp, \
 GET /ocsp/{base64}, GET /healthz, GET /readyz, GET /metrics, POST /admin/reload (loopback only).\n\
+With --clients (and --oidc-key, --pairwise-key) also an OpenID Provider: \
+GET /.well-known/openid-configuration, GET /jwks, GET|POST /authorize (the login page), POST /par, \
+POST /token, GET|POST /userinfo, and GET|POST /approve/{pairing} for `kakunin card approve` \
+(docs/oidc.md). With no arguments, the demo in data/oidc/ (test keys) is served too.\n\
 {issuer} is the issuer_key_id `kakunin ingest` prints, the SHA-256 hex of the CA's \
 SubjectPublicKeyInfo, or an alias (sign/auth by default for the JPKI CAs).\n\
 Reloads on file changes in --crl-dir, SIGHUP, POST /admin/reload and every --poll-interval. \
@@ -187,6 +192,39 @@ pub(crate) struct ServeArgs {
     /// The private key of --tls-cert (PEM PKCS#8, PKCS#1 or SEC1, unencrypted).
     #[arg(long, env = "KAKUNIN_TLS_KEY", value_name = "FILE")]
     tls_key: Option<PathBuf>,
+    /// The OpenID Provider's issuer identifier (https://id.example.jp), the
+    /// base of its endpoints and the `iss` of its tokens. Default: this
+    /// server's own http://ADDR (https://ADDR with TLS). See docs/oidc.md.
+    #[arg(long, env = "KAKUNIN_ISSUER", value_name = "URL")]
+    issuer: Option<String>,
+    /// The OpenID Provider's client registry (TOML; see docs/oidc.md),
+    /// reloaded on SIGHUP and POST /admin/reload. Without it the provider is
+    /// off (the sample serves data/oidc/clients.toml).
+    #[arg(long, env = "KAKUNIN_CLIENTS", value_name = "FILE")]
+    clients: Option<PathBuf>,
+    /// The provider's signing key (PEM PKCS#8, P-256 or RSA >= 2048 bits).
+    /// Repeatable: the first key of each algorithm signs, all are published
+    /// in /jwks (a key rotation serves the old and the new).
+    #[arg(
+        long = "oidc-key",
+        env = "KAKUNIN_OIDC_KEY",
+        value_name = "FILE",
+        value_delimiter = ','
+    )]
+    oidc_keys: Vec<PathBuf>,
+    /// At least 32 secret bytes under which the pairwise `sub` is computed:
+    /// keep it, and share it between replicas, or every user's `sub` changes.
+    #[arg(long, env = "KAKUNIN_PAIRWISE_KEY", value_name = "FILE")]
+    pairwise_key: Option<PathBuf>,
+    /// Short-lived OpenID Provider entries (pending logins, codes, used
+    /// assertions) held at most; beyond it requests get 503.
+    #[arg(
+        long,
+        env = "KAKUNIN_MAX_STATE_ENTRIES",
+        default_value_t = OidcConfig::DEFAULT_MAX_STATE_ENTRIES,
+        value_name = "N"
+    )]
+    max_state_entries: usize,
     /// Log format: human or json.
     #[arg(
         long,
@@ -264,6 +302,14 @@ pub(crate) fn run(mut args: ServeArgs, matches: &ArgMatches) -> anyhow::Result<O
         args.ocsp_cache,
     )?;
     let tls = tls_config(args.tls_cert, args.tls_key)?;
+    let oidc = oidc_config(
+        args.issuer,
+        args.clients,
+        args.oidc_keys,
+        args.pairwise_key,
+        args.max_state_entries,
+        sample.then(sample_dir).as_deref(),
+    )?;
     let config = Config {
         listen: args.listen,
         trust,
@@ -291,12 +337,56 @@ pub(crate) fn run(mut args: ServeArgs, matches: &ArgMatches) -> anyhow::Result<O
             challenge_lifetime: args.challenge_lifetime,
             max_live_challenges: args.max_live_challenges.max(1),
         },
+        oidc,
         tls,
     };
     let server = Server::bind(config).context("kakunin serve")?;
     print_banner(&server, sample);
     server.run().context("kakunin serve")?;
     Ok(Outcome::Success)
+}
+
+/// The OpenID Provider: on with `--clients` (which then needs
+/// `--oidc-key` and `--pairwise-key`), or in the sample with the demo in
+/// `data/oidc/`.
+fn oidc_config(
+    issuer: Option<String>,
+    clients: Option<PathBuf>,
+    keys: Vec<PathBuf>,
+    pairwise_key: Option<PathBuf>,
+    max_state_entries: usize,
+    sample_dir: Option<&Path>,
+) -> anyhow::Result<Option<OidcConfig>> {
+    let demo = sample_dir.map(|d| d.join("oidc"));
+    let (clients, keys, pairwise_key) = match (clients, demo) {
+        (Some(c), _) => {
+            if keys.is_empty() {
+                bail!("--clients needs --oidc-key (the provider's signing key, PEM PKCS#8)");
+            }
+            let Some(p) = pairwise_key else {
+                bail!("--clients needs --pairwise-key (a file of at least 32 secret bytes; `sub` values depend on it)");
+            };
+            (c, keys, p)
+        }
+        (None, Some(d)) if keys.is_empty() && pairwise_key.is_none() => (
+            d.join("clients.toml"),
+            vec![d.join("op-es256.key"), d.join("op-rs256.key")],
+            d.join("pairwise.key"),
+        ),
+        (None, _) => {
+            if !keys.is_empty() || pairwise_key.is_some() || issuer.is_some() {
+                bail!("--issuer, --oidc-key and --pairwise-key need --clients (the client registry)");
+            }
+            return Ok(None);
+        }
+    };
+    Ok(Some(OidcConfig {
+        issuer,
+        clients,
+        keys,
+        pairwise_key,
+        max_state_entries: max_state_entries.max(1),
+    }))
 }
 
 /// TLS needs both files; one alone is a mistake, not plain HTTP.
@@ -442,6 +532,12 @@ fn print_banner(server: &Server, sample: bool) {
         "  {curl} {base}/v1/challenge    # card login for {}: see docs/serve.md#card-login",
         server.login_origins().join(", ")
     );
+    if let Some(issuer) = server.oidc_issuer() {
+        println!("  {curl} {issuer}/.well-known/openid-configuration    # OpenID Provider: see docs/oidc.md");
+        if sample {
+            println!("  log in with the demo RP: cargo run -p kakunin-example-rp, open http://127.0.0.1:8081/, then `kakunin card approve CODE --server {issuer}` (README, \"Log in with My Number Card\")");
+        }
+    }
     println!("  {curl} {base}/readyz");
     println!("  {curl} {base}/metrics");
     println!("  {curl} -X POST {base}/admin/reload");

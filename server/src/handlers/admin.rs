@@ -28,7 +28,13 @@ pub(crate) async fn reload(app: &App, peer: SocketAddr) -> Result<Response<Full<
         tracing::error!(error = %e, "admin reload failed");
         ApiError::Internal
     })?;
-    let body = json!({ "refused": report.refused(), "files": report.files });
+    let mut body = json!({ "refused": report.refused(), "files": report.files });
+    if let Some(p) = &app.provider {
+        body["clients"] = match p.reload_clients_logged() {
+            Ok(n) => json!({ "loaded": n }),
+            Err(e) => json!({ "refused": e }),
+        };
+    }
     Ok(json_response(StatusCode::OK, body.to_string().into_bytes()))
 }
 

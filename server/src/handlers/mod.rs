@@ -9,3 +9,4 @@ pub(crate) mod login;
 pub(crate) mod ocsp;
 pub(crate) mod status;
 pub(crate) mod verify;
+pub(crate) mod oidc;

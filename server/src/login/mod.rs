@@ -203,7 +203,7 @@ pub(crate) struct Decision {
 }
 
 impl Decision {
-    fn refuse(outcome: Outcome, detail: impl Into<String>) -> Decision {
+    pub(crate) fn refuse(outcome: Outcome, detail: impl Into<String>) -> Decision {
         Decision {
             outcome,
             status: CertStatus::Invalid,
@@ -244,70 +244,108 @@ impl Login {
             );
             return Ok((Decision::refuse(Outcome::Origin, detail), None));
         }
-        let kind_problem = match jpki::classify(cert) {
-        jpki::CertKind::JpkiAuthentication => None,
-        jpki::CertKind::JpkiSigning => Some(
-            "the certificate is the card's signing certificate; a login needs the user-authentication certificate",
-        ),
-        jpki::CertKind::Other => Some("the certificate is not a JPKI user-authentication certificate"),
-    };
-        if let Some(p) = kind_problem {
-            return Ok((Decision::refuse(Outcome::Certificate, p), None));
-        }
         let message = login_message(origin, challenge);
-        if let Err(e) = verify_pkcs1_sha256(cert, sig, MessageRef::Data(&message)) {
-            let detail = format!(
+        let (decision, verdict) = check_card(
+            verifiers,
+            store,
+            jpki::CertKind::JpkiAuthentication,
+            &Signed { cert, sig, message: &message },
+            now,
+        )?;
+        if decision.outcome != Outcome::Accepted {
+            return Ok((decision, verdict));
+        }
+        let decision = match login.replay.mark_used(opened.nonce, opened.expires, now) {
+            Mark::First => decision,
+            Mark::Replayed => Decision::refuse(Outcome::Replayed, REPLAYED),
+            Mark::Full => {
+                return Err(ApiError::Overloaded(
+                    "too many logins in flight to remember their challenges; try again shortly"
+                        .into(),
+                ))
+            }
+        };
+        Ok((decision, verdict))
+    }
+}
+
+/// A certificate from the card, and its signature over `message`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Signed<'a> {
+    pub(crate) cert: &'a [u8],
+    pub(crate) sig: &'a [u8],
+    pub(crate) message: &'a [u8],
+}
+
+/// The checks a card's signature gets wherever it is used (a login, an
+/// OpenID approval): that the certificate is the JPKI certificate `kind`,
+/// the signature over the message with its key, then the certificate
+/// itself (path, validity, revocation against the CRLs `store` serves).
+/// `Accepted` means all passed; marking a challenge used is the caller's.
+pub(crate) fn check_card(
+    verifiers: &Verifiers,
+    store: &Store,
+    kind: jpki::CertKind,
+    signed: &Signed<'_>,
+    now: Timestamp,
+) -> Result<(Decision, Option<Verdict>), ApiError> {
+    let found = jpki::classify(signed.cert);
+    if found != kind {
+        let problem = match (kind, found) {
+            (jpki::CertKind::JpkiAuthentication, jpki::CertKind::JpkiSigning) => {
+                "the certificate is the card's signing certificate; a login needs the user-authentication certificate"
+            }
+            (jpki::CertKind::JpkiSigning, jpki::CertKind::JpkiAuthentication) => {
+                "the certificate is the card's user-authentication certificate; the facts need the signing certificate"
+            }
+            (jpki::CertKind::JpkiSigning, _) => "the certificate is not a JPKI signing certificate",
+            _ => "the certificate is not a JPKI user-authentication certificate",
+        };
+        return Ok((Decision::refuse(Outcome::Certificate, problem), None));
+    }
+    if let Err(e) = verify_pkcs1_sha256(signed.cert, signed.sig, MessageRef::Data(signed.message)) {
+        let detail = format!(
             "the signature does not verify over the login message with this certificate's key: {e}"
         );
-            return Ok((Decision::refuse(Outcome::Signature, detail), None));
-        }
-        let verifier = verifiers.get(store)?;
-        let verdict = verifier.verify(cert, now);
-        let parts = StatusParts::of(&verdict.status);
-        let decision = match parts.status {
-            CertStatus::Valid => {
-                match login.replay.mark_used(opened.nonce, opened.expires, now) {
-                    Mark::First => Decision {
-                        outcome: Outcome::Accepted,
-                        status: CertStatus::Valid,
-                        detail: None,
-                    },
-                    Mark::Replayed => Decision::refuse(Outcome::Replayed, REPLAYED),
-                    Mark::Full => return Err(ApiError::Overloaded(
-                        "too many logins in flight to remember their challenges; try again shortly"
-                            .into(),
-                    )),
-                }
-            }
-            CertStatus::Revoked => Decision {
-                outcome: Outcome::Revoked,
-                status: CertStatus::Revoked,
-                detail: Some(format!(
-                    "{} is revoked ({}) since {}",
-                    match parts.revoked_depth {
-                        None | Some(0) => "the certificate".to_string(),
-                        Some(depth) => format!("the CA certificate at depth {depth}"),
-                    },
-                    parts.reason_name().unwrap_or("no reason given"),
-                    parts.revoked_at.map(|t| t.to_rfc3339()).unwrap_or_default()
-                )),
-            },
-            CertStatus::Unknown => Decision {
-                outcome: Outcome::Unknown,
-                status: CertStatus::Unknown,
-                detail: Some(format!(
-                    "revocation status unknown: {}",
-                    parts.detail.unwrap_or_default()
-                )),
-            },
-            CertStatus::Invalid => Decision {
-                outcome: Outcome::Invalid,
-                status: CertStatus::Invalid,
-                detail: parts.detail,
-            },
-        };
-        Ok((decision, Some(verdict)))
+        return Ok((Decision::refuse(Outcome::Signature, detail), None));
     }
+    let verifier = verifiers.get(store)?;
+    let verdict = verifier.verify(signed.cert, now);
+    let parts = StatusParts::of(&verdict.status);
+    let decision = match parts.status {
+        CertStatus::Valid => Decision {
+            outcome: Outcome::Accepted,
+            status: CertStatus::Valid,
+            detail: None,
+        },
+        CertStatus::Revoked => Decision {
+            outcome: Outcome::Revoked,
+            status: CertStatus::Revoked,
+            detail: Some(format!(
+                "{} is revoked ({}) since {}",
+                match parts.revoked_depth {
+                    None | Some(0) => "the certificate".to_string(),
+                    Some(depth) => format!("the CA certificate at depth {depth}"),
+                },
+                parts.reason_name().unwrap_or("no reason given"),
+                parts.revoked_at.map(|t| t.to_rfc3339()).unwrap_or_default()
+            )),
+        },
+        CertStatus::Unknown => Decision {
+            outcome: Outcome::Unknown,
+            status: CertStatus::Unknown,
+            detail: Some(format!(
+                "revocation status unknown: {}",
+                parts.detail.unwrap_or_default()
+            )),
+        },
+        CertStatus::Invalid => Decision {
+            outcome: Outcome::Invalid,
+            status: CertStatus::Invalid,
+            detail: parts.detail,
+        },
+    };
+    Ok((decision, Some(verdict)))
 }
 
 const REPLAYED: &str = "challenge was already used; ask for a new one";

@@ -126,6 +126,7 @@ pub(crate) fn config(dir: &Path) -> Config {
         },
         ocsp: OcspConfig::default(),
         login: LoginConfig::default(),
+        oidc: None,
         tls: None,
     }
 }

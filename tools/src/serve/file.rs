@@ -72,6 +72,12 @@ pub(super) struct FileOptions {
     log: Option<String>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
+    issuer: Option<String>,
+    clients: Option<PathBuf>,
+    #[serde(rename = "oidc-key")]
+    oidc_keys: Option<Vec<PathBuf>>,
+    pairwise_key: Option<PathBuf>,
+    max_state_entries: Option<usize>,
 }
 
 impl FileOptions {
@@ -102,7 +108,12 @@ impl FileOptions {
                 *p = dir.join(&*p);
             }
         };
-        for list in [&mut self.trust, &mut self.ocsp_signers, &mut self.ocsp_keys] {
+        for list in [
+            &mut self.trust,
+            &mut self.ocsp_signers,
+            &mut self.ocsp_keys,
+            &mut self.oidc_keys,
+        ] {
             list.iter_mut().flatten().for_each(join);
         }
         for path in [
@@ -110,6 +121,8 @@ impl FileOptions {
             &mut self.challenge_key,
             &mut self.tls_cert,
             &mut self.tls_key,
+            &mut self.clients,
+            &mut self.pairwise_key,
         ] {
             path.iter_mut().for_each(join);
         }
@@ -160,6 +173,11 @@ impl FileOptions {
             log,
             tls_cert,
             tls_key,
+            issuer,
+            clients,
+            oidc_keys,
+            pairwise_key,
+            max_state_entries,
         } = self;
         macro_rules! fill {
             ($($field:ident),*; optional: $($opt:ident),*) => {
@@ -179,8 +197,9 @@ impl FileOptions {
             listen, trust, aliases, no_default_aliases, max_body, header_timeout,
             body_timeout, idle_timeout, max_connections, shutdown_grace, poll_interval,
             debounce, no_watch, ocsp_signers, ocsp_keys, ocsp_cache, origins,
-            challenge_lifetime, max_live_challenges, log_format, log;
-            optional: crl_dir, ocsp_max_signing, challenge_key, tls_cert, tls_key
+            challenge_lifetime, max_live_challenges, log_format, log, oidc_keys, max_state_entries;
+            optional: crl_dir, ocsp_max_signing, challenge_key, tls_cert, tls_key, issuer,
+            clients, pairwise_key
         );
     }
 }

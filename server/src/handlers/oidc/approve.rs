@@ -1,0 +1,125 @@
+//! `GET`/`POST /approve/{pairing}`: the card front end's side of a login
+//! (`kakunin card approve`). GET shows what the person is asked to
+//! approve; POST brings the card's signatures (or a refusal) and decides
+//! the pending request once.
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::{Request, Response, StatusCode};
+use kakunin_engine::Timestamp;
+use kakunin_oidc::scope::{Scope, Scopes};
+use serde_json::json;
+
+use super::authorize::pending_error;
+use super::{is_content_type, provider};
+use crate::app::App;
+use crate::error::ApiError;
+use crate::http::json_response;
+use crate::limits;
+use crate::provider::{approve, Approval, PairingCode, Pending, Provider};
+
+/// A fact scope in both languages, as the login page and the card front
+/// end show it.
+pub(crate) fn fact_label(s: Scope) -> (&'static str, &'static str) {
+    match s {
+        Scope::Name => ("氏名", "name"),
+        Scope::Address => ("住所", "address"),
+        Scope::Birthdate => ("生年月日", "date of birth"),
+        Scope::Gender => ("性別", "sex"),
+        Scope::OpenId => ("ログイン", "login"),
+        Scope::Sign => ("署名", "signing"),
+    }
+}
+
+fn undecided(p: &Provider, pairing: &str) -> Result<(PairingCode, Pending), ApiError> {
+    let gone = || {
+        ApiError::NoSuch(
+            "no such login request: unknown, expired or already decided; start again from the site"
+                .into(),
+        )
+    };
+    let code = PairingCode::parse(pairing).ok_or_else(gone)?;
+    let pending = Pending::load(&*p.store, &code)
+        .map_err(pending_error)?
+        .filter(|p| p.decision.is_none())
+        .ok_or_else(gone)?;
+    Ok((code, pending))
+}
+
+/// `GET /approve/{pairing}`.
+pub(crate) fn show(app: &App, pairing: &str) -> Result<Response<Full<Bytes>>, ApiError> {
+    let p = provider(app)?;
+    let (code, pending) = undecided(p, pairing)?;
+    let scopes = Scopes::parse(&pending.scope).map_err(|_| ApiError::Internal)?;
+    let facts: Vec<_> = scopes
+        .iter()
+        .filter(|s| s.is_fact())
+        .map(|s| {
+            let (ja, en) = fact_label(s);
+            json!({"scope": s.as_str(), "ja": ja, "en": en})
+        })
+        .collect();
+    let registry = p.clients();
+    let client_name = registry
+        .get(&pending.client_id)
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
+    let body = json!({
+        "pairing_code": code.to_string(),
+        "client_id": pending.client_id,
+        "client_name": client_name,
+        "scopes": scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        "facts": facts,
+        "verification_code": pending.verification_code,
+        "challenge": pending.challenge,
+        "expires_at": Timestamp::from_unix(pending.expires_at as i64).to_rfc3339(),
+        "needs_signing_certificate": scopes.asks_for_facts(),
+    });
+    Ok(json_response(StatusCode::OK, body.to_string().into_bytes()))
+}
+
+/// `POST /approve/{pairing}`.
+pub(crate) async fn decide(
+    app: &App,
+    req: Request<Incoming>,
+    pairing: &str,
+) -> Result<Response<Full<Bytes>>, ApiError> {
+    let p = provider(app)?;
+    if !is_content_type(req.headers(), "application/json") {
+        return Err(ApiError::BadRequest(
+            "expected Content-Type application/json".into(),
+        ));
+    }
+    let body = limits::read_body(req, &app.limits).await?;
+    let approval: Approval = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::BadRequest(format!(
+            "expected {{\"origin\", \"cert\", \"signature\"[, \"sign_cert\", \"sign_signature\"]}} or {{\"decline\": true}}: {e}"
+        ))
+    })?;
+    let (code, pending) = undecided(p, pairing)?;
+    let client_id = pending.client_id.clone();
+    let answer = approve(
+        p,
+        &app.verifiers,
+        &app.store,
+        &code,
+        pending,
+        &approval,
+        Timestamp::now(),
+    )?;
+    app.metrics.login(if answer.accepted {
+        "accepted"
+    } else {
+        answer.status
+    });
+    if answer.accepted {
+        tracing::debug!(client = %client_id, "approval accepted");
+    } else {
+        tracing::info!(client = %client_id, status = answer.status, detail = answer.detail.as_deref().unwrap_or("-"), "approval refused");
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        serde_json::to_vec(&answer).map_err(|_| ApiError::Internal)?,
+    ))
+}

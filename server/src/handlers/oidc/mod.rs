@@ -1,0 +1,132 @@
+//! The OpenID Provider's HTTP side (docs/oidc.md): discovery and keys,
+//! the authorization endpoint and its login page, pushed requests, the
+//! card front end's approval, the token and userinfo endpoints. The rules
+//! are `kakunin-oidc`'s and [`crate::provider`]'s; these modules parse
+//! requests and shape answers.
+
+pub(crate) mod approve;
+pub(crate) mod authorize;
+pub(crate) mod discovery;
+mod page;
+pub(crate) mod token;
+pub(crate) mod userinfo;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::{HeaderMap, Response, StatusCode};
+use kakunin_engine::Timestamp;
+
+use crate::app::App;
+use crate::error::ApiError;
+use crate::http::json_response;
+use crate::provider::Provider;
+
+/// `GET /assets/{name}`: the login page's script and style.
+pub(crate) fn asset(name: &str) -> Option<Response<Full<Bytes>>> {
+    page::asset_response(name)
+}
+
+/// The provider, or 404 when the server runs without one.
+fn provider(app: &App) -> Result<&Provider, ApiError> {
+    app.provider.as_deref().ok_or(ApiError::NotFound)
+}
+
+/// Seconds since the epoch.
+fn now_secs() -> u64 {
+    Timestamp::now().unix().max(0) as u64
+}
+
+/// A form body or query as pairs, refusing a parameter given twice
+/// (RFC 6749 §3.1, §3.2). `None` on a body that does not decode.
+fn form_pairs(body: &[u8]) -> Result<Vec<(String, String)>, String> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .map_err(|e| format!("the body is not application/x-www-form-urlencoded: {e}"))
+}
+
+/// The single value of `name`; an error names a repeated parameter.
+fn single<'a>(pairs: &'a [(String, String)], name: &str) -> Result<Option<&'a str>, String> {
+    let mut found = pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let first = found.next();
+    if found.next().is_some() {
+        return Err(format!("expected {name} once, found it repeated"));
+    }
+    Ok(first.filter(|v| !v.is_empty()))
+}
+
+/// An OAuth error answer (RFC 6749 §5.2): `{"error", "error_description"}`.
+fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response<Full<Bytes>> {
+    let body = serde_json::json!({ "error": error, "error_description": description });
+    let mut resp = json_response(status, body.to_string().into_bytes());
+    resp.headers_mut()
+        .insert("pragma", HeaderValue::from_static("no-cache"));
+    resp
+}
+
+/// Whether the client prefers JSON (`Accept: application/json`).
+fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(hyper::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/json"))
+}
+
+/// Whether the request body is declared as `mime`.
+fn is_content_type(headers: &HeaderMap, mime: &str) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case(mime))
+}
+
+/// The cookie that binds a pending request to its browser.
+fn cookie_name(pairing: &str) -> String {
+    format!("__Host-kakunin-p-{pairing}")
+}
+
+/// The value of cookie `name` in the request's `Cookie` headers.
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(hyper::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|kv| kv.trim().strip_prefix(name)?.strip_prefix('='))
+}
+
+/// A `303 See Other` to `location`.
+fn see_other(location: &str) -> Result<Response<Full<Bytes>>, ApiError> {
+    let mut resp = Response::new(Full::new(Bytes::new()));
+    *resp.status_mut() = StatusCode::SEE_OTHER;
+    let h = resp.headers_mut();
+    h.insert(
+        hyper::header::LOCATION,
+        HeaderValue::from_str(location).map_err(|_| ApiError::Internal)?,
+    );
+    h.insert(hyper::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_parameters_are_refused() {
+        let p = form_pairs(b"a=1&b=2&a=3").unwrap();
+        assert!(single(&p, "a").is_err());
+        assert_eq!(single(&p, "b").unwrap(), Some("2"));
+        assert_eq!(single(&p, "c").unwrap(), None);
+    }
+
+    #[test]
+    fn cookies_by_exact_name() {
+        let mut h = HeaderMap::new();
+        h.append(hyper::header::COOKIE, HeaderValue::from_static("x=1; __Host-kakunin-p-AB=s3; __Host-kakunin-p-A=no"));
+        assert_eq!(cookie(&h, "__Host-kakunin-p-AB"), Some("s3"));
+        assert_eq!(cookie(&h, "__Host-kakunin-p-A"), Some("no"));
+        assert_eq!(cookie(&h, "y"), None);
+    }
+}

@@ -1,0 +1,176 @@
+//! The OpenID Provider inside `kakunin serve`: who it is (the issuer), whom
+//! it serves (the client registry, reloadable), what it signs with, and the
+//! short-lived state behind one [`StateStore`]. The protocol rules are the
+//! `kakunin-oidc` crate's; what is specific to a card login — the pending
+//! requests a person approves with the card, and the facts read from the
+//! signing certificate — lives in the submodules here. The HTTP side is
+//! `handlers::oidc`. See docs/oidc.md.
+
+mod approval;
+mod facts;
+mod pairing;
+mod pending;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use kakunin_oidc::clients::{ClientRegistry, ClientsError};
+use kakunin_oidc::discovery::{Issuer, IssuerError, ProviderMetadata};
+use kakunin_oidc::keys::{KeysError, ProviderKeys};
+use kakunin_oidc::state::{MemoryStore, StateStore};
+use kakunin_oidc::tokens::{PairwiseSecret, TokenIssuer};
+
+pub(crate) use approval::{approve, Approval};
+pub(crate) use pairing::PairingCode;
+pub(crate) use pending::{Decided, Pending, PendingError, PENDING_LIFETIME};
+
+use crate::config::OidcConfig;
+
+/// Why the OpenID Provider cannot start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProviderError {
+    /// `--issuer` is not an issuer identifier.
+    #[error("--issuer: {0}")]
+    Issuer(#[from] IssuerError),
+    /// The client registry is unusable.
+    #[error("--clients: {0}")]
+    Clients(#[from] ClientsError),
+    /// A signing key is unusable.
+    #[error("--oidc-key: {0}")]
+    Keys(#[from] KeysError),
+    /// The pairwise key file.
+    #[error("cannot read the pairwise key {path}: {source}")]
+    PairwiseKey {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A pairwise key shorter than 32 bytes.
+    #[error("pairwise key {path} has {len} bytes; expected at least 32 secret bytes (e.g. `head -c 32 /dev/urandom > {path}`)")]
+    PairwiseShort {
+        /// The file.
+        path: PathBuf,
+        /// Its length.
+        len: usize,
+    },
+}
+
+/// The provider's configuration, loaded and checked.
+pub(crate) struct Provider {
+    pub(crate) issuer: Issuer,
+    /// `scheme://host[:port]` of the issuer: what a card signs for.
+    pub(crate) origin: String,
+    clients_path: PathBuf,
+    registry: ArcSwap<ClientRegistry>,
+    pub(crate) tokens: TokenIssuer,
+    pub(crate) pairwise: PairwiseSecret,
+    pub(crate) store: Arc<dyn StateStore>,
+    metadata: Vec<u8>,
+    jwks: Vec<u8>,
+}
+
+impl Provider {
+    /// Reads the registry, the keys and the pairwise key; `own_issuer` is
+    /// the issuer when none is configured.
+    pub(crate) fn load(config: &OidcConfig, own_issuer: &str) -> Result<Provider, ProviderError> {
+        let issuer = Issuer::new(config.issuer.as_deref().unwrap_or(own_issuer))?;
+        let registry = ClientRegistry::load(&config.clients)?;
+        let keys = ProviderKeys::from_files(&config.keys)?;
+        let secret =
+            std::fs::read(&config.pairwise_key).map_err(|source| ProviderError::PairwiseKey {
+                path: config.pairwise_key.clone(),
+                source,
+            })?;
+        let pairwise = PairwiseSecret::new(&secret).map_err(|_| ProviderError::PairwiseShort {
+            path: config.pairwise_key.clone(),
+            len: secret.len(),
+        })?;
+        let mut metadata = ProviderMetadata::new(&issuer);
+        metadata.id_token_signing_alg_values_supported = keys
+            .algorithms()
+            .iter()
+            .filter_map(|a| match a {
+                jsonwebtoken::Algorithm::ES256 => Some("ES256"),
+                jsonwebtoken::Algorithm::RS256 => Some("RS256"),
+                _ => None,
+            })
+            .collect();
+        let metadata = serde_json::to_vec(&metadata).unwrap_or_default();
+        let jwks = serde_json::to_vec(&keys.jwks()).unwrap_or_default();
+        let tokens = TokenIssuer::new(
+            issuer.as_str(),
+            &issuer.endpoint(kakunin_oidc::discovery::USERINFO_PATH),
+            keys,
+        );
+        Ok(Provider {
+            origin: origin_of(issuer.as_str()),
+            issuer,
+            clients_path: config.clients.clone(),
+            registry: ArcSwap::from_pointee(registry),
+            tokens,
+            pairwise,
+            store: Arc::new(MemoryStore::new(config.max_state_entries)),
+            metadata,
+            jwks,
+        })
+    }
+
+    /// The client registry being served.
+    pub(crate) fn clients(&self) -> Arc<ClientRegistry> {
+        self.registry.load_full()
+    }
+
+    /// Reads the registry file again; a bad file is refused and the old
+    /// registry keeps serving.
+    pub(crate) fn reload_clients(&self) -> Result<usize, ClientsError> {
+        let registry = ClientRegistry::load(&self.clients_path)?;
+        let n = registry.len();
+        self.registry.store(Arc::new(registry));
+        Ok(n)
+    }
+
+    /// [`Provider::reload_clients`], logged; the error as text.
+    pub(crate) fn reload_clients_logged(&self) -> Result<usize, String> {
+        match self.reload_clients() {
+            Ok(n) => {
+                tracing::info!(clients = n, path = %self.clients_path.display(), "client registry reloaded");
+                Ok(n)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "client registry refused; the old one keeps serving");
+                Err(e.to_string())
+            }
+        }
+    }
+
+    /// The discovery document, serialised once.
+    pub(crate) fn metadata_json(&self) -> &[u8] {
+        &self.metadata
+    }
+
+    /// The JWKS, serialised once.
+    pub(crate) fn jwks_json(&self) -> &[u8] {
+        &self.jwks
+    }
+}
+
+/// `scheme://host[:port]` of an issuer (which [`Issuer::new`] checked).
+fn origin_of(issuer: &str) -> String {
+    let (scheme, rest) = issuer.split_once("://").unwrap_or(("https", issuer));
+    let authority = rest.split('/').next().unwrap_or(rest);
+    format!("{scheme}://{}", authority.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_of_issuers() {
+        assert_eq!(origin_of("https://ID.example.jp/op"), "https://id.example.jp");
+        assert_eq!(origin_of("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+    }
+}

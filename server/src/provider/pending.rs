@@ -1,0 +1,193 @@
+//! Pending requests: an authorization request waiting for the person to
+//! approve it with the card, possibly on another device.
+//!
+//! A pending request is kept in the [`StateStore`] under
+//! `pending:{PAIRING}` as JSON, so that a shared store serves it to every
+//! replica. It is bound to the browser that made it by a random secret
+//! in a `__Host-` cookie (only its SHA-256 is stored): the authorization
+//! code goes to that browser and no other, so someone who only saw the
+//! pairing code cannot collect it. It is decided once ([`Pending::decide`]
+//! is a SET-NX on `decided:{PAIRING}`), and the decision is handed to the
+//! browser once ([`Pending::finish`] takes it).
+
+use std::time::Duration;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use kakunin_oidc::request::AuthorizationRequest;
+use kakunin_oidc::state::{StateError, StateStore};
+use serde::{Deserialize, Serialize};
+
+use super::pairing::PairingCode;
+
+/// How long a person has to approve (the bound: ≤ 5 minutes).
+pub(crate) const PENDING_LIFETIME: Duration = Duration::from_secs(300);
+
+/// Why a pending request could not be made or decided.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum PendingError {
+    /// The store refused (full, or a shared store unavailable).
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// No randomness for the codes.
+    #[error("no system random number generator")]
+    Random,
+    /// Decided before (by a concurrent approval, say).
+    #[error("expected an undecided request, found one already decided")]
+    AlreadyDecided,
+    /// A stored record that does not parse.
+    #[error("expected a pending request record, found one that does not parse: {0}")]
+    Corrupt(String),
+}
+
+/// How a pending request ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub(crate) enum Decided {
+    /// The card signed and every check passed: the browser goes here
+    /// (the RP's redirect URI with `code`, `state`, `iss`).
+    Approved { location: String },
+    /// A check failed; `message` says why in words a person understands.
+    Refused { message: String },
+    /// The person said no on the card's device: the browser goes back to
+    /// the RP with `error=access_denied`.
+    Declined { location: String },
+}
+
+/// A request waiting for the card.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Pending {
+    pub(crate) client_id: String,
+    pub(crate) redirect_uri: String,
+    pub(crate) state: String,
+    pub(crate) nonce: String,
+    pub(crate) code_challenge: String,
+    /// The granted scopes, space-separated.
+    pub(crate) scope: String,
+    /// The first `acr_values` entry, stated back in the ID token.
+    pub(crate) acr: Option<String>,
+    /// The `claims` request parameter (OIDC Core §5.5).
+    pub(crate) claims: Option<serde_json::Value>,
+    /// What the card signs with the origin: 256 random bits.
+    pub(crate) challenge: String,
+    /// Shown on both screens, for the person to compare.
+    pub(crate) verification_code: String,
+    /// SHA-256 (base64url) of the browser's cookie secret.
+    browser: String,
+    /// Seconds since the epoch.
+    pub(crate) expires_at: u64,
+    pub(crate) decision: Option<Decided>,
+}
+
+/// What [`Pending::create`] hands back to the browser.
+pub(crate) struct Created {
+    pub(crate) pairing: PairingCode,
+    pub(crate) pending: Pending,
+    /// The cookie's value (only its hash is stored).
+    pub(crate) browser_secret: String,
+}
+
+fn key(pairing: &PairingCode) -> String {
+    format!("pending:{}", pairing.as_str())
+}
+
+fn random(n: usize) -> Result<Vec<u8>, PendingError> {
+    let mut buf = vec![0u8; n];
+    aws_lc_rs::rand::fill(&mut buf).map_err(|_| PendingError::Random)?;
+    Ok(buf)
+}
+
+fn hash(secret: &str) -> String {
+    URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        secret.as_bytes(),
+    ))
+}
+
+impl Pending {
+    /// Stores a new pending request for `req`, made at `now` (seconds).
+    pub(crate) fn create(
+        store: &dyn StateStore,
+        req: &AuthorizationRequest,
+        now: u64,
+    ) -> Result<Created, PendingError> {
+        let browser_secret = URL_SAFE_NO_PAD.encode(random(32)?);
+        let code = random(2)?;
+        let pending = Pending {
+            client_id: req.client_id.clone(),
+            redirect_uri: req.redirect_uri.clone(),
+            state: req.state.clone(),
+            nonce: req.nonce.clone(),
+            code_challenge: req.code_challenge.clone(),
+            scope: req.scopes.to_string(),
+            acr: req.acr_values.first().cloned(),
+            claims: req.claims.clone(),
+            challenge: URL_SAFE_NO_PAD.encode(random(32)?),
+            verification_code: format!("{:04}", u16::from_be_bytes([code[0], code[1]]) % 10_000),
+            browser: hash(&browser_secret),
+            expires_at: now + PENDING_LIFETIME.as_secs(),
+            decision: None,
+        };
+        let record =
+            serde_json::to_vec(&pending).map_err(|e| PendingError::Corrupt(e.to_string()))?;
+        // A fresh code is taken atomically (SET NX), so two requests never
+        // share one; a collision (2^-40 per pair) just draws again.
+        for _ in 0..4 {
+            let pairing = PairingCode::random().ok_or(PendingError::Random)?;
+            if store.mark_once(&format!("pairing:{}", pairing.as_str()), PENDING_LIFETIME)? {
+                store.put(&key(&pairing), record, PENDING_LIFETIME)?;
+                return Ok(Created {
+                    pairing,
+                    pending,
+                    browser_secret,
+                });
+            }
+        }
+        Err(PendingError::Random)
+    }
+
+    /// The live pending request `pairing`, if any.
+    pub(crate) fn load(
+        store: &dyn StateStore,
+        pairing: &PairingCode,
+    ) -> Result<Option<Pending>, PendingError> {
+        store
+            .get(&key(pairing))?
+            .map(|r| serde_json::from_slice(&r).map_err(|e| PendingError::Corrupt(e.to_string())))
+            .transpose()
+    }
+
+    /// Whether `secret` (the cookie's value) is this request's browser.
+    pub(crate) fn is_browser(&self, secret: &str) -> bool {
+        let h = hash(secret);
+        aws_lc_rs::constant_time::verify_slices_are_equal(h.as_bytes(), self.browser.as_bytes())
+            .is_ok()
+    }
+
+    /// Records the decision, once: of two concurrent decisions one wins,
+    /// the other gets [`PendingError::AlreadyDecided`].
+    pub(crate) fn decide(
+        mut self,
+        store: &dyn StateStore,
+        pairing: &PairingCode,
+        decided: Decided,
+        now: u64,
+    ) -> Result<(), PendingError> {
+        let ttl = Duration::from_secs(self.expires_at.saturating_sub(now).max(1));
+        if !store.mark_once(&format!("decided:{}", pairing.as_str()), ttl)? {
+            return Err(PendingError::AlreadyDecided);
+        }
+        self.decision = Some(decided);
+        let record =
+            serde_json::to_vec(&self).map_err(|e| PendingError::Corrupt(e.to_string()))?;
+        store.put(&key(pairing), record, ttl)?;
+        Ok(())
+    }
+
+    /// Takes the decided request out of the store, so that its redirect
+    /// (and the code in it) is handed out once.
+    pub(crate) fn finish(store: &dyn StateStore, pairing: &PairingCode) -> Result<(), PendingError> {
+        store.take(&key(pairing))?;
+        Ok(())
+    }
+}
