@@ -146,6 +146,11 @@ impl Provider {
         }
     }
 
+    /// Whether the issuer is `https` (cookies can then be Secure).
+    pub(crate) fn is_https(&self) -> bool {
+        self.issuer.as_str().starts_with("https://")
+    }
+
     /// The discovery document, serialised once.
     pub(crate) fn metadata_json(&self) -> &[u8] {
         &self.metadata

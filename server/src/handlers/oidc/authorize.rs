@@ -77,9 +77,10 @@ pub(crate) async fn authorize(
         page::login(p, &client_name, &created.pending, &created.pairing)
     };
     let cookie = format!(
-        "{}={}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={}",
-        cookie_name(created.pairing.as_str()),
+        "{}={}; Path=/;{} HttpOnly; SameSite=Lax; Max-Age={}",
+        cookie_name(p, created.pairing.as_str()),
         created.browser_secret,
+        if p.is_https() { " Secure;" } else { "" },
         PENDING_LIFETIME.as_secs()
     );
     resp.headers_mut().append(
@@ -221,7 +222,7 @@ pub(crate) fn wait(
     let Some(pending) = Pending::load(&*p.store, &code).map_err(pending_error)? else {
         return Ok(expired());
     };
-    let bound = cookie(req.headers(), &cookie_name(code.as_str()))
+    let bound = cookie(req.headers(), &cookie_name(p, code.as_str()))
         .is_some_and(|secret| pending.is_browser(secret));
     if !bound {
         return Ok(if json {

@@ -80,9 +80,16 @@ fn is_content_type(headers: &HeaderMap, mime: &str) -> bool {
         .is_some_and(|v| v.trim().eq_ignore_ascii_case(mime))
 }
 
-/// The cookie that binds a pending request to its browser.
-fn cookie_name(pairing: &str) -> String {
-    format!("__Host-kakunin-p-{pairing}")
+/// The cookie that binds a pending request to its browser: a `__Host-`
+/// cookie (Secure, host-only, path `/`) when the issuer is `https`. An
+/// `http` issuer (a demo on loopback) cannot set Secure cookies, so there
+/// it is a plain host-only cookie of the same shape.
+fn cookie_name(p: &Provider, pairing: &str) -> String {
+    if p.is_https() {
+        format!("__Host-kakunin-p-{pairing}")
+    } else {
+        format!("kakunin-p-{pairing}")
+    }
 }
 
 /// The value of cookie `name` in the request's `Cookie` headers.
