@@ -162,14 +162,20 @@ fn base64_field(v: &Value, k: &str) -> Result<Vec<u8>, String> {
 
 /// The `cert` field of a JSON request: PEM text or base64 DER.
 pub fn cert_from_json(v: &Value) -> Result<Vec<u8>, String> {
-    let text = v["cert"].as_str().ok_or("missing \"cert\"")?;
+    cert_text("cert", v["cert"].as_str().ok_or("missing \"cert\"")?)
+}
+
+/// A certificate given in the JSON field `field` as PEM text or base64 DER.
+pub fn cert_text(field: &str, text: &str) -> Result<Vec<u8>, String> {
+    let b64 = base64::engine::general_purpose::STANDARD;
     if !text.contains("-----BEGIN") {
-        return base64_field(v, "cert");
+        return b64
+            .decode(text.trim())
+            .map_err(|e| format!("\"{field}\" is not base64: {e}"));
     }
     let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
-    base64::engine::general_purpose::STANDARD
-        .decode(body.trim())
-        .map_err(|e| format!("\"cert\" PEM is not base64: {e}"))
+    b64.decode(body.trim())
+        .map_err(|e| format!("\"{field}\" PEM is not base64: {e}"))
 }
 
 #[cfg(test)]

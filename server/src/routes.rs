@@ -273,7 +273,10 @@ mod tests {
             (Route::AuthorizeWait, Params::Pairing("K7QM3XPA"))
         );
         assert_eq!(match_path("/authorize").0, Route::Authorize);
-        assert_eq!(match_path("/assets/login.js"), (Route::Asset, Params::Asset("login.js")));
+        assert_eq!(
+            match_path("/assets/login.js"),
+            (Route::Asset, Params::Asset("login.js"))
+        );
         assert_eq!(match_path("/healthz").0, Route::Healthz);
         assert_eq!(match_path("/ocsp").0, Route::Ocsp);
         assert_eq!(match_path("/ocsp/").0, Route::Ocsp);

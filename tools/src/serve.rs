@@ -13,8 +13,8 @@ use crate::log::LogFormat;
 use anyhow::{bail, Context};
 use clap::ArgMatches;
 use kakunin_server::{
-    AliasSpec, Config, Limits, LoginConfig, OcspConfig, OidcConfig, ReloadConfig, Server, SignerSpec,
-    TlsConfig,
+    AliasSpec, Config, Limits, LoginConfig, OcspConfig, OidcConfig, ReloadConfig, Server,
+    SignerSpec, TlsConfig,
 };
 
 use crate::Outcome;
@@ -375,7 +375,9 @@ fn oidc_config(
         ),
         (None, _) => {
             if !keys.is_empty() || pairwise_key.is_some() || issuer.is_some() {
-                bail!("--issuer, --oidc-key and --pairwise-key need --clients (the client registry)");
+                bail!(
+                    "--issuer, --oidc-key and --pairwise-key need --clients (the client registry)"
+                );
             }
             return Ok(None);
         }

@@ -7,6 +7,6 @@ pub(crate) mod admin;
 pub(crate) mod health;
 pub(crate) mod login;
 pub(crate) mod ocsp;
+pub(crate) mod oidc;
 pub(crate) mod status;
 pub(crate) mod verify;
-pub(crate) mod oidc;

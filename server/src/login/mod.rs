@@ -249,7 +249,11 @@ impl Login {
             verifiers,
             store,
             jpki::CertKind::JpkiAuthentication,
-            &Signed { cert, sig, message: &message },
+            &Signed {
+                cert,
+                sig,
+                message: &message,
+            },
             now,
         )?;
         if decision.outcome != Outcome::Accepted {

@@ -11,6 +11,7 @@ use kakunin_engine::Timestamp;
 use kakunin_oidc::code::{self, CodeGrant};
 use kakunin_oidc::request::{success_location, ErrorCode, RedirectError};
 use kakunin_oidc::scope::Scopes;
+use kakunin_report::signature::cert_text;
 use kakunin_report::CertStatus;
 use serde::Deserialize;
 
@@ -46,6 +47,13 @@ pub(crate) struct ApprovalAnswer {
     /// `valid`, `revoked`, `unknown`, `invalid`, or `declined`.
     pub(crate) status: &'static str,
     pub(crate) detail: Option<String>,
+}
+
+/// A certificate field: PEM or base64 DER, as `POST /v1/authenticate`
+/// takes it.
+fn cert_field(field: &str, v: Option<&String>) -> Result<Vec<u8>, ApiError> {
+    let v = v.ok_or_else(|| ApiError::BadRequest(format!("missing \"{field}\"")))?;
+    cert_text(field, v).map_err(ApiError::BadRequest)
 }
 
 fn b64(field: &str, v: Option<&String>) -> Result<Vec<u8>, ApiError> {
@@ -140,12 +148,12 @@ pub(crate) fn approve(
         .origin
         .as_deref()
         .ok_or_else(|| ApiError::BadRequest("missing \"origin\"".into()))?;
-    let cert = b64("cert", body.cert.as_ref())?;
+    let cert = cert_field("cert", body.cert.as_ref())?;
     let sig = b64("signature", body.signature.as_ref())?;
     let scopes = Scopes::parse(&pending.scope).map_err(|_| ApiError::Internal)?;
     let sign = if scopes.asks_for_facts() {
         Some((
-            b64("sign_cert", body.sign_cert.as_ref())?,
+            cert_field("sign_cert", body.sign_cert.as_ref())?,
             b64("sign_signature", body.sign_signature.as_ref())?,
         ))
     } else {
@@ -187,7 +195,9 @@ pub(crate) fn approve(
     };
     let registry = provider.clients();
     let Some(client) = registry.get(&pending.client_id) else {
-        let message = "このサイトは登録されていません。The site is no longer registered with this provider.".to_string();
+        let message =
+            "このサイトは登録されていません。The site is no longer registered with this provider."
+                .to_string();
         return refuse(pending, CertStatus::Invalid, message, None);
     };
     let Some(sub) = subject(provider, &client.sector, &verdict) else {
@@ -210,7 +220,14 @@ pub(crate) fn approve(
                 let message = "署名用電子証明書は失効しています。住所・氏名などが変わると失効するため、この証明書の情報は古い可能性があります。The card's signing certificate is revoked: a signing certificate is revoked whenever a fact on it (name, address, ...) changes, so the facts it carries may be out of date. Renew it at the municipal office.".to_string();
                 return refuse(pending, d.status, message, d.detail.clone());
             }
-            _ => return refuse(pending, d.status, for_a_person(&d, SIGNING), d.detail.clone()),
+            _ => {
+                return refuse(
+                    pending,
+                    d.status,
+                    for_a_person(&d, SIGNING),
+                    d.detail.clone(),
+                )
+            }
         };
         let basic = match jpki::basic_facts(sign_cert) {
             Ok(Some(f)) => f,

@@ -127,7 +127,10 @@ mod tests {
             },
         );
         assert_eq!(v["verification"]["trust_framework"], "jp_aml");
-        assert_eq!(v["verification"]["evidence"][0]["type"], "electronic_signature");
+        assert_eq!(
+            v["verification"]["evidence"][0]["type"],
+            "electronic_signature"
+        );
         assert_eq!(v["verification"]["evidence"][0]["serial_number"], "0A");
         assert_eq!(v["claims"]["name"], "山田\u{3000}花子");
     }

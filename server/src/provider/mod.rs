@@ -175,7 +175,10 @@ mod tests {
 
     #[test]
     fn origins_of_issuers() {
-        assert_eq!(origin_of("https://ID.example.jp/op"), "https://id.example.jp");
+        assert_eq!(
+            origin_of("https://ID.example.jp/op"),
+            "https://id.example.jp"
+        );
         assert_eq!(origin_of("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
     }
 }

@@ -87,7 +87,15 @@ mod tests {
             PairingCode::parse("oil0-abcd").unwrap().as_str(),
             "0110ABCD"
         );
-        for bad in ["", "ABCD", "ABCD-EFGH-J", "ABCD-EFGU", "ABCD EFGH", "ＡBCD-EFGH", "../../x"] {
+        for bad in [
+            "",
+            "ABCD",
+            "ABCD-EFGH-J",
+            "ABCD-EFGU",
+            "ABCD EFGH",
+            "ＡBCD-EFGH",
+            "../../x",
+        ] {
             assert_eq!(PairingCode::parse(bad), None, "{bad}");
         }
     }

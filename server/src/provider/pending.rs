@@ -178,15 +178,17 @@ impl Pending {
             return Err(PendingError::AlreadyDecided);
         }
         self.decision = Some(decided);
-        let record =
-            serde_json::to_vec(&self).map_err(|e| PendingError::Corrupt(e.to_string()))?;
+        let record = serde_json::to_vec(&self).map_err(|e| PendingError::Corrupt(e.to_string()))?;
         store.put(&key(pairing), record, ttl)?;
         Ok(())
     }
 
     /// Takes the decided request out of the store, so that its redirect
     /// (and the code in it) is handed out once.
-    pub(crate) fn finish(store: &dyn StateStore, pairing: &PairingCode) -> Result<(), PendingError> {
+    pub(crate) fn finish(
+        store: &dyn StateStore,
+        pairing: &PairingCode,
+    ) -> Result<(), PendingError> {
         store.take(&key(pairing))?;
         Ok(())
     }

@@ -9,6 +9,7 @@ mod hostile;
 mod login;
 mod ocsp;
 mod ocsp_differential;
+mod oidc;
 mod status;
 mod swap;
 mod tls;

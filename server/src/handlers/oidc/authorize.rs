@@ -55,7 +55,12 @@ pub(crate) async fn authorize(
     let request = match parsed {
         Ok(r) => r,
         Err(RequestError::Page(e)) => {
-            return Ok(page::error(p, StatusCode::BAD_REQUEST, &e.to_string(), json))
+            return Ok(page::error(
+                p,
+                StatusCode::BAD_REQUEST,
+                &e.to_string(),
+                json,
+            ))
         }
         Err(RequestError::Redirect(r)) => return see_other(&r.location(p.issuer.as_str())),
     };
@@ -100,7 +105,12 @@ fn pushed(
     let id = uri
         .strip_prefix(REQUEST_URI_PREFIX)
         .filter(|id| !id.is_empty() && id.len() <= 64)
-        .ok_or_else(|| format!("expected a request_uri from {PAR_PATH}, found {:?}", truncate(uri)))?;
+        .ok_or_else(|| {
+            format!(
+                "expected a request_uri from {PAR_PATH}, found {:?}",
+                truncate(uri)
+            )
+        })?;
     let stored = p
         .store
         .take(&format!("par:{id}"))
@@ -140,7 +150,7 @@ pub(crate) async fn par(
     let client =
         match token::authenticate_client(p, &registry, &pairs, &p.issuer.endpoint(PAR_PATH)) {
             Ok(c) => c,
-            Err(resp) => return Ok(resp),
+            Err(e) => return Ok(e.into_response()),
         };
     let mut request: Vec<(String, String)> = pairs
         .into_iter()

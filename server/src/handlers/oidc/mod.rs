@@ -46,7 +46,10 @@ fn form_pairs(body: &[u8]) -> Result<Vec<(String, String)>, String> {
 
 /// The single value of `name`; an error names a repeated parameter.
 fn single<'a>(pairs: &'a [(String, String)], name: &str) -> Result<Option<&'a str>, String> {
-    let mut found = pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let mut found = pairs
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str());
     let first = found.next();
     if found.next().is_some() {
         return Err(format!("expected {name} once, found it repeated"));
@@ -61,6 +64,33 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response<F
     resp.headers_mut()
         .insert("pragma", HeaderValue::from_static("no-cache"));
     resp
+}
+
+/// An OAuth error on its way to becoming an answer ([`oauth_error`]).
+#[derive(Debug)]
+struct OAuthError {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+}
+
+impl OAuthError {
+    fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> OAuthError {
+        OAuthError {
+            status,
+            error,
+            description: description.into(),
+        }
+    }
+
+    /// `invalid_request`, 400.
+    fn invalid_request(description: impl Into<String>) -> OAuthError {
+        OAuthError::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+
+    fn into_response(self) -> Response<Full<Bytes>> {
+        oauth_error(self.status, self.error, &self.description)
+    }
 }
 
 /// Whether the client prefers JSON (`Accept: application/json`).
@@ -111,7 +141,10 @@ fn see_other(location: &str) -> Result<Response<Full<Bytes>>, ApiError> {
         hyper::header::LOCATION,
         HeaderValue::from_str(location).map_err(|_| ApiError::Internal)?,
     );
-    h.insert(hyper::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        hyper::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
     h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
     Ok(resp)
 }
@@ -131,7 +164,10 @@ mod tests {
     #[test]
     fn cookies_by_exact_name() {
         let mut h = HeaderMap::new();
-        h.append(hyper::header::COOKIE, HeaderValue::from_static("x=1; __Host-kakunin-p-AB=s3; __Host-kakunin-p-A=no"));
+        h.append(
+            hyper::header::COOKIE,
+            HeaderValue::from_static("x=1; __Host-kakunin-p-AB=s3; __Host-kakunin-p-A=no"),
+        );
         assert_eq!(cookie(&h, "__Host-kakunin-p-AB"), Some("s3"));
         assert_eq!(cookie(&h, "__Host-kakunin-p-A"), Some("no"));
         assert_eq!(cookie(&h, "y"), None);

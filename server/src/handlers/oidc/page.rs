@@ -40,7 +40,10 @@ fn html_response(status: StatusCode, markup: Markup) -> Response<Full<Bytes>> {
     let h = resp.headers_mut();
     h.insert("content-security-policy", HeaderValue::from_static(CSP));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     // The page's URL holds the authorization request; the redirect holds
     // the code. Neither goes to anyone in a Referer.
     h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
@@ -103,7 +106,11 @@ pub(super) fn login(
 ) -> Response<Full<Bytes>> {
     let approval = approval_url(p, pairing);
     let scopes = Scopes::parse(&pending.scope).unwrap_or_default();
-    let facts: Vec<_> = scopes.iter().filter(|s| s.is_fact()).map(fact_label).collect();
+    let facts: Vec<_> = scopes
+        .iter()
+        .filter(|s| s.is_fact())
+        .map(fact_label)
+        .collect();
     let expires = Timestamp::from_unix(pending.expires_at as i64).to_rfc3339();
     let wait = wait_url(p, pairing);
     let content = html! {
@@ -138,7 +145,12 @@ pub(super) fn login(
     };
     html_response(
         StatusCode::OK,
-        frame(p, "マイナンバーカードでログイン", Some((&wait, pending.expires_at)), content),
+        frame(
+            p,
+            "マイナンバーカードでログイン",
+            Some((&wait, pending.expires_at)),
+            content,
+        ),
     )
 }
 
@@ -187,7 +199,9 @@ pub(crate) fn asset_response(name: &str) -> Option<Response<Full<Bytes>>> {
         _ => return None,
     };
     let mut resp = crate::http::response(StatusCode::OK, ty, body.as_bytes().to_vec());
-    resp.headers_mut()
-        .insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    resp.headers_mut().insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     Some(resp)
 }

@@ -16,7 +16,7 @@ use kakunin_oidc::state::StateError;
 use kakunin_oidc::tokens::{Login, ACCESS_TOKEN_TTL_SECS};
 use serde_json::json;
 
-use super::{form_pairs, is_content_type, now_secs, oauth_error, provider, single};
+use super::{form_pairs, is_content_type, now_secs, oauth_error, provider, single, OAuthError};
 use crate::app::App;
 use crate::error::ApiError;
 use crate::http::json_response;
@@ -33,13 +33,13 @@ pub(super) fn authenticate_client<'r>(
     registry: &'r ClientRegistry,
     pairs: &[(String, String)],
     endpoint: &str,
-) -> Result<&'r Client, Answer> {
-    let bad = |d: String| oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &d);
+) -> Result<&'r Client, OAuthError> {
+    let bad = OAuthError::invalid_request;
     let client_id = single(pairs, "client_id").map_err(bad)?;
     let kind = single(pairs, "client_assertion_type").map_err(bad)?;
     let jwt = single(pairs, "client_assertion").map_err(bad)?;
     let (Some(kind), Some(jwt)) = (kind, jwt) else {
-        return Err(oauth_error(
+        return Err(OAuthError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
             "expected client authentication by private_key_jwt: client_assertion_type and client_assertion (RFC 7523 §2.2)",
@@ -49,19 +49,27 @@ pub(super) fn authenticate_client<'r>(
         issuer: p.issuer.as_str(),
         endpoint,
     };
-    match assertion::authenticate(registry, client_id, kind, jwt, audience, now_secs(), &*p.store) {
+    match assertion::authenticate(
+        registry,
+        client_id,
+        kind,
+        jwt,
+        audience,
+        now_secs(),
+        &*p.store,
+    ) {
         Ok((client, _)) => Ok(client),
-        Err(AssertionError::State(StateError::Full { .. })) => Err(oauth_error(
+        Err(AssertionError::State(StateError::Full { .. })) => Err(OAuthError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "temporarily_unavailable",
             "too many requests in flight; try again shortly",
         )),
         Err(e) => {
             tracing::info!(error = %e, "client authentication refused");
-            Err(oauth_error(
+            Err(OAuthError::new(
                 StatusCode::UNAUTHORIZED,
                 "invalid_client",
-                &e.to_string(),
+                e.to_string(),
             ))
         }
     }
@@ -83,29 +91,22 @@ pub(crate) async fn token(app: &App, req: Request<Incoming>) -> Result<Answer, A
         Err(e) => return Ok(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &e)),
     };
     let registry = p.clients();
-    let client = match authenticate_client(p, &registry, &pairs, &p.issuer.endpoint(TOKEN_PATH)) {
-        Ok(c) => c,
-        Err(resp) => return Ok(resp),
-    };
-    let answer = match single(&pairs, "grant_type") {
-        Ok(Some("authorization_code")) => authorization_code(p, client, &pairs),
-        Ok(Some("client_credentials")) => client_credentials(p, client, &pairs),
-        Ok(Some(other)) => Err(oauth_error(
-            StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-            &format!(
-                "expected grant_type authorization_code or client_credentials, found {:?}",
-                other.chars().take(40).collect::<String>()
-            ),
-        )),
-        Ok(None) => Err(oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "expected a grant_type",
-        )),
-        Err(e) => Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &e)),
-    };
-    Ok(answer.unwrap_or_else(|resp| resp))
+    let answer = authenticate_client(p, &registry, &pairs, &p.issuer.endpoint(TOKEN_PATH))
+        .and_then(|client| match single(&pairs, "grant_type") {
+            Ok(Some("authorization_code")) => authorization_code(p, client, &pairs),
+            Ok(Some("client_credentials")) => client_credentials(p, client, &pairs),
+            Ok(Some(other)) => Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                format!(
+                    "expected grant_type authorization_code or client_credentials, found {:?}",
+                    other.chars().take(40).collect::<String>()
+                ),
+            )),
+            Ok(None) => Err(OAuthError::invalid_request("expected a grant_type")),
+            Err(e) => Err(OAuthError::invalid_request(e)),
+        });
+    Ok(answer.unwrap_or_else(OAuthError::into_response))
 }
 
 fn tokens_answer(body: serde_json::Value) -> Answer {
@@ -115,12 +116,20 @@ fn tokens_answer(body: serde_json::Value) -> Answer {
     resp
 }
 
-fn server_error(what: &str, e: impl std::fmt::Display) -> Answer {
+fn server_error(what: &str, e: impl std::fmt::Display) -> OAuthError {
     tracing::error!(error = %e, "{what}");
-    oauth_error(
+    OAuthError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
         "server_error",
         "internal error (logged on the server)",
+    )
+}
+
+fn unavailable(e: StateError) -> OAuthError {
+    OAuthError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily_unavailable",
+        e.to_string(),
     )
 }
 
@@ -128,12 +137,11 @@ fn authorization_code(
     p: &Provider,
     client: &Client,
     pairs: &[(String, String)],
-) -> Result<Answer, Answer> {
-    let bad = |d: String| oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &d);
-    let need = |name: &str| -> Result<&str, Answer> {
+) -> Result<Answer, OAuthError> {
+    let need = |name: &str| -> Result<&str, OAuthError> {
         single(pairs, name)
-            .map_err(bad)?
-            .ok_or_else(|| bad(format!("expected {name}")))
+            .map_err(OAuthError::invalid_request)?
+            .ok_or_else(|| OAuthError::invalid_request(format!("expected {name}")))
     };
     let (code_value, redirect_uri, verifier) =
         (need("code")?, need("redirect_uri")?, need("code_verifier")?);
@@ -145,22 +153,16 @@ fn authorization_code(
     let store = &*p.store;
     let (grant, gid) = match code::redeem(store, code_value, redemption) {
         Ok(g) => g,
-        Err(CodeError::State(e)) => {
-            return Err(oauth_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily_unavailable",
-                &e.to_string(),
-            ))
-        }
+        Err(CodeError::State(e)) => return Err(unavailable(e)),
         Err(e @ (CodeError::Random(_) | CodeError::Corrupt(_))) => {
             return Err(server_error("redeeming a code", e))
         }
         Err(e) => {
             tracing::info!(client = %client.client_id, error = %e, "code refused");
-            return Err(oauth_error(
+            return Err(OAuthError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_grant",
-                &e.to_string(),
+                e.to_string(),
             ));
         }
     };
@@ -185,17 +187,13 @@ fn authorization_code(
     let mut userinfo = grant.facts;
     userinfo.insert("sub".into(), json!(grant.sub));
     let record = serde_json::to_vec(&userinfo).map_err(|e| server_error("userinfo", e))?;
-    if let Err(e) = store.put(
-        &format!("userinfo:{gid}"),
-        record,
-        std::time::Duration::from_secs(ACCESS_TOKEN_TTL_SECS),
-    ) {
-        return Err(oauth_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "temporarily_unavailable",
-            &e.to_string(),
-        ));
-    }
+    store
+        .put(
+            &format!("userinfo:{gid}"),
+            record,
+            std::time::Duration::from_secs(ACCESS_TOKEN_TTL_SECS),
+        )
+        .map_err(unavailable)?;
     Ok(tokens_answer(json!({
         "access_token": access_token,
         "token_type": "Bearer",
@@ -211,14 +209,14 @@ fn client_credentials(
     p: &Provider,
     client: &Client,
     pairs: &[(String, String)],
-) -> Result<Answer, Answer> {
-    let bad_scope = |d: String| oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", &d);
+) -> Result<Answer, OAuthError> {
+    let bad_scope = |d: String| OAuthError::new(StatusCode::BAD_REQUEST, "invalid_scope", d);
     let mut allowed = Scopes::default();
     if client.scopes.contains(Scope::Sign) {
         allowed.insert(Scope::Sign);
     }
     let asked = match single(pairs, "scope") {
-        Err(e) => return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &e)),
+        Err(e) => return Err(OAuthError::invalid_request(e)),
         Ok(None) => allowed,
         Ok(Some(s)) => Scopes::parse(s).map_err(|e| bad_scope(e.to_string()))?,
     };
@@ -231,7 +229,13 @@ fn client_credentials(
     }
     let (access_token, _) = p
         .tokens
-        .access_token(&client.client_id, &client.client_id, asked, None, now_secs())
+        .access_token(
+            &client.client_id,
+            &client.client_id,
+            asked,
+            None,
+            now_secs(),
+        )
         .map_err(|e| server_error("signing an access token", e))?;
     Ok(tokens_answer(json!({
         "access_token": access_token,

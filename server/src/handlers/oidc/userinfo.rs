@@ -73,7 +73,11 @@ pub(crate) fn userinfo(
             "the grant of this access token was revoked (its authorization code was used twice)",
         ));
     }
-    match p.store.get(&format!("userinfo:{gid}")).map_err(unavailable)? {
+    match p
+        .store
+        .get(&format!("userinfo:{gid}"))
+        .map_err(unavailable)?
+    {
         Some(body) => Ok(json_response(StatusCode::OK, body)),
         None => Ok(refuse(
             StatusCode::UNAUTHORIZED,
