@@ -21,7 +21,7 @@ use crate::pkce::{self, PkceError};
 use crate::state::{StateError, StateStore};
 use crate::tokens::{random_id, TokensError, ACCESS_TOKEN_TTL_SECS};
 
-/// How long a code lives.
+/// How long a code lives at most (and by default).
 pub const CODE_TTL: Duration = Duration::from_secs(60);
 
 /// How long a used code and a revoked grant are remembered: past the
@@ -110,12 +110,23 @@ pub fn grant_id(code: &str) -> String {
     URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, code.as_bytes()))
 }
 
-/// Issues a code (256 random bits) for `grant`.
+/// Issues a code (256 random bits) for `grant`, living [`CODE_TTL`].
 pub fn issue(store: &dyn StateStore, grant: &CodeGrant) -> Result<IssuedCode, CodeError> {
+    issue_for(store, grant, CODE_TTL)
+}
+
+/// Issues a code that lives `ttl`, capped at [`CODE_TTL`] (an operator
+/// may want codes shorter-lived, never longer).
+pub fn issue_for(
+    store: &dyn StateStore,
+    grant: &CodeGrant,
+    ttl: Duration,
+) -> Result<IssuedCode, CodeError> {
     let code = random_id(32)?;
     let grant_id = grant_id(&code);
     let record = serde_json::to_vec(grant).map_err(|e| CodeError::Corrupt(e.to_string()))?;
-    store.put(&format!("code:{grant_id}"), record, CODE_TTL)?;
+    let ttl = ttl.min(CODE_TTL).max(Duration::from_secs(1));
+    store.put(&format!("code:{grant_id}"), record, ttl)?;
     Ok(IssuedCode { code, grant_id })
 }
 

@@ -74,12 +74,25 @@ pub struct OidcConfig {
     /// at most; beyond it requests are refused with `503`, and nothing live
     /// is evicted early.
     pub max_state_entries: usize,
+    /// How long a person has to approve a login with the card; at most
+    /// [`OidcConfig::MAX_PENDING_LIFETIME`].
+    pub pending_lifetime: Duration,
+    /// How long an authorization code lives; at most
+    /// [`OidcConfig::MAX_CODE_LIFETIME`].
+    pub code_lifetime: Duration,
 }
 
 impl OidcConfig {
     /// The default bound on short-lived entries: 1,000,000 (a few hundred
     /// MiB at most, some 3,000 logins a second sustained).
     pub const DEFAULT_MAX_STATE_ENTRIES: usize = 1_000_000;
+    /// Five minutes: long enough to find the card and type a PIN, short
+    /// enough that a relayed pairing code goes stale (docs/oidc.md,
+    /// "Phishing").
+    pub const MAX_PENDING_LIFETIME: Duration = Duration::from_secs(300);
+    /// One minute (RFC 9700 §2.1.1 and OAuth 2.1 ask for short-lived codes;
+    /// an RP redeems its code at once).
+    pub const MAX_CODE_LIFETIME: Duration = Duration::from_secs(60);
 }
 
 /// Card login: whom logins are for, and how challenges are kept honest.

@@ -225,6 +225,13 @@ pub(crate) struct ServeArgs {
         value_name = "N"
     )]
     max_state_entries: usize,
+    /// How long a person has to approve an OpenID login with the card (at
+    /// most 5m).
+    #[arg(long, env = "KAKUNIN_PENDING_LIFETIME", default_value = "5m", value_parser = parse_duration, value_name = "DURATION")]
+    pending_lifetime: Duration,
+    /// How long an authorization code lives (at most 60s).
+    #[arg(long, env = "KAKUNIN_CODE_LIFETIME", default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
+    code_lifetime: Duration,
     /// Log format: human or json.
     #[arg(
         long,
@@ -307,7 +314,11 @@ pub(crate) fn run(mut args: ServeArgs, matches: &ArgMatches) -> anyhow::Result<O
         args.clients,
         args.oidc_keys,
         args.pairwise_key,
-        args.max_state_entries,
+        Lifetimes {
+            max_state_entries: args.max_state_entries,
+            pending: args.pending_lifetime,
+            code: args.code_lifetime,
+        },
         sample.then(sample_dir).as_deref(),
     )?;
     let config = Config {
@@ -354,9 +365,15 @@ fn oidc_config(
     clients: Option<PathBuf>,
     keys: Vec<PathBuf>,
     pairwise_key: Option<PathBuf>,
-    max_state_entries: usize,
+    bounds: Lifetimes,
     sample_dir: Option<&Path>,
 ) -> anyhow::Result<Option<OidcConfig>> {
+    if bounds.pending > OidcConfig::MAX_PENDING_LIFETIME {
+        bail!("--pending-lifetime: at most 5m (a relayed pairing code must go stale)");
+    }
+    if bounds.code > OidcConfig::MAX_CODE_LIFETIME {
+        bail!("--code-lifetime: at most 60s (codes are short-lived, RFC 9700 §2.1.1)");
+    }
     let demo = sample_dir.map(|d| d.join("oidc"));
     let (clients, keys, pairwise_key) = match (clients, demo) {
         (Some(c), _) => {
@@ -387,8 +404,17 @@ fn oidc_config(
         clients,
         keys,
         pairwise_key,
-        max_state_entries: max_state_entries.max(1),
+        max_state_entries: bounds.max_state_entries.max(1),
+        pending_lifetime: bounds.pending,
+        code_lifetime: bounds.code,
     }))
+}
+
+/// The OpenID Provider's bounds.
+struct Lifetimes {
+    max_state_entries: usize,
+    pending: Duration,
+    code: Duration,
 }
 
 /// TLS needs both files; one alone is a mistake, not plain HTTP.

@@ -267,7 +267,7 @@ pub(crate) fn approve(
         auth_time: secs,
         facts: claims,
     };
-    let issued = code::issue(store, &grant).map_err(|e| match e {
+    let issued = code::issue_for(store, &grant, provider.code_lifetime).map_err(|e| match e {
         code::CodeError::State(s) => ApiError::Overloaded(s.to_string()),
         _ => ApiError::Internal,
     })?;

@@ -23,7 +23,7 @@ use kakunin_oidc::tokens::{PairwiseSecret, TokenIssuer};
 
 pub(crate) use approval::{approve, Approval};
 pub(crate) use pairing::PairingCode;
-pub(crate) use pending::{Decided, Pending, PendingError, PENDING_LIFETIME};
+pub(crate) use pending::{Decided, Pending, PendingError};
 
 use crate::config::OidcConfig;
 
@@ -70,6 +70,10 @@ pub(crate) struct Provider {
     pub(crate) store: Arc<dyn StateStore>,
     metadata: Vec<u8>,
     jwks: Vec<u8>,
+    /// How long a person has to approve.
+    pub(crate) pending_lifetime: std::time::Duration,
+    /// How long a code lives.
+    pub(crate) code_lifetime: std::time::Duration,
 }
 
 impl Provider {
@@ -115,6 +119,14 @@ impl Provider {
             store: Arc::new(MemoryStore::new(config.max_state_entries)),
             metadata,
             jwks,
+            pending_lifetime: config.pending_lifetime.clamp(
+                std::time::Duration::from_secs(1),
+                OidcConfig::MAX_PENDING_LIFETIME,
+            ),
+            code_lifetime: config.code_lifetime.clamp(
+                std::time::Duration::from_secs(1),
+                OidcConfig::MAX_CODE_LIFETIME,
+            ),
         })
     }
 

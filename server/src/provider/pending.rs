@@ -20,9 +20,6 @@ use serde::{Deserialize, Serialize};
 
 use super::pairing::PairingCode;
 
-/// How long a person has to approve (the bound: ≤ 5 minutes).
-pub(crate) const PENDING_LIFETIME: Duration = Duration::from_secs(300);
-
 /// Why a pending request could not be made or decided.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum PendingError {
@@ -105,11 +102,13 @@ fn hash(secret: &str) -> String {
 }
 
 impl Pending {
-    /// Stores a new pending request for `req`, made at `now` (seconds).
+    /// Stores a new pending request for `req`, made at `now` (seconds),
+    /// living `lifetime`.
     pub(crate) fn create(
         store: &dyn StateStore,
         req: &AuthorizationRequest,
         now: u64,
+        lifetime: Duration,
     ) -> Result<Created, PendingError> {
         let browser_secret = URL_SAFE_NO_PAD.encode(random(32)?);
         let code = random(2)?;
@@ -125,7 +124,7 @@ impl Pending {
             challenge: URL_SAFE_NO_PAD.encode(random(32)?),
             verification_code: format!("{:04}", u16::from_be_bytes([code[0], code[1]]) % 10_000),
             browser: hash(&browser_secret),
-            expires_at: now + PENDING_LIFETIME.as_secs(),
+            expires_at: now + lifetime.as_secs(),
             decision: None,
         };
         let record =
@@ -134,8 +133,8 @@ impl Pending {
         // share one; a collision (2^-40 per pair) just draws again.
         for _ in 0..4 {
             let pairing = PairingCode::random().ok_or(PendingError::Random)?;
-            if store.mark_once(&format!("pairing:{}", pairing.as_str()), PENDING_LIFETIME)? {
-                store.put(&key(&pairing), record, PENDING_LIFETIME)?;
+            if store.mark_once(&format!("pairing:{}", pairing.as_str()), lifetime)? {
+                store.put(&key(&pairing), record, lifetime)?;
                 return Ok(Created {
                     pairing,
                     pending,

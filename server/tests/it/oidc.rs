@@ -9,6 +9,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use kakunin_gen::Options;
@@ -61,6 +62,14 @@ struct Op {
 }
 
 fn op(max_state_entries: usize) -> Option<Op> {
+    op_lasting(
+        max_state_entries,
+        OidcConfig::MAX_PENDING_LIFETIME,
+        OidcConfig::MAX_CODE_LIFETIME,
+    )
+}
+
+fn op_lasting(max_state_entries: usize, pending: Duration, code: Duration) -> Option<Op> {
     if !need_curl() {
         return None;
     }
@@ -76,6 +85,8 @@ fn op(max_state_entries: usize) -> Option<Op> {
             keys: vec![data("oidc/op-es256.key")],
             pairwise_key: data("oidc/pairwise.key"),
             max_state_entries,
+            pending_lifetime: pending,
+            code_lifetime: code,
         }),
         ..config(pki())
     });
@@ -559,4 +570,31 @@ fn a_full_store_refuses_new_logins_and_keeps_the_live_ones() {
     // Nothing live was evicted.
     assert_eq!(op.show(&first).0, 200);
     assert_eq!(op.wait_json(&first).1["state"], "pending");
+}
+
+#[test]
+fn pending_requests_and_codes_expire() {
+    let Some(op) = op_lasting(10_000, Duration::from_secs(1), Duration::from_secs(1)) else {
+        return;
+    };
+    let stale = Op::pairing(&op.authorize("openid"));
+    let fresh = Op::pairing(&op.authorize("openid"));
+    assert_eq!(op.approve(&fresh, 1, false)["accepted"], true);
+    let (_, headers, _) = op.wait_page(&fresh, true);
+    let params = location_params(header(&headers, "location").expect("Location"));
+    std::thread::sleep(Duration::from_millis(2100));
+    // The request nobody approved is gone, for both sides.
+    assert_eq!(op.show(&stale).0, 404);
+    let (code, v) = op.wait_json(&stale);
+    assert_eq!((code, v["state"].as_str()), (404, Some("expired")), "{v}");
+    let (code, _, page) = op.wait_page(&stale, true);
+    assert_eq!(code, 404);
+    assert!(page.contains("expired"), "{page}");
+    // The code that was not redeemed in time is refused.
+    let (code, v) = op.token(param(&params, "code").expect("code"));
+    assert_eq!(
+        (code, v["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{v}"
+    );
 }

@@ -78,6 +78,10 @@ pub(super) struct FileOptions {
     oidc_keys: Option<Vec<PathBuf>>,
     pairwise_key: Option<PathBuf>,
     max_state_entries: Option<usize>,
+    #[serde(default, deserialize_with = "duration")]
+    pending_lifetime: Option<Duration>,
+    #[serde(default, deserialize_with = "duration")]
+    code_lifetime: Option<Duration>,
 }
 
 impl FileOptions {
@@ -178,6 +182,8 @@ impl FileOptions {
             oidc_keys,
             pairwise_key,
             max_state_entries,
+            pending_lifetime,
+            code_lifetime,
         } = self;
         macro_rules! fill {
             ($($field:ident),*; optional: $($opt:ident),*) => {
@@ -197,7 +203,8 @@ impl FileOptions {
             listen, trust, aliases, no_default_aliases, max_body, header_timeout,
             body_timeout, idle_timeout, max_connections, shutdown_grace, poll_interval,
             debounce, no_watch, ocsp_signers, ocsp_keys, ocsp_cache, origins,
-            challenge_lifetime, max_live_challenges, log_format, log, oidc_keys, max_state_entries;
+            challenge_lifetime, max_live_challenges, log_format, log, oidc_keys, max_state_entries,
+            pending_lifetime, code_lifetime;
             optional: crl_dir, ocsp_max_signing, challenge_key, tls_cert, tls_key, issuer,
             clients, pairwise_key
         );

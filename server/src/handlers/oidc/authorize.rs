@@ -19,7 +19,7 @@ use crate::app::App;
 use crate::error::ApiError;
 use crate::http::json_response;
 use crate::limits;
-use crate::provider::{Decided, PairingCode, Pending, PendingError, Provider, PENDING_LIFETIME};
+use crate::provider::{Decided, PairingCode, Pending, PendingError, Provider};
 
 /// How long a pushed request's `request_uri` lives (RFC 9126 §2.2 suggests
 /// a short time; the person is about to be sent to the login page).
@@ -64,7 +64,8 @@ pub(crate) async fn authorize(
         }
         Err(RequestError::Redirect(r)) => return see_other(&r.location(p.issuer.as_str())),
     };
-    let created = Pending::create(&*p.store, &request, now_secs()).map_err(pending_error)?;
+    let created = Pending::create(&*p.store, &request, now_secs(), p.pending_lifetime)
+        .map_err(pending_error)?;
     let client_name = registry
         .get(&request.client_id)
         .map(|c| c.name.clone())
@@ -86,7 +87,7 @@ pub(crate) async fn authorize(
         cookie_name(p, created.pairing.as_str()),
         created.browser_secret,
         if p.is_https() { " Secure;" } else { "" },
-        PENDING_LIFETIME.as_secs()
+        p.pending_lifetime.as_secs()
     );
     resp.headers_mut().append(
         SET_COOKIE,
