@@ -54,6 +54,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -201,6 +202,14 @@ class OidcProvider(Proc):
         self.token_path = "/token"
 
 
+def alive(srv):
+    """Stops the bench, saying how, if a server has exited."""
+    rc = srv.p.poll()
+    if rc is not None:
+        sys.exit(f"{srv.base}: the server exited ({'signal ' + str(-rc) if rc < 0 else 'status ' + str(rc)}); "
+                 f"see its log in {srv.log.name}")
+
+
 def kakunin_oidc(a, kakunin, work):
     """`kakunin serve` on the sample PKI (data/) with the OpenID Provider on:
     client `bench` (the same JWKS as oidc-provider's), the demo's provider
@@ -243,6 +252,7 @@ def token_format(base):
 
 def token_run(a, srv, label, n, work, duration):
     """One wrk run of distinct assertions (n of them) against srv's /token."""
+    alive(srv)
     path = make_assertions(srv.base + srv.token_path, n, os.path.join(work, f"assertions-{label}.txt"))
     lua = write(os.path.join(work, "token.lua"), TOKEN_LUA)
     busy = wait_quiet(a.wait_quiet)
@@ -392,7 +402,7 @@ def login_worker(job):
     """One client process: `flow` logins in a loop on one connection until
     `deadline`; returns (completed, failures, latencies in ms, CPU seconds
     of the loop: this process's own user + system time once started)."""
-    base, flow, scope, holder_ids, deadline, seed, start = job
+    base, flow, scope, holder_ids, seed, ready, start = job
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import padding
     cards = []
@@ -480,7 +490,8 @@ def login_worker(job):
         return True
 
     run = card_login if flow == "authenticate" else oidc_login
-    start.get()  # start together
+    ready.put(1)
+    deadline = start.get()  # all start together, once every process is ready
     cpu0 = time.process_time()
     while time.time() < deadline:
         t0 = time.perf_counter()
@@ -504,22 +515,22 @@ def _login_proc(job, out):
 def login_run(a, srv, flow, scope=""):
     """--login-clients processes doing `flow` for --login-duration s."""
     busy = wait_quiet(a.wait_quiet)
+    alive(srv)
     ids = holders()
     ctx = multiprocessing.get_context("fork")
-    start, results = ctx.Queue(), ctx.Queue()
+    ready, start, results = ctx.Queue(), ctx.Queue(), ctx.Queue()
     # Each process gets ready (keys loaded, connection open) first; the
     # clock starts when all are released.
-    warm = 1.5
-    deadline = time.time() + warm + a.login_duration
     procs = [ctx.Process(target=_login_proc,
-                         args=((srv.base, flow, scope, ids, deadline, i, start), results))
+                         args=((srv.base, flow, scope, ids, i, ready, start), results))
              for i in range(a.login_clients)]
     for p in procs:
         p.start()
-    time.sleep(warm)
+    for _ in procs:
+        ready.get()
     before, t0 = cpu_by_pid(), time.time()
     for _ in procs:
-        start.put(1)
+        start.put(t0 + a.login_duration)
     got = [results.get() for _ in procs]
     after, secs = cpu_by_pid(), time.time() - t0
     for p in procs:
@@ -566,6 +577,18 @@ def bench_login(a, kakunin, work):
 
 
 # ---------------------------------------------------------------- main
+
+def openssl_p256():
+    """(sign/s, verify/s) of one core, from `openssl speed -seconds 3 ecdsap256`:
+    the cost of the ES256 work every token request needs (one verification
+    of the client's assertion, one signature of the access token)."""
+    out = subprocess.run(["openssl", "speed", "-seconds", "3", "ecdsap256"],
+                         capture_output=True, text=True, check=True).stdout
+    m = re.search(r"256 bits ecdsa \(nistp256\)\s+\S+\s+\S+\s+([0-9.]+)\s+([0-9.]+)", out)
+    if not m:
+        sys.exit("cannot read `openssl speed ecdsap256` output:\n" + out)
+    return float(m.group(1)), float(m.group(2))
+
 
 def op_version():
     with open(os.path.join(OIDC_DIR, "node_modules", "oidc-provider", "package.json")) as f:
@@ -628,6 +651,12 @@ def main():
     if flag:
         open(flag, "w").close()
     try:
+        wait_quiet(a.wait_quiet)
+        p256 = openssl_p256()
+        bound = cores / (1 / p256[0] + 1 / p256[1])
+        print(f"openssl speed ecdsap256 (1 core): {p256[0]:,.0f} sign/s, {p256[1]:,.0f} verify/s: "
+              f"one ES256 verification and one signature per token allow at most {bound:,.0f} "
+              f"tokens/s on {cores} cores, with nothing else running")
         if want("token") or "op" in only:
             token = bench_token(a, kakunin, work)
         if want("login"):
@@ -667,8 +696,9 @@ def main():
               f"{a.login_clients} Python client processes, one keep-alive connection each, on the "
               f"same cores; {a.login_duration} s; median of {a.runs}):\n")
         row("flow", "per s", "p50 ms", "p99 ms", "failed", "server CPU µs", "client CPU µs",
-            "÷ authenticate", "server CPU ratio", "target", "met", "other load")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|")
+            "cores busy: server + client", "÷ authenticate", "server CPU ratio", "target", "met",
+            "other load")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|")
         for name, res in login.items():
             r = res["median"]
             ratio = r["rate"] / auth["rate"]
@@ -680,7 +710,9 @@ def main():
             target = "≥ 0.5x" if name == "oidc" else ""
             row(label, f"{r['rate']:,.0f}", f"{r['p50']:.1f}", f"{r['p99']:.1f}",
                 sum(r["failures"].values()), f"{r['server_us_per_login']:,.0f}",
-                f"{r['client_us_per_login']:,.0f}", "" if is_a else f"{ratio:.2f}x",
+                f"{r['client_us_per_login']:,.0f}",
+                f"{r['server_cpu_s'] / r['secs']:.2f} + {r['client_cpu_s'] / r['secs']:.2f} of {cores}",
+                "" if is_a else f"{ratio:.2f}x",
                 "" if is_a else f"{cpu_ratio:.2f}x", target,
                 met(ratio >= 0.5) if name == "oidc" else "", f"{r['foreign']:.0%}")
             rows.append({"workload": f"login {name}", "scope": r["scope"], "rate": r["rate"],
@@ -694,6 +726,7 @@ def main():
     print("(other load: the share of the CPUs used by processes outside this benchmark "
           "during the median run.)")
     machine.write_json(a.json, "oidc", m, rows, oidc_provider=version, node=node_version,
+                       openssl_speed_p256={"sign_per_s": p256[0], "verify_per_s": p256[1]},
                        wrk={"threads": a.threads, "connections": a.connections, "duration": a.duration},
                        login_clients=a.login_clients, token=token, login=login)
 
