@@ -8,7 +8,6 @@
 
 mod approval;
 mod facts;
-mod pairing;
 mod pending;
 
 use std::path::PathBuf;
@@ -22,7 +21,7 @@ use kakunin_oidc::state::{MemoryStore, StateStore};
 use kakunin_oidc::tokens::{PairwiseSecret, TokenIssuer};
 
 pub(crate) use approval::{approve, Approval};
-pub(crate) use pairing::PairingCode;
+pub(crate) use kakunin_oidc::pairing::PairingCode;
 pub(crate) use pending::{Decided, Pending, PendingError};
 
 use crate::config::OidcConfig;

@@ -18,7 +18,7 @@ use kakunin_oidc::request::AuthorizationRequest;
 use kakunin_oidc::state::{StateError, StateStore};
 use serde::{Deserialize, Serialize};
 
-use super::pairing::PairingCode;
+use super::PairingCode;
 
 /// The `acr` values a card login meets, as the Digital Agency's API names
 /// them: `aal3` (a hardware key unlocked by a PIN: NIST SP 800-63B AAL3)

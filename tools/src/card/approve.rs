@@ -15,6 +15,7 @@ use base64::Engine as _;
 use kakunin_card::ap::{CertSlot, KeySlot, PinKind};
 use kakunin_card::jpki::CardError;
 use kakunin_card::pin::PinReader;
+use kakunin_oidc::pairing::PairingCode;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use ureq::http::StatusCode;
@@ -84,60 +85,17 @@ pub(super) struct ApproveArgs {
 /// The environment variable a CODE's server comes from without --server.
 const SERVER_ENV: &str = "KAKUNIN_SERVER";
 
-/// A pairing code, normalised: upper case, no hyphen.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct PairingCode(String);
-
-impl PairingCode {
-    /// Crockford's base32, as the server makes its codes
-    /// (server/src/provider/pairing.rs).
-    const ALPHABET: &'static [u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    const LEN: usize = 8;
-
-    /// A code as a person types it: any case, with or without the hyphen.
-    /// Crockford's look-alikes are read as the server reads them (`O` as
-    /// `0`, `I` and `L` as `1`).
-    fn parse(text: &str) -> anyhow::Result<PairingCode> {
-        let bad = || {
-            anyhow!(
-                "{text:?} is not a pairing code: expected the 8 letters and digits the login page \
-                 shows, e.g. K7QM-3XPA (any case, hyphen optional), or its approval URL \
-                 http(s)://host[:port][/prefix]/approve/CODE"
-            )
-        };
-        if text.len() > 2 * Self::LEN {
-            return Err(bad());
-        }
-        let mut out = String::with_capacity(Self::LEN);
-        for c in text.chars().filter(|&c| c != '-') {
-            let c = match c.to_ascii_uppercase() {
-                'O' => '0',
-                'I' | 'L' => '1',
-                c => c,
-            };
-            if !c.is_ascii() || !Self::ALPHABET.contains(&(c as u8)) {
-                return Err(bad());
-            }
-            out.push(c);
-        }
-        if out.len() != Self::LEN {
-            return Err(bad());
-        }
-        Ok(PairingCode(out))
-    }
-
-    /// The form in URLs: `K7QM3XPA`.
-    fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// The form people see: `K7QM-3XPA`.
-impl std::fmt::Display for PairingCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (a, b) = self.0.split_at(Self::LEN / 2);
-        write!(f, "{a}-{b}")
-    }
+/// A pairing code as a person types it (any case, hyphen optional,
+/// Crockford's look-alikes read as the provider reads them), or an error
+/// that says what a code looks like.
+fn parse_code(text: &str) -> anyhow::Result<PairingCode> {
+    PairingCode::parse(text).ok_or_else(|| {
+        anyhow!(
+            "{text:?} is not a pairing code: expected the 8 letters and digits the login page \
+             shows, e.g. K7QM-3XPA (any case, hyphen optional), or its approval URL \
+             http(s)://host[:port][/prefix]/approve/CODE"
+        )
+    })
 }
 
 /// Which pending request, at which provider.
@@ -154,7 +112,7 @@ impl Target {
     /// default for codes) is not looked at.
     fn parse(arg: &str, server: Option<&str>, server_env: Option<&str>) -> anyhow::Result<Target> {
         if !arg.contains("://") {
-            let code = PairingCode::parse(arg)?;
+            let code = parse_code(arg)?;
             let (what, text) = match (server, server_env) {
                 (Some(s), _) => ("--server", s),
                 (None, Some(s)) => (SERVER_ENV, s),
@@ -177,8 +135,7 @@ impl Target {
                  as the login page's QR code has it"
             );
         };
-        let code =
-            PairingCode::parse(code).with_context(|| format!("in the approval URL {arg:?}"))?;
+        let code = parse_code(code).with_context(|| format!("in the approval URL {arg:?}"))?;
         let from_url = ServerUrl::from_parts(origin, prefix);
         if let Some(flag) = server {
             let flag = ServerUrl::parse("--server", flag)?;
@@ -575,17 +532,11 @@ mod tests {
             "k7Qm3xPa",
             "K7-QM3XPA",
         ] {
-            assert_eq!(PairingCode::parse(spelling).unwrap().as_str(), "K7QM3XPA");
+            assert_eq!(parse_code(spelling).unwrap().as_str(), "K7QM3XPA");
         }
-        assert_eq!(
-            PairingCode::parse("K7QM3XPA").unwrap().to_string(),
-            "K7QM-3XPA"
-        );
+        assert_eq!(parse_code("K7QM3XPA").unwrap().to_string(), "K7QM-3XPA");
         // Look-alikes are read as the server reads them.
-        assert_eq!(
-            PairingCode::parse("oil0-abcd").unwrap().as_str(),
-            "0110ABCD"
-        );
+        assert_eq!(parse_code("oil0-abcd").unwrap().as_str(), "0110ABCD");
         for bad in [
             "",
             "K7QM",
@@ -596,7 +547,7 @@ mod tests {
             "../../x",
             "K7QM-3XP?",
         ] {
-            let e = PairingCode::parse(bad).unwrap_err().to_string();
+            let e = parse_code(bad).unwrap_err().to_string();
             assert!(e.contains("is not a pairing code"), "{bad}: {e}");
         }
     }
