@@ -20,6 +20,13 @@ use serde::{Deserialize, Serialize};
 
 use super::pairing::PairingCode;
 
+/// The `acr` values a card login meets, as the Digital Agency's API names
+/// them: `aal3` (a hardware key unlocked by a PIN: NIST SP 800-63B AAL3)
+/// and `crl` (the certificate checked against the CA's CRL). An `acr` is a
+/// claim about the login; one the provider did not meet is never stated
+/// (OIDC Core §3.1.2.1: `acr_values` is a request, not an order).
+pub(crate) const SUPPORTED_ACR: [&str; 2] = ["aal3", "crl"];
+
 /// Why a pending request could not be made or decided.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum PendingError {
@@ -61,7 +68,8 @@ pub(crate) struct Pending {
     pub(crate) code_challenge: String,
     /// The granted scopes, space-separated.
     pub(crate) scope: String,
-    /// The first `acr_values` entry, stated back in the ID token.
+    /// The first `acr_values` entry this provider meets, stated back in
+    /// the ID token ([`SUPPORTED_ACR`]).
     pub(crate) acr: Option<String>,
     /// The `claims` request parameter (OIDC Core §5.5).
     pub(crate) claims: Option<serde_json::Value>,
@@ -119,7 +127,11 @@ impl Pending {
             nonce: req.nonce.clone(),
             code_challenge: req.code_challenge.clone(),
             scope: req.scopes.to_string(),
-            acr: req.acr_values.first().cloned(),
+            acr: req
+                .acr_values
+                .iter()
+                .find(|v| SUPPORTED_ACR.contains(&v.as_str()))
+                .cloned(),
             claims: req.claims.clone(),
             challenge: URL_SAFE_NO_PAD.encode(random(32)?),
             verification_code: format!("{:04}", u16::from_be_bytes([code[0], code[1]]) % 10_000),

@@ -15,6 +15,7 @@ mod serve_balanced;
 mod serve_config;
 mod serve_login;
 mod serve_ocsp;
+mod serve_oidc;
 mod serve_tls;
 mod status;
 mod verify;

@@ -37,9 +37,21 @@ fn now_secs() -> u64 {
     Timestamp::now().unix().max(0) as u64
 }
 
-/// A form body or query as pairs, refusing a parameter given twice
-/// (RFC 6749 §3.1, §3.2). `None` on a body that does not decode.
+/// The longest form or query the provider reads: an authorization request
+/// (at most `kakunin_oidc::request::MAX_REQUEST_LEN`) plus a client
+/// assertion (at most `MAX_ASSERTION_LEN`) and the token parameters.
+const MAX_FORM_LEN: usize =
+    kakunin_oidc::request::MAX_REQUEST_LEN + kakunin_oidc::assertion::MAX_ASSERTION_LEN + 1024;
+
+/// A form body or query as pairs (repeats are refused by [`single`]),
+/// bounded in length.
 fn form_pairs(body: &[u8]) -> Result<Vec<(String, String)>, String> {
+    if body.len() > MAX_FORM_LEN {
+        return Err(format!(
+            "expected a request of at most {MAX_FORM_LEN} bytes, found {}",
+            body.len()
+        ));
+    }
     serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
         .map_err(|e| format!("the body is not application/x-www-form-urlencoded: {e}"))
 }
@@ -155,6 +167,7 @@ mod tests {
 
     #[test]
     fn repeated_parameters_are_refused() {
+        assert!(form_pairs(&vec![b'a'; MAX_FORM_LEN + 1]).is_err());
         let p = form_pairs(b"a=1&b=2&a=3").unwrap();
         assert!(single(&p, "a").is_err());
         assert_eq!(single(&p, "b").unwrap(), Some("2"));
