@@ -33,6 +33,7 @@ from authlib.integrations.base_client import BaseApp, OAuth2Mixin, OpenIDMixin
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from authlib.oauth2.rfc7523.assertion import private_key_jwt_sign
+from authlib.oauth2.rfc9068 import JWTBearerTokenValidator
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc.jwk import ECKey, RSAKey
@@ -69,6 +70,19 @@ class OpenIDApp(OAuth2Mixin, OpenIDMixin, BaseApp):
     integrations compose it."""
 
     client_cls = OAuth2Session
+
+
+class AccessTokenValidator(JWTBearerTokenValidator):
+    """Authlib's resource-server check of an RFC 9068 access token
+    (signature by /jwks, typ, iss, aud = the userinfo endpoint, exp, sub,
+    client_id, iat, jti, scope)."""
+
+    def __init__(self, meta):
+        super().__init__(issuer=meta["issuer"], resource_server=meta["userinfo_endpoint"])
+        self.jwks = requests.get(meta["jwks_uri"], timeout=HTTP_TIMEOUT).json()
+
+    def get_jwks(self):
+        return self.jwks
 
 
 def b64url(b):
@@ -447,6 +461,12 @@ def part_card(cfg):
     check("refresh_token" not in token, "no refresh token", token)
     info = es.app.userinfo(token=token)
     equal(info["sub"], id_claims["sub"], "userinfo sub = ID token sub")
+    at_header = json.loads(base64.urlsafe_b64decode(token["access_token"].split(".")[0] + "=="))
+    equal(at_header.get("typ"), "at+jwt", "access token typ (RFC 9068 §2.1)")
+    validator = AccessTokenValidator(es.meta)
+    at = validator.authenticate_token(token["access_token"])
+    validator.validate_token(at, ["openid", "name"], None)
+    equal((at["sub"], at["client_id"]), (id_claims["sub"], es.c["client_id"]), "access token sub and client_id (checked by Authlib's RFC 9068 validator)")
     want = expected_facts(cfg, 1)
     for k, v in want.items():
         equal(info.get(k), v, f"userinfo {k} (gen's facts.json)")

@@ -258,9 +258,11 @@ async function main() {
   equal(Object.keys(infoB), ["sub"], "userinfo of a login-only grant holds only sub");
   check(b.claims.sub !== a.claims.sub, "pairwise sub: another sector, another sub", b.claims.sub);
 
-  // RS256 client again, front channel with the name: the same sub.
-  const c = await login(rs, { scope: "openid name" });
+  // RS256 client again, front channel with the name and acr_values: the
+  // same sub, and the one acr the provider meets stated back.
+  const c = await login(rs, { scope: "openid name", extra: { acr_values: "urn:example:loa:4 aal3" } });
   equal(c.claims.sub, b.claims.sub, "pairwise sub is stable for one client and card");
+  equal(c.claims.acr, "aal3", "ID token acr: the asked-for value the card login meets");
   equal(
     (await client.fetchUserInfo(rs.config, c.tokens.access_token, c.claims.sub)).name,
     want.name,
