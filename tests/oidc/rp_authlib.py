@@ -374,6 +374,17 @@ def part_requests(cfg):
     redirected_error({k: v for k, v in good_q.items() if k != "code_challenge"}, "invalid_request", "S256 without a challenge")
     refusal(es.par_request(no_pkce), 400, "invalid_request", "no PKCE at /par", "PKCE is required")
     refusal(es.par_request(dict(no_pkce, code_challenge=verifier, code_challenge_method="plain")), 400, "invalid_request", "PKCE plain at /par", "plain")
+    # Other requests the RP hears about at its redirect URI, each with its
+    # code (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6).
+    redirected_error(dict(good_q, response_type="token"), "unsupported_response_type", "response_type=token")
+    redirected_error(dict(good_q, scope="name"), "invalid_scope", "a scope without openid")
+    redirected_error(dict(good_q, scope="openid my_number"), "invalid_scope", "a scope nobody registers (my_number)")
+    redirected_error(dict(good_q, prompt="none"), "login_required", "prompt=none (every login needs the card)")
+    redirected_error(dict(good_q, request="eyJhbGciOiJub25lIn0.e30."), "request_not_supported", "a request object")
+    redirected_error({k: v for k, v in good_q.items() if k != "nonce"}, "invalid_request", "no nonce")
+    for grant in ("refresh_token", "password", "urn:ietf:params:oauth:grant-type:device_code"):
+        refusal(es.token_request({"grant_type": grant, "refresh_token": "x", "username": "x", "password": "x"}), 400, "unsupported_grant_type", f"grant_type {grant}", "grant_type")
+
     # A client registered with require_par may not use the front channel.
     par_q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(par.authorization("openid")["url"]).query))
     r = front(par_q)
