@@ -340,15 +340,14 @@ fn provider(clients: &Path, crl_dir: &str, extra: &[&str]) -> Served {
     Served::start(&args)
 }
 
-/// The approval step: `kakunin card approve --yes --reader R --wait 10`;
-/// the scripts append `--server URL CODE`.
+/// The approval step: `kakunin card approve --yes --reader R --wait 10`
+/// (PINs from `KAKUNIN_PIN` and `KAKUNIN_SIGN_PASSWORD`); the scripts
+/// append `--server URL CODE`.
 fn approve_command() -> Value {
-    let interim = oidc_dir().join("card_approve_interim.py");
     json!([
-        "python3",
-        s(&interim),
-        "--kakunin",
         env!("CARGO_BIN_EXE_kakunin"),
+        "card",
+        "approve",
         "--yes",
         "--reader",
         READER,
