@@ -13,8 +13,8 @@ Run by tools/tests/cli/oidc_rp.rs:
                                        1 in the reader), the refusals that
                                        need a code, and a revoked card
                                        (asks the harness for holder 2)
-  rp_authlib.py CONFIG.json deviations where the server departs from the
-                                       RFCs: fails until it is fixed
+  rp_authlib.py CONFIG.json deviations RFC details the server once missed:
+                                       fails if one comes back
 See common.py for CONFIG.json.
 """
 
@@ -573,12 +573,12 @@ def part_card(cfg):
     equal(requests.get(pending["approval_url"], timeout=HTTP_TIMEOUT).status_code, 404, "a decided request cannot be approved again")
 
 
-# --- deviations found by these tests (fail until the server is fixed) ----
+# --- RFC details these tests once found the server missing ---------------
 
 
 def part_deviations(cfg):
-    """Where kakunin serve departs from the RFCs. Every one is checked and
-    reported (`DEVIATION:` lines); the part fails while any remains."""
+    """RFC details kakunin serve once missed. Every one is checked and
+    reported (`DEVIATION:` lines); the part fails if any comes back."""
     es = Rp(cfg, "es256")
     meta = es.meta
     found = []

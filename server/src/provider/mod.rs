@@ -22,7 +22,7 @@ use kakunin_oidc::tokens::{PairwiseSecret, TokenIssuer};
 
 pub(crate) use approval::{approve, Approval};
 pub(crate) use kakunin_oidc::pairing::PairingCode;
-pub(crate) use pending::{Decided, Pending, PendingError};
+pub(crate) use pending::{Decided, Pending, PendingError, EXPIRED_HELD};
 
 use crate::config::OidcConfig;
 

@@ -468,6 +468,21 @@ fn refusals_are_told_to_the_person_in_words() {
         page.contains("id=\"message\"") && page.contains("revoked"),
         "{page}"
     );
+    // The way back tells the RP the login failed, and nothing more.
+    let back = page
+        .split_once("id=\"back\" href=\"")
+        .and_then(|(_, r)| r.split_once('"'))
+        .map(|(h, _)| h.replace("&amp;", "&"))
+        .expect("a link back to the site");
+    let params = location_params(&back);
+    assert!(back.starts_with(REDIRECT), "{back}");
+    assert_eq!(param(&params, "error"), Some("access_denied"));
+    assert_eq!(
+        param(&params, "error_description"),
+        Some("the card was refused (revoked)")
+    );
+    assert_eq!(param(&params, "state"), Some("st-1"));
+    assert!(param(&params, "code").is_none());
 
     // A locked PIN, reported by the card front end.
     let pairing = Op::pairing(&op.authorize("openid"));
@@ -589,7 +604,10 @@ fn pending_requests_and_codes_expire() {
     assert_eq!((code, v["state"].as_str()), (404, Some("expired")), "{v}");
     let (code, _, page) = op.wait_page(&stale, true);
     assert_eq!(code, 404);
-    assert!(page.contains("expired"), "{page}");
+    assert!(
+        page.contains("expired") && page.contains("error=access_denied"),
+        "{page}"
+    );
     // The code that was not redeemed in time is refused.
     let (code, v) = op.token(param(&params, "code").expect("code"));
     assert_eq!(

@@ -647,18 +647,16 @@ fn oidc_rp_browser_logs_in_through_the_login_page() {
     passed("browser.py", &run, &servers);
 }
 
-/// Where `kakunin serve` departs from the RFCs, found by these tests.
-/// **Fails until the server is fixed**; its output has one `DEVIATION:`
-/// line per departure, with the RFC's words and what was found:
-/// no `WWW-Authenticate: Basic` on the 401 to a client that tried HTTP
-/// Basic at /token and /par (RFC 6749 §5.2, a MUST); the Bearer scheme
-/// taken only as `Bearer` or `bearer` at /userinfo (RFC 9110 §11.1: case
-/// insensitive); discovery omitting `request_uri_parameter_supported`
-/// (so true, OIDC Discovery §3) while /authorize refuses any `request_uri`
-/// but its own.
+/// Details of the RFCs these tests once found the server departing from
+/// (one `DEVIATION:` line each if one comes back): `WWW-Authenticate:
+/// Basic` on the 401 to a client that tried HTTP Basic at /token and /par
+/// (RFC 6749 §5.2, a MUST); the Bearer scheme in any case at /userinfo
+/// (RFC 9110 §11.1); discovery saying `request_uri_parameter_supported:
+/// false`, as /authorize takes no `request_uri` but its own (OIDC
+/// Discovery §3: omitted would mean true).
 #[test]
-fn oidc_rp_server_deviations_from_the_rfcs_fail_until_fixed() {
-    let test = "oidc_rp_server_deviations_from_the_rfcs_fail_until_fixed";
+fn oidc_rp_rfc_details_once_missed() {
+    let test = "oidc_rp_rfc_details_once_missed";
     if !have_python(test, "authlib, requests, joserfc") {
         return;
     }
