@@ -495,13 +495,23 @@ fn ask(
                  approve without asking"
             );
         }
+        let answer = match line.trim().to_lowercase().as_str() {
+            "y" | "yes" | "はい" => Some(true),
+            "" | "n" | "no" | "いいえ" => Some(false),
+            _ => None,
+        };
+        // Only a recognised answer is echoed: what else came could be a
+        // PIN piped to the wrong place.
         if echo {
-            writeln!(out, "{}", shown(line.trim()))?;
+            writeln!(
+                out,
+                "{}",
+                answer.map_or("", |yes| if yes { "y" } else { "n" })
+            )?;
         }
-        match line.trim().to_lowercase().as_str() {
-            "y" | "yes" | "はい" => return Ok(true),
-            "" | "n" | "no" | "いいえ" => return Ok(false),
-            _ => writeln!(out, "Please answer y (approve) or n (decline).")?,
+        match answer {
+            Some(yes) => return Ok(yes),
+            None => writeln!(out, "Please answer y (approve) or n (decline).")?,
         }
     }
     bail!("no yes or no to \"Approve?\"; nothing was sent")
@@ -693,8 +703,12 @@ mod tests {
         assert_eq!(r, Ok(true));
         assert_eq!(
             out,
-            "Approve? [y/N] maybe\nPlease answer y (approve) or n (decline).\nApprove? [y/N] yes\n"
+            "Approve? [y/N] \nPlease answer y (approve) or n (decline).\nApprove? [y/N] y\n"
         );
+        // A PIN given as the answer by mistake is not shown.
+        let (r, out) = run("1234\n");
+        assert!(r.is_err());
+        assert!(!out.contains("1234"), "{out}");
         assert!(run("").0.unwrap_err().contains("--yes"));
         assert!(run("a\nb\nc\ny\n").0.is_err());
     }
