@@ -238,6 +238,8 @@ for name, mode in [("signed-es256", 0x08), ("signed-demo", 0x09), ("signed-rs256
                    ("signed-nobody", 0x0B)]:
     put(name, mode, claims)
 put("signed-par", 0x2A, json.dumps(dict(good, iss="par", sub="par")))
+# The first crash this target found: exp + leeway overflowing u64.
+put("signed-exp-max", 0x08, json.dumps(dict(good, exp=2**64 - 1)))
 put("signed-par-ps256", 0x3A, json.dumps(dict(good, iss="par", sub="par")))
 put("signed-no-jti", 0x08, json.dumps({k: v for k, v in good.items() if k != "jti"}))
 put("signed-long-exp", 0x08, json.dumps(dict(good, exp=NOW + 3600)))

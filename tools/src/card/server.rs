@@ -103,9 +103,8 @@ impl std::fmt::Display for ServerUrl {
 }
 
 /// Splits an absolute http(s) URL into its origin (scheme and host lower
-/// case, the port as written) and its path. The origin is serialised as
-/// the server serialises its own (RFC 6454 §6.1, except that a default
-/// port written out stays, as on the server's side).
+/// case, a default port dropped) and its path. The origin is serialised
+/// as browsers and the server serialise one (RFC 6454 §6.1).
 pub(super) fn split_url(what: &str, text: &str) -> anyhow::Result<(String, String)> {
     let expected = "expected http(s)://host[:port][/path]";
     // `Uri` drops a fragment without a word, and takes a user name as part
@@ -143,7 +142,10 @@ pub(super) fn split_url(what: &str, text: &str) -> anyhow::Result<(String, Strin
     if uri.query().is_some() {
         bail!("{what} {text:?} has a query (?…): {expected}");
     }
-    let origin = format!("{scheme}://{}", authority.as_str().to_ascii_lowercase());
+    let default = if scheme == "https" { "443" } else { "80" };
+    let host = authority.as_str().to_ascii_lowercase();
+    let host = host.strip_suffix(&format!(":{default}")).unwrap_or(&host);
+    let origin = format!("{scheme}://{host}");
     // `Uri` says "/" for no path at all.
     let path = if uri.path() == "/" && !text.ends_with('/') {
         String::new()
@@ -225,11 +227,16 @@ mod tests {
             server("http://[::1]:8080/op"),
             own("http://[::1]:8080/op", "http://[::1]:8080")
         );
-        // A default port written out stays: the server compares origins
-        // as strings, and so would its issuer.
+        // A default port written out is dropped, as the server drops it
+        // from its issuer's origin (RFC 6454 §6.1).
         assert_eq!(
             server("https://id.example.jp:443").1,
-            "https://id.example.jp:443"
+            "https://id.example.jp"
+        );
+        assert_eq!(server("http://id.example.jp:80/").1, "http://id.example.jp");
+        assert_eq!(
+            server("http://id.example.jp:443").1,
+            "http://id.example.jp:443"
         );
     }
 
