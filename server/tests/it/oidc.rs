@@ -7,40 +7,21 @@
 //! binding, final decisions, refusals in words, the registry reload and
 //! the bounded store.
 
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
-use kakunin_gen::Options;
 use kakunin_server::{Config, OidcConfig, ReloadConfig};
 use kakunin_testkit::login::card_sign;
 use kakunin_testkit::path_str as s;
 use serde_json::{json, Value};
 
-use crate::common::{config, data, gen, need_curl, start_of_today, unix_now, Served};
+use crate::common::{config, data, need_curl, today_pki as pki, unix_now, Served};
 
 /// RFC 7636 Appendix B: a verifier and its S256 challenge.
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 const REDIRECT: &str = "http://127.0.0.1:9/cb";
-
-/// A PKI dated today: holders 1 and 3 valid, holder 2 revoked.
-fn pki() -> &'static Path {
-    static PKI: OnceLock<tempfile::TempDir> = OnceLock::new();
-    PKI.get_or_init(|| {
-        let dir = kakunin_testkit::tempdir();
-        gen(
-            dir.path(),
-            &Options::new(start_of_today())
-                .revoked(10)
-                .certs(10)
-                .holders(3),
-        );
-        dir
-    })
-    .path()
-}
 
 fn registry(client_id: &str) -> String {
     format!(

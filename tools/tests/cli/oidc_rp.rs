@@ -543,7 +543,12 @@ fn python(script: &str, args: &[&str]) -> Command {
 /// JWKS), each with its error code and status.
 #[test]
 fn oidc_rp_authlib_refusals_without_a_card() {
-    let test = "oidc_rp_authlib_refusals_without_a_card";
+    authlib_without_a_card("oidc_rp_authlib_refusals_without_a_card", "requests");
+}
+
+/// Runs the part `part` of rp_authlib.py, which needs no card, against
+/// one provider.
+fn authlib_without_a_card(test: &str, part: &str) {
     if !have_python(test, "authlib, requests, joserfc") {
         return;
     }
@@ -551,8 +556,8 @@ fn oidc_rp_authlib_refusals_without_a_card() {
     let (clients, rps) = registry(work.path(), None);
     let op = provider(&clients, "crl", &[]);
     let config = write_config(work.path(), &op.url(""), rps, json!({}));
-    let run = run_script(python("rp_authlib.py", &[s(&config), "requests"]), |_| None);
-    passed("rp_authlib.py requests", &run, &[&op]);
+    let run = run_script(python("rp_authlib.py", &[s(&config), part]), |_| None);
+    passed(&format!("rp_authlib.py {part}"), &run, &[&op]);
 }
 
 /// Authlib: logins approved with the card (ES256 and RS256 clients, plain
@@ -656,16 +661,5 @@ fn oidc_rp_browser_logs_in_through_the_login_page() {
 /// Discovery §3: omitted would mean true).
 #[test]
 fn oidc_rp_rfc_details_once_missed() {
-    let test = "oidc_rp_rfc_details_once_missed";
-    if !have_python(test, "authlib, requests, joserfc") {
-        return;
-    }
-    let work = kakunin_testkit::tempdir();
-    let (clients, rps) = registry(work.path(), None);
-    let op = provider(&clients, "crl", &[]);
-    let config = write_config(work.path(), &op.url(""), rps, json!({}));
-    let run = run_script(python("rp_authlib.py", &[s(&config), "deviations"]), |_| {
-        None
-    });
-    passed("rp_authlib.py deviations", &run, &[&op]);
+    authlib_without_a_card("oidc_rp_rfc_details_once_missed", "deviations");
 }

@@ -143,13 +143,9 @@ pub(crate) async fn par(
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, ApiError> {
     let p = provider(app)?;
-    if let Some(refusal) = token::http_authentication(req.headers()) {
-        return Ok(refusal);
-    }
-    let body = limits::read_body(req, &app.limits).await?;
-    let pairs = match form_pairs(&body) {
+    let pairs = match token::client_form(app, req).await? {
         Ok(pairs) => pairs,
-        Err(e) => return Ok(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &e)),
+        Err(refusal) => return Ok(refusal),
     };
     let registry = p.clients();
     let client =

@@ -98,23 +98,33 @@ pub(super) fn http_authentication(headers: &hyper::HeaderMap) -> Option<Answer> 
     Some(resp)
 }
 
+/// The form a client posts to the token or PAR endpoint, or the answer
+/// that refuses it: not a form, HTTP authentication tried, or a body that
+/// does not decode.
+pub(super) async fn client_form(
+    app: &App,
+    req: Request<Incoming>,
+) -> Result<Result<Vec<(String, String)>, Answer>, ApiError> {
+    if !is_content_type(req.headers(), "application/x-www-form-urlencoded") {
+        return Ok(Err(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "expected Content-Type application/x-www-form-urlencoded (RFC 6749 §4.1.3, RFC 9126 §2.1)",
+        )));
+    }
+    if let Some(refusal) = http_authentication(req.headers()) {
+        return Ok(Err(refusal));
+    }
+    let body = limits::read_body(req, &app.limits).await?;
+    Ok(form_pairs(&body).map_err(|e| oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &e)))
+}
+
 /// `POST /token`.
 pub(crate) async fn token(app: &App, req: Request<Incoming>) -> Result<Answer, ApiError> {
     let p = provider(app)?;
-    if !is_content_type(req.headers(), "application/x-www-form-urlencoded") {
-        return Ok(oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "expected Content-Type application/x-www-form-urlencoded (RFC 6749 §4.1.3)",
-        ));
-    }
-    if let Some(refusal) = http_authentication(req.headers()) {
-        return Ok(refusal);
-    }
-    let body = limits::read_body(req, &app.limits).await?;
-    let pairs = match form_pairs(&body) {
+    let pairs = match client_form(app, req).await? {
         Ok(pairs) => pairs,
-        Err(e) => return Ok(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &e)),
+        Err(refusal) => return Ok(refusal),
     };
     let registry = p.clients();
     let answer = authenticate_client(p, &registry, &pairs, &p.issuer.endpoint(TOKEN_PATH))
