@@ -7,7 +7,8 @@ cd "$(dirname "$0")"
 data=../data
 c=corpus
 mkdir -p $c/crl $c/crl_entries $c/ocsp_request $c/apdu $c/card_client \
-  $c/cert_bundle $c/verify_path $c/http_request $c/vpcd_framing
+  $c/cert_bundle $c/verify_path $c/http_request $c/vpcd_framing \
+  $c/oidc_request $c/oidc_assertion
 cp $data/*.crl $c/crl/
 
 # crl_entries: a flags byte (bit 0 indirect, 1 delta, 2 v1), then the
@@ -172,6 +173,79 @@ v '\000\001\001\000\017\000\244\004\014\012\323\222\360\000\046\001\000\000\000\
 v '\000\001\001\000\017\000\244\004\014\012\323\222\360\000\046\001\000\000\000\001\000\007\000\244\002\014\002\000\030\000\004\000\040\000\200\000\011\000\040\000\200\0041111\000\011\000\040\000\200\0041234\000\001\002\000\001\000' \
   > $c/vpcd_framing/verify-reset
 { printf '\001'; tail -c +2 $c/vpcd_framing/select-read; } > $c/vpcd_framing/select-read-bytewise
+# oidc_request: query strings against kakunin_fuzz::oidc's registry
+# (clients demo and par): valid ones, and each refusal a step away.
+q() { printf '%s' "$2" > "$c/oidc_request/$1"; }
+base='response_type=code&client_id=demo&redirect_uri=https%3A%2F%2Frp.example%2Fcb&state=st-1&nonce=n-1&code_challenge_method=S256&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM'
+q valid "$base&scope=openid"
+q facts "$base&scope=openid+name+address+birthdate+gender&acr_values=aal3+crl&prompt=login+consent"
+q claims "$base&scope=openid%20name&claims=%7B%22userinfo%22%3A%7B%22verified_claims%22%3A%7B%22verification%22%3A%7B%22trust_framework%22%3Anull%7D%2C%22claims%22%3A%7B%22name%22%3Anull%7D%7D%7D%7D"
+q sign "$base&scope=openid+sign&sign_transaction_id=123e4567-e89b-12d3-a456-426614174000"
+q redirect-query "response_type=code&client_id=demo&redirect_uri=https%3A%2F%2Frp.example%2Fcb%3Fx%3D1&scope=openid&state=s&nonce=n&code_challenge_method=S256&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+q par "response_type=code&client_id=par&redirect_uri=http%3A%2F%2F127.0.0.1%3A8081%2Fcallback&scope=openid+name&state=s&nonce=n&code_challenge_method=S256&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+q prompt-none "$base&scope=openid&prompt=none"
+q plain "response_type=code&client_id=demo&redirect_uri=https%3A%2F%2Frp.example%2Fcb&scope=openid&state=s&nonce=n&code_challenge_method=plain&code_challenge=abc"
+q request-uri "client_id=demo&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Aabc"
+q bad-redirect "response_type=code&client_id=demo&redirect_uri=https%3A%2F%2Fevil.example%2Fcb&scope=openid"
+q repeated "$base&scope=openid&state=again&client_id=demo"
+q scope-too-wide "response_type=code&client_id=par&redirect_uri=https%3A%2F%2Fother.example%2Fcb&scope=openid+gender&state=s&nonce=n&code_challenge_method=S256&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+
+# oidc_assertion: a mode byte, then an assertion (bit 3 clear) or claims
+# the harness signs (bit 3 set; bits 4-5 ES256, RS256, PS256; bit 6 no
+# kid). The assertions below are signed by OpenSSL with data/oidc's test
+# keys for kakunin_fuzz::oidc::NOW (1800000000), for the demo client.
+python3 - "$data/oidc" "$c/oidc_assertion" <<'PY'
+import base64, hashlib, json, pathlib, subprocess, sys
+keys, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+NOW, AUD = 1800000000, "https://op.example/token"
+b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+ec_kid = json.loads((keys / "demo-rp.jwks.json").read_text())["keys"][0]["kid"]
+def der_int(b, i):  # (value, next index) of a DER INTEGER at b[i]
+    n = b[i + 1]
+    return int.from_bytes(b[i + 2:i + 2 + n], "big"), i + 2 + n
+def sign(alg, data):
+    if alg == "ES256":
+        der = subprocess.run(["openssl", "dgst", "-sha256", "-sign", str(keys / "demo-rp.key")],
+                             input=data, capture_output=True, check=True).stdout
+        r, i = der_int(der, 2)
+        s, _ = der_int(der, i)
+        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    pss = ["-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:32"] if alg == "PS256" else []
+    return subprocess.run(["openssl", "dgst", "-sha256", *pss, "-sign", str(keys / "op-rs256.key")],
+                          input=data, capture_output=True, check=True).stdout
+def jwt(header, claims, alg=None):
+    h = b64(json.dumps(header).encode())
+    p = b64(json.dumps(claims).encode())
+    signing = f"{h}.{p}".encode()
+    return f"{h}.{p}.{b64(sign(alg or header['alg'], signing))}"
+good = {"iss": "demo", "sub": "demo", "aud": AUD, "exp": NOW + 60, "iat": NOW, "jti": "j-1"}
+def put(name, mode, text):
+    (out / name).write_bytes(bytes([mode]) + text.encode())
+put("es256-kid", 0, jwt({"alg": "ES256", "typ": "JWT", "kid": ec_kid}, good))
+put("es256-client-id", 1, jwt({"alg": "ES256", "kid": ec_kid}, dict(good, aud=[AUD, "x"])))
+put("rs256", 0, jwt({"alg": "RS256"}, dict(good, jti="j-2", nbf=NOW)))
+put("ps256", 1, jwt({"alg": "PS256"}, dict(good, jti="j-3")))
+put("expired", 0, jwt({"alg": "ES256", "kid": ec_kid}, dict(good, exp=NOW - 600, iat=NOW - 660)))
+put("aud-issuer", 0, jwt({"alg": "ES256", "kid": ec_kid}, dict(good, aud="https://op.example")))
+put("wrong-aud", 0, jwt({"alg": "ES256", "kid": ec_kid}, dict(good, aud="https://rp.example")))
+put("none", 0, b64(b'{"alg":"none"}') + "." + b64(json.dumps(good).encode()) + ".")
+put("hs256", 0, b64(b'{"alg":"HS256","kid":"' + ec_kid.encode() + b'"}') + "." + b64(json.dumps(good).encode()) + ".c2ln")
+put("crit", 0, jwt({"alg": "ES256", "kid": ec_kid, "crit": ["exp"]}, good))
+put("wrong-type", 4, jwt({"alg": "ES256", "kid": ec_kid}, good))
+claims = json.dumps(good)
+for name, mode in [("signed-es256", 0x08), ("signed-demo", 0x09), ("signed-rs256", 0x28),
+                   ("signed-ps256-nokid", 0x78), ("signed-par-iss-demo", 0x2A),
+                   ("signed-nobody", 0x0B)]:
+    put(name, mode, claims)
+put("signed-par", 0x2A, json.dumps(dict(good, iss="par", sub="par")))
+# The first crash this target found: exp + leeway overflowing u64.
+put("signed-exp-max", 0x08, json.dumps(dict(good, exp=2**64 - 1)))
+put("signed-par-ps256", 0x3A, json.dumps(dict(good, iss="par", sub="par")))
+put("signed-no-jti", 0x08, json.dumps({k: v for k, v in good.items() if k != "jti"}))
+put("signed-long-exp", 0x08, json.dumps(dict(good, exp=NOW + 3600)))
+put("signed-iat-future", 0x08, json.dumps(dict(good, iat=NOW + 120, exp=NOW + 180)))
+PY
+
 rm -f $c/one.der $c/two.der $c/ocsp.der
 rm -rf $c/gen
 echo "seeded: $(ls $c | tr '\n' ' ')"

@@ -282,6 +282,9 @@ fn server() -> &'static (tokio::runtime::Runtime, OneConnection) {
                 ..Default::default()
             },
             login: Default::default(),
+            // The OpenID Provider's parsers have targets of their own
+            // (oidc_request, oidc_assertion); its paths stay unrouted here.
+            oidc: None,
             tls: None,
         };
         let runtime = tokio::runtime::Builder::new_current_thread()

@@ -5,6 +5,10 @@
 //!
 //! Fixtures are read with their own small PEM reader here, not with the
 //! engine's: the engine's readers are what the targets test.
+//!
+//! [`oidc`]: the OpenID Provider targets' fixed client registry and keys.
+
+pub mod oidc;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

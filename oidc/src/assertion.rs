@@ -185,7 +185,11 @@ pub fn authenticate<'r>(
     let verified = check_claims(client, &claims, audience, now)?;
     // RFC 7523 §3 item 7: the jti is remembered for as long as the
     // assertion could otherwise be accepted.
-    let ttl = (verified.exp + LEEWAY_SECS).saturating_sub(now).max(1);
+    let ttl = verified
+        .exp
+        .saturating_add(LEEWAY_SECS)
+        .saturating_sub(now)
+        .max(1);
     let key = format!("jti:{}:{}", client.client_id, verified.jti);
     if !store.mark_once(&key, Duration::from_secs(ttl))? {
         return Err(AssertionError::Replayed {
@@ -325,7 +329,7 @@ fn check_claims(
     // RFC 7523 §3 item 4: exp required, not past; we also bound how far
     // ahead it may be, so that a remembered jti can expire.
     let exp = time("exp")?.ok_or_else(|| claim("exp", "present", None))?;
-    if exp + LEEWAY_SECS <= now {
+    if exp.saturating_add(LEEWAY_SECS) <= now {
         return Err(claim(
             "exp",
             &format!("in the future (now {now})"),
@@ -544,6 +548,10 @@ mod tests {
             "exp",
         );
         claim_refused(|c| c["exp"] = json!(NOW + 3600), "exp");
+        // The fuzzer's find: exp + leeway overflowed u64 (a panic where
+        // overflow checks are on).
+        claim_refused(|c| c["exp"] = json!(u64::MAX), "exp");
+        claim_refused(|c| c["exp"] = json!(u64::MAX - LEEWAY_SECS + 1), "exp");
         claim_refused(
             |c| {
                 c["iat"] = json!(NOW - 400);

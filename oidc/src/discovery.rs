@@ -94,6 +94,10 @@ pub struct ProviderMetadata {
     pub claims_parameter_supported: bool,
     /// `request_parameter_supported`: no request objects.
     pub request_parameter_supported: bool,
+    /// `request_uri_parameter_supported`: `false` (Discovery §3: omitted
+    /// would mean `true`). Only the provider's own `request_uri`s from PAR
+    /// are taken, which RFC 9126 §5 allows regardless of this value.
+    pub request_uri_parameter_supported: bool,
     /// `authorization_response_iss_parameter_supported` (RFC 9207 §3).
     pub authorization_response_iss_parameter_supported: bool,
 }
@@ -135,6 +139,7 @@ impl ProviderMetadata {
             ],
             claims_parameter_supported: true,
             request_parameter_supported: false,
+            request_uri_parameter_supported: false,
             authorization_response_iss_parameter_supported: true,
         }
     }

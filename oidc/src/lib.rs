@@ -89,6 +89,7 @@ pub mod clients;
 pub mod code;
 pub mod discovery;
 pub mod keys;
+pub mod pairing;
 pub mod pkce;
 pub mod request;
 pub mod scope;

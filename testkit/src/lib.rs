@@ -11,6 +11,7 @@
 //! - [`crl_text_entries`] reads what `openssl crl -text` prints, and
 //!   [`ocsp_text`] what `openssl ocsp -resp_text` and `-req_text` print;
 //!   [`openssl_verify`] and [`openssl_kind`] ask `openssl verify`.
+//! - [`jwk`] makes P-256 and RSA keys and reads their public JWKs back.
 //! - [`der`] writes the DER that `openssl` will not: TLVs, SEQUENCEs and
 //!   extensions, one piece at a time.
 //!
@@ -35,6 +36,7 @@ mod ca;
 mod crl_text;
 pub mod der;
 pub mod http;
+pub mod jwk;
 mod lab;
 pub mod login;
 pub mod ocsp;

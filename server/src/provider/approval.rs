@@ -9,7 +9,7 @@ use kakunin_engine::store::Store;
 use kakunin_engine::verify::Verdict;
 use kakunin_engine::Timestamp;
 use kakunin_oidc::code::{self, CodeGrant};
-use kakunin_oidc::request::{success_location, ErrorCode, RedirectError};
+use kakunin_oidc::request::success_location;
 use kakunin_oidc::scope::Scopes;
 use kakunin_report::signature::cert_text;
 use kakunin_report::CertStatus;
@@ -115,18 +115,16 @@ pub(crate) fn approve(
             Some("pin_locked") => (
                 Decided::Refused {
                     message: "カードの暗証番号がロックされています。市区町村の窓口でロックを解除してください。The card's PIN is locked; it can be reset at the municipal office.".into(),
+                    location: pending.denied_location(provider.issuer.as_str(), "the card's PIN is locked"),
                 },
                 "the card's PIN is locked",
             ),
             None | Some("declined") => (
                 Decided::Declined {
-                    location: RedirectError {
-                        redirect_uri: pending.redirect_uri.clone(),
-                        error: ErrorCode::AccessDenied,
-                        description: "the person declined on the card's device".into(),
-                        state: Some(pending.state.clone()),
-                    }
-                    .location(provider.issuer.as_str()),
+                    location: pending.denied_location(
+                        provider.issuer.as_str(),
+                        "the person declined on the card's device",
+                    ),
                 },
                 "declined",
             ),
@@ -160,7 +158,13 @@ pub(crate) fn approve(
         None
     };
     let refuse = |pending: Pending, status: CertStatus, message: String, detail: Option<String>| {
-        decide(pending, Decided::Refused { message })?;
+        // The RP learns that the card was refused and the status word,
+        // not the person's certificate or the details.
+        let location = pending.denied_location(
+            provider.issuer.as_str(),
+            &format!("the card was refused ({})", status.as_str()),
+        );
+        decide(pending, Decided::Refused { message, location })?;
         Ok(ApprovalAnswer {
             accepted: false,
             status: status.as_str(),

@@ -8,7 +8,6 @@
 
 mod approval;
 mod facts;
-mod pairing;
 mod pending;
 
 use std::path::PathBuf;
@@ -22,8 +21,8 @@ use kakunin_oidc::state::{MemoryStore, StateStore};
 use kakunin_oidc::tokens::{PairwiseSecret, TokenIssuer};
 
 pub(crate) use approval::{approve, Approval};
-pub(crate) use pairing::PairingCode;
-pub(crate) use pending::{Decided, Pending, PendingError};
+pub(crate) use kakunin_oidc::pairing::PairingCode;
+pub(crate) use pending::{Decided, Pending, PendingError, EXPIRED_HELD};
 
 use crate::config::OidcConfig;
 
@@ -174,11 +173,17 @@ impl Provider {
     }
 }
 
-/// `scheme://host[:port]` of an issuer (which [`Issuer::new`] checked).
+/// `scheme://host[:port]` of an issuer (which [`Issuer::new`] checked),
+/// serialised as browsers do (RFC 6454 §6.1): lower case, a default port
+/// dropped. The card front end serialises the URL it is given the same
+/// way, so `https://id.example.jp:443` and `https://id.example.jp` agree.
 fn origin_of(issuer: &str) -> String {
     let (scheme, rest) = issuer.split_once("://").unwrap_or(("https", issuer));
-    let authority = rest.split('/').next().unwrap_or(rest);
-    format!("{scheme}://{}", authority.to_ascii_lowercase())
+    let scheme = scheme.to_ascii_lowercase();
+    let authority = rest.split('/').next().unwrap_or(rest).to_ascii_lowercase();
+    let default = if scheme == "https" { ":443" } else { ":80" };
+    let authority = authority.strip_suffix(default).unwrap_or(&authority);
+    format!("{scheme}://{authority}")
 }
 
 #[cfg(test)]
@@ -192,5 +197,17 @@ mod tests {
             "https://id.example.jp"
         );
         assert_eq!(origin_of("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(
+            origin_of("https://id.example.jp:443"),
+            "https://id.example.jp"
+        );
+        assert_eq!(
+            origin_of("http://id.example.jp:80/x"),
+            "http://id.example.jp"
+        );
+        assert_eq!(
+            origin_of("https://id.example.jp:80"),
+            "https://id.example.jp:80"
+        );
     }
 }

@@ -14,11 +14,11 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use kakunin_oidc::request::AuthorizationRequest;
+use kakunin_oidc::request::{AuthorizationRequest, ErrorCode, RedirectError};
 use kakunin_oidc::state::{StateError, StateStore};
 use serde::{Deserialize, Serialize};
 
-use super::pairing::PairingCode;
+use super::PairingCode;
 
 /// The `acr` values a card login meets, as the Digital Agency's API names
 /// them: `aal3` (a hardware key unlocked by a PIN: NIST SP 800-63B AAL3)
@@ -51,8 +51,11 @@ pub(crate) enum Decided {
     /// The card signed and every check passed: the browser goes here
     /// (the RP's redirect URI with `code`, `state`, `iss`).
     Approved { location: String },
-    /// A check failed; `message` says why in words a person understands.
-    Refused { message: String },
+    /// A check failed; `message` says why in words a person understands,
+    /// on a page that links `location` (the RP's redirect URI with
+    /// `error=access_denied`, RFC 6749 §4.1.2.1): the person reads why,
+    /// then the RP learns the login failed.
+    Refused { message: String, location: String },
     /// The person said no on the card's device: the browser goes back to
     /// the RP with `error=access_denied`.
     Declined { location: String },
@@ -83,6 +86,11 @@ pub(crate) struct Pending {
     pub(crate) expires_at: u64,
     pub(crate) decision: Option<Decided>,
 }
+
+/// How long an expired request is still held, so that the browser that
+/// comes back to it learns it expired and is sent back to the RP (with
+/// `access_denied`), instead of finding nothing.
+pub(crate) const EXPIRED_HELD: Duration = Duration::from_secs(300);
 
 /// What [`Pending::create`] hands back to the browser.
 pub(crate) struct Created {
@@ -145,8 +153,9 @@ impl Pending {
         // share one; a collision (2^-40 per pair) just draws again.
         for _ in 0..4 {
             let pairing = PairingCode::random().ok_or(PendingError::Random)?;
-            if store.mark_once(&format!("pairing:{}", pairing.as_str()), lifetime)? {
-                store.put(&key(&pairing), record, lifetime)?;
+            let held = lifetime + EXPIRED_HELD;
+            if store.mark_once(&format!("pairing:{}", pairing.as_str()), held)? {
+                store.put(&key(&pairing), record, held)?;
                 return Ok(Created {
                     pairing,
                     pending,
@@ -168,6 +177,24 @@ impl Pending {
             .transpose()
     }
 
+    /// Whether the person's time to approve is over at `now` (seconds).
+    pub(crate) fn is_expired(&self, now: u64) -> bool {
+        now >= self.expires_at
+    }
+
+    /// The RP's redirect URI with `error=access_denied`, this request's
+    /// `state` and the issuer (RFC 6749 §4.1.2.1, RFC 9207).
+    /// `description` must be ASCII.
+    pub(crate) fn denied_location(&self, issuer: &str, description: &str) -> String {
+        RedirectError {
+            redirect_uri: self.redirect_uri.clone(),
+            error: ErrorCode::AccessDenied,
+            description: description.into(),
+            state: Some(self.state.clone()),
+        }
+        .location(issuer)
+    }
+
     /// Whether `secret` (the cookie's value) is this request's browser.
     pub(crate) fn is_browser(&self, secret: &str) -> bool {
         let h = hash(secret);
@@ -184,7 +211,7 @@ impl Pending {
         decided: Decided,
         now: u64,
     ) -> Result<(), PendingError> {
-        let ttl = Duration::from_secs(self.expires_at.saturating_sub(now).max(1));
+        let ttl = Duration::from_secs(self.expires_at.saturating_sub(now).max(1)) + EXPIRED_HELD;
         if !store.mark_once(&format!("decided:{}", pairing.as_str()), ttl)? {
             return Err(PendingError::AlreadyDecided);
         }

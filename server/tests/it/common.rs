@@ -210,6 +210,25 @@ pub(crate) fn gen(out: &Path, options: &kakunin_gen::Options) {
     }
 }
 
+/// A PKI dated today (what `kakunin gen --revoked 10 --certs 10 --holders
+/// 3` writes): holders 1 and 3 valid, holder 2 revoked. Made once per test
+/// binary; dated today so its certificates are valid whenever tests run.
+pub(crate) fn today_pki() -> &'static Path {
+    static PKI: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    PKI.get_or_init(|| {
+        let dir = kakunin_testkit::tempdir();
+        gen(
+            dir.path(),
+            &kakunin_gen::Options::new(start_of_today())
+                .revoked(10)
+                .certs(10)
+                .holders(3),
+        );
+        dir
+    })
+    .path()
+}
+
 /// The start of the current UTC day: the generation time `kakunin gen`
 /// picks without `--at`.
 pub(crate) fn start_of_today() -> Timestamp {

@@ -5,33 +5,14 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 use std::time::Duration;
 
-use kakunin_gen::Options;
 use kakunin_server::{Config, LoginConfig, ReloadConfig};
 use kakunin_testkit::login::{card_sign, expected_auth, sha256_openssl, ORIGIN};
 use kakunin_testkit::path_str as s;
 use serde_json::{json, Value};
 
-use crate::common::{config, gen, need_curl, start_of_today, Served};
-
-/// A PKI dated today: holder 1 valid, holder 2 revoked, holder 3 valid.
-fn pki() -> &'static Path {
-    static PKI: OnceLock<tempfile::TempDir> = OnceLock::new();
-    PKI.get_or_init(|| {
-        let dir = kakunin_testkit::tempdir();
-        gen(
-            dir.path(),
-            &Options::new(start_of_today())
-                .revoked(10)
-                .certs(10)
-                .holders(3),
-        );
-        dir
-    })
-    .path()
-}
+use crate::common::{config, need_curl, today_pki as pki, Served};
 
 fn p(name: &str) -> PathBuf {
     pki().join(name)

@@ -7,40 +7,21 @@
 //! binding, final decisions, refusals in words, the registry reload and
 //! the bounded store.
 
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
-use kakunin_gen::Options;
 use kakunin_server::{Config, OidcConfig, ReloadConfig};
 use kakunin_testkit::login::card_sign;
 use kakunin_testkit::path_str as s;
 use serde_json::{json, Value};
 
-use crate::common::{config, data, gen, need_curl, start_of_today, unix_now, Served};
+use crate::common::{config, data, need_curl, today_pki as pki, unix_now, Served};
 
 /// RFC 7636 Appendix B: a verifier and its S256 challenge.
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 const REDIRECT: &str = "http://127.0.0.1:9/cb";
-
-/// A PKI dated today: holders 1 and 3 valid, holder 2 revoked.
-fn pki() -> &'static Path {
-    static PKI: OnceLock<tempfile::TempDir> = OnceLock::new();
-    PKI.get_or_init(|| {
-        let dir = kakunin_testkit::tempdir();
-        gen(
-            dir.path(),
-            &Options::new(start_of_today())
-                .revoked(10)
-                .certs(10)
-                .holders(3),
-        );
-        dir
-    })
-    .path()
-}
 
 fn registry(client_id: &str) -> String {
     format!(
@@ -468,6 +449,21 @@ fn refusals_are_told_to_the_person_in_words() {
         page.contains("id=\"message\"") && page.contains("revoked"),
         "{page}"
     );
+    // The way back tells the RP the login failed, and nothing more.
+    let back = page
+        .split_once("id=\"back\" href=\"")
+        .and_then(|(_, r)| r.split_once('"'))
+        .map(|(h, _)| h.replace("&amp;", "&"))
+        .expect("a link back to the site");
+    let params = location_params(&back);
+    assert!(back.starts_with(REDIRECT), "{back}");
+    assert_eq!(param(&params, "error"), Some("access_denied"));
+    assert_eq!(
+        param(&params, "error_description"),
+        Some("the card was refused (revoked)")
+    );
+    assert_eq!(param(&params, "state"), Some("st-1"));
+    assert!(param(&params, "code").is_none());
 
     // A locked PIN, reported by the card front end.
     let pairing = Op::pairing(&op.authorize("openid"));
@@ -589,7 +585,10 @@ fn pending_requests_and_codes_expire() {
     assert_eq!((code, v["state"].as_str()), (404, Some("expired")), "{v}");
     let (code, _, page) = op.wait_page(&stale, true);
     assert_eq!(code, 404);
-    assert!(page.contains("expired"), "{page}");
+    assert!(
+        page.contains("expired") && page.contains("error=access_denied"),
+        "{page}"
+    );
     // The code that was not redeemed in time is refused.
     let (code, v) = op.token(param(&params, "code").expect("code"));
     assert_eq!(

@@ -1,11 +1,14 @@
 //! `kakunin card`: the desk-side front end for a My Number Card in a PC/SC
-//! reader. Reads certificates and facts, signs with the card's keys, and
-//! logs in to (or checks a certificate with) a `kakunin serve`.
+//! reader. Reads certificates and facts, signs with the card's keys, logs
+//! in to (or checks a certificate with) a `kakunin serve`, and approves
+//! logins at its OpenID Provider.
 //!
 //! One connection is kept for a whole command: PC/SC resets a card when
 //! its last connection closes, and a reset forgets the verified PIN.
 
+mod approve;
 mod online;
+mod server;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -15,7 +18,7 @@ use anyhow::{bail, Context};
 use kakunin_card::ap::{token_kind, CertSlot, KeySlot, PinKind};
 use kakunin_card::jpki::{CardError, JpkiCard, PinPolicy, Tries};
 use kakunin_card::pcsc::{Pcsc, PcscCard};
-use kakunin_card::pin::{Pin, PinSource};
+use kakunin_card::pin::{Pin, PinReader};
 use serde_json::{json, Value};
 
 use crate::Outcome;
@@ -23,11 +26,13 @@ use crate::Outcome;
 /// Arguments of `kakunin card`.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "PINs are never taken from the command line: KAKUNIN_PIN, --pin-fd N, or a \
-prompt without echo. Before each PIN is sent the card's counter is read (that costs nothing); \
-with one try left the command refuses unless --i-know-it-may-lock is given. A locked PIN can only \
-be reset at the municipal office.\nExit status: 0 done (login accepted, certificate valid), 1 \
-login refused or certificate not valid, 2 error (no service, reader or card, wrong PIN, I/O)."
+    after_help = "PINs are never taken from the command line: KAKUNIN_PIN (the signing password \
+also KAKUNIN_SIGN_PASSWORD; either removed from the environment once read), --pin-fd N (one PIN \
+a line, in the order they are asked for), or a prompt without echo. Before each PIN is sent the \
+card's counter is read (that costs nothing); with one try left the command refuses unless \
+--i-know-it-may-lock is given. A locked PIN can only be reset at the municipal office.\nExit \
+status: 0 done (login accepted or approved, certificate valid), 1 login refused or declined, or \
+certificate not valid, 2 error (no service, reader or card, wrong PIN, I/O)."
 )]
 pub(crate) struct CardArgs {
     #[command(subcommand)]
@@ -48,7 +53,7 @@ pub(crate) struct CardOpts {
     /// One JSON object on stdout instead of text for people.
     #[arg(long, global = true)]
     json: bool,
-    /// Read the PIN from this open file descriptor (first line) instead of a prompt.
+    /// Read PINs from this open file descriptor (one a line, in the order asked) instead of a prompt.
     #[arg(long, global = true, value_name = "N")]
     pin_fd: Option<i32>,
     /// Send the PIN even when only one try is left (a wrong one then locks it).
@@ -72,6 +77,9 @@ enum CardCommand {
     Login(online::LoginArgs),
     /// Read the signing certificate and ask a kakunin server whether it is valid.
     Check(online::CheckArgs),
+    /// Approve a login at a kakunin OpenID Provider (its pairing code or approval URL).
+    #[command(long_about = approve::LONG_ABOUT)]
+    Approve(approve::ApproveArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -147,6 +155,7 @@ pub(crate) fn run(args: CardArgs) -> anyhow::Result<Outcome> {
         CardCommand::Facts => facts(&opts),
         CardCommand::Login(a) => online::login(&opts, &a),
         CardCommand::Check(a) => online::check(&opts, &a),
+        CardCommand::Approve(a) => approve::approve(&opts, &a),
     }
 }
 
@@ -185,7 +194,7 @@ fn read_pin_for(
     opts: &CardOpts,
 ) -> anyhow::Result<Pin> {
     card.may_try(kind, opts.policy())?;
-    Ok(PinSource::choose(opts.pin_fd).read(kind)?)
+    Ok(PinReader::new(opts.pin_fd).read(kind)?)
 }
 
 fn print(opts: &CardOpts, v: &Value, text: impl FnOnce() -> String) {

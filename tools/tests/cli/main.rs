@@ -8,6 +8,7 @@ mod faults;
 mod gen;
 mod ingest;
 mod jpki;
+mod oidc_rp;
 mod sample;
 mod serve;
 mod serve_balanced;

@@ -42,7 +42,7 @@ fn undecided(p: &Provider, pairing: &str) -> Result<(PairingCode, Pending), ApiE
     let code = PairingCode::parse(pairing).ok_or_else(gone)?;
     let pending = Pending::load(&*p.store, &code)
         .map_err(pending_error)?
-        .filter(|p| p.decision.is_none())
+        .filter(|p| p.decision.is_none() && !p.is_expired(super::now_secs()))
         .ok_or_else(gone)?;
     Ok((code, pending))
 }

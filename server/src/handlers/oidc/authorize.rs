@@ -19,7 +19,7 @@ use crate::app::App;
 use crate::error::ApiError;
 use crate::http::json_response;
 use crate::limits;
-use crate::provider::{Decided, PairingCode, Pending, PendingError, Provider};
+use crate::provider::{Decided, PairingCode, Pending, PendingError, Provider, EXPIRED_HELD};
 
 /// How long a pushed request's `request_uri` lives (RFC 9126 §2.2 suggests
 /// a short time; the person is about to be sent to the login page).
@@ -87,7 +87,8 @@ pub(crate) async fn authorize(
         cookie_name(p, created.pairing.as_str()),
         created.browser_secret,
         if p.is_https() { " Secure;" } else { "" },
-        p.pending_lifetime.as_secs()
+        // As long as the request is held, expiry included.
+        (p.pending_lifetime + EXPIRED_HELD).as_secs()
     );
     resp.headers_mut().append(
         SET_COOKIE,
@@ -142,10 +143,9 @@ pub(crate) async fn par(
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, ApiError> {
     let p = provider(app)?;
-    let body = limits::read_body(req, &app.limits).await?;
-    let pairs = match form_pairs(&body) {
+    let pairs = match token::client_form(app, req).await? {
         Ok(pairs) => pairs,
-        Err(e) => return Ok(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &e)),
+        Err(refusal) => return Ok(refusal),
     };
     let registry = p.clients();
     let client =
@@ -224,6 +224,7 @@ pub(crate) fn wait(
                 StatusCode::NOT_FOUND,
                 "期限切れです / This login request has expired",
                 "ログインを求めたサイトからやり直してください。Start again from the site you were logging in to.",
+                None,
             )
         }
     };
@@ -248,15 +249,34 @@ pub(crate) fn wait(
                 StatusCode::FORBIDDEN,
                 "別のブラウザで始まったログインです / This login was started in another browser",
                 "ログインを始めたブラウザで続けてください。Continue in the browser where the login started.",
+                None,
             )
         });
+    }
+    if pending.decision.is_none() && pending.is_expired(now_secs()) {
+        if json {
+            return Ok(expired());
+        }
+        // Held a while past its expiry for this: the person learns it
+        // expired, and the RP does when they go back (RFC 6749 §4.1.2.1).
+        Pending::finish(&*p.store, &code).map_err(pending_error)?;
+        let back = pending.denied_location(p.issuer.as_str(), "the login request expired");
+        return Ok(page::message(
+            p,
+            StatusCode::NOT_FOUND,
+            "期限切れです / This login request has expired",
+            "ログインを求めたサイトからやり直してください。Start again from the site you were logging in to.",
+            Some(&back),
+        ));
     }
     if json {
         let body = match &pending.decision {
             None => json!({"state": "pending"}),
             Some(Decided::Approved { .. }) => json!({"state": "approved"}),
             Some(Decided::Declined { .. }) => json!({"state": "declined"}),
-            Some(Decided::Refused { message }) => json!({"state": "refused", "message": message}),
+            Some(Decided::Refused { message, .. }) => {
+                json!({"state": "refused", "message": message})
+            }
         };
         return Ok(json_response(StatusCode::OK, body.to_string().into_bytes()));
     }
@@ -273,13 +293,14 @@ pub(crate) fn wait(
             Pending::finish(&*p.store, &code).map_err(pending_error)?;
             see_other(location)
         }
-        Some(Decided::Refused { message }) => {
+        Some(Decided::Refused { message, location }) => {
             Pending::finish(&*p.store, &code).map_err(pending_error)?;
             Ok(page::message(
                 p,
                 StatusCode::OK,
                 "ログインできませんでした / The login was refused",
                 message,
+                Some(location),
             ))
         }
     }

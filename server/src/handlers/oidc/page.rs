@@ -154,16 +154,21 @@ pub(super) fn login(
     )
 }
 
-/// A page that only says something (a refusal, an expiry).
+/// A page that only says something (a refusal, an expiry), with a link
+/// back to the site when there is one to go to.
 pub(super) fn message(
     p: &Provider,
     status: StatusCode,
     title: &str,
     text: &str,
+    back: Option<&str>,
 ) -> Response<Full<Bytes>> {
     let content = html! {
         h1 { (title) }
         p #message role="alert" { (text) }
+        @if let Some(href) = back {
+            p { a #back href=(href) { "サイトに戻る " span.en lang="en" { "Back to the site" } } }
+        }
     };
     html_response(status, frame(p, title, None, content))
 }
@@ -188,6 +193,7 @@ pub(super) fn error(
         &format!(
             "ログインを求めたサイトにお問い合わせください。Please tell the site that sent you here: {detail}"
         ),
+        None,
     )
 }
 

@@ -75,20 +75,56 @@ pub(super) fn authenticate_client<'r>(
     }
 }
 
+/// A client that tried to authenticate with the `Authorization` header
+/// (`client_secret_basic`, say) gets 401 `invalid_client` with a
+/// `WWW-Authenticate` of its scheme (RFC 6749 §5.2, a MUST): kakunin takes
+/// `private_key_jwt` only.
+pub(super) fn http_authentication(headers: &hyper::HeaderMap) -> Option<Answer> {
+    let value = headers.get(hyper::header::AUTHORIZATION)?.to_str().ok();
+    let scheme = value
+        .and_then(|v| v.split(' ').next())
+        .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .unwrap_or("Basic");
+    let mut resp = oauth_error(
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        "expected client authentication by private_key_jwt (client_assertion in the body), found an Authorization header",
+    );
+    let challenge = format!("{scheme} realm=\"kakunin\"");
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        resp.headers_mut()
+            .insert(hyper::header::WWW_AUTHENTICATE, v);
+    }
+    Some(resp)
+}
+
+/// The form a client posts to the token or PAR endpoint, or the answer
+/// that refuses it: not a form, HTTP authentication tried, or a body that
+/// does not decode.
+pub(super) async fn client_form(
+    app: &App,
+    req: Request<Incoming>,
+) -> Result<Result<Vec<(String, String)>, Answer>, ApiError> {
+    if !is_content_type(req.headers(), "application/x-www-form-urlencoded") {
+        return Ok(Err(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "expected Content-Type application/x-www-form-urlencoded (RFC 6749 §4.1.3, RFC 9126 §2.1)",
+        )));
+    }
+    if let Some(refusal) = http_authentication(req.headers()) {
+        return Ok(Err(refusal));
+    }
+    let body = limits::read_body(req, &app.limits).await?;
+    Ok(form_pairs(&body).map_err(|e| oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &e)))
+}
+
 /// `POST /token`.
 pub(crate) async fn token(app: &App, req: Request<Incoming>) -> Result<Answer, ApiError> {
     let p = provider(app)?;
-    if !is_content_type(req.headers(), "application/x-www-form-urlencoded") {
-        return Ok(oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "expected Content-Type application/x-www-form-urlencoded (RFC 6749 §4.1.3)",
-        ));
-    }
-    let body = limits::read_body(req, &app.limits).await?;
-    let pairs = match form_pairs(&body) {
+    let pairs = match client_form(app, req).await? {
         Ok(pairs) => pairs,
-        Err(e) => return Ok(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &e)),
+        Err(refusal) => return Ok(refusal),
     };
     let registry = p.clients();
     let answer = authenticate_client(p, &registry, &pairs, &p.issuer.endpoint(TOKEN_PATH))

@@ -1,5 +1,6 @@
-//! Pairing codes: the short name of a pending request that a person types
-//! (or scans) on the device with the card.
+//! Pairing codes: the short name of a pending login request that a person
+//! types (or scans) on the device with the card. The provider makes them;
+//! the card front end reads what a person typed.
 //!
 //! Eight characters of Crockford's base32 alphabet (no `I L O U`), 40
 //! random bits, shown as `K7QM-3XPA`. Forty bits are not a secret against
@@ -17,11 +18,11 @@ const LEN: usize = 8;
 
 /// A pairing code, normalised: upper case, no hyphen.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct PairingCode(String);
+pub struct PairingCode(String);
 
 impl PairingCode {
     /// A fresh random code; `None` when the system has no randomness.
-    pub(crate) fn random() -> Option<PairingCode> {
+    pub fn random() -> Option<PairingCode> {
         let mut bytes = [0u8; LEN];
         aws_lc_rs::rand::fill(&mut bytes).ok()?;
         Some(PairingCode(
@@ -35,7 +36,7 @@ impl PairingCode {
     /// A code as a person may type it: any case, with or without the
     /// hyphen. Crockford's confusable letters are read as the digits they
     /// look like (`O` → `0`, `I`/`L` → `1`).
-    pub(crate) fn parse(text: &str) -> Option<PairingCode> {
+    pub fn parse(text: &str) -> Option<PairingCode> {
         if text.len() > 2 * LEN {
             return None;
         }
@@ -55,7 +56,7 @@ impl PairingCode {
     }
 
     /// The normalised form, as used in URLs.
-    pub(crate) fn as_str(&self) -> &str {
+    pub fn as_str(&self) -> &str {
         &self.0
     }
 }
