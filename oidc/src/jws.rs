@@ -1,11 +1,35 @@
-//! A first, unverified look at a compact JWS (RFC 7515 §7.1): its header
+//! Compact JWS (RFC 7515 §7.1), the two things `jsonwebtoken` does not do
+//! the way the provider needs: a first, unverified look at a JWS's header
 //! and claims as JSON, so that the right key can be chosen and a refusal
-//! can say exactly which `alg` or claim was wrong. Nothing read here is
-//! trusted until `jsonwebtoken` has verified the signature.
+//! can say exactly which `alg` or claim was wrong (nothing read here is
+//! trusted until `jsonwebtoken` has verified the signature); and signing
+//! with a key parsed once ([`sign`]).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{Map, Value};
+
+use crate::keys::KeySigner;
+
+/// `header` and `claims` as a compact JWS signed by `key` (RFC 7515
+/// §5.1): `BASE64URL(header) . BASE64URL(claims) . BASE64URL(signature)`.
+/// What `jsonwebtoken::encode` does, minus parsing the private key at
+/// every call.
+pub(crate) fn sign<T: serde::Serialize>(
+    header: &jsonwebtoken::Header,
+    claims: &T,
+    key: &KeySigner,
+) -> Result<String, String> {
+    let header = serde_json::to_vec(header).map_err(|e| e.to_string())?;
+    let claims = serde_json::to_vec(claims).map_err(|e| e.to_string())?;
+    let mut out = URL_SAFE_NO_PAD.encode(header);
+    out.push('.');
+    out.push_str(&URL_SAFE_NO_PAD.encode(claims));
+    let sig = key.sign(out.as_bytes())?;
+    out.push('.');
+    out.push_str(&URL_SAFE_NO_PAD.encode(sig));
+    Ok(out)
+}
 
 /// The header members the provider looks at.
 #[derive(Debug)]

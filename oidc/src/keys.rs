@@ -4,7 +4,12 @@
 //! signed before a rotation still verify.
 
 use std::path::Path;
+use std::sync::Arc;
 
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{
+    EcdsaKeyPair, RsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING, RSA_PKCS1_SHA256,
+};
 use jsonwebtoken::jwk::{
     AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm, PublicKeyUse, ThumbprintHash,
 };
@@ -53,8 +58,38 @@ pub struct SigningKey {
     pub alg: Algorithm,
     /// The public key as published in the JWKS.
     pub jwk: Jwk,
-    pub(crate) encoding: EncodingKey,
+    /// The private key, parsed once: `jsonwebtoken` parses its PKCS#8 at
+    /// every signature, a tenth of a token's CPU time (benches/
+    /// compare_oidc.py), so tokens are signed here (`jws::sign`).
+    pub(crate) signer: Arc<KeySigner>,
     pub(crate) decoding: DecodingKey,
+}
+
+/// A private key ready to sign.
+pub(crate) enum KeySigner {
+    /// P-256, ES256 (the fixed-length `r ‖ s` of RFC 7518 §3.4).
+    Ec(EcdsaKeyPair),
+    /// RSA, RS256.
+    Rsa(RsaKeyPair),
+}
+
+impl KeySigner {
+    /// The signature of `message`.
+    pub(crate) fn sign(&self, message: &[u8]) -> Result<Vec<u8>, String> {
+        let rng = SystemRandom::new();
+        match self {
+            KeySigner::Ec(k) => k
+                .sign(&rng, message)
+                .map(|s| s.as_ref().to_vec())
+                .map_err(|_| "ECDSA signing failed".to_string()),
+            KeySigner::Rsa(k) => {
+                let mut sig = vec![0; k.public_modulus_len()];
+                k.sign(&RSA_PKCS1_SHA256, &rng, message, &mut sig)
+                    .map_err(|_| "RSA signing failed".to_string())?;
+                Ok(sig)
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -107,11 +142,24 @@ impl SigningKey {
             KeyAlgorithm::RS256
         });
         let decoding = DecodingKey::from_jwk(&jwk).map_err(|e| unsupported(e.to_string()))?;
+        let der = encoding.as_bytes();
+        let signer = if alg == Algorithm::ES256 {
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der)
+                .or_else(|_| {
+                    EcdsaKeyPair::from_private_key_der(&ECDSA_P256_SHA256_FIXED_SIGNING, der)
+                })
+                .map(KeySigner::Ec)
+                .map_err(|e| unsupported(format!("an EC key aws-lc-rs refuses: {e}")))?
+        } else {
+            RsaKeyPair::from_der(der)
+                .map(KeySigner::Rsa)
+                .map_err(|e| unsupported(format!("an RSA key aws-lc-rs refuses: {e}")))?
+        };
         Ok(SigningKey {
             kid,
             alg,
             jwk,
-            encoding,
+            signer: Arc::new(signer),
             decoding,
         })
     }

@@ -319,9 +319,7 @@ pub(crate) fn wait_url(p: &Provider, pairing: &PairingCode) -> String {
 
 pub(super) fn pending_error(e: PendingError) -> ApiError {
     match e {
-        PendingError::State(s) => ApiError::Overloaded(format!(
-            "too many login requests in flight ({s}); try again shortly"
-        )),
+        PendingError::State(s) => ApiError::Overloaded(token::full_store(&s)),
         PendingError::AlreadyDecided => {
             ApiError::Conflict("this request was already decided".into())
         }

@@ -13,7 +13,7 @@ use kakunin_oidc::code::{self, CodeError, Redemption};
 use kakunin_oidc::discovery::TOKEN_PATH;
 use kakunin_oidc::scope::{Scope, Scopes};
 use kakunin_oidc::state::StateError;
-use kakunin_oidc::tokens::{Login, ACCESS_TOKEN_TTL_SECS};
+use kakunin_oidc::tokens::{token_digest, Login, ACCESS_TOKEN_TTL_SECS};
 use serde_json::json;
 
 use super::{form_pairs, is_content_type, now_secs, oauth_error, provider, single, OAuthError};
@@ -59,11 +59,7 @@ pub(super) fn authenticate_client<'r>(
         &*p.store,
     ) {
         Ok((client, _)) => Ok(client),
-        Err(AssertionError::State(StateError::Full { .. })) => Err(OAuthError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "temporarily_unavailable",
-            "too many requests in flight; try again shortly",
-        )),
+        Err(AssertionError::State(e)) => Err(unavailable(e)),
         Err(e) => {
             tracing::info!(error = %e, "client authentication refused");
             Err(OAuthError::new(
@@ -165,8 +161,20 @@ fn unavailable(e: StateError) -> OAuthError {
     OAuthError::new(
         StatusCode::SERVICE_UNAVAILABLE,
         "temporarily_unavailable",
-        e.to_string(),
+        full_store(&e),
     )
+}
+
+/// What a full (or unreachable) state store means to the client, and to
+/// the operator who reads it.
+pub(super) fn full_store(e: &StateError) -> String {
+    match e {
+        StateError::Full { cap } => format!(
+            "the provider holds its most live logins, codes and used assertions ({cap}); \
+             try again shortly (operators: --max-state-entries)"
+        ),
+        other => other.to_string(),
+    }
 }
 
 fn authorization_code(
@@ -218,11 +226,14 @@ fn authorization_code(
         .tokens
         .access_token(&grant.sub, &client.client_id, scopes, Some(&gid), now)
         .map_err(|e| server_error("signing an access token", e))?;
-    // What userinfo answers for this grant's access tokens: `sub` and
-    // the consented facts, kept as long as the access token lives.
+    // What userinfo answers for this grant's access token: `sub` and the
+    // consented facts, kept as long as the token lives, with the token's
+    // digest (userinfo checks the token against it).
     let mut userinfo = grant.facts;
     userinfo.insert("sub".into(), json!(grant.sub));
-    let record = serde_json::to_vec(&userinfo).map_err(|e| server_error("userinfo", e))?;
+    let record =
+        serde_json::to_vec(&json!({"at": token_digest(&access_token), "claims": userinfo}))
+            .map_err(|e| server_error("userinfo", e))?;
     store
         .put(
             &format!("userinfo:{gid}"),

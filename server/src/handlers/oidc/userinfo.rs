@@ -49,7 +49,22 @@ pub(crate) fn userinfo(
             .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         return Ok(resp);
     };
-    let claims = match p.tokens.verify_access_token(token, now_secs()) {
+    // The grant's record holds the token's digest and what to answer.
+    let mut record: Option<serde_json::Value> = None;
+    let mut store_error = None;
+    let verified = p
+        .tokens
+        .verify_recorded_access_token(token, now_secs(), |gid| {
+            match p.store.get(&format!("userinfo:{gid}")) {
+                Ok(r) => record = r.and_then(|r| serde_json::from_slice(&r).ok()),
+                Err(e) => store_error = Some(e),
+            }
+            record.as_ref()?["at"].as_str().map(String::from)
+        });
+    if let Some(e) = store_error {
+        return Err(ApiError::Overloaded(e.to_string()));
+    }
+    let claims = match verified {
         Ok(c) => c,
         Err(e) => {
             return Ok(refuse(
@@ -74,13 +89,11 @@ pub(crate) fn userinfo(
             "the grant of this access token was revoked (its authorization code was used twice)",
         ));
     }
-    match p
-        .store
-        .get(&format!("userinfo:{gid}"))
-        .map_err(unavailable)?
-    {
-        Some(body) => Ok(json_response(StatusCode::OK, body)),
-        None => Ok(refuse(
+    match record.as_ref().map(|r| &r["claims"]) {
+        Some(body) if body.is_object() => {
+            Ok(json_response(StatusCode::OK, body.to_string().into_bytes()))
+        }
+        _ => Ok(refuse(
             StatusCode::UNAUTHORIZED,
             "invalid_token",
             "expected a live access token, found one whose login is no longer held",
