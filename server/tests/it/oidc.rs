@@ -597,3 +597,79 @@ fn pending_requests_and_codes_expire() {
         "{v}"
     );
 }
+
+#[test]
+fn token_and_userinfo_refuse_what_is_not_theirs_to_take() {
+    let Some(op) = op(10_000) else { return };
+    let assertion = |op: &Op| {
+        serde_urlencoded::to_string([
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", op.assertion("rp1").as_str()),
+        ])
+        .expect("form")
+    };
+    // A form is required (RFC 6749 §4.1.3).
+    let (code, v) = op.srv.get_json(
+        "/token",
+        &[
+            "-H",
+            "Content-Type: application/json",
+            "--data-binary",
+            "{}",
+        ],
+    );
+    assert_eq!(
+        (code, v["error"].as_str()),
+        (400, Some("invalid_request")),
+        "{v}"
+    );
+    // No client authentication at all.
+    let (code, v) = op.srv.get_json(
+        "/token",
+        &["--data-binary", "grant_type=client_credentials"],
+    );
+    assert_eq!(
+        (code, v["error"].as_str()),
+        (401, Some("invalid_client")),
+        "{v}"
+    );
+    // Client credentials may not grant a login's scopes.
+    let body = format!(
+        "grant_type=client_credentials&scope=openid+name&{}",
+        assertion(&op)
+    );
+    let (code, v) = op.srv.get_json("/token", &["--data-binary", &body]);
+    assert_eq!(
+        (code, v["error"].as_str()),
+        (400, Some("invalid_scope")),
+        "{v}"
+    );
+    // A parameter given twice (RFC 6749 §3.2).
+    let body = format!(
+        "grant_type=client_credentials&grant_type=client_credentials&{}",
+        assertion(&op)
+    );
+    let (code, v) = op.srv.get_json("/token", &["--data-binary", &body]);
+    assert_eq!(
+        (code, v["error"].as_str()),
+        (400, Some("invalid_request")),
+        "{v}"
+    );
+    // Userinfo: no token, a token that is not ours.
+    let (code, text) = op.srv.curl("/userinfo", &["-D", "-"]);
+    let (headers, _) = split_headers(&text);
+    assert_eq!(code, 401);
+    assert_eq!(header(&headers, "www-authenticate"), Some("Bearer"));
+    let (code, text) = op.srv.curl(
+        "/userinfo",
+        &["-D", "-", "-H", "Authorization: Bearer e30.e30.c2ln"],
+    );
+    let (headers, _) = split_headers(&text);
+    assert_eq!(code, 401);
+    assert!(
+        header(&headers, "www-authenticate").is_some_and(|h| h.contains("error=\"invalid_token\""))
+    );
+}
