@@ -255,10 +255,7 @@ impl TokenIssuer {
         now: u64,
     ) -> Result<AccessTokenClaims, TokensError> {
         let bad = |s: String| TokensError::InvalidAccessToken(s);
-        if token.len() > 4096 {
-            return Err(bad(format!("{} bytes", token.len())));
-        }
-        let peeked = jws::peek(token).map_err(bad)?;
+        let peeked = peek_access_token(token)?;
         let typ = peeked.header.typ.as_deref();
         if !matches!(typ, Some("at+jwt" | "application/at+jwt")) {
             return Err(bad(format!("typ {typ:?}")));
@@ -282,10 +279,7 @@ impl TokenIssuer {
         if claims.iss != self.issuer || claims.aud != self.resource {
             return Err(bad(format!("iss {:?} aud {:?}", claims.iss, claims.aud)));
         }
-        if claims.exp <= now {
-            return Err(bad(format!("expired at {} (now {now})", claims.exp)));
-        }
-        Ok(claims)
+        unexpired(claims, now)
     }
 
     /// Checks an access token against the digest ([`token_digest`]) the
@@ -303,10 +297,7 @@ impl TokenIssuer {
         find_record: impl FnOnce(&str) -> Option<String>,
     ) -> Result<AccessTokenClaims, TokensError> {
         let bad = |s: String| TokensError::InvalidAccessToken(s);
-        if token.len() > 4096 {
-            return Err(bad(format!("{} bytes", token.len())));
-        }
-        let peeked = jws::peek(token).map_err(bad)?;
+        let peeked = peek_access_token(token)?;
         let claims: AccessTokenClaims = match serde_json::from_value(peeked.claims.into()) {
             Ok(c) => c,
             Err(_) => return self.verify_access_token(token, now),
@@ -320,11 +311,34 @@ impl TokenIssuer {
         {
             return Err(bad("a token other than the one issued for its grant".into()));
         }
-        if claims.exp <= now {
-            return Err(bad(format!("expired at {} (now {now})", claims.exp)));
-        }
-        Ok(claims)
+        unexpired(claims, now)
     }
+}
+
+/// The longest access token taken: ours are under 600 bytes.
+const MAX_ACCESS_TOKEN_LEN: usize = 4096;
+
+/// The unverified parts of what claims to be one of our access tokens,
+/// refused when too long or not a JWS.
+fn peek_access_token(token: &str) -> Result<jws::Unverified, TokensError> {
+    if token.len() > MAX_ACCESS_TOKEN_LEN {
+        return Err(TokensError::InvalidAccessToken(format!(
+            "{} bytes",
+            token.len()
+        )));
+    }
+    jws::peek(token).map_err(TokensError::InvalidAccessToken)
+}
+
+/// `claims` if its `exp` is after `now`.
+fn unexpired(claims: AccessTokenClaims, now: u64) -> Result<AccessTokenClaims, TokensError> {
+    if claims.exp <= now {
+        return Err(TokensError::InvalidAccessToken(format!(
+            "expired at {} (now {now})",
+            claims.exp
+        )));
+    }
+    Ok(claims)
 }
 
 /// SHA-256 of a token, base64url: what the provider records of the access

@@ -134,6 +134,16 @@ impl Provider {
         self.registry.load_full()
     }
 
+    /// The display name of `client_id` as the person sees it, or an empty
+    /// string for a client a reload removed.
+    pub(crate) fn client_name(&self, client_id: &str) -> String {
+        self.registry
+            .load()
+            .get(client_id)
+            .map(|c| c.name.clone())
+            .unwrap_or_default()
+    }
+
     /// Reads the registry file again; a bad file is refused and the old
     /// registry keeps serving.
     pub(crate) fn reload_clients(&self) -> Result<usize, ClientsError> {

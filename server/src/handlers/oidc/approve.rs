@@ -60,11 +60,7 @@ pub(crate) fn show(app: &App, pairing: &str) -> Result<Response<Full<Bytes>>, Ap
             json!({"scope": s.as_str(), "ja": ja, "en": en})
         })
         .collect();
-    let registry = p.clients();
-    let client_name = registry
-        .get(&pending.client_id)
-        .map(|c| c.name.clone())
-        .unwrap_or_default();
+    let client_name = p.client_name(&pending.client_id);
     let body = json!({
         "pairing_code": code.to_string(),
         "client_id": pending.client_id,

@@ -66,10 +66,7 @@ pub(crate) async fn authorize(
     };
     let created = Pending::create(&*p.store, &request, now_secs(), p.pending_lifetime)
         .map_err(pending_error)?;
-    let client_name = registry
-        .get(&request.client_id)
-        .map(|c| c.name.clone())
-        .unwrap_or_default();
+    let client_name = p.client_name(&request.client_id);
     let mut resp = if json {
         let body = json!({
             "pairing_code": created.pairing.to_string(),
@@ -281,14 +278,12 @@ pub(crate) fn wait(
         return Ok(json_response(StatusCode::OK, body.to_string().into_bytes()));
     }
     match &pending.decision {
-        None => {
-            let registry = p.clients();
-            let name = registry
-                .get(&pending.client_id)
-                .map(|c| c.name.clone())
-                .unwrap_or_default();
-            Ok(page::login(p, &name, &pending, &code))
-        }
+        None => Ok(page::login(
+            p,
+            &p.client_name(&pending.client_id),
+            &pending,
+            &code,
+        )),
         Some(Decided::Approved { location }) | Some(Decided::Declined { location }) => {
             Pending::finish(&*p.store, &code).map_err(pending_error)?;
             see_other(location)
