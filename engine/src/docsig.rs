@@ -25,6 +25,10 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::der::{tag, Oid, Reader};
 
+mod digest_info;
+
+pub use digest_info::{verify_pkcs1_digest_info, DigestAlgorithm, DigestInfo, DigestInfoError};
+
 /// What was signed: the data itself, or its SHA-256 digest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MessageRef<'a> {
@@ -128,23 +132,8 @@ pub fn verify_pkcs1_sha256(
     signature: &[u8],
     message: MessageRef<'_>,
 ) -> Result<(), DocSigError> {
-    let spki = spki_of(spki_der_or_cert)?;
-    let rsa_key = rsa_key_bits(&spki)?;
-    let bits = crate::crypto::rsa_modulus_bits(rsa_key);
-    if bits == 0 {
-        return Err(DocSigError::BadRsaKey("no modulus in RSAPublicKey".into()));
-    }
-    if bits < MIN_RSA_BITS {
-        return Err(DocSigError::KeyTooSmall(bits));
-    }
-    let k = bits.div_ceil(8);
-    if signature.len() != k {
-        return Err(DocSigError::SignatureLength {
-            expected: k,
-            found: signature.len(),
-            bits,
-        });
-    }
+    let rsa_key = checked_rsa_key(spki_der_or_cert, signature)?;
+    let rsa_key = &*rsa_key;
     let digest = message.digest();
     let data = match message {
         MessageRef::Data(d) => Some(d),
@@ -166,6 +155,35 @@ pub fn verify_pkcs1_sha256(
         return Ok(());
     }
     Err(diagnose(&key, signature, &digest, message.kind()))
+}
+
+/// The RSAPublicKey DER of a key or certificate (DER or PEM), checked to
+/// be RSA of at least [`MIN_RSA_BITS`] bits with `signature` exactly as
+/// long as its modulus.
+fn checked_rsa_key<'a>(
+    spki_der_or_cert: &'a [u8],
+    signature: &[u8],
+) -> Result<std::borrow::Cow<'a, [u8]>, DocSigError> {
+    let rsa_key = match spki_of(spki_der_or_cert)? {
+        std::borrow::Cow::Borrowed(spki) => std::borrow::Cow::Borrowed(rsa_key_bits(spki)?),
+        std::borrow::Cow::Owned(spki) => std::borrow::Cow::Owned(rsa_key_bits(&spki)?.to_vec()),
+    };
+    let bits = crate::crypto::rsa_modulus_bits(&rsa_key);
+    if bits == 0 {
+        return Err(DocSigError::BadRsaKey("no modulus in RSAPublicKey".into()));
+    }
+    if bits < MIN_RSA_BITS {
+        return Err(DocSigError::KeyTooSmall(bits));
+    }
+    let k = bits.div_ceil(8);
+    if signature.len() != k {
+        return Err(DocSigError::SignatureLength {
+            expected: k,
+            found: signature.len(),
+            bits,
+        });
+    }
+    Ok(rsa_key)
 }
 
 /// Recovers `EM = s^e mod n` and explains why it is not the expected

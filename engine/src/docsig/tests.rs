@@ -13,6 +13,8 @@ struct Fixture {
     sig: Vec<u8>,
     sig_sha1: Vec<u8>,
     sig_other_key: Vec<u8>,
+    sig_sha384: Vec<u8>,
+    sig_sha512: Vec<u8>,
     spki_der: Vec<u8>,
     spki_pem: Vec<u8>,
     cert_der: Vec<u8>,
@@ -64,6 +66,8 @@ fn fixture() -> &'static Fixture {
         let sig = sign("key.pem", "-sha256", "sig");
         let sig_sha1 = sign("key.pem", "-sha1", "sig1");
         let sig_other_key = sign("other.pem", "-sha256", "sig2");
+        let sig_sha384 = sign("key.pem", "-sha384", "sig384");
+        let sig_sha512 = sign("key.pem", "-sha512", "sig512");
         openssl_in(
             d,
             &[
@@ -118,6 +122,8 @@ fn fixture() -> &'static Fixture {
             sig,
             sig_sha1,
             sig_other_key,
+            sig_sha384,
+            sig_sha512,
             spki_der: rd("pub.der"),
             spki_pem: rd("pub.pem"),
             cert_der: rd("cert.der"),
@@ -274,4 +280,28 @@ proptest! {
         prop_assert!(verify_pkcs1_sha256(&f.spki_der, &sig, MessageRef::Digest([7; 32])).is_err());
         prop_assert!(verify_pkcs1_sha256(&key, &sig, MessageRef::Data(b"x")).is_err());
     }
+}
+
+/// `openssl dgst -sha384/-sha512 -sign` signatures verify over the
+/// DigestInfo of the document's digest, and over no other.
+#[test]
+fn digest_info_signatures_of_every_accepted_hash() {
+    use ring::digest::{digest, SHA256, SHA384, SHA512};
+    let f = fixture();
+    let cases = [
+        (DigestAlgorithm::Sha256, &SHA256, &f.sig),
+        (DigestAlgorithm::Sha384, &SHA384, &f.sig_sha384),
+        (DigestAlgorithm::Sha512, &SHA512, &f.sig_sha512),
+    ];
+    for (alg, md, sig) in cases {
+        let di = DigestInfo::new(alg, digest(md, &f.data).as_ref()).unwrap();
+        verify_pkcs1_digest_info(&f.cert_der, sig, &di)
+            .unwrap_or_else(|e| panic!("{}: {e}", alg.name()));
+        let other = DigestInfo::new(alg, digest(md, b"another document").as_ref()).unwrap();
+        assert!(verify_pkcs1_digest_info(&f.cert_der, sig, &other).is_err());
+        assert!(verify_pkcs1_digest_info(&f.cert_der, &f.sig_other_key, &di).is_err());
+    }
+    // A SHA-384 signature is not one over the SHA-512 DigestInfo.
+    let di = DigestInfo::new(DigestAlgorithm::Sha512, digest(&SHA512, &f.data).as_ref()).unwrap();
+    assert!(verify_pkcs1_digest_info(&f.cert_der, &f.sig_sha384, &di).is_err());
 }
