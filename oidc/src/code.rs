@@ -51,6 +51,10 @@ pub struct CodeGrant {
     /// only `openid` was asked).
     #[serde(default)]
     pub facts: serde_json::Map<String, serde_json::Value>,
+    /// The sign transaction this login approved (`scope=openid sign`):
+    /// its result is fetched with this grant's access token.
+    #[serde(default)]
+    pub sign_transaction_id: Option<String>,
 }
 
 /// Why a code was refused. All are `invalid_grant` at the token endpoint
@@ -218,6 +222,7 @@ mod tests {
             sub: "s".into(),
             auth_time: 1,
             facts: Default::default(),
+            sign_transaction_id: None,
         }
     }
 

@@ -80,6 +80,51 @@ pub struct OidcConfig {
     /// How long an authorization code lives; at most
     /// [`OidcConfig::MAX_CODE_LIFETIME`].
     pub code_lifetime: Duration,
+    /// Document signing (`POST /v1/sign-transactions`), when configured:
+    /// it needs an evidence log.
+    pub signing: Option<SigningConfig>,
+}
+
+/// Document signing's settings (docs/signing.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SigningConfig {
+    /// The evidence log (JSON Lines, hash-chained; docs/evidence.md).
+    pub evidence: PathBuf,
+    /// The key that signs the log's checkpoints (PEM PKCS#8, P-256).
+    pub evidence_key: PathBuf,
+    /// Rotate the log when it reaches this many bytes (the chain goes on
+    /// in the next file).
+    pub evidence_rotate_bytes: Option<u64>,
+    /// Most documents in one transaction.
+    pub max_documents: usize,
+    /// How long a registered transaction waits for the holder; at most
+    /// [`SigningConfig::MAX_TRANSACTION_LIFETIME`].
+    pub transaction_lifetime: Duration,
+}
+
+impl SigningConfig {
+    /// 16 documents: what one sitting of card signing should ask of a
+    /// person (each is listed on the login page and the card front end).
+    pub const DEFAULT_MAX_DOCUMENTS: usize = 16;
+    /// The most documents configurable: a card signs about 3 a second.
+    pub const MAX_DOCUMENTS: usize = 64;
+    /// Five minutes, as the Digital Agency's signing API.
+    pub const DEFAULT_TRANSACTION_LIFETIME: Duration = Duration::from_secs(300);
+    /// Fifteen minutes.
+    pub const MAX_TRANSACTION_LIFETIME: Duration = Duration::from_secs(900);
+
+    /// Signing with the log `evidence` sealed by `evidence_key`, the
+    /// other settings at their defaults.
+    pub fn new(evidence: PathBuf, evidence_key: PathBuf) -> SigningConfig {
+        SigningConfig {
+            evidence,
+            evidence_key,
+            evidence_rotate_bytes: None,
+            max_documents: SigningConfig::DEFAULT_MAX_DOCUMENTS,
+            transaction_lifetime: SigningConfig::DEFAULT_TRANSACTION_LIFETIME,
+        }
+    }
 }
 
 impl OidcConfig {

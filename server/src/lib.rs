@@ -99,7 +99,7 @@ mod verifiers;
 
 pub use app::ServerError;
 pub use config::{
-    AliasSpec, Config, Limits, LoginConfig, OcspConfig, OidcConfig, ReloadConfig, SignerSpec,
+    AliasSpec, Config, Limits, LoginConfig, OcspConfig, OidcConfig, ReloadConfig, SignerSpec, SigningConfig,
     TlsConfig,
 };
 pub use error::ApiError;

@@ -16,7 +16,7 @@ use hyper::{Method, Request, Response};
 
 use crate::app::App;
 use crate::error::ApiError;
-use crate::handlers::oidc::{approve, authorize, discovery, token, userinfo};
+use crate::handlers::oidc::{approve, authorize, discovery, sign, token, userinfo};
 use crate::handlers::{admin, health, login, ocsp, oidc, status, verify};
 
 /// A route, as named in metrics.
@@ -63,6 +63,12 @@ pub(crate) enum Route {
     Approve,
     /// `GET /assets/{name}`: the login page's script and style.
     Asset,
+    /// `POST /v1/sign-transactions`
+    SignTransactions,
+    /// `GET /v1/sign-transactions/{id}`
+    SignTransaction,
+    /// `GET /v1/sign-transactions/{id}/result`
+    SignResult,
     /// Anything else (one label, so scanners cannot blow up the metrics).
     Unmatched,
 }
@@ -90,6 +96,9 @@ impl Route {
             Route::Userinfo => "userinfo",
             Route::Approve => "approve",
             Route::Asset => "asset",
+            Route::SignTransactions => "sign_transactions",
+            Route::SignTransaction => "sign_transaction",
+            Route::SignResult => "sign_result",
             Route::Unmatched => "unmatched",
         }
     }
@@ -106,14 +115,15 @@ impl Route {
             | Route::OidcMetadata
             | Route::Jwks
             | Route::Asset => "GET, HEAD",
-            Route::AuthorizeWait => "GET",
+            Route::AuthorizeWait | Route::SignTransaction | Route::SignResult => "GET",
             Route::StatusBatch
             | Route::Verify
             | Route::Authenticate
             | Route::AdminReload
             | Route::Ocsp
             | Route::Par
-            | Route::Token => "POST",
+            | Route::Token
+            | Route::SignTransactions => "POST",
             Route::Authorize | Route::Userinfo | Route::Approve => "GET, POST",
             Route::Unmatched => "",
         }
@@ -135,6 +145,8 @@ pub(crate) enum Params<'a> {
     Pairing(&'a str),
     /// An asset's `{name}`.
     Asset(&'a str),
+    /// A sign transaction's `{id}`, as sent.
+    Id(&'a str),
 }
 
 /// The route for a raw path, and what the path names.
@@ -159,6 +171,7 @@ pub(crate) fn match_path(path: &str) -> (Route, Params<'_>) {
         "/par" => Route::Par,
         "/token" => Route::Token,
         "/userinfo" => Route::Userinfo,
+        "/v1/sign-transactions" => Route::SignTransactions,
         _ if path.starts_with("/ocsp/") => Route::OcspGet,
         _ => {
             if let Some(code) = one_segment("/authorize/wait/") {
@@ -166,6 +179,16 @@ pub(crate) fn match_path(path: &str) -> (Route, Params<'_>) {
             }
             if let Some(code) = one_segment("/approve/") {
                 return (Route::Approve, Params::Pairing(code));
+            }
+            if let Some(rest) = path.strip_prefix("/v1/sign-transactions/") {
+                let (id, route) = match rest.strip_suffix("/result") {
+                    Some(id) => (id, Route::SignResult),
+                    None => (rest, Route::SignTransaction),
+                };
+                if !id.is_empty() && !id.contains('/') {
+                    return (route, Params::Id(id));
+                }
+                return (Route::Unmatched, Params::None);
             }
             if let Some(name) = one_segment("/assets/") {
                 return (Route::Asset, Params::Asset(name));
@@ -225,6 +248,9 @@ pub(crate) async fn handle(
                 let code = code.to_owned();
                 approve::decide(&app, req, &code).await
             }
+            (Route::SignTransactions, _) => sign::register(&app, req).await,
+            (Route::SignTransaction, Params::Id(id)) => sign::state(&app, &req, id),
+            (Route::SignResult, Params::Id(id)) => sign::result(&app, &req, id),
             (Route::Asset, Params::Asset(name)) if app.provider.is_some() => {
                 oidc::asset(name).ok_or(ApiError::NotFound)
             }

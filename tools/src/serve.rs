@@ -14,6 +14,7 @@ use anyhow::{bail, Context};
 use clap::ArgMatches;
 use kakunin_server::{
     AliasSpec, Config, Limits, LoginConfig, OcspConfig, OidcConfig, ReloadConfig, Server,
+    SigningConfig,
     SignerSpec, TlsConfig,
 };
 
@@ -232,6 +233,28 @@ pub(crate) struct ServeArgs {
     /// How long an authorization code lives (at most 60s).
     #[arg(long, env = "KAKUNIN_CODE_LIFETIME", default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
     code_lifetime: Duration,
+    /// Document signing (docs/signing.md): the evidence log, one
+    /// hash-chained record per sign transaction (docs/evidence.md). Needs
+    /// --evidence-key; without both, POST /v1/sign-transactions answers 404.
+    /// The sample writes the demo's log to the system's temporary directory.
+    #[arg(long, env = "KAKUNIN_EVIDENCE", value_name = "FILE")]
+    evidence: Option<PathBuf>,
+    /// The key that signs the evidence log's checkpoints (PEM PKCS#8,
+    /// P-256: `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256`).
+    /// Give its public half to whoever checks the log
+    /// (`kakunin evidence verify --key`).
+    #[arg(long, env = "KAKUNIN_EVIDENCE_KEY", value_name = "FILE")]
+    evidence_key: Option<PathBuf>,
+    /// Start a new evidence file when the current one reaches this many
+    /// bytes; the chain goes on across files.
+    #[arg(long, env = "KAKUNIN_EVIDENCE_ROTATE_BYTES", value_name = "BYTES")]
+    evidence_rotate_bytes: Option<u64>,
+    /// Most documents in one sign transaction (at most 64).
+    #[arg(long, env = "KAKUNIN_SIGN_MAX_DOCUMENTS", default_value_t = SigningConfig::DEFAULT_MAX_DOCUMENTS, value_name = "N")]
+    sign_max_documents: usize,
+    /// How long a sign transaction waits for the holder (at most 15m).
+    #[arg(long, env = "KAKUNIN_SIGN_LIFETIME", default_value = "5m", value_parser = parse_duration, value_name = "DURATION")]
+    sign_lifetime: Duration,
     /// Log format: human or json.
     #[arg(
         long,
@@ -321,6 +344,17 @@ pub(crate) fn run(mut args: ServeArgs, matches: &ArgMatches) -> anyhow::Result<O
         },
         sample.then(sample_dir).as_deref(),
     )?;
+    let oidc = with_signing(
+        oidc,
+        SigningArgs {
+            evidence: args.evidence,
+            evidence_key: args.evidence_key,
+            rotate_bytes: args.evidence_rotate_bytes,
+            max_documents: args.sign_max_documents,
+            lifetime: args.sign_lifetime,
+        },
+        sample.then(sample_dir).as_deref(),
+    )?;
     let config = Config {
         listen: args.listen,
         trust,
@@ -351,8 +385,19 @@ pub(crate) fn run(mut args: ServeArgs, matches: &ArgMatches) -> anyhow::Result<O
         oidc,
         tls,
     };
+    let evidence = config
+        .oidc
+        .as_ref()
+        .and_then(|o| o.signing.as_ref())
+        .map(|s| s.evidence.clone());
     let server = Server::bind(config).context("kakunin serve")?;
     print_banner(&server, sample);
+    if let Some(e) = evidence {
+        println!(
+            "  document signing on: POST /v1/sign-transactions (docs/signing.md); evidence log {}",
+            e.display()
+        );
+    }
     server.run().context("kakunin serve")?;
     Ok(Outcome::Success)
 }
@@ -407,7 +452,59 @@ fn oidc_config(
         max_state_entries: bounds.max_state_entries.max(1),
         pending_lifetime: bounds.pending,
         code_lifetime: bounds.code,
+        signing: None,
     }))
+}
+
+/// Document signing's flags.
+struct SigningArgs {
+    evidence: Option<PathBuf>,
+    evidence_key: Option<PathBuf>,
+    rotate_bytes: Option<u64>,
+    max_documents: usize,
+    lifetime: Duration,
+}
+
+/// Turns document signing on when `--evidence` and `--evidence-key` are
+/// given (or in the sample: the demo key, a log in the temporary
+/// directory). It needs the OpenID Provider.
+fn with_signing(
+    oidc: Option<OidcConfig>,
+    a: SigningArgs,
+    sample_dir: Option<&Path>,
+) -> anyhow::Result<Option<OidcConfig>> {
+    if a.max_documents == 0 || a.max_documents > SigningConfig::MAX_DOCUMENTS {
+        bail!(
+            "--sign-max-documents: expected 1 to {}, found {}",
+            SigningConfig::MAX_DOCUMENTS,
+            a.max_documents
+        );
+    }
+    if a.lifetime > SigningConfig::MAX_TRANSACTION_LIFETIME {
+        bail!("--sign-lifetime: at most 15m");
+    }
+    let demo = sample_dir.map(|d| d.join("oidc"));
+    let (evidence, key) = match (a.evidence, a.evidence_key, demo) {
+        (Some(e), Some(k), _) => (e, k),
+        (None, None, Some(d)) => (
+            std::env::temp_dir().join("kakunin-demo-evidence.jsonl"),
+            d.join("evidence.key"),
+        ),
+        (None, None, None) => return Ok(oidc),
+        (Some(_), None, _) => bail!(
+            "--evidence needs --evidence-key (the P-256 key that signs the log's checkpoints, PEM PKCS#8)"
+        ),
+        (None, Some(_), _) => bail!("--evidence-key needs --evidence (the evidence log file)"),
+    };
+    let Some(mut oidc) = oidc else {
+        bail!("--evidence: document signing needs the OpenID Provider (--clients, --oidc-key, --pairwise-key)");
+    };
+    let mut signing = SigningConfig::new(evidence, key);
+    signing.evidence_rotate_bytes = a.rotate_bytes;
+    signing.max_documents = a.max_documents;
+    signing.transaction_lifetime = a.lifetime;
+    oidc.signing = Some(signing);
+    Ok(Some(oidc))
 }
 
 /// The OpenID Provider's bounds.

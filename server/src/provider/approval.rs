@@ -17,6 +17,7 @@ use serde::Deserialize;
 
 use super::facts::{self, Evidence};
 use super::pending::{Decided, Pending, PendingError};
+use super::signing::{SignCheck, Settled, Signing};
 use super::{PairingCode, Provider};
 use crate::error::ApiError;
 use crate::login::{check_card, Decision, Outcome, Signed};
@@ -33,6 +34,9 @@ pub(crate) struct Approval {
     /// The signing certificate, when facts were asked for.
     pub(crate) sign_cert: Option<String>,
     pub(crate) sign_signature: Option<String>,
+    /// With a sign transaction: the signing key's signature over each
+    /// document's DigestInfo, in order, base64.
+    pub(crate) document_signatures: Option<Vec<String>>,
     /// The person said no on the card's device.
     #[serde(default)]
     pub(crate) decline: bool,
@@ -149,7 +153,31 @@ pub(crate) fn approve(
     let cert = cert_field("cert", body.cert.as_ref())?;
     let sig = b64("signature", body.signature.as_ref())?;
     let scopes = Scopes::parse(&pending.scope).map_err(|_| ApiError::Internal)?;
-    let sign = if scopes.asks_for_facts() {
+    let tx = match &pending.sign_transaction_id {
+        None => None,
+        Some(id) => match Signing::open_for(store, id, &pending.client_id, secs) {
+            Ok(tx) => Some(tx),
+            Err(Err(e)) => return Err(ApiError::Overloaded(e.to_string())),
+            Err(Ok(why)) => {
+                let message = format!("署名の依頼は終了したか期限切れです。The signing request has ended or expired; start again from the site. ({why})");
+                return refuse_early(provider, pairing, pending, secs, message, why);
+            }
+        },
+    };
+    let document_signatures = match (&tx, &body.document_signatures) {
+        (None, _) => Vec::new(),
+        (Some(_), None) => {
+            return Err(ApiError::BadRequest(
+                "missing \"document_signatures\" (one per document)".into(),
+            ))
+        }
+        (Some(_), Some(sigs)) => sigs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| b64(&format!("document_signatures[{i}]"), Some(s)))
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    let sign = if scopes.asks_for_facts() || tx.is_some() {
         Some((
             cert_field("sign_cert", body.sign_cert.as_ref())?,
             b64("sign_signature", body.sign_signature.as_ref())?,
@@ -216,6 +244,21 @@ pub(crate) fn approve(
             message: &message,
         };
         let (d, sverdict) = check_card(verifiers, crls, jpki::CertKind::JpkiSigning, &signed, now)?;
+        if let Some(tx) = tx {
+            let signing = provider.signing.as_ref().ok_or(ApiError::Internal)?;
+            let check = SignCheck {
+                cert: sign_cert,
+                decision: &d,
+                verdict: sverdict.as_ref(),
+            };
+            let settled = signing.settle(store, tx, check, &document_signatures, now)?;
+            if let (Settled::Refused { reason, .. }, Outcome::Accepted) = (&settled, d.outcome) {
+                // The certificate was good; a document's signature was not.
+                let message = format!("文書の署名を確認できませんでした。A document's signature did not verify, so nothing was signed; start again from the site. ({reason})");
+                return refuse(pending, CertStatus::Invalid, message, Some(reason.clone()));
+            }
+            // A refused certificate is refused below, in its own words.
+        }
         let sverdict = match (d.outcome, sverdict) {
             (Outcome::Accepted, Some(v)) => v,
             (Outcome::Revoked, _) => {
@@ -270,6 +313,7 @@ pub(crate) fn approve(
         sub,
         auth_time: secs,
         facts: claims,
+        sign_transaction_id: pending.sign_transaction_id.clone(),
     };
     let issued = code::issue_for(store, &grant, provider.code_lifetime).map_err(|e| match e {
         code::CodeError::State(s) => ApiError::Overloaded(s.to_string()),
@@ -300,4 +344,36 @@ fn subject(provider: &Provider, sector: &str, verdict: &Verdict) -> Option<Strin
             .pairwise
             .subject(sector, &issuer, serial.as_der_content()),
     )
+}
+
+/// Refuses `pending` before any card check (its sign transaction ended):
+/// the page says `message`, the RP learns `access_denied` with `why`.
+fn refuse_early(
+    provider: &Provider,
+    pairing: &PairingCode,
+    pending: Pending,
+    secs: u64,
+    message: String,
+    why: &str,
+) -> Result<ApprovalAnswer, ApiError> {
+    let location = pending.denied_location(provider.issuer.as_str(), why);
+    pending
+        .decide(
+            &*provider.store,
+            pairing,
+            Decided::Refused { message, location },
+            secs,
+        )
+        .map_err(|e| match e {
+            PendingError::AlreadyDecided => ApiError::Conflict(
+                "this request was already decided; start again from the site".into(),
+            ),
+            PendingError::State(s) => ApiError::Overloaded(s.to_string()),
+            _ => ApiError::Internal,
+        })?;
+    Ok(ApprovalAnswer {
+        accepted: false,
+        status: "invalid",
+        detail: Some(why.to_string()),
+    })
 }

@@ -9,6 +9,7 @@
 mod approval;
 mod facts;
 mod pending;
+pub(crate) mod signing;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -47,6 +48,9 @@ pub enum ProviderError {
         /// Why.
         source: std::io::Error,
     },
+    /// Document signing cannot start (its evidence log or key).
+    #[error("document signing: {0}")]
+    Signing(String),
     /// A pairwise key shorter than 32 bytes.
     #[error("pairwise key {path} has {len} bytes; expected at least 32 secret bytes (e.g. `head -c 32 /dev/urandom > {path}`)")]
     PairwiseShort {
@@ -73,6 +77,8 @@ pub(crate) struct Provider {
     pub(crate) pending_lifetime: std::time::Duration,
     /// How long a code lives.
     pub(crate) code_lifetime: std::time::Duration,
+    /// Document signing, when configured.
+    pub(crate) signing: Option<signing::Signing>,
 }
 
 impl Provider {
@@ -103,6 +109,12 @@ impl Provider {
             .collect();
         let metadata = serde_json::to_vec(&metadata).unwrap_or_default();
         let jwks = serde_json::to_vec(&keys.jwks()).unwrap_or_default();
+        let signing = config
+            .signing
+            .as_ref()
+            .map(signing::Signing::load)
+            .transpose()
+            .map_err(ProviderError::Signing)?;
         let tokens = TokenIssuer::new(
             issuer.as_str(),
             &issuer.endpoint(kakunin_oidc::discovery::USERINFO_PATH),
@@ -126,6 +138,7 @@ impl Provider {
                 std::time::Duration::from_secs(1),
                 OidcConfig::MAX_CODE_LIFETIME,
             ),
+            signing,
         })
     }
 

@@ -76,6 +76,9 @@ pub(crate) struct Pending {
     pub(crate) acr: Option<String>,
     /// The `claims` request parameter (OIDC Core §5.5).
     pub(crate) claims: Option<serde_json::Value>,
+    /// The sign transaction to approve (`scope=openid sign`).
+    #[serde(default)]
+    pub(crate) sign_transaction_id: Option<String>,
     /// What the card signs with the origin: 256 random bits.
     pub(crate) challenge: String,
     /// Shown on both screens, for the person to compare.
@@ -141,6 +144,7 @@ impl Pending {
                 .find(|v| SUPPORTED_ACR.contains(&v.as_str()))
                 .cloned(),
             claims: req.claims.clone(),
+            sign_transaction_id: req.sign_transaction_id.clone(),
             challenge: URL_SAFE_NO_PAD.encode(random(32)?),
             verification_code: format!("{:04}", u16::from_be_bytes([code[0], code[1]]) % 10_000),
             browser: hash(&browser_secret),

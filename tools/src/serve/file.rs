@@ -82,6 +82,12 @@ pub(super) struct FileOptions {
     pending_lifetime: Option<Duration>,
     #[serde(default, deserialize_with = "duration")]
     code_lifetime: Option<Duration>,
+    evidence: Option<PathBuf>,
+    evidence_key: Option<PathBuf>,
+    evidence_rotate_bytes: Option<u64>,
+    sign_max_documents: Option<usize>,
+    #[serde(default, deserialize_with = "duration")]
+    sign_lifetime: Option<Duration>,
 }
 
 impl FileOptions {
@@ -127,6 +133,8 @@ impl FileOptions {
             &mut self.tls_key,
             &mut self.clients,
             &mut self.pairwise_key,
+            &mut self.evidence,
+            &mut self.evidence_key,
         ] {
             path.iter_mut().for_each(join);
         }
@@ -184,6 +192,11 @@ impl FileOptions {
             max_state_entries,
             pending_lifetime,
             code_lifetime,
+            evidence,
+            evidence_key,
+            evidence_rotate_bytes,
+            sign_max_documents,
+            sign_lifetime,
         } = self;
         macro_rules! fill {
             ($($field:ident),*; optional: $($opt:ident),*) => {
@@ -204,9 +217,9 @@ impl FileOptions {
             body_timeout, idle_timeout, max_connections, shutdown_grace, poll_interval,
             debounce, no_watch, ocsp_signers, ocsp_keys, ocsp_cache, origins,
             challenge_lifetime, max_live_challenges, log_format, log, oidc_keys, max_state_entries,
-            pending_lifetime, code_lifetime;
+            pending_lifetime, code_lifetime, sign_max_documents, sign_lifetime;
             optional: crl_dir, ocsp_max_signing, challenge_key, tls_cert, tls_key, issuer,
-            clients, pairwise_key
+            clients, pairwise_key, evidence, evidence_key, evidence_rotate_bytes
         );
     }
 }

@@ -17,6 +17,7 @@ use crate::app::App;
 use crate::error::ApiError;
 use crate::http::json_response;
 use crate::limits;
+use crate::provider::signing::{SignTransaction, Signing};
 use crate::provider::{approve, Approval, PairingCode, Pending, Provider};
 
 /// A fact scope in both languages, as the login page and the card front
@@ -47,6 +48,23 @@ fn undecided(p: &Provider, pairing: &str) -> Result<(PairingCode, Pending), ApiE
     Ok((code, pending))
 }
 
+/// The open sign transaction a pending request approves, if any; a
+/// transaction that ended or expired is a request that cannot be
+/// approved.
+pub(crate) fn signing_documents(
+    p: &Provider,
+    pending: &Pending,
+) -> Result<Option<SignTransaction>, ApiError> {
+    let Some(id) = &pending.sign_transaction_id else {
+        return Ok(None);
+    };
+    match Signing::open_for(&*p.store, id, &pending.client_id, super::now_secs()) {
+        Ok(tx) => Ok(Some(tx)),
+        Err(Ok(why)) => Err(ApiError::NoSuch(why.into())),
+        Err(Err(e)) => Err(ApiError::Overloaded(e.to_string())),
+    }
+}
+
 /// `GET /approve/{pairing}`.
 pub(crate) fn show(app: &App, pairing: &str) -> Result<Response<Full<Bytes>>, ApiError> {
     let p = provider(app)?;
@@ -61,6 +79,17 @@ pub(crate) fn show(app: &App, pairing: &str) -> Result<Response<Full<Bytes>>, Ap
         })
         .collect();
     let client_name = p.client_name(&pending.client_id);
+    let tx = signing_documents(p, &pending)?;
+    let mut facts = facts;
+    if tx.as_ref().is_some_and(|t| t.facts) && facts.is_empty() {
+        facts = [Scope::Name, Scope::Address, Scope::Birthdate, Scope::Gender]
+            .into_iter()
+            .map(|s| {
+                let (ja, en) = fact_label(s);
+                json!({"scope": s.as_str(), "ja": ja, "en": en})
+            })
+            .collect();
+    }
     let body = json!({
         "pairing_code": code.to_string(),
         "client_id": pending.client_id,
@@ -70,7 +99,9 @@ pub(crate) fn show(app: &App, pairing: &str) -> Result<Response<Full<Bytes>>, Ap
         "verification_code": pending.verification_code,
         "challenge": pending.challenge,
         "expires_at": Timestamp::from_unix(pending.expires_at as i64).to_rfc3339(),
-        "needs_signing_certificate": scopes.asks_for_facts(),
+        "needs_signing_certificate": scopes.asks_for_facts() || tx.is_some(),
+        "sign_transaction_id": pending.sign_transaction_id,
+        "documents": tx.as_ref().map(|t| t.documents.iter().map(|d| d.describe()).collect::<Vec<_>>()),
     });
     Ok(json_response(StatusCode::OK, body.to_string().into_bytes()))
 }
@@ -90,7 +121,7 @@ pub(crate) async fn decide(
     let body = limits::read_body(req, &app.limits).await?;
     let approval: Approval = serde_json::from_slice(&body).map_err(|e| {
         ApiError::BadRequest(format!(
-            "expected {{\"origin\", \"cert\", \"signature\"[, \"sign_cert\", \"sign_signature\"]}} or {{\"decline\": true}}: {e}"
+            "expected {{\"origin\", \"cert\", \"signature\"[, \"sign_cert\", \"sign_signature\"][, \"document_signatures\"]}} or {{\"decline\": true}}: {e}"
         ))
     })?;
     let (code, pending) = undecided(p, pairing)?;

@@ -8,7 +8,7 @@ use hyper::body::Incoming;
 use hyper::header::{HeaderValue, SET_COOKIE};
 use hyper::{Method, Request, Response, StatusCode};
 use kakunin_oidc::discovery::PAR_PATH;
-use kakunin_oidc::request::{AuthorizationRequest, RequestError, Via};
+use kakunin_oidc::request::{AuthorizationRequest, ErrorCode, RedirectError, RequestError, Via};
 use serde_json::json;
 
 use super::{
@@ -19,6 +19,7 @@ use crate::app::App;
 use crate::error::ApiError;
 use crate::http::json_response;
 use crate::limits;
+use crate::provider::signing::Signing;
 use crate::provider::{Decided, PairingCode, Pending, PendingError, Provider, EXPIRED_HELD};
 
 /// How long a pushed request's `request_uri` lives (RFC 9126 §2.2 suggests
@@ -64,6 +65,29 @@ pub(crate) async fn authorize(
         }
         Err(RequestError::Redirect(r)) => return see_other(&r.location(p.issuer.as_str())),
     };
+    let mut tx = None;
+    if let Some(id) = &request.sign_transaction_id {
+        let refused = match &p.signing {
+            None => Some("sign_transaction_id: document signing is not configured here"),
+            Some(_) => match Signing::open_for(&*p.store, id, &request.client_id, now_secs()) {
+                Ok(t) => {
+                    tx = Some(t);
+                    None
+                }
+                Err(Ok(why)) => Some(why),
+                Err(Err(e)) => return Err(ApiError::Overloaded(e.to_string())),
+            },
+        };
+        if let Some(why) = refused {
+            let r = RedirectError {
+                redirect_uri: request.redirect_uri.clone(),
+                error: ErrorCode::InvalidRequest,
+                description: why.into(),
+                state: Some(request.state.clone()),
+            };
+            return see_other(&r.location(p.issuer.as_str()));
+        }
+    }
     let created = Pending::create(&*p.store, &request, now_secs(), p.pending_lifetime)
         .map_err(pending_error)?;
     let client_name = p.client_name(&request.client_id);
@@ -77,7 +101,13 @@ pub(crate) async fn authorize(
         });
         json_response(StatusCode::OK, body.to_string().into_bytes())
     } else {
-        page::login(p, &client_name, &created.pending, &created.pairing)
+        page::login(
+            p,
+            &client_name,
+            &created.pending,
+            &created.pairing,
+            tx.as_ref(),
+        )
     };
     let cookie = format!(
         "{}={}; Path=/;{} HttpOnly; SameSite=Lax; Max-Age={}",

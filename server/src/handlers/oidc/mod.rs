@@ -6,8 +6,10 @@
 
 pub(crate) mod approve;
 pub(crate) mod authorize;
+mod bearer;
 pub(crate) mod discovery;
 mod page;
+pub(crate) mod sign;
 pub(crate) mod token;
 pub(crate) mod userinfo;
 

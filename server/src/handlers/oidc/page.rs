@@ -12,7 +12,7 @@ use http_body_util::Full;
 use hyper::header::HeaderValue;
 use hyper::{Response, StatusCode};
 use kakunin_engine::Timestamp;
-use kakunin_oidc::scope::Scopes;
+use kakunin_oidc::scope::{Scope, Scopes};
 use maud::{html, Markup, DOCTYPE};
 use qrcode::render::svg;
 use qrcode::QrCode;
@@ -20,6 +20,7 @@ use qrcode::QrCode;
 use super::approve::fact_label;
 use super::authorize::{approval_url, wait_url};
 use crate::http::json_response;
+use crate::provider::signing::SignTransaction;
 use crate::provider::{PairingCode, Pending, Provider};
 
 /// The page's script: polls the wait URL, counts the time down.
@@ -97,20 +98,50 @@ fn qr_data_url(url: &str) -> Option<String> {
     ))
 }
 
+/// The fact scopes of a granted scope string, as labels.
+fn facts_of(scope: &str) -> Vec<(&'static str, &'static str)> {
+    Scopes::parse(scope)
+        .unwrap_or_default()
+        .iter()
+        .filter(|s| s.is_fact())
+        .map(fact_label)
+        .collect()
+}
+
 /// The login page of a pending request.
 pub(super) fn login(
     p: &Provider,
     client_name: &str,
     pending: &Pending,
     pairing: &PairingCode,
+    tx: Option<&SignTransaction>,
 ) -> Response<Full<Bytes>> {
     let approval = approval_url(p, pairing);
-    let scopes = Scopes::parse(&pending.scope).unwrap_or_default();
-    let facts: Vec<_> = scopes
-        .iter()
-        .filter(|s| s.is_fact())
-        .map(fact_label)
-        .collect();
+    // Each document as the person can compare it with what the card
+    // front end shows: label, hash and the digest's first 16 hex digits.
+    let documents: Vec<(String, String)> = tx
+        .map(|t| {
+            t.documents
+                .iter()
+                .map(|d| {
+                    let di = d.digest_info();
+                    let alg = di.as_ref().map(|d| d.algorithm().name()).unwrap_or("?");
+                    let prefix = di
+                        .as_ref()
+                        .map(|d| hex::encode(&d.digest()[..8]))
+                        .unwrap_or_default();
+                    (d.label.clone(), format!("{alg} {prefix}…"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut facts = facts_of(&pending.scope);
+    if tx.is_some_and(|t| t.facts) && facts.is_empty() {
+        facts = [Scope::Name, Scope::Address, Scope::Birthdate, Scope::Gender]
+            .into_iter()
+            .map(fact_label)
+            .collect();
+    }
     let expires = Timestamp::from_unix(pending.expires_at as i64).to_rfc3339();
     let wait = wait_url(p, pairing);
     let content = html! {
@@ -120,10 +151,21 @@ pub(super) fn login(
             " がログインを求めています。" br;
             span.en lang="en" { strong { (client_name) } " asks you to log in." }
         }
+        @if !documents.is_empty() {
+            section.documents {
+                h2 { "署名する文書 " span.en lang="en" { "Documents to sign" } }
+                ol #documents { @for (label, digest) in &documents { li { (label) " " code.digest { (digest) } } } }
+                p.note { "署名用電子証明書で電子署名します。カードを読み取る端末にも同じ文書が表示されることを確かめてください。" br;
+                    span.en lang="en" { "They are signed with the card's signing certificate. Check that the device reading the card lists the same documents." } }
+            }
+        }
         section.facts {
             h2 { "提供される情報 " span.en lang="en" { "Data shared with the site" } }
-            @if facts.is_empty() {
+            @if facts.is_empty() && documents.is_empty() {
                 p { "ログインのみ(個人の情報は提供されません)" br; span.en lang="en" { "Login only: no personal data." } }
+            } @else if facts.is_empty() {
+                p { "個人の情報は提供されません(署名と署名用電子証明書のみ)。" br; span.en lang="en" { "No personal data besides the signatures and the signing certificate." } }
+                p.note { "署名用電子証明書の暗証番号(英数字6〜16桁)が必要です。" br; span.en lang="en" { "The card's signing password is needed." } }
             } @else {
                 ul { @for (ja, en) in &facts { li { (ja) " " span.en lang="en" { "(" (en) ")" } } } }
                 p.note { "署名用電子証明書の暗証番号(英数字6〜16桁)も必要です。" br; span.en lang="en" { "The card's signing password is also needed." } }

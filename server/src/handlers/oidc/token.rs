@@ -232,7 +232,11 @@ fn authorization_code(
     let mut userinfo = grant.facts;
     userinfo.insert("sub".into(), json!(grant.sub));
     let record =
-        serde_json::to_vec(&json!({"at": token_digest(&access_token), "claims": userinfo}))
+        serde_json::to_vec(&json!({
+            "at": token_digest(&access_token),
+            "claims": userinfo,
+            "sign_transaction_id": grant.sign_transaction_id,
+        }))
             .map_err(|e| server_error("userinfo", e))?;
     store
         .put(
