@@ -88,6 +88,7 @@ pub mod assertion;
 pub mod clients;
 pub mod code;
 pub mod discovery;
+pub mod jwe;
 pub mod keys;
 pub mod pairing;
 pub mod pkce;
