@@ -13,17 +13,33 @@
 //! # id_token_signed_response_alg = "RS256"  # default ES256
 //! ```
 //!
+//! The JWK Set holds the client's signature keys (RSA ≥ 2048 bits or EC
+//! P-256; `use`, when present, `"sig"`), at least one, since every client
+//! authenticates with private_key_jwt; and at most one RSA encryption key
+//! (`"use": "enc"`, `"alg": "RSA-OAEP-256"` or no `alg`), to which results
+//! are encrypted ([`crate::jwe`]):
+//!
+//! ```json
+//! {"keys": [
+//!   {"kty": "EC", "crv": "P-256", "kid": "sig1", "use": "sig", "x": "…", "y": "…"},
+//!   {"kty": "RSA", "kid": "enc1", "use": "enc", "alg": "RSA-OAEP-256", "n": "…", "e": "AQAB"}
+//! ]}
+//! ```
+//!
 //! A bad file is refused as a whole, with a message naming the client and
 //! the field, so that a reload keeps the old registry serving.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, PublicKeyUse};
+use jsonwebtoken::jwk::{
+    AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm, PublicKeyUse,
+};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
 use thiserror::Error;
 
+use crate::jwe::{self, EncryptionKey};
 use crate::scope::{Scope, Scopes};
 use crate::uri;
 
@@ -135,6 +151,10 @@ pub struct Client {
     pub redirect_uris: Vec<String>,
     /// The public keys its assertions may be signed with.
     pub keys: Vec<ClientKey>,
+    /// The key results are encrypted to ([`crate::jwe::encrypt`]), when
+    /// its JWKS has one with `"use": "enc"`; without it results go back
+    /// in the clear (inside TLS).
+    pub encryption_key: Option<EncryptionKey>,
     /// The scopes it may ask for (always including `openid`).
     pub scopes: Scopes,
     /// The sector its pairwise `sub` is computed for (OIDC Core §8.1).
@@ -356,12 +376,14 @@ fn check_client(rc: RawClient, base: &Path) -> Result<Client, ClientsError> {
             ))
         }
     };
-    let keys = check_keys(&set).map_err(|(expected, found)| field("jwks", &expected, found))?;
+    let (keys, encryption_key) =
+        check_keys(&set).map_err(|(expected, found)| field("jwks", &expected, found))?;
     Ok(Client {
         client_id: rc.client_id,
         name: rc.name,
         redirect_uris: rc.redirect_uris,
         keys,
+        encryption_key,
         scopes,
         sector,
         require_par: rc.require_par,
@@ -369,16 +391,20 @@ fn check_client(rc: RawClient, base: &Path) -> Result<Client, ClientsError> {
     })
 }
 
-/// Checks a client's JWK Set: at least one key, each RSA (≥ 2048 bits) or
-/// EC P-256 signature key (RFC 7517 §4.2 `use`, when present, is `sig`),
-/// `kid`s unique. A symmetric (`oct`) key is refused: private_key_jwt is an
-/// asymmetric method (OIDC Core §9).
-fn check_keys(set: &JwkSet) -> Result<Vec<ClientKey>, (String, String)> {
+/// Checks a client's JWK Set: `kid`s unique; at least one signature key,
+/// each RSA (≥ 2048 bits) or EC P-256 (RFC 7517 §4.2 `use`, when present,
+/// is `sig`), since every client authenticates with private_key_jwt; and
+/// at most one encryption key (`use` `enc`), RSA for RSA-OAEP-256 — one,
+/// so that which key a result is encrypted to is never a choice. A
+/// symmetric (`oct`) key is refused: private_key_jwt is an asymmetric
+/// method (OIDC Core §9).
+fn check_keys(set: &JwkSet) -> Result<(Vec<ClientKey>, Option<EncryptionKey>), (String, String)> {
     if set.keys.is_empty() {
         return Err(("at least one key".into(), "an empty key set".into()));
     }
     let mut kids = HashSet::new();
     let mut out = Vec::new();
+    let mut encryption: Option<(String, EncryptionKey)> = None;
     for (i, jwk) in set.keys.iter().enumerate() {
         let kid = jwk.common.key_id.clone();
         let name = kid.clone().unwrap_or_else(|| format!("#{i}"));
@@ -387,11 +413,30 @@ fn check_keys(set: &JwkSet) -> Result<Vec<ClientKey>, (String, String)> {
                 return Err(("unique kids".into(), format!("kid {k:?} twice")));
             }
         }
-        if matches!(&jwk.common.public_key_use, Some(u) if *u != PublicKeyUse::Signature) {
-            return Err((
-                "keys for signatures (use \"sig\")".into(),
-                format!("key {name} for another use"),
-            ));
+        match &jwk.common.public_key_use {
+            None | Some(PublicKeyUse::Signature) => {}
+            Some(PublicKeyUse::Encryption) => {
+                let key = EncryptionKey::from_jwk(jwk).map_err(|e| {
+                    (
+                        format!("an encryption key (use \"enc\") for {}", jwe::ALG),
+                        format!("key {name}: {e}"),
+                    )
+                })?;
+                if let Some((first, _)) = &encryption {
+                    return Err((
+                        "at most one encryption key (use \"enc\")".into(),
+                        format!("keys {first} and {name}"),
+                    ));
+                }
+                encryption = Some((name, key));
+                continue;
+            }
+            Some(PublicKeyUse::Other(other)) => {
+                return Err((
+                    "keys for signatures (use \"sig\") or one for encryption (use \"enc\")".into(),
+                    format!("key {name} with use {other:?}"),
+                ))
+            }
         }
         let kind = key_kind(jwk).map_err(|found| {
             (
@@ -403,6 +448,14 @@ fn check_keys(set: &JwkSet) -> Result<Vec<ClientKey>, (String, String)> {
             None => None,
             Some(a) => match Algorithm::try_from(a) {
                 Ok(alg) if kind.fits(alg) => Some(alg),
+                // An encryption key that forgot its `use` would otherwise
+                // be refused as a signature key with a puzzling message.
+                _ if a == KeyAlgorithm::RSA_OAEP_256 => {
+                    return Err((
+                        "an encryption key to say use \"enc\" (RFC 7517 §4.2)".into(),
+                        format!("key {name} with alg RSA-OAEP-256 and no use"),
+                    ))
+                }
                 _ => {
                     return Err((
                         format!("an alg that fits a {kind:?} key"),
@@ -420,7 +473,13 @@ fn check_keys(set: &JwkSet) -> Result<Vec<ClientKey>, (String, String)> {
             decoding,
         });
     }
-    Ok(out)
+    if out.is_empty() {
+        return Err((
+            "at least one signature key, for private_key_jwt (OIDC Core §9)".into(),
+            "only an encryption key".into(),
+        ));
+    }
+    Ok((out, encryption.map(|(_, key)| key)))
 }
 
 fn key_kind(jwk: &Jwk) -> Result<KeyKind, String> {
@@ -588,5 +647,98 @@ jwks = {jwks}
             "[[client]]\nclient_id = \"c\"\nname = \"X\"\nredirect_uris = [\"https://a/cb\"]\n",
         );
         assert!(e.contains("neither"), "{e}");
+    }
+
+    /// The JWK of the RSA test key `rsa-<kid>` as an encryption key.
+    fn enc_jwk(kid: &str) -> String {
+        with_members(
+            &testkeys::rsa_jwk(kid),
+            r#"{"use": "enc", "alg": "RSA-OAEP-256"}"#,
+        )
+    }
+
+    /// `jwk` with the members of `patch` added or replaced.
+    fn with_members(jwk: &str, patch: &str) -> String {
+        let mut v: serde_json::Value = serde_json::from_str(jwk).unwrap();
+        let patch: serde_json::Value = serde_json::from_str(patch).unwrap();
+        v.as_object_mut()
+            .unwrap()
+            .extend(patch.as_object().unwrap().clone());
+        v.to_string()
+    }
+
+    fn with_keys(keys: &[String]) -> Result<ClientRegistry, String> {
+        ClientRegistry::from_toml(&registry_toml(&testkeys::jwks_json(keys)), Path::new("."))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn one_rsa_encryption_key_beside_the_signature_keys() {
+        let reg = with_keys(&[testkeys::ec_jwk("ec1"), enc_jwk("enc1")]).unwrap();
+        let c = reg.get("demo").unwrap();
+        assert_eq!(c.keys.len(), 1, "the encryption key signs nothing");
+        assert_eq!(c.keys[0].kind, KeyKind::EcP256);
+        let enc = c.encryption_key.as_ref().unwrap();
+        assert_eq!(enc.kid.as_deref(), Some("enc1"));
+        assert_eq!(enc.bits(), 2048);
+        // `alg` may be left out.
+        let no_alg = with_members(&testkeys::rsa_jwk("enc1"), r#"{"use": "enc"}"#);
+        let reg = with_keys(&[testkeys::ec_jwk("ec1"), no_alg]).unwrap();
+        assert!(reg.get("demo").unwrap().encryption_key.is_some());
+        // Without one, none.
+        assert!(demo_registry()
+            .get("demo")
+            .unwrap()
+            .encryption_key
+            .is_none());
+    }
+
+    #[test]
+    fn encryption_keys_refused() {
+        let sig = testkeys::ec_jwk("ec1");
+        let refused = |enc: String| {
+            let e = with_keys(&[sig.clone(), enc]).unwrap_err();
+            assert!(e.contains("`jwks`"), "{e}");
+            e
+        };
+        let e = refused(with_members(&enc_jwk("enc1"), r#"{"use": "wrap"}"#));
+        assert!(e.contains("key enc1 with use \"wrap\""), "{e}");
+        let e = refused(with_members(&enc_jwk("enc1"), r#"{"alg": "RSA-OAEP"}"#));
+        assert!(e.contains("key enc1") && e.contains("\"RSA-OAEP\""), "{e}");
+        // 1024 bits.
+        let short = with_members(
+            &enc_jwk("enc1"),
+            &format!(r#"{{"n": "{}w"}}"#, "_".repeat(170)),
+        );
+        let e = refused(short);
+        assert!(
+            e.contains("key enc1") && e.contains("1024-bit modulus"),
+            "{e}"
+        );
+        let e = refused(with_members(
+            &testkeys::ec_jwk("ecenc"),
+            r#"{"use": "enc"}"#,
+        ));
+        assert!(
+            e.contains("key ecenc") && e.contains("found an EC key"),
+            "{e}"
+        );
+        let e = with_keys(&[sig.clone(), enc_jwk("enc1"), enc_jwk("enc2")]).unwrap_err();
+        assert!(
+            e.contains("at most one encryption key") && e.contains("keys enc1 and enc2"),
+            "{e}"
+        );
+        // An encryption key that forgot its `use` is named as such.
+        let e = refused(with_members(
+            &testkeys::rsa_jwk("enc1"),
+            r#"{"alg": "RSA-OAEP-256"}"#,
+        ));
+        assert!(e.contains("use \"enc\"") && e.contains("key enc1"), "{e}");
+        // private_key_jwt still needs a signature key.
+        let e = with_keys(&[enc_jwk("enc1")]).unwrap_err();
+        assert!(
+            e.contains("at least one signature key") && e.contains("only an encryption key"),
+            "{e}"
+        );
     }
 }

@@ -36,6 +36,10 @@
 //! 7. **Discovery**: [`discovery::ProviderMetadata`] for an
 //!    [`discovery::Issuer`]; the JWKS is [`keys::ProviderKeys::jwks`].
 //!
+//! A result handed back to a client that registered an encryption key
+//! ([`clients::Client::encryption_key`]) is encrypted to it:
+//! [`jwe::encrypt`], RSA-OAEP-256 + A256GCM, as the Digital Agency does.
+//!
 //! Everything short-lived — codes, used `jti`s, revoked grants — goes
 //! through one small trait, [`state::StateStore`] (put with a TTL, get,
 //! atomic take, SET-NX `mark_once`), so a shared store can replace the
@@ -88,6 +92,7 @@ pub mod assertion;
 pub mod clients;
 pub mod code;
 pub mod discovery;
+pub mod jwe;
 pub mod keys;
 pub mod pairing;
 pub mod pkce;
