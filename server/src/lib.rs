@@ -99,8 +99,8 @@ mod verifiers;
 
 pub use app::ServerError;
 pub use config::{
-    AliasSpec, Config, Limits, LoginConfig, OcspConfig, OidcConfig, ReloadConfig, SignerSpec, SigningConfig,
-    TlsConfig,
+    AliasSpec, Config, Limits, LoginConfig, OcspConfig, OidcConfig, ReloadConfig, SignerSpec,
+    SigningConfig, TlsConfig,
 };
 pub use error::ApiError;
 pub use issuers::IssuerError;

@@ -15,6 +15,7 @@ use crate::log::LogFormat;
 use anyhow::{bail, Context};
 use clap::Args;
 use kakunin_card::ap::PinKind;
+use kakunin_card::apdu::StatusWord;
 use kakunin_card::sim::vpcd::{Event, Vpcd, DEFAULT_ADDR};
 use kakunin_card::sim::{SimPins, VirtualCard};
 
@@ -69,6 +70,12 @@ pub(crate) struct CardSimArgs {
         value_name = "FILTER"
     )]
     log: String,
+    /// Take the card out of the reader right after its Nth signature
+    /// (COMPUTE DIGITAL SIGNATURE answered), as a person pulling the card
+    /// in the middle of a batch would: for testing what a front end does
+    /// then. The process exits 0 as on SIGTERM.
+    #[arg(long, value_name = "N")]
+    remove_after_signatures: Option<u64>,
 }
 
 /// Runs `kakunin card-sim` until SIGTERM or SIGINT.
@@ -83,7 +90,22 @@ pub(crate) fn run(args: CardSimArgs) -> anyhow::Result<Outcome> {
     // is never the default (a kill with no exit status).
     stop_on_signals(stop.clone())?;
     let holder = args.holder;
-    Vpcd::new(args.vpcd, stop).run(&mut card, |event| report(holder, event));
+    let mut signatures = 0u64;
+    let pull = stop.clone();
+    Vpcd::new(args.vpcd, stop).run(&mut card, |event| {
+        if let (Event::Apdu { header, sw }, Some(n)) = (&event, args.remove_after_signatures) {
+            if header[1] == 0x2A && *sw == StatusWord::Ok {
+                signatures += 1;
+                if signatures >= n {
+                    // Set before the answer is sent: vpcd reads no command
+                    // after it, so the card is gone for the next one.
+                    tracing::info!("card-sim: taking the card out after signature {signatures}");
+                    pull.store(true, Ordering::Relaxed);
+                }
+            }
+        }
+        report(holder, event)
+    });
     tracing::info!("card-sim: holder {holder} removed");
     Ok(Outcome::Success)
 }

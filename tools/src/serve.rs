@@ -14,8 +14,7 @@ use anyhow::{bail, Context};
 use clap::ArgMatches;
 use kakunin_server::{
     AliasSpec, Config, Limits, LoginConfig, OcspConfig, OidcConfig, ReloadConfig, Server,
-    SigningConfig,
-    SignerSpec, TlsConfig,
+    SignerSpec, SigningConfig, TlsConfig,
 };
 
 use crate::Outcome;

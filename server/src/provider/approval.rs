@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use super::facts::{self, Evidence};
 use super::pending::{Decided, Pending, PendingError};
-use super::signing::{SignCheck, Settled, Signing};
+use super::signing::{Settled, SignCheck, Signing};
 use super::{PairingCode, Provider};
 use crate::error::ApiError;
 use crate::login::{check_card, Decision, Outcome, Signed};
@@ -76,6 +76,17 @@ fn for_a_person(d: &Decision, which: &str) -> String {
         Outcome::Unknown => format!("{which}の失効状態を確認できませんでした。しばらくしてからやり直してください。The {} certificate's revocation status cannot be checked right now; try again later. ({detail})", english(which)),
         Outcome::Signature | Outcome::Certificate => format!("カードの署名を確認できませんでした(別のカード?)。The card's signature did not verify — was it the right card? ({detail})"),
         _ => detail.to_string(),
+    }
+}
+
+/// What the browser shows for a refused signing certificate.
+fn signing_refusal(d: &Decision) -> String {
+    if d.outcome == Outcome::Revoked {
+        // A signing certificate is revoked whenever a fact on it changes
+        // (a move, a new name): its facts are out of date.
+        "署名用電子証明書は失効しています。住所・氏名などが変わると失効するため、この証明書の情報は古い可能性があります。The card's signing certificate is revoked: a signing certificate is revoked whenever a fact on it (name, address, ...) changes, so the facts it carries may be out of date. Renew it at the municipal office.".to_string()
+    } else {
+        for_a_person(d, SIGNING)
     }
 }
 
@@ -209,6 +220,50 @@ pub(crate) fn approve(
     }
 
     let message = login_message(origin, &pending.challenge);
+    // The signing certificate first when there is one: with a sign
+    // transaction it is the operator's check, and a refusal of it ends the
+    // transaction (with evidence) whatever else happens.
+    let scheck = match &sign {
+        Some((sign_cert, sign_sig)) => {
+            let signed = Signed {
+                cert: sign_cert,
+                sig: sign_sig,
+                message: &message,
+            };
+            Some(check_card(
+                verifiers,
+                crls,
+                jpki::CertKind::JpkiSigning,
+                &signed,
+                now,
+            )?)
+        }
+        None => None,
+    };
+    let mut tx = tx;
+    // Ends the transaction as refused for `reason` (evidence written).
+    let mut settle_refused = |reason: Option<String>| -> Result<(), ApiError> {
+        let (Some(t), Some((sign_cert, _)), Some((d, sverdict))) = (tx.take(), &sign, &scheck)
+        else {
+            return Ok(());
+        };
+        let signing = provider.signing.as_ref().ok_or(ApiError::Internal)?;
+        let check = SignCheck {
+            cert: sign_cert,
+            decision: d,
+            verdict: sverdict.as_ref(),
+            refused: reason,
+        };
+        signing.settle(store, t, check, &document_signatures, now)?;
+        Ok(())
+    };
+    if let Some((d, _)) = &scheck {
+        if d.outcome != Outcome::Accepted {
+            settle_refused(None)?;
+            return refuse(pending, d.status, signing_refusal(d), d.detail.clone());
+        }
+    }
+
     let signed = Signed {
         cert: &cert,
         sig: &sig,
@@ -223,10 +278,18 @@ pub(crate) fn approve(
     )?;
     let verdict = match (d.outcome, verdict) {
         (Outcome::Accepted, Some(v)) => v,
-        _ => return refuse(pending, d.status, for_a_person(&d, AUTH), d.detail.clone()),
+        _ => {
+            settle_refused(Some(format!(
+                "the user-authentication certificate is {}: {}",
+                d.status.as_str(),
+                d.detail.as_deref().unwrap_or("no detail")
+            )))?;
+            return refuse(pending, d.status, for_a_person(&d, AUTH), d.detail.clone());
+        }
     };
     let registry = provider.clients();
     let Some(client) = registry.get(&pending.client_id) else {
+        settle_refused(Some("the client is no longer registered".into()))?;
         let message =
             "このサイトは登録されていません。The site is no longer registered with this provider."
                 .to_string();
@@ -237,45 +300,23 @@ pub(crate) fn approve(
     };
 
     let mut claims = serde_json::Map::new();
-    if let Some((sign_cert, sign_sig)) = &sign {
-        let signed = Signed {
-            cert: sign_cert,
-            sig: sign_sig,
-            message: &message,
-        };
-        let (d, sverdict) = check_card(verifiers, crls, jpki::CertKind::JpkiSigning, &signed, now)?;
-        if let Some(tx) = tx {
+    if let (Some((sign_cert, _)), Some((d, Some(sverdict)))) = (&sign, &scheck) {
+        if let Some(t) = tx {
             let signing = provider.signing.as_ref().ok_or(ApiError::Internal)?;
             let check = SignCheck {
                 cert: sign_cert,
-                decision: &d,
-                verdict: sverdict.as_ref(),
+                decision: d,
+                verdict: Some(sverdict),
+                refused: None,
             };
-            let settled = signing.settle(store, tx, check, &document_signatures, now)?;
-            if let (Settled::Refused { reason, .. }, Outcome::Accepted) = (&settled, d.outcome) {
+            if let Settled::Refused { reason, .. } =
+                signing.settle(store, t, check, &document_signatures, now)?
+            {
                 // The certificate was good; a document's signature was not.
                 let message = format!("文書の署名を確認できませんでした。A document's signature did not verify, so nothing was signed; start again from the site. ({reason})");
-                return refuse(pending, CertStatus::Invalid, message, Some(reason.clone()));
+                return refuse(pending, CertStatus::Invalid, message, Some(reason));
             }
-            // A refused certificate is refused below, in its own words.
         }
-        let sverdict = match (d.outcome, sverdict) {
-            (Outcome::Accepted, Some(v)) => v,
-            (Outcome::Revoked, _) => {
-                // A signing certificate is revoked whenever a fact on it
-                // changes (a move, a new name): its facts are out of date.
-                let message = "署名用電子証明書は失効しています。住所・氏名などが変わると失効するため、この証明書の情報は古い可能性があります。The card's signing certificate is revoked: a signing certificate is revoked whenever a fact on it (name, address, ...) changes, so the facts it carries may be out of date. Renew it at the municipal office.".to_string();
-                return refuse(pending, d.status, message, d.detail.clone());
-            }
-            _ => {
-                return refuse(
-                    pending,
-                    d.status,
-                    for_a_person(&d, SIGNING),
-                    d.detail.clone(),
-                )
-            }
-        };
         let basic = match jpki::basic_facts(sign_cert) {
             Ok(Some(f)) => f,
             _ => {
@@ -301,6 +342,10 @@ pub(crate) fn approve(
             );
             claims.insert("verified_claims".into(), vc);
         }
+    } else if sign.is_some() {
+        // Accepted without a verdict: cannot happen; refuse rather than
+        // hand out facts unchecked.
+        return Err(ApiError::Internal);
     }
 
     let grant = CodeGrant {

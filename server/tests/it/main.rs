@@ -10,6 +10,8 @@ mod login;
 mod ocsp;
 mod ocsp_differential;
 mod oidc;
+mod op;
+mod signing;
 mod status;
 mod swap;
 mod tls;

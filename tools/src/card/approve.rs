@@ -15,6 +15,7 @@ use base64::Engine as _;
 use kakunin_card::ap::{CertSlot, KeySlot, PinKind};
 use kakunin_card::jpki::CardError;
 use kakunin_card::pin::PinReader;
+use kakunin_engine::docsig::DigestInfo;
 use kakunin_oidc::pairing::PairingCode;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -170,6 +171,73 @@ struct Asked {
     challenge: String,
     expires_at: String,
     needs_signing_certificate: bool,
+    /// With a sign transaction: the documents to sign.
+    #[serde(default)]
+    documents: Option<Vec<AskedDocument>>,
+}
+
+/// A document of a sign transaction, as the provider describes it.
+#[derive(Debug, Deserialize)]
+struct AskedDocument {
+    label: String,
+    /// The DER DigestInfo the card signs, base64.
+    digest_info: String,
+}
+
+/// The most documents signed in one approval (the provider's own bound
+/// is at most this).
+const MAX_DOCUMENTS: usize = 64;
+
+/// A document checked before the card sees it: the card front end signs
+/// only DigestInfos over SHA-256/384/512, never bytes it cannot name.
+struct ToSign {
+    label: String,
+    digest_info: DigestInfo,
+}
+
+impl ToSign {
+    /// "SHA-256 0a1b2c3d4e5f6071…", the first 8 bytes of the digest in hex,
+    /// as the login page shows it.
+    fn digest_prefix(&self) -> String {
+        let d = self.digest_info.digest();
+        format!(
+            "{} {}…",
+            self.digest_info.algorithm().name(),
+            hex::encode(&d[..8.min(d.len())])
+        )
+    }
+}
+
+/// The documents of `asked`, each checked to be an accepted DigestInfo.
+fn documents(asked: &Asked) -> anyhow::Result<Vec<ToSign>> {
+    let Some(docs) = &asked.documents else {
+        return Ok(Vec::new());
+    };
+    if docs.len() > MAX_DOCUMENTS {
+        bail!(
+            "the provider asks for {} signatures at once; this front end signs at most {MAX_DOCUMENTS}",
+            docs.len()
+        );
+    }
+    let b64 = base64::engine::general_purpose::STANDARD;
+    docs.iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let der = b64.decode(d.digest_info.trim()).with_context(|| {
+                format!(
+                    "document {} from the provider: digest_info is not base64",
+                    i + 1
+                )
+            })?;
+            let digest_info = DigestInfo::parse(&der).with_context(|| {
+                format!("document {} from the provider: refusing to sign it", i + 1)
+            })?;
+            Ok(ToSign {
+                label: d.label.clone(),
+                digest_info,
+            })
+        })
+        .collect()
 }
 
 /// A fact asked for, in both languages.
@@ -197,8 +265,11 @@ impl Asked {
 struct Signed {
     cert: Vec<u8>,
     signature: Vec<u8>,
-    /// The signing certificate and its signature, when facts were asked for.
+    /// The signing certificate and its signature, when facts were asked for
+    /// or documents are signed.
     sign: Option<(Vec<u8>, Vec<u8>)>,
+    /// One signature per document, in order.
+    documents: Vec<Vec<u8>>,
 }
 
 /// Runs `kakunin card approve`.
@@ -229,7 +300,8 @@ pub(super) fn approve(opts: &CardOpts, a: &ApproveArgs) -> anyhow::Result<Outcom
         (StatusCode::NOT_FOUND, _) => return Err(gone()),
         (status, v) => bail!("GET {url}: HTTP {status}: {}", detail(&v)),
     };
-    eprintln!("{}", describe(&asked, &target));
+    let to_sign = documents(&asked)?;
+    eprintln!("{}", describe(&asked, &target, &to_sign));
 
     let post = |body: Value| -> anyhow::Result<Value> {
         let resp = agent
@@ -285,7 +357,8 @@ pub(super) fn approve(opts: &CardOpts, a: &ApproveArgs) -> anyhow::Result<Outcom
 
     let origin = target.server.origin();
     let message = kakunin_engine::jpki::login_message(origin, &asked.challenge);
-    let signed = match sign_with_card(opts, &mut pins, &message, asked.needs_signing_certificate) {
+    let with_signing = asked.needs_signing_certificate || !to_sign.is_empty();
+    let signed = match sign_with_card(opts, &mut pins, &message, with_signing, &to_sign) {
         Ok(s) => s,
         Err(e) if is_locked(&e) => {
             // The person cannot approve with this card at all: the login
@@ -311,6 +384,13 @@ pub(super) fn approve(opts: &CardOpts, a: &ApproveArgs) -> anyhow::Result<Outcom
         body["sign_cert"] = json!(b64.encode(cert));
         body["sign_signature"] = json!(b64.encode(sig));
     }
+    if !to_sign.is_empty() {
+        body["document_signatures"] = json!(signed
+            .documents
+            .iter()
+            .map(|s| b64.encode(s))
+            .collect::<Vec<_>>());
+    }
     Ok(finish(post(body)?))
 }
 
@@ -323,12 +403,16 @@ fn is_locked(e: &anyhow::Error) -> bool {
 }
 
 /// Signs `message` with the authentication key and, with `with_signing`,
-/// the signing key too; reads the certificates.
+/// the signing key too, then each of `documents` with the signing key (one
+/// VERIFY of the signing password for all); reads the certificates. All
+/// or nothing: a card taken out half-way is an error, and nothing is
+/// posted.
 fn sign_with_card(
     opts: &CardOpts,
     pins: &mut PinReader,
     message: &[u8],
     with_signing: bool,
+    documents: &[ToSign],
 ) -> anyhow::Result<Signed> {
     let (mut card, _) = open(opts)?;
     let policy = opts.policy();
@@ -349,12 +433,27 @@ fn sign_with_card(
     card.verify_pin(&auth_pin, policy)?;
     drop(auth_pin);
     let signature = card.sign_sha256(KeySlot::Auth, &digest)?;
+    let mut signatures = Vec::with_capacity(documents.len());
     let sign = match sign_pin {
         Some(pin) => {
             card.verify_pin(&pin, policy)?;
             drop(pin);
             let cert = card.certificate(CertSlot::Sign)?;
-            Some((cert, card.sign_sha256(KeySlot::Sign, &digest)?))
+            let login = card.sign_sha256(KeySlot::Sign, &digest)?;
+            for (i, d) in documents.iter().enumerate() {
+                let s = card
+                    .sign_digest_info(KeySlot::Sign, d.digest_info.as_der())
+                    .with_context(|| {
+                        format!(
+                            "signing document {} of {} ({}); nothing was sent to the provider",
+                            i + 1,
+                            documents.len(),
+                            shown(&d.label)
+                        )
+                    })?;
+                signatures.push(s);
+            }
+            Some((cert, login))
         }
         None => None,
     };
@@ -362,17 +461,33 @@ fn sign_with_card(
         cert,
         signature,
         sign,
+        documents: signatures,
     })
 }
 
 /// What the person is asked, in words (for standard error).
-fn describe(asked: &Asked, target: &Target) -> String {
+fn describe(asked: &Asked, target: &Target, documents: &[ToSign]) -> String {
     let site = asked.site();
     let mut s = format!(
         "Log in to {site} (client {}) through {}\n",
         shown(&asked.client_id),
         target.server.origin()
     );
+    if !documents.is_empty() {
+        s.push_str(&format!(
+            "and SIGN {} document(s) with your signing certificate (署名用電子証明書):\n",
+            documents.len()
+        ));
+        for (i, d) in documents.iter().enumerate() {
+            s.push_str(&format!(
+                "  {}. {}   {}\n",
+                i + 1,
+                shown(&d.label),
+                d.digest_prefix()
+            ));
+        }
+        s.push_str("The login page must list the same documents.\n");
+    }
     if asked.facts.is_empty() {
         s.push_str("It asks for no data from the card: a login only.\n");
     } else {
@@ -742,7 +857,7 @@ mod tests {
         }))
         .unwrap();
         let t = Target::parse("https://id.example.jp/approve/K7QM3XPA", None, None).unwrap();
-        let d = describe(&asked, &t);
+        let d = describe(&asked, &t, &[]);
         for want in [
             "Demo RP (test material)",
             "https://id.example.jp",
@@ -754,5 +869,37 @@ mod tests {
         ] {
             assert!(d.contains(want), "{want}: {d}");
         }
+    }
+
+    #[test]
+    fn documents_are_listed_and_only_digest_infos_are_signed() {
+        use kakunin_engine::docsig::DigestAlgorithm;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let di = DigestInfo::new(DigestAlgorithm::Sha256, &[0xAB; 32]).unwrap();
+        let mut asked: Asked = serde_json::from_value(json!({
+            "client_id": "demo", "verification_code": "4821", "challenge": "q0vS",
+            "expires_at": "2026-12-07T10:05:00Z", "needs_signing_certificate": true,
+            "documents": [{"label": "契約書.pdf", "digest_info": b64.encode(di.as_der())}]
+        }))
+        .unwrap();
+        let docs = documents(&asked).unwrap();
+        assert_eq!(docs[0].digest_info, di);
+        let t = Target::parse("https://id.example.jp/approve/K7QM3XPA", None, None).unwrap();
+        let d = describe(&asked, &t, &docs);
+        assert!(d.contains("SIGN 1 document(s)"), "{d}");
+        assert!(
+            d.contains("1. 契約書.pdf   SHA-256 abababababababab…"),
+            "{d}"
+        );
+        // Bytes that are not a DigestInfo are never handed to the card.
+        asked.documents = Some(vec![AskedDocument {
+            label: "x".into(),
+            digest_info: b64.encode(b"not a digest info"),
+        }]);
+        let e = format!("{:#}", documents(&asked).err().unwrap());
+        assert!(
+            e.contains("document 1 from the provider: refusing to sign it"),
+            "{e}"
+        );
     }
 }

@@ -308,12 +308,18 @@ pub(crate) fn wait(
         return Ok(json_response(StatusCode::OK, body.to_string().into_bytes()));
     }
     match &pending.decision {
-        None => Ok(page::login(
-            p,
-            &p.client_name(&pending.client_id),
-            &pending,
-            &code,
-        )),
+        None => {
+            let tx = super::approve::signing_documents(p, &pending)
+                .ok()
+                .flatten();
+            Ok(page::login(
+                p,
+                &p.client_name(&pending.client_id),
+                &pending,
+                &code,
+                tx.as_ref(),
+            ))
+        }
         Some(Decided::Approved { location }) | Some(Decided::Declined { location }) => {
             Pending::finish(&*p.store, &code).map_err(pending_error)?;
             see_other(location)

@@ -114,10 +114,7 @@ pub(super) fn login_record(
 
 /// The claims of a client-credentials access token granting `sign`, or
 /// the refusal to answer with.
-pub(super) fn client_credentials(
-    p: &Provider,
-    token: &str,
-) -> Result<AccessTokenClaims, Refused> {
+pub(super) fn client_credentials(p: &Provider, token: &str) -> Result<AccessTokenClaims, Refused> {
     let claims = p
         .tokens
         .verify_access_token(token, now_secs())

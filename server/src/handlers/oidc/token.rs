@@ -231,13 +231,12 @@ fn authorization_code(
     // digest (userinfo checks the token against it).
     let mut userinfo = grant.facts;
     userinfo.insert("sub".into(), json!(grant.sub));
-    let record =
-        serde_json::to_vec(&json!({
-            "at": token_digest(&access_token),
-            "claims": userinfo,
-            "sign_transaction_id": grant.sign_transaction_id,
-        }))
-            .map_err(|e| server_error("userinfo", e))?;
+    let record = serde_json::to_vec(&json!({
+        "at": token_digest(&access_token),
+        "claims": userinfo,
+        "sign_transaction_id": grant.sign_transaction_id,
+    }))
+    .map_err(|e| server_error("userinfo", e))?;
     store
         .put(
             &format!("userinfo:{gid}"),

@@ -60,6 +60,9 @@ pub(crate) struct SignCheck<'a> {
     pub(crate) cert: &'a [u8],
     pub(crate) decision: &'a Decision,
     pub(crate) verdict: Option<&'a Verdict>,
+    /// Refused before the documents were looked at (the
+    /// user-authentication certificate, say), for this reason.
+    pub(crate) refused: Option<String>,
 }
 
 fn fact_scopes() -> Scopes {
@@ -113,9 +116,9 @@ impl Signing {
         client_id: &str,
         now: u64,
     ) -> Result<SignTransaction, Result<&'static str, StoreError>> {
-        let tx = SignTransaction::load(store, id)
-            .map_err(Err)?
-            .ok_or(Ok("sign_transaction_id: no such sign transaction (unknown or expired)"))?;
+        let tx = SignTransaction::load(store, id).map_err(Err)?.ok_or(Ok(
+            "sign_transaction_id: no such sign transaction (unknown or expired)",
+        ))?;
         if tx.client_id != client_id {
             // Said the same way as an unknown id: another client's
             // transactions are not this client's business.
@@ -152,8 +155,10 @@ impl Signing {
                 signatures.len()
             )));
         }
-        let accepted = check.decision.outcome == CardOutcome::Accepted;
-        let refused = if accepted {
+        let accepted = check.decision.outcome == CardOutcome::Accepted && check.refused.is_none();
+        let refused = if let Some(r) = check.refused {
+            Some(r)
+        } else if accepted {
             first_bad_signature(&tx, check.cert, signatures)
         } else {
             Some(format!(
@@ -172,9 +177,9 @@ impl Signing {
             _ => None,
         };
         let refused = match (refused, tx.facts, &facts) {
-            (None, true, None) => Some(
-                "the four facts could not be read from the signing certificate".to_string(),
-            ),
+            (None, true, None) => {
+                Some("the four facts could not be read from the signing certificate".to_string())
+            }
             (r, _, _) => r,
         };
         let outcome = record::Outcome {

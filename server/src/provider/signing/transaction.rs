@@ -57,10 +57,7 @@ pub(crate) enum Settled {
         evidence_id: String,
     },
     /// A check failed; the reason, and the evidence record that says so.
-    Refused {
-        reason: String,
-        evidence_id: String,
-    },
+    Refused { reason: String, evidence_id: String },
 }
 
 /// A registered transaction.
@@ -324,7 +321,10 @@ mod tests {
     fn every_refusal_names_the_document_and_the_problem() {
         let many: Vec<_> = (0..17).map(|i| doc(&format!("d{i}"), &[1; 32])).collect();
         let cases = [
-            (serde_json::json!({"documents": []}), "expected 1 to 16 documents, found 0"),
+            (
+                serde_json::json!({"documents": []}),
+                "expected 1 to 16 documents, found 0",
+            ),
             (serde_json::json!({"documents": many}), "found 17"),
             (
                 serde_json::json!({"documents": [doc("a", &[1; 31])]}),
