@@ -251,6 +251,11 @@ impl Op {
     }
 
     pub(crate) fn token(&self, code: &str) -> (u16, Value) {
+        self.token_for("rp1", code)
+    }
+
+    /// The code flow's token request of `client_id`.
+    pub(crate) fn token_for(&self, client_id: &str, code: &str) -> (u16, Value) {
         let form = [
             ("grant_type", "authorization_code"),
             ("code", code),
@@ -260,7 +265,7 @@ impl Op {
                 "client_assertion_type",
                 "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
             ),
-            ("client_assertion", &self.assertion("rp1")),
+            ("client_assertion", &self.assertion(client_id)),
         ];
         let body = serde_urlencoded::to_string(form).expect("form");
         self.srv.get_json("/token", &["--data-binary", &body])

@@ -24,11 +24,14 @@ use crate::op::{
 
 const FACTS: &str = "\"name\", \"address\", \"birthdate\", \"gender\"";
 
-/// A provider with signing on: clients `rp1` (facts allowed) and `rp2`
-/// (no fact scopes); the evidence log in the test's directory.
+/// A provider with signing on: clients `rp1` (facts allowed), `rp2` (no
+/// fact scopes) and `rp3` (an encryption key: results as JWE); the
+/// evidence log in the test's directory.
 fn signing_op(lifetime: Duration) -> Option<Op> {
+    let rp3 = registry_with("rp3", FACTS)
+        .replace(s(&data("oidc/demo-rp.jwks.json")), s(&encrypting_jwks()));
     let clients = format!(
-        "{}\n{}",
+        "{}\n{}\n{rp3}",
         registry_with("rp1", FACTS),
         registry_with("rp2", "\"name\"")
     );
@@ -43,6 +46,36 @@ fn signing_op(lifetime: Duration) -> Option<Op> {
             Some(c)
         },
     )
+}
+
+/// The demo RP's signature key and an RSA-2048 encryption key (`use`
+/// `enc`, RSA-OAEP-256, by `openssl genpkey`), as one JWKS file.
+fn encrypting_jwks() -> PathBuf {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        let dir = kakunin_testkit::tempdir();
+        let key = dir.path().join("enc.pem");
+        kakunin_testkit::openssl(&[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+            s(&key),
+        ]);
+        let mut jwks: Value = serde_json::from_str(
+            &std::fs::read_to_string(data("oidc/demo-rp.jwks.json")).expect("demo JWKS"),
+        )
+        .expect("JSON");
+        let mut enc = kakunin_testkit::jwk::public_jwk(&key, "rp3-enc");
+        enc["use"] = json!("enc");
+        enc["alg"] = json!("RSA-OAEP-256");
+        jwks["keys"].as_array_mut().expect("keys").push(enc);
+        kakunin_testkit::write(&dir.path().join("jwks.json"), jwks.to_string());
+        dir
+    });
+    dir.path().join("jwks.json")
 }
 
 fn evidence_path(dir: &Path) -> PathBuf {
@@ -204,7 +237,19 @@ impl Op {
 /// fetches the result; returns (op, id, access token, result).
 fn signed_transaction() -> Option<(Op, String, String, Value, Vec<DigestInfo>)> {
     let op = signing_op(SigningConfig::DEFAULT_TRANSACTION_LIFETIME)?;
-    let token = op.cc_token("rp1");
+    let (id, access, dis) = approved(&op, "rp1");
+    let (code, result) = op.srv.get_json(
+        &format!("/v1/sign-transactions/{id}/result"),
+        &["-H", &Op::bearer(&access)],
+    );
+    assert_eq!(code, 200, "{result}");
+    Some((op, id, access, result, dis))
+}
+
+/// A transaction of `client_id` registered, approved by holder 1 and its
+/// code redeemed: (id, the login's access token, the DigestInfos).
+fn approved(op: &Op, client_id: &str) -> (String, String, Vec<DigestInfo>) {
+    let token = op.cc_token(client_id);
     let (body, dis) = three_documents();
     let (code, reg) = op.register(&token, &body);
     assert_eq!(code, 201, "{reg}");
@@ -212,7 +257,7 @@ fn signed_transaction() -> Option<(Op, String, String, Value, Vec<DigestInfo>)> 
     assert_eq!(reg["documents"], 3);
     assert_eq!(op.tx_state(&token, &id).1["status"], "open");
 
-    let (code, _, asked) = op.authorize_signing("rp1", &id);
+    let (code, _, asked) = op.authorize_signing(client_id, &id);
     assert_eq!(code, 200, "{asked}");
     let asked: Value = serde_json::from_str(&asked).expect("JSON");
     let pairing = Op::pairing(&asked);
@@ -228,15 +273,10 @@ fn signed_transaction() -> Option<(Op, String, String, Value, Vec<DigestInfo>)> 
     let body = op.card_signs(&pairing, 1, &dis);
     let (code, answer) = op.post_approval(&pairing, &body);
     assert_eq!((code, &answer["accepted"]), (200, &json!(true)), "{answer}");
-    let (code, tokens) = op.token(&op.code_after_approval(&pairing));
+    let (code, tokens) = op.token_for(client_id, &op.code_after_approval(&pairing));
     assert_eq!(code, 200, "{tokens}");
     let access = tokens["access_token"].as_str().expect("token").to_string();
-    let (code, result) = op.srv.get_json(
-        &format!("/v1/sign-transactions/{id}/result"),
-        &["-H", &Op::bearer(&access)],
-    );
-    assert_eq!(code, 200, "{result}");
-    Some((op, id, access, result, dis))
+    (id, access, dis)
 }
 
 #[test]
@@ -499,4 +539,36 @@ fn a_bad_signature_or_a_revoked_certificate_ends_the_transaction_refused_with_ev
         "{record}"
     );
     op.chain_verifies();
+}
+
+#[test]
+fn a_client_with_an_encryption_key_gets_its_result_as_a_jwe() {
+    let Some(op) = signing_op(SigningConfig::DEFAULT_TRANSACTION_LIFETIME) else {
+        return;
+    };
+    let (id, access, _) = approved(&op, "rp3");
+    let (code, text) = op.srv.curl(
+        &format!("/v1/sign-transactions/{id}/result"),
+        &["-D", "-", "-H", &Op::bearer(&access)],
+    );
+    assert_eq!(code, 200, "{text}");
+    let (headers, body) = split_headers(&text);
+    assert_eq!(header(&headers, "content-type"), Some("application/jose"));
+    assert_eq!(header(&headers, "cache-control"), Some("no-store"));
+    // Compact JWE: five parts, the header naming the client's key. Its
+    // decryption by an independent library is tools/tests/cli/oidc_rp.rs
+    // and oidc/tests/jwe_python.rs.
+    let parts: Vec<&str> = body.trim().split('.').collect();
+    assert_eq!(parts.len(), 5, "{body}");
+    let header_json: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(parts[0])
+            .expect("base64url"),
+    )
+    .expect("JSON");
+    assert_eq!(
+        header_json,
+        json!({"alg": "RSA-OAEP-256", "enc": "A256GCM", "kid": "rp3-enc", "cty": "JSON"})
+    );
+    assert!(!body.contains("signed"), "the result is not in clear");
 }
