@@ -8,7 +8,7 @@ data=../data
 c=corpus
 mkdir -p $c/crl $c/crl_entries $c/ocsp_request $c/apdu $c/card_client \
   $c/cert_bundle $c/verify_path $c/http_request $c/vpcd_framing \
-  $c/oidc_request $c/oidc_assertion
+  $c/oidc_request $c/oidc_assertion $c/sign_registration
 cp $data/*.crl $c/crl/
 
 # crl_entries: a flags byte (bit 0 indirect, 1 delta, 2 v1), then the
@@ -189,6 +189,16 @@ q request-uri "client_id=demo&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_
 q bad-redirect "response_type=code&client_id=demo&redirect_uri=https%3A%2F%2Fevil.example%2Fcb&scope=openid"
 q repeated "$base&scope=openid&state=again&client_id=demo"
 q scope-too-wide "response_type=code&client_id=par&redirect_uri=https%3A%2F%2Fother.example%2Fcb&scope=openid+gender&state=s&nonce=n&code_challenge_method=S256&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+
+# sign_registration: registration bodies (docs/signing.md), accepted and
+# a step away from it.
+r() { printf '%s' "$2" > "$c/sign_registration/$1"; }
+d256='AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8='
+r one "{\"documents\":[{\"label\":\"契約書.pdf\",\"digest\":\"$d256\"}],\"facts\":true}"
+r digest-info "{\"documents\":[{\"label\":\"a\",\"digest_info\":\"MDEwDQYJYIZIAWUDBAIBBQAEIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f\"}]}"
+r sha1 "{\"documents\":[{\"label\":\"a\",\"digest_info\":\"MCEwCQYFKw4DAhoFAAQUAAECAwQFBgcICQoLDA0ODxAREhM=\"}]}"
+r short "{\"documents\":[{\"label\":\"a\",\"digest\":\"AAEC\"}]}"
+r both "{\"documents\":[{\"label\":\"a\",\"digest\":\"$d256\",\"digest_info\":\"$d256\"}]}"
 
 # oidc_assertion: a mode byte, then an assertion (bit 3 clear) or claims
 # the harness signs (bit 3 set; bits 4-5 ES256, RS256, PS256; bit 6 no

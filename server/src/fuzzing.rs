@@ -26,6 +26,27 @@ pub fn ocsp_get_path(rest: &str) -> Option<Vec<u8>> {
     crate::ocsp::get::decode_path(rest)
 }
 
+/// What `POST /v1/sign-transactions` accepts of a body, with the default
+/// bound of 16 documents: each document's label and the DER DigestInfo
+/// the card would sign, and whether the facts were asked for; `None` for
+/// a 400.
+pub fn sign_registration(body: &[u8]) -> Option<(Vec<(String, Vec<u8>)>, bool)> {
+    let r = crate::provider::signing::Registration::parse(
+        body,
+        crate::config::SigningConfig::DEFAULT_MAX_DOCUMENTS,
+    )
+    .ok()?;
+    let docs = r
+        .documents
+        .iter()
+        .map(|d| {
+            let der = d.digest_info().map(|di| di.as_der().to_vec())?;
+            Some((d.label.clone(), der))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some((docs, r.facts))
+}
+
 /// The server of `config` without its port: the app that
 /// [`Server::run_until`](crate::Server::run_until) serves (CAs, the CRL
 /// directory loaded once, the reload thread, OCSP signers, login),
