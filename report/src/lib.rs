@@ -16,8 +16,12 @@
 //! - [`cert_line`]: the line of a verified certificate ([`CertLine`]).
 //! - [`signature`]: document signatures in and their checks out
 //!   ([`SignedDocument`], [`SignatureCheck`]).
-//! - [`evidence`]: evidence records (証跡) and their append-only,
-//!   crash-safe JSON Lines log ([`EvidenceRecord`], [`EvidenceWriter`]).
+//! - [`signature_evidence`]: the evidence of a signature check
+//!   ([`SignatureEvidence`]).
+//! - [`evidence`]: the evidence log (証跡): an append-only, crash-safe,
+//!   hash-chained JSON Lines log with signed checkpoints ([`ChainWriter`],
+//!   [`verify_chain`]) of status decisions ([`EvidenceRecord`]) and
+//!   signature checks ([`SignatureEvidence`]).
 //!
 //! ```
 //! use kakunin_engine::store::Store;
@@ -37,10 +41,15 @@ pub mod cert_line;
 pub mod evidence;
 pub mod lookup;
 pub mod signature;
+pub mod signature_evidence;
 pub mod status;
 
 pub use cert_line::CertLine;
-pub use evidence::{EvidenceRecord, EvidenceSource, EvidenceWriter, TornTail};
+pub use evidence::{
+    verify_chain, Appended, ChainOptions, ChainReport, ChainWriter, EvidenceError, EvidenceKey,
+    EvidenceKeyError, EvidencePublicKey, EvidenceRecord, EvidenceSource, TornTail,
+};
 pub use lookup::{answer_line, AnswerLine};
 pub use signature::{SignatureCheck, SignedDocument};
+pub use signature_evidence::SignatureEvidence;
 pub use status::{CertStatus, StatusParts};

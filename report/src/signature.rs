@@ -6,11 +6,13 @@
 use base64::Engine as _;
 use kakunin_engine::docsig::{verify_pkcs1_sha256, MessageRef};
 use kakunin_engine::verify::Verifier;
-use kakunin_engine::Timestamp;
+use kakunin_engine::{crypto, Timestamp};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::cert_line::CertLine;
+use crate::evidence::EvidenceRecord;
+use crate::signature_evidence::SignatureEvidence;
 use crate::status::CertStatus;
 
 /// What a document signature was made over.
@@ -103,9 +105,22 @@ impl SignedDocument {
         at: Timestamp,
         facts: bool,
     ) -> SignatureCheck {
-        let m = match &self.message {
-            Message::Data(d) => MessageRef::Data(d),
-            Message::Digest(d) => MessageRef::Digest(*d),
+        self.check_with_evidence(verifier, input, at, facts).0
+    }
+
+    /// [`SignedDocument::check`], and the evidence of it (whose status
+    /// record names its sources only when `verifier` was built with source
+    /// digests).
+    pub fn check_with_evidence(
+        &self,
+        verifier: &Verifier,
+        input: &str,
+        at: Timestamp,
+        facts: bool,
+    ) -> (SignatureCheck, SignatureEvidence) {
+        let (m, document_sha256) = match &self.message {
+            Message::Data(d) => (MessageRef::Data(d), crypto::sha256(d)),
+            Message::Digest(d) => (MessageRef::Digest(*d), *d),
         };
         let signature = match verify_pkcs1_sha256(&self.cert, &self.sig, m) {
             Ok(()) => SignatureOnly {
@@ -124,12 +139,23 @@ impl SignedDocument {
         } else {
             CertStatus::Invalid
         };
-        SignatureCheck {
+        let evidence = SignatureEvidence {
+            input: input.to_string(),
+            cert_sha256: crypto::sha256(&self.cert),
+            document_sha256,
+            signature_status: signature.status,
+            signature_detail: signature.detail.clone(),
+            certificate: EvidenceRecord::of(&self.cert, &verdict, at),
+            status,
+            checked_at: Timestamp::now(),
+        };
+        let check = SignatureCheck {
             certificate: cert.to_value(),
             input: input.to_string(),
             signature,
             status,
-        }
+        };
+        (check, evidence)
     }
 }
 

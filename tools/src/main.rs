@@ -12,6 +12,7 @@ use clap::{CommandFactory, FromArgMatches, Subcommand};
 #[cfg(feature = "pcsc")]
 mod card;
 mod card_sim;
+mod evidence;
 mod evidence_log;
 mod gen;
 mod ingest;
@@ -41,6 +42,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Verify a document signature made by a card's signing key, and its certificate.
     VerifySignature(verify_signature::VerifySignatureArgs),
+    /// Check an evidence log's hash chain and signed checkpoints offline, or show one entry.
+    Evidence(evidence::EvidenceArgs),
     /// Serve status look-ups over HTTP from hot-swapped CRLs (JSON, health, metrics).
     // Boxed: its many options would make every variant as large.
     Serve(Box<serve::ServeArgs>),
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
         Command::Status(a) => status::run(a),
         Command::Verify(a) => verify::run(a),
         Command::VerifySignature(a) => verify_signature::run(a),
+        Command::Evidence(a) => evidence::run(a),
         Command::Serve(a) => serve::run(*a, sub),
         #[cfg(feature = "pcsc")]
         Command::Card(a) => card::run(a),

@@ -18,7 +18,7 @@ use kakunin_engine::Timestamp;
 use kakunin_report::{CertLine, EvidenceRecord};
 use rayon::prelude::*;
 
-use crate::evidence_log::EvidenceLog;
+use crate::evidence_log::{EvidenceArgs, EvidenceLog};
 use crate::Outcome;
 
 /// Certificates read ahead per step (two steps wait at most).
@@ -44,6 +44,8 @@ pub(crate) enum Format {
 `unknown` means no current CRL covers some certificate of the path: treat it as not valid.\n\
 A CRL, index or CA certificate that fails its checks is refused: reported on stderr, not used,\n\
 and named in the detail of the certificates that depended on it (unknown or invalid).\n\
+With --evidence FILE, one `status` entry per decision is appended to FILE, hash-chained and,\n\
+with --evidence-key, sealed by signed checkpoints: check it with `kakunin evidence verify FILE`.\n\
 Exit status: 0 all valid, 1 some not valid, 2 usage or I/O error (missing or unreadable file,\n\
 no usable trust anchor)."
 )]
@@ -56,9 +58,8 @@ pub(crate) struct VerifyArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Json)]
     format: Format,
-    /// Append one evidence record per decision to FILE (JSON Lines, fsynced in batches).
-    #[arg(long, value_name = "FILE")]
-    evidence: Option<PathBuf>,
+    #[command(flatten)]
+    evidence: EvidenceArgs,
     /// Never draw a progress bar, even on a terminal.
     #[arg(long)]
     quiet: bool,
@@ -180,11 +181,7 @@ fn build_verifier(
 pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     let at = args.trust.at();
     let inputs = Inputs::new(&args.inputs)?;
-    let evidence = args
-        .evidence
-        .as_deref()
-        .map(EvidenceLog::open)
-        .transpose()?;
+    let evidence = args.evidence.open()?;
 
     // Reader thread: decode inputs into chunks; at most two chunks wait.
     let (tx, rx) = mpsc::sync_channel::<Vec<Item>>(2);
@@ -206,7 +203,7 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     });
     // Built while the reader fills its first chunks (hashing a large index
     // for the evidence takes a few tens of milliseconds).
-    let verifier = args.trust.verifier(args.evidence.is_some())?;
+    let verifier = args.trust.verifier(evidence.is_some())?;
 
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
         let b = indicatif::ProgressBar::new_spinner();
@@ -288,7 +285,7 @@ fn write_results(
         for Rendered { valid, text, rec } in &chunk {
             all_valid &= *valid;
             if let (Some(ev), Some(rec)) = (evidence.as_mut(), rec) {
-                ev.append(rec)?;
+                ev.append("status", rec)?;
             }
             if writeln!(out, "{text}").is_err() {
                 // The reader went away (`| head`): stop quietly.
@@ -306,8 +303,8 @@ fn write_results(
         b.finish_and_clear();
     }
     out.flush().context("writing results")?;
-    if let Some(ev) = evidence.as_mut() {
-        ev.flush()?;
+    if let Some(ev) = evidence {
+        ev.finish()?;
     }
     Ok(if all_valid {
         Outcome::Success

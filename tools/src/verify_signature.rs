@@ -16,6 +16,7 @@ use kakunin_report::signature::{parse_digest, unreadable_signature, Message};
 use kakunin_report::SignedDocument;
 use serde_json::Value;
 
+use crate::evidence_log::{EvidenceArgs, EvidenceLog};
 use crate::verify::TrustArgs;
 use crate::Outcome;
 
@@ -27,6 +28,9 @@ Batch form: --batch FILE (or -) with JSON Lines {\"cert\",\"sig\",\"data\"|\"dig
 cert = PEM text or base64 DER, sig = base64, data = base64 of the document, digest = hex SHA-256.\n\
 Prints one JSON object per signature: {\"input\",\"signature\":{\"status\",\"detail\"},\"certificate\":{...as kakunin verify...},\"status\"}\n\
 status is \"valid\" only when the signature verifies AND the certificate is valid.\n\
+With --evidence FILE, one `signature` entry per check (certificate and document SHA-256, both\n\
+results, the CRLs and indexes used) is appended to FILE, hash-chained and, with --evidence-key,\n\
+sealed by signed checkpoints: check it with `kakunin evidence verify FILE`.\n\
 A CRL, index or CA certificate that fails its checks is refused: reported on stderr, not used,\n\
 and named in the detail of the certificates that depended on it (unknown or invalid).\n\
 Exit status: 0 all valid, 1 some not valid, 2 usage or I/O error (missing or unreadable file,\n\
@@ -60,16 +64,19 @@ pub(crate) struct VerifySignatureArgs {
     batch: Option<String>,
     #[command(flatten)]
     trust: TrustArgs,
-    /// Add the JPKI basic facts of the signing certificate.
+    /// Add the JPKI basic facts of the signing certificate (never to the evidence).
     #[arg(long)]
     facts: bool,
+    #[command(flatten)]
+    evidence: EvidenceArgs,
 }
 
 /// Runs `kakunin verify-signature`.
 pub(crate) fn run(args: VerifySignatureArgs) -> anyhow::Result<Outcome> {
     let at = args.trust.at();
-    // No evidence here: skip hashing the CRL and index files.
-    let verifier = args.trust.verifier(false)?;
+    let mut evidence = args.evidence.open()?;
+    // Without evidence, skip hashing the CRL and index files.
+    let verifier = args.trust.verifier(evidence.is_some())?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut all_valid = true;
@@ -90,7 +97,7 @@ pub(crate) fn run(args: VerifySignatureArgs) -> anyhow::Result<Outcome> {
             let result = match serde_json::from_str::<Value>(&line) {
                 Err(e) => unreadable_signature(&label, &format!("not a JSON object: {e}")),
                 Ok(v) => match SignedDocument::from_json(&v) {
-                    Ok(doc) => doc.check(&verifier, &label, at, args.facts),
+                    Ok(doc) => check(&doc, &verifier, &label, at, args.facts, &mut evidence)?,
                     Err(e) => unreadable_signature(&label, &e),
                 },
             };
@@ -123,16 +130,37 @@ pub(crate) fn run(args: VerifySignatureArgs) -> anyhow::Result<Outcome> {
             sig: decode_signature(&sig_bytes),
             message,
         };
-        let result = doc.check(&verifier, &sig.display().to_string(), at, args.facts);
+        let label = sig.display().to_string();
+        let result = check(&doc, &verifier, &label, at, args.facts, &mut evidence)?;
         all_valid = result.status().is_valid();
         let _ = writeln!(out, "{result}");
     }
     out.flush().context("writing results")?;
+    if let Some(ev) = evidence {
+        ev.finish()?;
+    }
     Ok(if all_valid {
         Outcome::Success
     } else {
         Outcome::NotAllGood
     })
+}
+
+/// Checks one signature, appending its evidence when there is a log.
+fn check(
+    doc: &SignedDocument,
+    verifier: &kakunin_engine::verify::Verifier,
+    label: &str,
+    at: kakunin_engine::Timestamp,
+    facts: bool,
+    evidence: &mut Option<EvidenceLog>,
+) -> anyhow::Result<kakunin_report::SignatureCheck> {
+    let Some(log) = evidence else {
+        return Ok(doc.check(verifier, label, at, facts));
+    };
+    let (result, record) = doc.check_with_evidence(verifier, label, at, facts);
+    log.append("signature", &record)?;
+    Ok(result)
 }
 
 /// A signature file holds raw bytes or base64 text of them.
