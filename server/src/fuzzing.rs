@@ -26,11 +26,15 @@ pub fn ocsp_get_path(rest: &str) -> Option<Vec<u8>> {
     crate::ocsp::get::decode_path(rest)
 }
 
+/// An accepted registration: each document's label and DigestInfo DER,
+/// and whether the facts were asked for.
+pub type Registered = (Vec<(String, Vec<u8>)>, bool);
+
 /// What `POST /v1/sign-transactions` accepts of a body, with the default
 /// bound of 16 documents: each document's label and the DER DigestInfo
 /// the card would sign, and whether the facts were asked for; `None` for
 /// a 400.
-pub fn sign_registration(body: &[u8]) -> Option<(Vec<(String, Vec<u8>)>, bool)> {
+pub fn sign_registration(body: &[u8]) -> Option<Registered> {
     let r = crate::provider::signing::Registration::parse(
         body,
         crate::config::SigningConfig::DEFAULT_MAX_DOCUMENTS,

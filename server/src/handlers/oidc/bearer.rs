@@ -51,8 +51,28 @@ pub(super) fn missing() -> Response<Full<Bytes>> {
     resp
 }
 
-/// A refusal to send as it is.
-pub(super) type Refused = Response<Full<Bytes>>;
+/// Why a bearer token was refused, answered by [`Refused::response`].
+#[derive(Debug)]
+pub(super) struct Refused {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+}
+
+impl Refused {
+    fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Refused {
+        Refused {
+            status,
+            error,
+            description: description.into(),
+        }
+    }
+
+    /// The refusal with its `WWW-Authenticate` challenge.
+    pub(super) fn response(self) -> Response<Full<Bytes>> {
+        refuse(self.status, self.error, &self.description)
+    }
+}
 
 /// The claims of a login's access token (one with a grant, `gid`) and
 /// the grant's record (`userinfo:{gid}`: the token's digest, the claims
@@ -80,15 +100,15 @@ pub(super) fn login_record(
     let claims = match verified {
         Ok(c) => c,
         Err(e) => {
-            return Ok(Err(refuse(
+            return Ok(Err(Refused::new(
                 StatusCode::UNAUTHORIZED,
                 "invalid_token",
-                &e.to_string(),
+                e.to_string(),
             )))
         }
     };
     let Some(gid) = claims.gid.as_deref() else {
-        return Ok(Err(refuse(
+        return Ok(Err(Refused::new(
             StatusCode::FORBIDDEN,
             "insufficient_scope",
             "expected an access token from a login (scope openid), found a client-credentials token",
@@ -96,7 +116,7 @@ pub(super) fn login_record(
     };
     let unavailable = |e: kakunin_oidc::state::StateError| ApiError::Overloaded(e.to_string());
     if code::is_revoked(&*p.store, gid).map_err(unavailable)? {
-        return Ok(Err(refuse(
+        return Ok(Err(Refused::new(
             StatusCode::UNAUTHORIZED,
             "invalid_token",
             "the grant of this access token was revoked (its authorization code was used twice)",
@@ -104,7 +124,7 @@ pub(super) fn login_record(
     }
     match record {
         Some(r) if r.is_object() => Ok(Ok((claims, r))),
-        _ => Ok(Err(refuse(
+        _ => Ok(Err(Refused::new(
             StatusCode::UNAUTHORIZED,
             "invalid_token",
             "expected a live access token, found one whose login is no longer held",
@@ -118,16 +138,16 @@ pub(super) fn client_credentials(p: &Provider, token: &str) -> Result<AccessToke
     let claims = p
         .tokens
         .verify_access_token(token, now_secs())
-        .map_err(|e| refuse(StatusCode::UNAUTHORIZED, "invalid_token", &e.to_string()))?;
+        .map_err(|e| Refused::new(StatusCode::UNAUTHORIZED, "invalid_token", e.to_string()))?;
     if claims.gid.is_some() {
-        return Err(refuse(
+        return Err(Refused::new(
             StatusCode::FORBIDDEN,
             "insufficient_scope",
             "expected a client-credentials access token (grant_type=client_credentials, scope sign), found a login's",
         ));
     }
     if !claims.scope.split(' ').any(|s| s == "sign") {
-        return Err(refuse(
+        return Err(Refused::new(
             StatusCode::FORBIDDEN,
             "insufficient_scope",
             "expected an access token with scope sign",

@@ -66,7 +66,7 @@ pub(crate) async fn register(
     };
     let claims = match bearer::client_credentials(p, token) {
         Ok(c) => c,
-        Err(refusal) => return Ok(refusal),
+        Err(refusal) => return Ok(refusal.response()),
     };
     let registry = p.clients();
     let Some(client) = registry.get(&claims.client_id) else {
@@ -116,7 +116,7 @@ pub(crate) fn state(
     };
     let claims = match bearer::client_credentials(p, token) {
         Ok(c) => c,
-        Err(refusal) => return Ok(refusal),
+        Err(refusal) => return Ok(refusal.response()),
     };
     let tx = SignTransaction::load(&*p.store, id)
         .map_err(store_error)?
@@ -163,7 +163,7 @@ pub(crate) fn result(
     };
     let (claims, record) = match bearer::login_record(p, token)? {
         Ok(found) => found,
-        Err(refusal) => return Ok(refusal),
+        Err(refusal) => return Ok(refusal.response()),
     };
     if record["sign_transaction_id"].as_str() != Some(id) {
         return Ok(bearer::refuse(

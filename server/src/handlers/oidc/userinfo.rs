@@ -23,7 +23,7 @@ pub(crate) fn userinfo(
     };
     let record = match bearer::login_record(p, token)? {
         Ok((_, record)) => record,
-        Err(refusal) => return Ok(refusal),
+        Err(refusal) => return Ok(refusal.response()),
     };
     match record.get("claims") {
         Some(body) if body.is_object() => {
