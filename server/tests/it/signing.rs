@@ -572,3 +572,33 @@ fn a_client_with_an_encryption_key_gets_its_result_as_a_jwe() {
     );
     assert!(!body.contains("signed"), "the result is not in clear");
 }
+
+#[test]
+fn the_login_page_lists_the_documents_to_sign() {
+    let Some(op) = signing_op(SigningConfig::DEFAULT_TRANSACTION_LIFETIME) else {
+        return;
+    };
+    let (body, dis) = three_documents();
+    let (_, reg) = op.register(&op.cc_token("rp1"), &body);
+    let id = reg["sign_transaction_id"].as_str().expect("id");
+    let url = format!(
+        "{}&sign_transaction_id={id}",
+        authorize_query("rp1", "openid sign")
+    );
+    let (code, page) = op.srv.curl(&url, &[]);
+    assert_eq!(code, 200, "{page}");
+    for (label, di) in ["契約書.pdf", "申請書.xml", "J-LIS 提出"].iter().zip(&dis) {
+        let prefix = format!(
+            "{} {}",
+            di.algorithm().name(),
+            hex::encode(&di.digest()[..8])
+        );
+        assert!(
+            page.contains(label) && page.contains(&prefix),
+            "{label} {prefix}: {page}"
+        );
+    }
+    assert!(page.contains("Documents to sign") && page.contains("署名する文書"));
+    // The facts asked with the result are named too.
+    assert!(page.contains("氏名") && page.contains("住所"), "{page}");
+}
