@@ -30,6 +30,14 @@ impl Http {
     }
 }
 
+impl Http {
+    /// The agent itself, for the signing API's JSON requests (`sign.rs`),
+    /// which are not OAuth's.
+    pub(crate) fn agent(&self) -> &ureq::Agent {
+        &self.0
+    }
+}
+
 impl SyncHttpClient for Http {
     type Error = ureq::Error;
 

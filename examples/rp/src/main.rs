@@ -2,23 +2,34 @@
 //! Provider, on the `openidconnect` crate, to show what an RP does and to
 //! try the provider end to end. Not part of the server.
 //!
-//! - `GET /`: discovery has given the authorization endpoint; a redirect
-//!   there (authorization code flow, PKCE S256, `state`, `nonce`), with
-//!   `state` also in a cookie that binds the login to this browser.
+//! - `GET /`: links to the two flows.
+//! - `GET /login`: discovery has given the authorization endpoint; a
+//!   redirect there (authorization code flow, PKCE S256, `state`,
+//!   `nonce`), with `state` also in a cookie that binds the login to this
+//!   browser.
+//! - `GET /sign`, `POST /sign`: document signing (docs/signing.md,
+//!   `sign.rs`): the text's SHA-256, a client-credentials token (scope
+//!   `sign`, the same `private_key_jwt`), the transaction registered, then
+//!   the same redirect with `scope=openid sign&sign_transaction_id=ID`.
 //! - `GET /callback?code&state&iss`: `state` against the cookie and the
 //!   logins started here (each used once), `iss` against the provider's
 //!   (RFC 9207), the code redeemed with a `private_key_jwt` client
 //!   assertion (`assertion.rs`), the ID token validated by openidconnect
 //!   (signature from the provider's JWKS, `iss`, `aud`, `exp`, `nonce`,
-//!   `at_hash`), userinfo read for the same `sub`; a page shows `sub` and
-//!   the facts.
+//!   `at_hash`). A login then reads userinfo for the same `sub` and shows
+//!   the facts; a signing fetches the result with the access token and
+//!   verifies each signature itself.
 //!
-//! Logins in progress live in memory (10 minutes, at most 10,000); one
+//! Logins in progress live in memory (10 minutes, at most 10,000), a
+//! signing's transaction with its login (keyed by the `state` of the
+//! cookie, so the browser cannot swap in another transaction); one
 //! request is served at a time. A demo, with the test keys of data/oidc/.
 
 mod assertion;
 mod http;
 mod page;
+mod sign;
+mod sign_flow;
 
 use std::collections::HashMap;
 use std::io::Cursor;
@@ -29,7 +40,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
 use clap::Parser;
-use openidconnect::core::{CoreClient, CoreProviderMetadata, CoreResponseType, CoreUserInfoClaims};
+use openidconnect::core::{
+    CoreClient, CoreIdTokenClaims, CoreProviderMetadata, CoreResponseType, CoreTokenResponse,
+    CoreUserInfoClaims,
+};
 use openidconnect::url::form_urlencoded;
 use openidconnect::{
     AccessTokenHash, AuthenticationFlow, AuthorizationCode, ClientId, CsrfToken, EndpointMaybeSet,
@@ -48,10 +62,14 @@ use crate::http::Http;
     version,
     long_about = "An example relying party for kakunin's OpenID Provider, on the openidconnect crate.
 
-Open http://127.0.0.1:8081/ in a browser: it is sent to the provider's login page, which shows a \
-pairing code; approve it with the card (kakunin card approve CODE --server ISSUER), and the \
-browser comes back to /callback, where this RP redeems the code (private_key_jwt), checks the ID \
-token and shows the sub and the facts that userinfo gives.
+Open http://127.0.0.1:8081/ in a browser and choose \"Log in\": it is sent to the provider's \
+login page, which shows a pairing code; approve it with the card (kakunin card approve CODE \
+--server ISSUER), and the browser comes back to /callback, where this RP redeems the code \
+(private_key_jwt), checks the ID token and shows the sub and the facts that userinfo gives.
+
+\"Sign a document\" (/sign) hashes a text, registers the digest with the provider's signing API \
+(a client-credentials token with scope sign), has the person approve it with the card the same \
+way, then fetches the signatures and verifies each one with the signing certificate's key.
 
 The client must be registered at the provider with the redirect URI http://LISTEN/callback, byte \
 for byte, and the public key of --key: `kakunin serve` with no arguments serves such a client, \
@@ -104,11 +122,14 @@ const LOGIN_LIFETIME: Duration = Duration::from_secs(600);
 /// Logins in progress kept at most.
 const MAX_LOGINS: usize = 10_000;
 
-/// A login started at `GET /`, keyed by its `state`.
+/// A login started at `GET /login` or `POST /sign`, keyed by its `state`.
 struct Login {
     verifier: PkceCodeVerifier,
     nonce: Nonce,
     started: Instant,
+    /// A signing: the transaction this login approves, and the digests to
+    /// verify its signatures over.
+    signing: Option<sign::Transaction>,
 }
 
 struct Rp {
@@ -196,8 +217,8 @@ fn run(args: Args) -> anyhow::Result<()> {
         http,
         logins: HashMap::new(),
     };
-    for request in server.incoming_requests() {
-        let response = rp.handle(&request);
+    for mut request in server.incoming_requests() {
+        let response = rp.handle(&mut request);
         if let Err(e) = request.respond(response) {
             eprintln!("kakunin-example-rp: answering: {e}");
         }
@@ -237,29 +258,36 @@ fn cookie(request: &Request, name: &str) -> Option<String> {
 }
 
 impl Rp {
-    fn handle(&mut self, request: &Request) -> Answer {
+    fn handle(&mut self, request: &mut Request) -> Answer {
         self.logins
             .retain(|_, l| l.started.elapsed() < LOGIN_LIFETIME);
         let url = request.url().to_string();
         let (path, query) = url.split_once('?').unwrap_or((&url, ""));
         match (request.method(), path) {
-            (Method::Get, "/") => self.start(),
-            (Method::Get, "/callback") => {
-                match self.callback(query, cookie(request, STATE_COOKIE).as_deref()) {
-                    Ok(body) => html(200, body),
-                    Err(e) => html(400, page::error("Login failed", &format!("{e:#}"))),
-                }
+            (Method::Get, "/") => html(200, page::start()),
+            (Method::Get, "/login") => {
+                let scopes = self.scopes.clone();
+                self.start(&scopes, None)
             }
-            (Method::Get, _) => html(404, page::error("Not found", "Try / to log in.")),
+            (Method::Get, "/sign") => sign_flow::sign_form(),
+            (Method::Post, "/sign") => self.sign(request),
+            (Method::Get, "/callback") => {
+                self.callback(query, cookie(request, STATE_COOKIE).as_deref())
+            }
+            (Method::Get, _) => html(404, page::error("Not found", "Try / to start.")),
             _ => html(
                 405,
-                page::error("Method not allowed", "Only GET is served."),
+                page::error(
+                    "Method not allowed",
+                    "Only GET, and POST on /sign, are served.",
+                ),
             ),
         }
     }
 
-    /// `GET /`: a fresh login, and the redirect to the provider.
-    fn start(&mut self) -> Answer {
+    /// A fresh login asking for `scopes` (and `openid`), for a signing
+    /// when `signing` is given, and the redirect to the provider.
+    fn start(&mut self, scopes: &[Scope], signing: Option<sign::Transaction>) -> Answer {
         if self.logins.len() >= MAX_LOGINS {
             return html(
                 503,
@@ -278,8 +306,12 @@ impl Rp {
                 Nonce::new_random,
             )
             .set_pkce_challenge(challenge);
-        for scope in &self.scopes {
+        for scope in scopes {
             request = request.add_scope(scope.clone());
+        }
+        if let Some(tx) = &signing {
+            // docs/signing.md §2: the Digital Agency's parameter name.
+            request = request.add_extra_param("sign_transaction_id", tx.id.clone());
         }
         let (url, state, nonce) = request.url();
         let cookie = format!(
@@ -305,6 +337,7 @@ impl Rp {
                 verifier,
                 nonce,
                 started: Instant::now(),
+                signing,
             },
         );
         html(
@@ -315,8 +348,29 @@ impl Rp {
         .with_header(set_cookie)
     }
 
-    /// `GET /callback`: the checks, the code, the ID token, userinfo.
-    fn callback(&mut self, query: &str, cookie: Option<&str>) -> anyhow::Result<String> {
+    /// `GET /callback`: a login's or a signing's page, or what failed.
+    fn callback(&mut self, query: &str, cookie: Option<&str>) -> Answer {
+        let (login, params) = match self.take_login(query, cookie) {
+            Ok(found) => found,
+            Err(e) => return html(400, page::error("Login failed", &format!("{e:#}"))),
+        };
+        let (title, outcome) = match login.signing {
+            Some(_) => ("Signing failed", self.finish_signing(login, &params)),
+            None => ("Login failed", self.finish_login(login, &params)),
+        };
+        match outcome {
+            Ok(body) => html(200, body),
+            Err(e) => html(400, page::error(title, &format!("{e:#}"))),
+        }
+    }
+
+    /// The callback's parameters, its `state` checked against the cookie,
+    /// and the login it ends (used once).
+    fn take_login(
+        &mut self,
+        query: &str,
+        cookie: Option<&str>,
+    ) -> anyhow::Result<(Login, HashMap<String, String>)> {
         let mut params = HashMap::new();
         for (k, v) in form_urlencoded::parse(query.as_bytes()) {
             if params
@@ -336,6 +390,17 @@ impl Rp {
         let login = self.logins.remove(state).context(
             "no login with this state is in progress here (used, or older than 10 minutes)",
         )?;
+        Ok((login, params))
+    }
+
+    /// The provider's answer checked, the code redeemed (`private_key_jwt`,
+    /// PKCE) and the ID token validated: the tokens and the ID token's
+    /// claims.
+    fn redeem(
+        &self,
+        login: Login,
+        params: &HashMap<String, String>,
+    ) -> anyhow::Result<(CoreTokenResponse, CoreIdTokenClaims)> {
         // RFC 9207 §2.4: the response names the provider that sent it, so
         // that an RP with several providers cannot be mixed up.
         match params.get("iss") {
@@ -386,12 +451,23 @@ impl Rp {
                 bail!("the ID token's at_hash does not match the access token");
             }
         }
+        let claims = claims.clone();
+        Ok((token, claims))
+    }
+
+    /// A login's end: userinfo for the ID token's `sub`, and the page.
+    fn finish_login(
+        &self,
+        login: Login,
+        params: &HashMap<String, String>,
+    ) -> anyhow::Result<String> {
+        let (token, claims) = self.redeem(login, params)?;
         let info: CoreUserInfoClaims = self
             .client
             .user_info(token.access_token().clone(), Some(claims.subject().clone()))
             .context("the provider has no userinfo endpoint")?
             .request(&self.http)
             .context("reading userinfo")?;
-        Ok(page::logged_in(claims, &info))
+        Ok(page::logged_in(&claims, &info))
     }
 }

@@ -489,7 +489,11 @@ fn describe(asked: &Asked, target: &Target, documents: &[ToSign]) -> String {
         s.push_str("The login page must list the same documents.\n");
     }
     if asked.facts.is_empty() {
-        s.push_str("It asks for no data from the card: a login only.\n");
+        if documents.is_empty() {
+            s.push_str("It asks for no data from the card: a login only.\n");
+        } else {
+            s.push_str("It asks for none of the facts on your card.\n");
+        }
     } else {
         s.push_str("It asks for these facts from your signing certificate:\n");
         for f in &asked.facts {
@@ -497,7 +501,12 @@ fn describe(asked: &Asked, target: &Target, documents: &[ToSign]) -> String {
             s.push_str(&format!("  {} ({})\n", shown(&f.ja), shown(en)));
         }
     }
-    if asked.needs_signing_certificate {
+    if !documents.is_empty() {
+        s.push_str(&format!(
+            "The signing password will be asked for: {site} receives the signatures and your \
+             signing certificate, which carries your name, address, date of birth and sex.\n"
+        ));
+    } else if asked.needs_signing_certificate {
         s.push_str(&format!(
             "The signing password will be asked for: the provider receives the signing \
              certificate (it carries name, address, date of birth and sex) and passes on only \

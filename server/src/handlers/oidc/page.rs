@@ -164,7 +164,7 @@ pub(super) fn login(
             @if facts.is_empty() && documents.is_empty() {
                 p { "ログインのみ(個人の情報は提供されません)" br; span.en lang="en" { "Login only: no personal data." } }
             } @else if facts.is_empty() {
-                p { "個人の情報は提供されません(署名と署名用電子証明書のみ)。" br; span.en lang="en" { "No personal data besides the signatures and the signing certificate." } }
+                p { "署名と署名用電子証明書がサイトに渡ります。証明書には氏名・住所・生年月日・性別が記載されています。" br; span.en lang="en" { "The site receives the signatures and the signing certificate, which carries your name, address, date of birth and sex." } }
                 p.note { "署名用電子証明書の暗証番号(英数字6〜16桁)が必要です。" br; span.en lang="en" { "The card's signing password is needed." } }
             } @else {
                 ul { @for (ja, en) in &facts { li { (ja) " " span.en lang="en" { "(" (en) ")" } } } }
