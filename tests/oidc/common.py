@@ -15,14 +15,29 @@ The configuration (a JSON file named on the command line):
                           KAKUNIN_SIGN_PASSWORD, which it inherits.
   facts                   {holder number: path of gen's facts.json}
 
+rp_sign.py's configuration also has (the signing API, docs/signing.md):
+  servers                 short_sign (--sign-lifetime 2s), sign_revoked
+                          (holder 1's signing certificate revoked)
+  clients.{signer,other,sealed}
+                          as above; sealed also has enc_key, the RSA private
+                          key (PEM path) its results are encrypted to
+  kakunin, reader         the kakunin binary and the card's reader
+  pki                     gen's directory (holders/N/sign.pem)
+  evidence                {server name ("main" for the issuer): its
+                          evidence log}
+  evidence_pub            the evidence key's public half (PEM)
+
 Swapping the card: a script prints `card: insert holder N` and the
 harness answers `card: holder N inserted` on stdin once pcscd sees it.
+`card: insert holder N remove-after-signatures K` inserts a card that
+takes itself out right after its Kth signature (a card pulled mid-batch).
 
 Every check prints one `ok:` line; the first failure raises `Failed`,
 and `main()` prints `FAILED: ...` and exits 1.
 """
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -54,14 +69,16 @@ def load_config():
         return json.load(f)
 
 
-def approve(cfg, server, code, expect):
+def approve(cfg, server, code, expect, env=None):
     """Runs the approval command for pairing `code` on `server`; its exit
     status must be `expect` (0 approved, 1 refused, 2 error; None: any
-    non-zero). Returns its output."""
+    non-zero). `env`: variables to set for it (e.g. another
+    KAKUNIN_SIGN_PASSWORD). Returns its output."""
     argv = cfg["approve"] + ["--server", server, code]
     started = time.monotonic()
+    run_env = dict(os.environ, **env) if env else None
     try:
-        p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=APPROVE_TIMEOUT)
+        p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=APPROVE_TIMEOUT, env=run_env)
     except subprocess.TimeoutExpired:
         raise Failed(f"`{' '.join(argv)}` did not finish within {APPROVE_TIMEOUT} s")
     took = time.monotonic() - started
@@ -76,9 +93,12 @@ def approve(cfg, server, code, expect):
     return out
 
 
-def insert_card(holder):
-    """Asks the harness to put `holder`'s card in the reader."""
-    print(f"card: insert holder {holder}", flush=True)
+def insert_card(holder, remove_after_signatures=None):
+    """Asks the harness to put `holder`'s card in the reader; with
+    `remove_after_signatures` K, a card that is taken out right after its
+    Kth signature."""
+    pull = f" remove-after-signatures {remove_after_signatures}" if remove_after_signatures else ""
+    print(f"card: insert holder {holder}{pull}", flush=True)
     line = sys.stdin.readline().strip()
     equal(line, f"card: holder {holder} inserted", "the harness's answer to the card swap")
 

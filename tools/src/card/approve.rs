@@ -445,7 +445,7 @@ fn sign_with_card(
                     .sign_digest_info(KeySlot::Sign, d.digest_info.as_der())
                     .with_context(|| {
                         format!(
-                            "signing document {} of {} ({}); nothing was sent to the provider",
+                            "signing document {} of {} ({}) failed (was the card taken out?); nothing was sent to the provider",
                             i + 1,
                             documents.len(),
                             shown(&d.label)

@@ -231,8 +231,25 @@ impl CardSim {
         CardSim::start_on(&PcscEnv::shared(), pki, holder, state)
     }
 
+    /// [`CardSim::start`] with more `kakunin card-sim` arguments (e.g.
+    /// `--remove-after-signatures N`).
+    pub(crate) fn start_with(pki: &Path, holder: u32, state: &Path, extra: &[&str]) -> CardSim {
+        CardSim::start_on_with(&PcscEnv::shared(), pki, holder, state, extra)
+    }
+
     /// [`CardSim::start`] into the slot of `pcsc`.
     pub(crate) fn start_on(pcsc: &PcscEnv, pki: &Path, holder: u32, state: &Path) -> CardSim {
+        CardSim::start_on_with(pcsc, pki, holder, state, &[])
+    }
+
+    /// [`CardSim::start_on`] with more `kakunin card-sim` arguments.
+    fn start_on_with(
+        pcsc: &PcscEnv,
+        pki: &Path,
+        holder: u32,
+        state: &Path,
+        extra: &[&str],
+    ) -> CardSim {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_kakunin"));
         cmd.args([
             "card-sim",
@@ -245,6 +262,7 @@ impl CardSim {
             "--state",
             path_str(state),
         ])
+        .args(extra)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());

@@ -7,7 +7,11 @@
 //!   every refusal an RP must see, each with its RFC error code and status,
 //! - Debian's `chromium`, headless through Selenium and `chromium-driver`
 //!   (`tests/oidc/browser.py`), from an RP page through the login page to
-//!   the RP's callback.
+//!   the RP's callback,
+//! - Authlib again as an RP of the signing API (docs/signing.md;
+//!   `tests/oidc/rp_sign.py`): documents registered, signed with the card,
+//!   the result checked with `openssl` and the evidence log by hand and by
+//!   `kakunin evidence verify`.
 //!
 //! This file builds what the scripts run against: a PKI dated today
 //! (holder 1 valid, holder 2 revoked), a sign CRL made by `openssl ca
@@ -127,10 +131,22 @@ impl Material {
         M.get_or_init(|| {
             let dir = kakunin_testkit::tempdir();
             let d = dir.path();
-            for name in ["op-es256", "rpes", "rppar", "rpweb", "stranger"] {
+            for name in ["op-es256", "rpes", "rppar", "rpweb", "stranger", "evidence"] {
                 ec_p256_key(&d.join(format!("{name}.pem")));
             }
-            for name in ["op-rs256", "rprs"] {
+            // The signing API's evidence log key, public half for
+            // `kakunin evidence verify --key`.
+            openssl(&[
+                "pkey",
+                "-in",
+                s(&d.join("evidence.pem")),
+                "-pubout",
+                "-out",
+                s(&d.join("evidence.pub.pem")),
+            ]);
+            // rpenc: the RSA-2048 key a signing client receives its
+            // results encrypted to (RSA-OAEP-256).
+            for name in ["op-rs256", "rprs", "rpenc"] {
                 kakunin_testkit::rsa_key(&d.join(format!("{name}.pem")));
             }
             openssl(&["rand", "-out", s(&d.join("pairwise.key")), "32"]);
@@ -358,9 +374,20 @@ fn approve_command() -> Value {
 
 /// The scripts' configuration (tests/oidc/common.py), written to `work`.
 fn write_config(work: &Path, issuer: &str, clients: Value, servers: Value) -> PathBuf {
+    write_config_with(work, issuer, clients, servers, json!({}))
+}
+
+/// [`write_config`] with the members of `extra` added.
+fn write_config_with(
+    work: &Path,
+    issuer: &str,
+    clients: Value,
+    servers: Value,
+    extra: Value,
+) -> PathBuf {
     let m = Material::get();
     let facts = |h: u32| pki().join(format!("holders/{h}/facts.json"));
-    let cfg = json!({
+    let mut cfg = json!({
         "issuer": issuer,
         "servers": servers,
         "clients": clients,
@@ -368,6 +395,9 @@ fn write_config(work: &Path, issuer: &str, clients: Value, servers: Value) -> Pa
         "approve": approve_command(),
         "facts": { "1": s(&facts(1)), "2": s(&facts(2)) },
     });
+    if let (Some(cfg), Value::Object(extra)) = (cfg.as_object_mut(), extra) {
+        cfg.extend(extra);
+    }
     let path = work.join("config.json");
     kakunin_testkit::write(&path, serde_json::to_string_pretty(&cfg).expect("JSON"));
     path
@@ -378,6 +408,9 @@ struct Slot {
     _stack: PcscStack,
     sim: Option<CardSim>,
     state: tempfile::TempDir,
+    /// Whether the card in the reader takes itself out after some
+    /// signatures.
+    pulls: bool,
 }
 
 impl Slot {
@@ -386,24 +419,51 @@ impl Slot {
             _stack: stack,
             sim: None,
             state: kakunin_testkit::tempdir(),
+            pulls: false,
         };
         slot.insert(holder);
         slot
     }
 
     fn insert(&mut self, holder: u32) {
-        if let Some(sim) = self.sim.take() {
-            let status = sim.stop();
-            assert!(status.success(), "card-sim ended with {status}");
-        }
-        let state = self.state.path().join(format!("card-{holder}.json"));
-        self.sim = Some(CardSim::start(pki(), holder, &state));
+        self.insert_with(holder, &[]);
     }
 
-    /// The answer to a script's `card: insert holder N` line.
+    /// Puts `holder`'s card in (its PIN counters kept in one state file
+    /// per holder), started with `extra` `kakunin card-sim` arguments.
+    fn insert_with(&mut self, holder: u32, extra: &[&str]) {
+        if let Some(sim) = self.sim.take() {
+            // A card that took itself out (--remove-after-signatures)
+            // has exited 0 already.
+            let status = sim.stop();
+            assert!(status.success(), "card-sim ended with {status}");
+            if std::mem::take(&mut self.pulls) {
+                // pcscd powers the slot down about half a second after a
+                // card vanished under a client; vpcd sends that power-off
+                // to whichever card has connected by then, and pcscd never
+                // sees that card (pcscd 1.9.9, vsmartcard-vpcd 3.3). Let
+                // it happen with the slot empty.
+                std::thread::sleep(Duration::from_millis(1500));
+            }
+        }
+        self.pulls = extra.contains(&"--remove-after-signatures");
+        let state = self.state.path().join(format!("card-{holder}.json"));
+        self.sim = Some(CardSim::start_with(pki(), holder, &state, extra));
+    }
+
+    /// The answer to a script's `card: insert holder N` line, or `card:
+    /// insert holder N remove-after-signatures K` for a card that is
+    /// taken out right after its Kth signature.
     fn answer(&mut self, line: &str) -> Option<String> {
-        let holder: u32 = line.strip_prefix("card: insert holder ")?.parse().ok()?;
-        self.insert(holder);
+        let rest = line.strip_prefix("card: insert holder ")?;
+        let (holder, pull) = match rest.split_once(" remove-after-signatures ") {
+            Some((h, k)) => (h.parse::<u32>().ok()?, Some(k.parse::<u64>().ok()?)),
+            None => (rest.parse::<u32>().ok()?, None),
+        };
+        match pull {
+            Some(k) => self.insert_with(holder, &["--remove-after-signatures", &k.to_string()]),
+            None => self.insert(holder),
+        }
         Some(format!("card: holder {holder} inserted"))
     }
 }
@@ -662,4 +722,181 @@ fn oidc_rp_browser_logs_in_through_the_login_page() {
 #[test]
 fn oidc_rp_rfc_details_once_missed() {
     authlib_without_a_card("oidc_rp_rfc_details_once_missed", "deviations");
+}
+
+// --- Document signing (docs/signing.md) ------------------------------------
+
+/// The signing API's clients: `signer` (ES256, the four facts), `other`
+/// (RS256, another client of the same provider) and `sealed` (ES256, the
+/// four facts, and an RSA-OAEP-256 key in its JWKS: its results come
+/// encrypted).
+const SIGN_CLIENTS: [(&str, Rp, &str); 3] = [
+    (
+        "signer",
+        Rp {
+            key: "rpes",
+            client_id: "rpsign",
+            alg: "ES256",
+            id_token_alg: "ES256",
+            extra: "",
+        },
+        "\"openid\", \"sign\", \"name\", \"address\", \"birthdate\", \"gender\"",
+    ),
+    (
+        "other",
+        Rp {
+            key: "rprs",
+            client_id: "rpsign2",
+            alg: "RS256",
+            id_token_alg: "ES256",
+            extra: "",
+        },
+        "\"openid\", \"sign\"",
+    ),
+    (
+        "sealed",
+        Rp {
+            key: "rppar",
+            client_id: "rpsealed",
+            alg: "ES256",
+            id_token_alg: "ES256",
+            extra: "",
+        },
+        "\"openid\", \"sign\", \"name\", \"address\", \"birthdate\", \"gender\"",
+    ),
+];
+
+/// The signing clients' registry (TOML) and their part of the script's
+/// config (`enc_key`: the private key of `sealed`'s encryption key).
+fn sign_registry(work: &Path) -> (PathBuf, Value) {
+    let m = Material::get();
+    let mut toml = String::from("# Written by tools/tests/cli/oidc_rp.rs (signing).\n");
+    let mut clients = serde_json::Map::new();
+    for (name, rp, scopes) in &SIGN_CLIENTS {
+        let key = m.path(&format!("{}.pem", rp.key));
+        let kid = format!("{}-key", rp.client_id);
+        let redirect = format!("{REDIRECT}/{}", rp.client_id);
+        let mut keys = vec![public_jwk(&key, &kid)];
+        let mut entry = json!({
+            "client_id": rp.client_id, "key": s(&key), "kid": kid, "alg": rp.alg,
+            "redirect_uri": redirect, "id_token_alg": rp.id_token_alg,
+        });
+        if *name == "sealed" {
+            // testkit's JWK says use sig, alg RS256: made an encryption
+            // key here (docs/oidc.md, "Client registry").
+            let enc = m.path("rpenc.pem");
+            let mut jwk = public_jwk(&enc, "rpsealed-enc");
+            jwk["use"] = json!("enc");
+            jwk["alg"] = json!("RSA-OAEP-256");
+            keys.push(jwk);
+            entry["enc_key"] = json!(s(&enc));
+        }
+        let jwks_file = work.join(format!("{}.jwks.json", rp.client_id));
+        kakunin_testkit::write(&jwks_file, json!({ "keys": keys }).to_string());
+        toml.push_str(&format!(
+            "\n[[client]]\nclient_id = \"{id}\"\nname = \"Signing RP {id}\"\n\
+             redirect_uris = [\"{redirect}\"]\nscopes = [{scopes}]\n\
+             jwks_file = \"{jwks}\"\n{extra}",
+            id = rp.client_id,
+            jwks = s(&jwks_file),
+            extra = rp.extra,
+        ));
+        clients.insert((*name).into(), entry);
+    }
+    let path = work.join("sign-clients.toml");
+    kakunin_testkit::write(&path, toml);
+    (path, Value::Object(clients))
+}
+
+/// A provider with signing on: its own evidence log `work/evidence-NAME.log`
+/// (returned), signed with Material's evidence key.
+fn sign_provider(
+    work: &Path,
+    name: &str,
+    clients: &Path,
+    crl_dir: &str,
+    extra: &[&str],
+) -> (Served, PathBuf) {
+    let m = Material::get();
+    let evidence = work.join(format!("evidence-{name}.log"));
+    let key = m.path("evidence.pem");
+    let mut args = vec!["--evidence", s(&evidence), "--evidence-key", s(&key)];
+    args.extend_from_slice(extra);
+    (provider(clients, crl_dir, &args), evidence)
+}
+
+/// Runs part `part` of rp_sign.py with holder 1's card in the reader
+/// against `main` (and the `more` providers, by name), each with its own
+/// evidence log.
+fn sign_script(test: &str, part: &str, more: &[(&str, &str, &[&str])]) {
+    if !have_python(test, "authlib, requests, joserfc, cryptography") {
+        return;
+    }
+    let Some(stack) = PcscStack::get(test) else {
+        return;
+    };
+    let work = kakunin_testkit::tempdir();
+    let (clients, rps) = sign_registry(work.path());
+    let (op, main_log) = sign_provider(work.path(), "main", &clients, "crl", &[]);
+    let mut servers = serde_json::Map::new();
+    let mut evidence = serde_json::Map::new();
+    evidence.insert("main".into(), json!(s(&main_log)));
+    let mut running = Vec::new();
+    for (name, crl_dir, extra) in more {
+        let (srv, log) = sign_provider(work.path(), name, &clients, crl_dir, extra);
+        servers.insert((*name).into(), json!(srv.url("")));
+        evidence.insert((*name).into(), json!(s(&log)));
+        running.push(srv);
+    }
+    let extra = json!({
+        "kakunin": env!("CARGO_BIN_EXE_kakunin"),
+        "reader": READER,
+        "pki": s(pki()),
+        "evidence": evidence,
+        "evidence_pub": s(&Material::get().path("evidence.pub.pem")),
+    });
+    let config = write_config_with(work.path(), &op.url(""), rps, Value::Object(servers), extra);
+    let mut slot = Slot::with(stack, 1);
+    let run = run_script(python("rp_sign.py", &[s(&config), part]), |l| {
+        slot.answer(l)
+    });
+    let mut all = vec![&op];
+    all.extend(running.iter());
+    passed(&format!("rp_sign.py {part}"), &run, &all);
+}
+
+/// Signing, the whole way with Authlib as the RP: a client-credentials
+/// token, three documents registered (two SHA-256 digests, one SHA-512
+/// DigestInfo), the card's approval through pcscd, the code flow, the
+/// result; every signature checked by `openssl pkeyutl -verify` over the
+/// DigestInfo the script builds itself (and a changed digest refused),
+/// the certificate equal to gen's, the facts equal to gen's facts.json;
+/// the result encrypted to a client's RSA key and decrypted by joserfc and
+/// by hand; the result refused without a token, with a client-credentials
+/// token and with another login's token; another client's transaction
+/// refused at /authorize and at its state; an expired transaction
+/// (`--sign-lifetime 2s`); the evidence logs verified by `kakunin evidence
+/// verify`.
+#[test]
+fn oidc_rp_sign_documents_end_to_end() {
+    sign_script(
+        "oidc_rp_sign_documents_end_to_end",
+        "signed",
+        &[("short_sign", "crl", &["--sign-lifetime", "2s"])],
+    );
+}
+
+/// Signing refused or interrupted at the card: a wrong signing password
+/// (exactly one try spent, nothing posted, the transaction still open,
+/// then approved with the right one), the card taken out after the first
+/// document (nothing posted, no evidence record, then approved with the
+/// card back), and a signing certificate revoked in the served CRL (the
+/// transaction refused, the evidence record saying so).
+#[test]
+fn oidc_rp_sign_refusals_at_the_card() {
+    sign_script(
+        "oidc_rp_sign_refusals_at_the_card",
+        "card",
+        &[("sign_revoked", "crl-sign-revoked", &[])],
+    );
 }
