@@ -144,7 +144,7 @@ mod tests {
         let notice = repair_notice(&path, torn);
         let saved = format!("{}.torn", path.display());
         assert!(
-            notice.contains(&saved) && notice.contains("last 13 bytes"),
+            notice.contains(&saved) && notice.contains("last 12 bytes"),
             "{notice}"
         );
         assert_eq!(
