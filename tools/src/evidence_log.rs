@@ -6,7 +6,6 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use kakunin_report::{ChainOptions, ChainWriter, EvidenceKey, TornTail};
 use serde::Serialize;
 
@@ -76,12 +75,10 @@ impl EvidenceLog {
         Ok(self.writer.flush()?)
     }
 
-    /// Writes the rest and the closing checkpoint.
+    /// Writes the rest and the closing checkpoint (the error names the
+    /// file already).
     pub(crate) fn finish(self) -> anyhow::Result<()> {
-        let path = self.writer.path().to_path_buf();
-        self.writer
-            .finish()
-            .with_context(|| format!("closing evidence file {}", path.display()))
+        Ok(self.writer.finish()?)
     }
 }
 
@@ -144,7 +141,7 @@ mod tests {
         let notice = repair_notice(&path, torn);
         let saved = format!("{}.torn", path.display());
         assert!(
-            notice.contains(&saved) && notice.contains("last 13 bytes"),
+            notice.contains(&saved) && notice.contains("last 12 bytes"),
             "{notice}"
         );
         assert_eq!(

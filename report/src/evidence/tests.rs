@@ -195,7 +195,7 @@ fn the_chain_links_every_line_and_checkpoints_seal_every_batch() {
     assert!(public.verify(message.as_bytes(), &sig));
     assert!(!public.verify(message.replace("batch", "start").as_bytes(), &sig));
 
-    let report = verify(&[path.clone()], &[public]);
+    let report = verify(std::slice::from_ref(&path), &[public]);
     assert!(report.intact(), "{report:?}");
     assert_eq!(
         (report.entries, report.checkpoints, report.records()),
@@ -282,7 +282,7 @@ fn without_a_key_the_chain_is_written_but_a_key_finds_it_unsealed() {
     let path = dir.path().join("e.jsonl");
     write_log(&path, None, 0, 5, 2);
     assert_eq!(lines(&path).len(), 5, "no checkpoints");
-    let report = verify(&[path.clone()], &[]);
+    let report = verify(std::slice::from_ref(&path), &[]);
     assert!(report.intact(), "{report:?}");
     assert_eq!(report.checkpoints, 0);
     let u = report.unsealed.clone().unwrap();
@@ -309,7 +309,7 @@ fn torn_tail_is_saved_cut_and_the_chain_continues() {
         .write_all(half.as_bytes())
         .unwrap();
     // Before the next open, verify names the torn line.
-    let report = verify(&[path.clone()], &[public.clone()]);
+    let report = verify(std::slice::from_ref(&path), std::slice::from_ref(&public));
     let b = report.broken.clone().unwrap();
     assert_eq!((b.kind, b.line), (BreakKind::Torn, 7), "{b}");
     assert!(b.to_string().contains("a crash mid-append"), "{b}");

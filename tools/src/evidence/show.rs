@@ -74,7 +74,11 @@ pub(crate) fn run(args: ShowArgs) -> anyhow::Result<Outcome> {
                 record: &e.record,
             };
             // A closed pipe (`| head`) is not an error.
-            let _ = writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&shown)?);
+            let _ = writeln!(
+                std::io::stdout(),
+                "{}",
+                serde_json::to_string_pretty(&shown)?
+            );
             Ok(Outcome::Success)
         }
         many => {

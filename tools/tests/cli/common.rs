@@ -78,3 +78,50 @@ pub(crate) fn json_lines(out: &Output) -> Vec<serde_json::Value> {
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON {l:?}: {e}")))
         .collect()
 }
+
+/// An evidence key pair made by OpenSSL in `dir`: (`evidence-key.pem`, a
+/// PKCS#8 P-256 private key as `openssl genpkey` writes it;
+/// `evidence-pub.pem`, its public key as `openssl pkey -pubout` writes it).
+pub(crate) fn evidence_key(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    kakunin_testkit::openssl_in(
+        dir,
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            "evidence-key.pem",
+        ],
+    );
+    kakunin_testkit::openssl_in(
+        dir,
+        &[
+            "pkey",
+            "-in",
+            "evidence-key.pem",
+            "-pubout",
+            "-out",
+            "evidence-pub.pem",
+        ],
+    );
+    (dir.join("evidence-key.pem"), dir.join("evidence-pub.pem"))
+}
+
+/// The lines of an evidence file, parsed; records only (checkpoints left
+/// out) when `records_only`.
+pub(crate) fn evidence_entries(
+    path: &std::path::Path,
+    records_only: bool,
+) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("evidence file {}: {e}", path.display()));
+    text.lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l)
+                .unwrap_or_else(|e| panic!("evidence line {l:?}: {e}"))
+        })
+        .filter(|v| !records_only || v["kind"] != "checkpoint")
+        .collect()
+}

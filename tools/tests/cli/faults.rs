@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use crate::card::{card_on, spawn_sign_on, stderr};
 use crate::card_sim::{found, missing, pcscd_program, stop_pcscd, CardSim, PcscEnv, VPCD_DRIVER};
-use crate::common::{at, found_or_skip, gen, json_lines, kakunin};
+use crate::common::{at, evidence_entries, evidence_key, found_or_skip, gen, json_lines, kakunin};
 use crate::serve::{
     crl_dir, data, drop_file, expected_serials, need_curl, oracle, s, sample_serials, serve_args,
     today, Served,
@@ -358,12 +358,15 @@ fn fails_naming(out: &Output, needles: &[&str]) {
     }
 }
 
-/// `kakunin verify --evidence EVIDENCE` of the big PKI's signing bundle,
-/// `copies` times over, against the new index.
+/// `kakunin verify --evidence EVIDENCE --evidence-key KEY` of the big
+/// PKI's signing bundle, `copies` times over, against the new index; KEY
+/// is `evidence-key.pem` beside EVIDENCE (made by [`evidence_key`]).
 fn verify_with_evidence(big: &Big, evidence: &Path, copies: usize) -> Command {
+    let key = evidence.with_file_name("evidence-key.pem");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kakunin"));
     cmd.args(["verify", "--quiet", "--trust", s(&big.ca())])
         .args(["--index", s(&big.new_idx), "--evidence", s(evidence)])
+        .args(["--evidence-key", s(&key)])
         .args(std::iter::repeat_n(
             s(&big.pki.join("sign-certs.pem")),
             copies,
@@ -372,21 +375,43 @@ fn verify_with_evidence(big: &Big, evidence: &Path, copies: usize) -> Command {
     cmd
 }
 
-/// Every line of the evidence file is a whole JSON record.
+/// Every line of the evidence file is a whole JSON entry; the status
+/// records (checkpoints left out).
 fn evidence_lines(evidence: &Path) -> Vec<Value> {
     let text = std::fs::read_to_string(evidence).expect("evidence file");
     assert!(text.is_empty() || text.ends_with('\n'), "torn last line");
-    text.lines()
-        .map(|l| {
-            let v: Value =
-                serde_json::from_str(l).unwrap_or_else(|e| panic!("evidence line {l:?}: {e}"));
-            assert!(
-                v["cert_sha256"].is_string() && v["sources"].is_array(),
-                "{v}"
-            );
-            v
-        })
-        .collect()
+    let records = evidence_entries(evidence, true);
+    for v in &records {
+        let r = &v["record"];
+        assert!(
+            v["kind"] == "status" && r["cert_sha256"].is_string() && r["sources"].is_array(),
+            "{v}"
+        );
+    }
+    records
+}
+
+/// `kakunin evidence verify --key` of EVIDENCE with the public half of the
+/// key beside it: (exit code, stdout).
+fn evidence_verify(evidence: &Path) -> (Option<i32>, String) {
+    let public = evidence.with_file_name("evidence-pub.pem");
+    let out = kakunin(&["evidence", "verify", "--key", s(&public), s(evidence)]);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// After a run that was killed or failed, before the next one repairs the
+/// file: the chain verifies up to the last whole line. Only a torn last
+/// line (a crash mid-append) may break it, and whole lines after the last
+/// checkpoint (a write cut at a line boundary) may be unsealed.
+fn chain_whole_up_to_the_last_record(evidence: &Path, what: &str) {
+    let (code, text) = evidence_verify(evidence);
+    let torn = text.contains("BROKEN at") && text.contains("a crash mid-append");
+    let unsealed_only = text.contains("NOT SEALED") && !text.contains("BROKEN at");
+    let ok = code == Some(0) || (code == Some(1) && (torn || unsealed_only));
+    assert!(ok, "{what}: {code:?}\n{text}");
 }
 
 /// Runs `kakunin verify --evidence` again (one bundle more) after a run
@@ -396,6 +421,7 @@ fn evidence_lines(evidence: &Path) -> Vec<Value> {
 /// length.
 fn restart_appends_after_the_last_whole_record(big: &Big, evidence: &Path, what: &str) -> usize {
     let torn = PathBuf::from(format!("{}.torn", evidence.display()));
+    chain_whole_up_to_the_last_record(evidence, what);
     let before = std::fs::read(evidence).unwrap();
     let torn_before = std::fs::read(&torn).unwrap_or_default();
     let out = verify_with_evidence(big, evidence, 1)
@@ -411,9 +437,12 @@ fn restart_appends_after_the_last_whole_record(big: &Big, evidence: &Path, what:
     assert_eq!(after[..kept], before[..kept], "{what}: whole records kept");
     assert_eq!(
         evidence_lines(evidence).len(),
-        count_lines(&before[..kept]) + 100,
+        count_records(&before[..kept]) + 100,
         "{what}"
     );
+    // Repaired, sealed and continued: the whole chain verifies.
+    let (code, text) = evidence_verify(evidence);
+    assert_eq!(code, Some(0), "{what}: after the restart:\n{text}");
     let mut want_torn = torn_before;
     if kept < before.len() {
         want_torn.extend_from_slice(&before[kept..]);
@@ -468,6 +497,7 @@ fn a_full_or_read_only_file_system_fails_clearly_and_keeps_the_old_index() {
     still_serving("after a full disk");
 
     // Disk full while evidence is written: 4,000 records of ~800 bytes.
+    evidence_key(fs.path());
     let evidence = fs.path().join("evidence.jsonl");
     let out = verify_with_evidence(big, &evidence, 40).output().unwrap();
     fails_naming(&out, &["No space left on device", s(&evidence)]);
@@ -488,8 +518,16 @@ fn a_full_or_read_only_file_system_fails_clearly_and_keeps_the_old_index() {
     drop(srv);
 }
 
-fn count_lines(bytes: &[u8]) -> usize {
-    bytes.iter().filter(|&&b| b == b'\n').count()
+/// The status records among whole lines of evidence.
+fn count_records(bytes: &[u8]) -> usize {
+    bytes
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .filter(|l| {
+            let v: Value = serde_json::from_slice(l).expect("a whole line is JSON");
+            v["kind"] != "checkpoint"
+        })
+        .count()
 }
 
 /// Bytes worth flipping in an index: header fields, the section table,
@@ -579,6 +617,7 @@ fn verify_killed_mid_batch_never_leaves_a_torn_evidence_line() {
     let mut rng = Rng::new("evidence_killed");
     let work = kakunin_testkit::tempdir();
     let evidence = work.path().join("evidence.jsonl");
+    evidence_key(work.path());
     const COPIES: usize = 20;
     let started = Instant::now();
     let out = verify_with_evidence(big, &evidence, COPIES)
@@ -587,6 +626,11 @@ fn verify_killed_mid_batch_never_leaves_a_torn_evidence_line() {
     let whole_run = started.elapsed();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(evidence_lines(&evidence).len(), COPIES * 100);
+    assert_eq!(
+        evidence_verify(&evidence).0,
+        Some(0),
+        "the whole run verifies"
+    );
 
     let restart = |what: &str| restart_appends_after_the_last_whole_record(big, &evidence, what);
     let mut torn_tails = 0;

@@ -4,6 +4,7 @@ mod card;
 mod card_sim;
 mod common;
 mod conformance;
+mod evidence;
 mod faults;
 mod gen;
 mod ingest;

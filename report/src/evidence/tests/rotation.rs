@@ -80,7 +80,9 @@ fn a_rotated_log_verifies_across_its_files_in_any_order() {
     // A middle file left out: the next one breaks at its first line.
     let mut gap = all.clone();
     gap.remove(1);
-    let b = verify(&gap, &[tk.public.clone()]).broken.unwrap();
+    let b = verify(&gap, std::slice::from_ref(&tk.public))
+        .broken
+        .unwrap();
     assert_eq!(
         (b.kind, b.line, &b.path),
         (BreakKind::Seq, 1, &all[2]),
@@ -91,12 +93,14 @@ fn a_rotated_log_verifies_across_its_files_in_any_order() {
     // A file given twice: the copy breaks.
     let mut twice = all.clone();
     twice.push(all[1].clone());
-    let b = verify(&twice, &[tk.public.clone()]).broken.unwrap();
+    let b = verify(&twice, std::slice::from_ref(&tk.public))
+        .broken
+        .unwrap();
     assert_eq!((b.kind, b.line), (BreakKind::Seq, 1), "{b}");
 
     // A restart continues the chain in the live file.
     write_log(&path, Some(tk.load()), 60, 3, 5);
-    let report = verify(&files(&path), &[tk.public.clone()]);
+    let report = verify(&files(&path), std::slice::from_ref(&tk.public));
     assert!(report.intact(), "{report:?}");
     assert_eq!(report.records(), 63);
 }
@@ -112,7 +116,7 @@ fn a_crash_between_the_rename_and_the_new_file_continues_from_the_rotated_file()
     write_log(&path, Some(tk.load()), 4, 2, 2);
     let first = lines(&path);
     assert_eq!(first[0]["record"]["reason"], "continued");
-    let report = verify(&files(&path), &[tk.public.clone()]);
+    let report = verify(&files(&path), std::slice::from_ref(&tk.public));
     assert!(report.intact(), "{report:?}");
     assert_eq!(report.records(), 6);
 
