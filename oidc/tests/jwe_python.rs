@@ -15,38 +15,11 @@ use std::process::{Command, Stdio};
 use kakunin_oidc::clients::ClientRegistry;
 use kakunin_oidc::jwe::{self, EncryptionKey};
 use kakunin_testkit::jwk::{ec_p256_key, public_jwk};
-use kakunin_testkit::{openssl, path_str as s};
+use kakunin_testkit::needs::have_python;
 use serde_json::{json, Value};
 
 fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/oidc/jwe_decrypt.py")
-}
-
-/// Skips (locally) or fails (`CI=true`) a test that lacks `what`, naming
-/// the command that installs it.
-fn missing(test: &str, what: &str, install: &str) -> bool {
-    let msg = format!("{what} (install: {install})");
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{test}: {msg}: required when CI=true");
-    }
-    eprintln!("SKIPPED {test}: {msg}");
-    false
-}
-
-/// Python with the pinned packages the script imports.
-fn have_python(test: &str, modules: &str) -> bool {
-    Command::new("python3")
-        .args(["-c", &format!("import {modules}")])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-        || missing(
-            test,
-            &format!("python3 cannot import {modules}"),
-            "python3 -m pip install -r tests/oidc/requirements.txt",
-        )
 }
 
 /// Each JWE decrypted by the script: (protected header, plaintext).
@@ -95,15 +68,7 @@ fn jwe_decrypts_with_joserfc_and_cryptography() {
     }
     let dir = tempfile::tempdir().expect("a temporary directory");
     let rsa = dir.path().join("enc.pem");
-    openssl(&[
-        "genpkey",
-        "-algorithm",
-        "RSA",
-        "-pkeyopt",
-        "rsa_keygen_bits:2048",
-        "-out",
-        s(&rsa),
-    ]);
+    kakunin_testkit::rsa_key(&rsa);
     let ec = dir.path().join("sig.pem");
     ec_p256_key(&ec);
 

@@ -39,6 +39,7 @@ pub mod http;
 pub mod jwk;
 mod lab;
 pub mod login;
+pub mod needs;
 pub mod ocsp;
 mod ocsp_text;
 mod openssl_ca;

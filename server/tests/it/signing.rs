@@ -55,15 +55,7 @@ fn encrypting_jwks() -> PathBuf {
     let dir = DIR.get_or_init(|| {
         let dir = kakunin_testkit::tempdir();
         let key = dir.path().join("enc.pem");
-        kakunin_testkit::openssl(&[
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            "rsa_keygen_bits:2048",
-            "-out",
-            s(&key),
-        ]);
+        kakunin_testkit::rsa_key(&key);
         let mut jwks: Value = serde_json::from_str(
             &std::fs::read_to_string(data("oidc/demo-rp.jwks.json")).expect("demo JWKS"),
         )

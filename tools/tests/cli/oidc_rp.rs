@@ -36,6 +36,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use kakunin_testkit::jwk::{ec_p256_key, public_jwk};
+use kakunin_testkit::needs::{have_python, missing};
 use kakunin_testkit::{crl_text_entries, openssl, openssl_time, path_str as s, reason_name};
 use kakunin_testkit::{CaConfig, IndexCa};
 use serde_json::{json, Value};
@@ -54,35 +55,6 @@ const SCRIPT_TIMEOUT: Duration = Duration::from_secs(80);
 
 fn oidc_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/oidc")
-}
-
-/// Skips (locally) or fails (`CI=true`) a test that lacks `what`, naming
-/// the command that installs it.
-fn missing(test: &str, what: &str, install: &str) -> bool {
-    let msg = format!("{what} (install: {install})");
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{test}: {msg}: required when CI=true");
-    }
-    eprintln!("SKIPPED {test}: {msg}");
-    false
-}
-
-fn succeeds(cmd: &mut Command) -> bool {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// Python with the pinned RP packages.
-fn have_python(test: &str, modules: &str) -> bool {
-    succeeds(Command::new("python3").args(["-c", &format!("import {modules}")]))
-        || missing(
-            test,
-            &format!("python3 cannot import {modules}"),
-            "python3 -m pip install -r tests/oidc/requirements.txt",
-        )
 }
 
 /// Node ≥ 20 with `openid-client` installed from the lock file.

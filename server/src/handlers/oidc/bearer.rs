@@ -53,15 +53,20 @@ pub(super) fn missing() -> Response<Full<Bytes>> {
 
 /// Why a bearer token was refused, answered by [`Refused::response`].
 #[derive(Debug)]
-pub(super) struct Refused {
-    status: StatusCode,
-    error: &'static str,
-    description: String,
+pub(super) enum Refused {
+    /// No token at all.
+    Missing,
+    /// A token that does not do.
+    Token {
+        status: StatusCode,
+        error: &'static str,
+        description: String,
+    },
 }
 
 impl Refused {
     fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Refused {
-        Refused {
+        Refused::Token {
             status,
             error,
             description: description.into(),
@@ -70,7 +75,14 @@ impl Refused {
 
     /// The refusal with its `WWW-Authenticate` challenge.
     pub(super) fn response(self) -> Response<Full<Bytes>> {
-        refuse(self.status, self.error, &self.description)
+        match self {
+            Refused::Missing => missing(),
+            Refused::Token {
+                status,
+                error,
+                description,
+            } => refuse(status, error, &description),
+        }
     }
 }
 

@@ -9,9 +9,11 @@ use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use hyper::{Request, Response, StatusCode};
 use kakunin_engine::Timestamp;
+use kakunin_oidc::tokens::AccessTokenClaims;
 use serde_json::json;
 
-use super::{bearer, is_content_type, now_secs, provider};
+use super::bearer::{self, Refused};
+use super::{is_content_type, now_secs, provider};
 use crate::app::App;
 use crate::error::ApiError;
 use crate::http::json_response;
@@ -55,16 +57,20 @@ fn no_store(mut resp: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
     resp
 }
 
+/// The claims of the client-credentials token (scope `sign`) in
+/// `headers`, or the answer to a request without one.
+fn client_token(p: &Provider, headers: &hyper::HeaderMap) -> Result<AccessTokenClaims, Refused> {
+    let token = bearer::token(headers).ok_or(Refused::Missing)?;
+    bearer::client_credentials(p, token)
+}
+
 /// `POST /v1/sign-transactions`.
 pub(crate) async fn register(
     app: &App,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, ApiError> {
     let (p, signing) = signing(app)?;
-    let Some(token) = bearer::token(req.headers()) else {
-        return Ok(bearer::missing());
-    };
-    let claims = match bearer::client_credentials(p, token) {
+    let claims = match client_token(p, req.headers()) {
         Ok(c) => c,
         Err(refusal) => return Ok(refusal.response()),
     };
@@ -111,10 +117,7 @@ pub(crate) fn state(
     id: &str,
 ) -> Result<Response<Full<Bytes>>, ApiError> {
     let (p, _) = signing(app)?;
-    let Some(token) = bearer::token(req.headers()) else {
-        return Ok(bearer::missing());
-    };
-    let claims = match bearer::client_credentials(p, token) {
+    let claims = match client_token(p, req.headers()) {
         Ok(c) => c,
         Err(refusal) => return Ok(refusal.response()),
     };
