@@ -146,7 +146,7 @@ pub struct VerifiedAssertion {
 /// Authenticates a client by its assertion. `client_id` is the request's
 /// `client_id` parameter, if sent (it must then equal `sub`, RFC 7521
 /// §4.2); `now` is seconds since the Unix epoch.
-pub fn authenticate<'r>(
+pub async fn authenticate<'r>(
     registry: &'r ClientRegistry,
     client_id: Option<&str>,
     assertion_type: &str,
@@ -192,7 +192,7 @@ pub fn authenticate<'r>(
         .saturating_sub(now)
         .max(1);
     let key = format!("jti:{}:{}", client.client_id, verified.jti);
-    if !store.mark_once(&key, Duration::from_secs(ttl))? {
+    if !store.mark_once(&key, Duration::from_secs(ttl)).await? {
         return Err(AssertionError::Replayed {
             client: client.client_id.clone(),
             jti: verified.jti,
@@ -395,6 +395,7 @@ mod tests {
     use crate::clients::tests::demo_registry;
     use crate::state::MemoryStore;
     use crate::testkeys;
+    use kakunin_testkit::ready;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine;
     use jsonwebtoken::{encode, EncodingKey, Header};
@@ -426,7 +427,7 @@ mod tests {
 
     fn check(token: &str, store: &MemoryStore) -> Result<String, AssertionError> {
         let reg = demo_registry();
-        authenticate(&reg, None, JWT_BEARER, token, aud(), NOW, store).map(|(c, v)| {
+        ready(authenticate(&reg, None, JWT_BEARER, token, aud(), NOW, store)).map(|(c, v)| {
             assert_eq!(c.client_id, v.client_id);
             v.jti
         })
@@ -586,7 +587,7 @@ mod tests {
         // client_id parameter must match iss/sub.
         let reg = demo_registry();
         let t = sign("ec-ec1", Some("ec1"), &claims());
-        assert!(authenticate(
+        assert!(ready(authenticate(
             &reg,
             Some("nobody"),
             JWT_BEARER,
@@ -594,7 +595,7 @@ mod tests {
             aud(),
             NOW,
             &MemoryStore::new(4)
-        )
+        ))
         .is_err());
     }
 
@@ -604,12 +605,12 @@ mod tests {
         let store = MemoryStore::new(4);
         let t = sign("ec-ec1", Some("ec1"), &claims());
         assert!(matches!(
-            authenticate(&reg, None, "jwt", &t, aud(), NOW, &store),
+            ready(authenticate(&reg, None, "jwt", &t, aud(), NOW, &store)),
             Err(AssertionError::AssertionType { .. })
         ));
         let long = "a".repeat(MAX_ASSERTION_LEN + 1);
         assert!(matches!(
-            authenticate(&reg, None, JWT_BEARER, &long, aud(), NOW, &store),
+            ready(authenticate(&reg, None, JWT_BEARER, &long, aud(), NOW, &store)),
             Err(AssertionError::TooLong { .. })
         ));
         let (enc, _) = testkeys::encoding("ec-ec1");

@@ -115,13 +115,13 @@ pub fn grant_id(code: &str) -> String {
 }
 
 /// Issues a code (256 random bits) for `grant`, living [`CODE_TTL`].
-pub fn issue(store: &dyn StateStore, grant: &CodeGrant) -> Result<IssuedCode, CodeError> {
-    issue_for(store, grant, CODE_TTL)
+pub async fn issue(store: &dyn StateStore, grant: &CodeGrant) -> Result<IssuedCode, CodeError> {
+    issue_for(store, grant, CODE_TTL).await
 }
 
 /// Issues a code that lives `ttl`, capped at [`CODE_TTL`] (an operator
 /// may want codes shorter-lived, never longer).
-pub fn issue_for(
+pub async fn issue_for(
     store: &dyn StateStore,
     grant: &CodeGrant,
     ttl: Duration,
@@ -130,7 +130,7 @@ pub fn issue_for(
     let grant_id = grant_id(&code);
     let record = serde_json::to_vec(grant).map_err(|e| CodeError::Corrupt(e.to_string()))?;
     let ttl = ttl.min(CODE_TTL).max(Duration::from_secs(1));
-    store.put(&format!("code:{grant_id}"), record, ttl)?;
+    store.put(&format!("code:{grant_id}"), record, ttl).await?;
     Ok(IssuedCode { code, grant_id })
 }
 
@@ -148,7 +148,7 @@ pub struct Redemption<'a> {
 /// Redeems `code` once. The code is consumed whatever the outcome of the
 /// client, redirect and PKCE checks, so a verifier cannot be guessed at.
 /// Returns the grant and its id (the access token's `gid`).
-pub fn redeem(
+pub async fn redeem(
     store: &dyn StateStore,
     code: &str,
     with: Redemption<'_>,
@@ -159,21 +159,21 @@ pub fn redeem(
     let gid = grant_id(code);
     let key = format!("code:{gid}");
     let used = format!("code-used:{gid}");
-    if store.get(&key)?.is_none() {
+    if store.get(&key).await?.is_none() {
         // Marks are only made for codes that existed, so that random
         // guesses cannot fill the store.
-        if store.get(&used)?.is_some() {
-            revoke(store, &gid)?;
+        if store.get(&used).await?.is_some() {
+            revoke(store, &gid).await?;
             return Err(CodeError::Replayed { grant_id: gid });
         }
         return Err(CodeError::Unknown);
     }
     // Of two concurrent redemptions, only one sets the mark.
-    if !store.mark_once(&used, MARK_TTL)? {
-        revoke(store, &gid)?;
+    if !store.mark_once(&used, MARK_TTL).await? {
+        revoke(store, &gid).await?;
         return Err(CodeError::Replayed { grant_id: gid });
     }
-    let record = store.take(&key)?.ok_or(CodeError::Unknown)?;
+    let record = store.take(&key).await?.ok_or(CodeError::Unknown)?;
     let grant: CodeGrant =
         serde_json::from_slice(&record).map_err(|e| CodeError::Corrupt(e.to_string()))?;
     if grant.client_id != with.client_id {
@@ -193,19 +193,22 @@ pub fn redeem(
 }
 
 /// Revokes the grant `grant_id`: its access tokens are refused from now on.
-pub fn revoke(store: &dyn StateStore, grant_id: &str) -> Result<(), StateError> {
-    store.put(&format!("revoked:{grant_id}"), Vec::new(), MARK_TTL)
+pub async fn revoke(store: &dyn StateStore, grant_id: &str) -> Result<(), StateError> {
+    store
+        .put(&format!("revoked:{grant_id}"), Vec::new(), MARK_TTL)
+        .await
 }
 
 /// Whether the grant `grant_id` was revoked (check before answering
 /// userinfo with an access token that has a `gid`).
-pub fn is_revoked(store: &dyn StateStore, grant_id: &str) -> Result<bool, StateError> {
-    Ok(store.get(&format!("revoked:{grant_id}"))?.is_some())
+pub async fn is_revoked(store: &dyn StateStore, grant_id: &str) -> Result<bool, StateError> {
+    Ok(store.get(&format!("revoked:{grant_id}")).await?.is_some())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kakunin_testkit::ready;
     use crate::pkce::s256_challenge;
     use crate::state::MemoryStore;
 
@@ -237,34 +240,33 @@ mod tests {
     #[test]
     fn redeemed_once_then_replay_revokes() {
         let store = MemoryStore::new(16);
-        let issued = issue(&store, &grant()).unwrap();
+        let issued = ready(issue(&store, &grant())).unwrap();
         assert!(
-            store
-                .get(&format!("code:{}", issued.code))
+            ready(store.get(&format!("code:{}", issued.code)))
                 .unwrap()
                 .is_none(),
             "the code itself is not a key"
         );
-        let (g, gid) = redeem(&store, &issued.code, with(VERIFIER)).unwrap();
+        let (g, gid) = ready(redeem(&store, &issued.code, with(VERIFIER))).unwrap();
         assert_eq!((g, gid.as_str()), (grant(), issued.grant_id.as_str()));
-        assert!(!is_revoked(&store, &gid).unwrap());
-        let e = redeem(&store, &issued.code, with(VERIFIER)).unwrap_err();
+        assert!(!ready(is_revoked(&store, &gid)).unwrap());
+        let e = ready(redeem(&store, &issued.code, with(VERIFIER))).unwrap_err();
         assert!(
             matches!(&e, CodeError::Replayed { grant_id } if *grant_id == gid),
             "{e}"
         );
-        assert!(is_revoked(&store, &gid).unwrap());
+        assert!(ready(is_revoked(&store, &gid)).unwrap());
     }
 
     #[test]
     fn unknown_code_refused_without_leaving_marks() {
         let store = MemoryStore::new(16);
         assert!(matches!(
-            redeem(&store, "guess", with(VERIFIER)),
+            ready(redeem(&store, "guess", with(VERIFIER))),
             Err(CodeError::Unknown)
         ));
         assert!(matches!(
-            redeem(&store, "", with(VERIFIER)),
+            ready(redeem(&store, "", with(VERIFIER))),
             Err(CodeError::Unknown)
         ));
         assert!(store.is_empty());
@@ -295,12 +297,12 @@ mod tests {
         ];
         for (r, expected) in cases {
             let store = MemoryStore::new(16);
-            let issued = issue(&store, &grant()).unwrap();
-            let e = redeem(&store, &issued.code, r).unwrap_err();
+            let issued = ready(issue(&store, &grant())).unwrap();
+            let e = ready(redeem(&store, &issued.code, r)).unwrap_err();
             assert!(expected(&e), "{e}");
             // Consumed: the right verifier now finds a used code.
             assert!(matches!(
-                redeem(&store, &issued.code, with(VERIFIER)),
+                ready(redeem(&store, &issued.code, with(VERIFIER))),
                 Err(CodeError::Replayed { .. })
             ));
         }

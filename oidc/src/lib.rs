@@ -54,6 +54,9 @@
 //! use kakunin_oidc::request::{success_location, AuthorizationRequest, Via};
 //! use kakunin_oidc::state::MemoryStore;
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! #     kakunin_testkit::ready(example())
+//! # }
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
 //! let registry = ClientRegistry::from_toml(r#"
 //!     [[client]]
 //!     client_id = "demo"
@@ -81,7 +84,8 @@
 //!     sub: "pairwise-sub".into(),
 //!     auth_time: 1_800_000_000,
 //!     facts: Default::default(),
-//! })?;
+//!     sign_transaction_id: None,
+//! }).await?;
 //! let location = success_location(&req.redirect_uri, &issued.code, &req.state, "https://op.example");
 //! assert!(location.starts_with("https://rp.example/cb?code="));
 //! # Ok(()) }

@@ -6,8 +6,15 @@
 //! shared store such as Redis can implement it with single commands
 //! (`SET PX`, `GET`, `GETDEL`, `SET NX PX`) and several replicas agree on
 //! what was used. [`MemoryStore`] is the bounded in-process implementation.
+//!
+//! The operations are asynchronous (boxed futures, so that the trait is
+//! object-safe and a server holds an `Arc<dyn StateStore>`): a shared
+//! store answers over the network, and a handler waiting for it must not
+//! hold a runtime thread. The memory store's futures are ready at once.
 
 use std::collections::{BTreeSet, HashMap};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -28,22 +35,30 @@ pub enum StateError {
     Unavailable(String),
 }
 
+/// What a [`StateStore`] operation returns: a future of its result.
+pub type StateFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StateError>> + Send + 'a>>;
+
 /// Short-lived key/value state with expiry. Keys are namespaced by the
 /// caller (`code:`, `jti:`, `par:` …).
 pub trait StateStore: Send + Sync {
     /// Stores `value` under `key` for `ttl`, replacing any earlier value.
-    fn put(&self, key: &str, value: Vec<u8>, ttl: Duration) -> Result<(), StateError>;
+    fn put<'a>(&'a self, key: &'a str, value: Vec<u8>, ttl: Duration) -> StateFuture<'a, ()>;
 
     /// The live value under `key`, left in place.
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StateError>;
+    fn get<'a>(&'a self, key: &'a str) -> StateFuture<'a, Option<Vec<u8>>>;
 
     /// Removes and returns the live value under `key`; of two concurrent
     /// takes at most one sees the value (single use).
-    fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StateError>;
+    fn take<'a>(&'a self, key: &'a str) -> StateFuture<'a, Option<Vec<u8>>>;
 
     /// Records `key` for `ttl` if no live entry has it: `true` the first
     /// time, `false` while the mark lives (SET NX semantics).
-    fn mark_once(&self, key: &str, ttl: Duration) -> Result<bool, StateError>;
+    fn mark_once<'a>(&'a self, key: &'a str, ttl: Duration) -> StateFuture<'a, bool>;
+}
+
+/// A future that is ready with `r`.
+fn ready<'a, T: Send + 'a>(r: Result<T, StateError>) -> StateFuture<'a, T> {
+    Box::pin(std::future::ready(r))
 }
 
 #[derive(Debug)]
@@ -164,36 +179,37 @@ impl MemoryStore {
 }
 
 impl StateStore for MemoryStore {
-    fn put(&self, key: &str, value: Vec<u8>, ttl: Duration) -> Result<(), StateError> {
-        self.put_at(key, value, ttl, Instant::now())
+    fn put<'a>(&'a self, key: &'a str, value: Vec<u8>, ttl: Duration) -> StateFuture<'a, ()> {
+        ready(self.put_at(key, value, ttl, Instant::now()))
     }
 
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StateError> {
-        Ok(self.get_at(key, Instant::now()))
+    fn get<'a>(&'a self, key: &'a str) -> StateFuture<'a, Option<Vec<u8>>> {
+        ready(Ok(self.get_at(key, Instant::now())))
     }
 
-    fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StateError> {
-        Ok(self.take_at(key, Instant::now()))
+    fn take<'a>(&'a self, key: &'a str) -> StateFuture<'a, Option<Vec<u8>>> {
+        ready(Ok(self.take_at(key, Instant::now())))
     }
 
-    fn mark_once(&self, key: &str, ttl: Duration) -> Result<bool, StateError> {
-        self.mark_once_at(key, ttl, Instant::now())
+    fn mark_once<'a>(&'a self, key: &'a str, ttl: Duration) -> StateFuture<'a, bool> {
+        ready(self.mark_once_at(key, ttl, Instant::now()))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kakunin_testkit::ready;
 
     const S: Duration = Duration::from_secs(1);
 
     #[test]
     fn take_is_single_use() {
         let store = MemoryStore::new(4);
-        store.put("code:a", b"x".to_vec(), S * 60).unwrap();
-        assert_eq!(store.get("code:a").unwrap(), Some(b"x".to_vec()));
-        assert_eq!(store.take("code:a").unwrap(), Some(b"x".to_vec()));
-        assert_eq!(store.take("code:a").unwrap(), None);
+        ready(store.put("code:a", b"x".to_vec(), S * 60)).unwrap();
+        assert_eq!(ready(store.get("code:a")).unwrap(), Some(b"x".to_vec()));
+        assert_eq!(ready(store.take("code:a")).unwrap(), Some(b"x".to_vec()));
+        assert_eq!(ready(store.take("code:a")).unwrap(), None);
     }
 
     #[test]

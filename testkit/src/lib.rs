@@ -259,3 +259,16 @@ pub fn required_vectors(sub: &str, test: &str) -> Option<PathBuf> {
     }
     dir
 }
+
+/// The output of `f`, polled once: for futures that are ready at once,
+/// such as those of `kakunin_oidc::state::MemoryStore` and the async
+/// functions over it, in tests and fuzz targets that want no runtime.
+/// Panics if `f` is not ready.
+pub fn ready<F: std::future::Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match f.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(out) => out,
+        std::task::Poll::Pending => panic!("expected a future that is ready at once"),
+    }
+}
