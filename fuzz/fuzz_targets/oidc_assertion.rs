@@ -68,8 +68,9 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         endpoint: TOKEN_ENDPOINT,
     };
     let store = MemoryStore::new(64);
+    // The memory store answers at once: one poll runs the check.
     let run = || {
-        authenticate(
+        kakunin_testkit::ready(authenticate(
             &f.registry,
             client_id,
             assertion_type,
@@ -77,7 +78,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             audience,
             NOW,
             &store,
-        )
+        ))
     };
     match run() {
         Ok((client, verified)) => {

@@ -395,10 +395,10 @@ mod tests {
     use crate::clients::tests::demo_registry;
     use crate::state::MemoryStore;
     use crate::testkeys;
-    use kakunin_testkit::ready;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine;
     use jsonwebtoken::{encode, EncodingKey, Header};
+    use kakunin_testkit::ready;
     use serde_json::json;
 
     const NOW: u64 = 1_800_000_000;
@@ -427,7 +427,16 @@ mod tests {
 
     fn check(token: &str, store: &MemoryStore) -> Result<String, AssertionError> {
         let reg = demo_registry();
-        ready(authenticate(&reg, None, JWT_BEARER, token, aud(), NOW, store)).map(|(c, v)| {
+        ready(authenticate(
+            &reg,
+            None,
+            JWT_BEARER,
+            token,
+            aud(),
+            NOW,
+            store,
+        ))
+        .map(|(c, v)| {
             assert_eq!(c.client_id, v.client_id);
             v.jti
         })
@@ -610,7 +619,15 @@ mod tests {
         ));
         let long = "a".repeat(MAX_ASSERTION_LEN + 1);
         assert!(matches!(
-            ready(authenticate(&reg, None, JWT_BEARER, &long, aud(), NOW, &store)),
+            ready(authenticate(
+                &reg,
+                None,
+                JWT_BEARER,
+                &long,
+                aud(),
+                NOW,
+                &store
+            )),
             Err(AssertionError::TooLong { .. })
         ));
         let (enc, _) = testkeys::encoding("ec-ec1");

@@ -208,9 +208,9 @@ pub async fn is_revoked(store: &dyn StateStore, grant_id: &str) -> Result<bool, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kakunin_testkit::ready;
     use crate::pkce::s256_challenge;
     use crate::state::MemoryStore;
+    use kakunin_testkit::ready;
 
     const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 

@@ -41,11 +41,27 @@ pub enum ApiError {
     NotReady(String),
     /// Out of room for more work of this kind right now; retry shortly.
     Overloaded(String),
+    /// The shared state store (Redis) did not answer in time, or refused:
+    /// what needs state fails closed until it is back.
+    StateUnavailable(String),
     /// The request conflicts with what was done before (a pending login
     /// request already decided).
     Conflict(String),
     /// A bug or resource failure on our side; the detail is logged, not sent.
     Internal,
+}
+
+impl From<kakunin_oidc::state::StateError> for ApiError {
+    /// A full in-process store is `overloaded` (this replica's bound); a
+    /// shared store that failed is `state_unavailable`.
+    fn from(e: kakunin_oidc::state::StateError) -> ApiError {
+        match e {
+            kakunin_oidc::state::StateError::Full { .. } => ApiError::Overloaded(e.to_string()),
+            kakunin_oidc::state::StateError::Unavailable(_) => {
+                ApiError::StateUnavailable(e.to_string())
+            }
+        }
+    }
 }
 
 /// How an issuer may be named, for the `unknown_issuer` detail.
@@ -65,7 +81,9 @@ impl ApiError {
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::NotReady(_) | ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::NotReady(_) | ApiError::Overloaded(_) | ApiError::StateUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -83,6 +101,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotReady(_) => "not_ready",
             ApiError::Overloaded(_) => "overloaded",
+            ApiError::StateUnavailable(_) => "state_unavailable",
             ApiError::Conflict(_) => "conflict",
             ApiError::Internal => "internal",
         }
@@ -100,6 +119,7 @@ impl ApiError {
             | ApiError::Forbidden(d)
             | ApiError::NotReady(d)
             | ApiError::Overloaded(d)
+            | ApiError::StateUnavailable(d)
             | ApiError::Conflict(d)
             | ApiError::NoSuch(d) => d.clone(),
             ApiError::UnknownIssuer(name) => format!("unknown issuer {name:?}: {ISSUER_NAMES}"),

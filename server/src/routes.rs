@@ -237,20 +237,22 @@ pub(crate) async fn handle(
             (Route::OidcMetadata, _) => discovery::metadata(&app),
             (Route::Jwks, _) => discovery::jwks(&app),
             (Route::Authorize, _) => authorize::authorize(&app, req).await,
-            (Route::AuthorizeWait, Params::Pairing(code)) => authorize::wait(&app, &req, code),
+            (Route::AuthorizeWait, Params::Pairing(code)) => {
+                authorize::wait(&app, &req, code).await
+            }
             (Route::Par, _) => authorize::par(&app, req).await,
             (Route::Token, _) => token::token(&app, req).await,
-            (Route::Userinfo, _) => userinfo::userinfo(&app, &req),
+            (Route::Userinfo, _) => userinfo::userinfo(&app, &req).await,
             (Route::Approve, Params::Pairing(code)) if req.method() == Method::GET => {
-                approve::show(&app, code)
+                approve::show(&app, code).await
             }
             (Route::Approve, Params::Pairing(code)) => {
                 let code = code.to_owned();
                 approve::decide(&app, req, &code).await
             }
             (Route::SignTransactions, _) => sign::register(&app, req).await,
-            (Route::SignTransaction, Params::Id(id)) => sign::state(&app, &req, id),
-            (Route::SignResult, Params::Id(id)) => sign::result(&app, &req, id),
+            (Route::SignTransaction, Params::Id(id)) => sign::state(&app, &req, id).await,
+            (Route::SignResult, Params::Id(id)) => sign::result(&app, &req, id).await,
             (Route::Asset, Params::Asset(name)) if app.provider.is_some() => {
                 oidc::asset(name).ok_or(ApiError::NotFound)
             }

@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use super::facts::{self, Evidence};
 use super::pending::{Decided, Pending, PendingError};
-use super::signing::{Settled, SignCheck, Signing};
+use super::signing::{Settled, SignCheck, SignTransaction, Signing};
 use super::{PairingCode, Provider};
 use crate::error::ApiError;
 use crate::login::{check_card, Decision, Outcome, Signed};
@@ -103,7 +103,7 @@ const SIGNING: &str = "署名用電子証明書";
 
 /// Decides `pending` (already loaded, undecided) with `body`.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn approve(
+pub(crate) async fn approve(
     provider: &Provider,
     verifiers: &Verifiers,
     crls: &Store,
@@ -114,16 +114,10 @@ pub(crate) fn approve(
 ) -> Result<ApprovalAnswer, ApiError> {
     let store = &*provider.store;
     let secs = now.unix().max(0) as u64;
-    let decide = |pending: Pending, decided: Decided| -> Result<(), ApiError> {
-        pending
-            .decide(store, pairing, decided, secs)
-            .map_err(|e| match e {
-                PendingError::AlreadyDecided => ApiError::Conflict(
-                    "this request was already decided; start again from the site".into(),
-                ),
-                PendingError::State(s) => ApiError::Overloaded(s.to_string()),
-                _ => ApiError::Internal,
-            })
+    let decider = Decider {
+        provider,
+        pairing,
+        secs,
     };
     if body.decline {
         let (decided, detail) = match body.reason.as_deref() {
@@ -149,7 +143,7 @@ pub(crate) fn approve(
                 )))
             }
         };
-        decide(pending, decided)?;
+        decider.decide(pending, decided).await?;
         return Ok(ApprovalAnswer {
             accepted: false,
             status: "declined",
@@ -166,12 +160,12 @@ pub(crate) fn approve(
     let scopes = Scopes::parse(&pending.scope).map_err(|_| ApiError::Internal)?;
     let tx = match &pending.sign_transaction_id {
         None => None,
-        Some(id) => match Signing::open_for(store, id, &pending.client_id, secs) {
+        Some(id) => match Signing::open_for(store, id, &pending.client_id, secs).await {
             Ok(tx) => Some(tx),
-            Err(Err(e)) => return Err(ApiError::Overloaded(e.to_string())),
+            Err(Err(e)) => return Err(super::signing::store_error(e)),
             Err(Ok(why)) => {
                 let message = format!("署名の依頼は終了したか期限切れです。The signing request has ended or expired; start again from the site. ({why})");
-                return refuse_early(provider, pairing, pending, secs, message, why);
+                return decider.refuse_early(pending, message, why).await;
             }
         },
     };
@@ -196,27 +190,15 @@ pub(crate) fn approve(
     } else {
         None
     };
-    let refuse = |pending: Pending, status: CertStatus, message: String, detail: Option<String>| {
-        // The RP learns that the card was refused and the status word,
-        // not the person's certificate or the details.
-        let location = pending.denied_location(
-            provider.issuer.as_str(),
-            &format!("the card was refused ({})", status.as_str()),
-        );
-        decide(pending, Decided::Refused { message, location })?;
-        Ok(ApprovalAnswer {
-            accepted: false,
-            status: status.as_str(),
-            detail,
-        })
-    };
     if origin != provider.origin {
         let detail = format!(
             "the card signed for origin {origin:?}; this provider is {:?}",
             provider.origin
         );
         let message = format!("別のサイト向けの署名です。The card signed for another site ({origin}); start again from the site you want to log in to.");
-        return refuse(pending, CertStatus::Invalid, message, Some(detail));
+        return decider
+            .refuse(pending, CertStatus::Invalid, message, Some(detail))
+            .await;
     }
 
     let message = login_message(origin, &pending.challenge);
@@ -241,26 +223,19 @@ pub(crate) fn approve(
         None => None,
     };
     let mut tx = tx;
-    // Ends the transaction as refused for `reason` (evidence written).
-    let mut settle_refused = |reason: Option<String>| -> Result<(), ApiError> {
-        let (Some(t), Some((sign_cert, _)), Some((d, sverdict))) = (tx.take(), &sign, &scheck)
-        else {
-            return Ok(());
-        };
-        let signing = provider.signing.as_ref().ok_or(ApiError::Internal)?;
-        let check = SignCheck {
-            cert: sign_cert,
-            decision: d,
-            verdict: sverdict.as_ref(),
-            refused: reason,
-        };
-        signing.settle(store, t, check, &document_signatures, now)?;
-        Ok(())
+    let settle = Settle {
+        provider,
+        sign: &sign,
+        scheck: &scheck,
+        document_signatures: &document_signatures,
+        now,
     };
     if let Some((d, _)) = &scheck {
         if d.outcome != Outcome::Accepted {
-            settle_refused(None)?;
-            return refuse(pending, d.status, signing_refusal(d), d.detail.clone());
+            settle.refused(&mut tx, None).await?;
+            return decider
+                .refuse(pending, d.status, signing_refusal(d), d.detail.clone())
+                .await;
         }
     }
 
@@ -279,21 +254,32 @@ pub(crate) fn approve(
     let verdict = match (d.outcome, verdict) {
         (Outcome::Accepted, Some(v)) => v,
         _ => {
-            settle_refused(Some(format!(
-                "the user-authentication certificate is {}: {}",
-                d.status.as_str(),
-                d.detail.as_deref().unwrap_or("no detail")
-            )))?;
-            return refuse(pending, d.status, for_a_person(&d, AUTH), d.detail.clone());
+            settle
+                .refused(
+                    &mut tx,
+                    Some(format!(
+                        "the user-authentication certificate is {}: {}",
+                        d.status.as_str(),
+                        d.detail.as_deref().unwrap_or("no detail")
+                    )),
+                )
+                .await?;
+            return decider
+                .refuse(pending, d.status, for_a_person(&d, AUTH), d.detail.clone())
+                .await;
         }
     };
     let registry = provider.clients();
     let Some(client) = registry.get(&pending.client_id) else {
-        settle_refused(Some("the client is no longer registered".into()))?;
+        settle
+            .refused(&mut tx, Some("the client is no longer registered".into()))
+            .await?;
         let message =
             "このサイトは登録されていません。The site is no longer registered with this provider."
                 .to_string();
-        return refuse(pending, CertStatus::Invalid, message, None);
+        return decider
+            .refuse(pending, CertStatus::Invalid, message, None)
+            .await;
     };
     let Some(sub) = subject(provider, &client.sector, &verdict) else {
         return Err(ApiError::Internal);
@@ -309,19 +295,24 @@ pub(crate) fn approve(
                 verdict: Some(sverdict),
                 refused: None,
             };
-            if let Settled::Refused { reason, .. } =
-                signing.settle(store, t, check, &document_signatures, now)?
+            if let Settled::Refused { reason, .. } = signing
+                .settle(store, t, check, &document_signatures, now)
+                .await?
             {
                 // The certificate was good; a document's signature was not.
                 let message = format!("文書の署名を確認できませんでした。A document's signature did not verify, so nothing was signed; start again from the site. ({reason})");
-                return refuse(pending, CertStatus::Invalid, message, Some(reason));
+                return decider
+                    .refuse(pending, CertStatus::Invalid, message, Some(reason))
+                    .await;
             }
         }
         let basic = match jpki::basic_facts(sign_cert) {
             Ok(Some(f)) => f,
             _ => {
                 let message = "署名用電子証明書から基本4情報を読めませんでした。The facts could not be read from the signing certificate.".to_string();
-                return refuse(pending, CertStatus::Invalid, message, None);
+                return decider
+                    .refuse(pending, CertStatus::Invalid, message, None)
+                    .await;
             }
         };
         claims = facts::claims(&basic, scopes);
@@ -360,17 +351,21 @@ pub(crate) fn approve(
         facts: claims,
         sign_transaction_id: pending.sign_transaction_id.clone(),
     };
-    let issued = code::issue_for(store, &grant, provider.code_lifetime).map_err(|e| match e {
-        code::CodeError::State(s) => ApiError::Overloaded(s.to_string()),
-        _ => ApiError::Internal,
-    })?;
+    let issued = code::issue_for(store, &grant, provider.code_lifetime)
+        .await
+        .map_err(|e| match e {
+            code::CodeError::State(s) => ApiError::from(s),
+            _ => ApiError::Internal,
+        })?;
     let location = success_location(
         &pending.redirect_uri,
         &issued.code,
         &pending.state,
         provider.issuer.as_str(),
     );
-    decide(pending, Decided::Approved { location })?;
+    decider
+        .decide(pending, Decided::Approved { location })
+        .await?;
     Ok(ApprovalAnswer {
         accepted: true,
         status: CertStatus::Valid.as_str(),
@@ -391,34 +386,109 @@ fn subject(provider: &Provider, sector: &str, verdict: &Verdict) -> Option<Strin
     )
 }
 
-/// Refuses `pending` before any card check (its sign transaction ended):
-/// the page says `message`, the RP learns `access_denied` with `why`.
-fn refuse_early(
-    provider: &Provider,
-    pairing: &PairingCode,
-    pending: Pending,
+/// Records decisions of one pending request, once.
+struct Decider<'a> {
+    provider: &'a Provider,
+    pairing: &'a PairingCode,
     secs: u64,
-    message: String,
-    why: &str,
-) -> Result<ApprovalAnswer, ApiError> {
-    let location = pending.denied_location(provider.issuer.as_str(), why);
-    pending
-        .decide(
-            &*provider.store,
-            pairing,
-            Decided::Refused { message, location },
-            secs,
-        )
-        .map_err(|e| match e {
-            PendingError::AlreadyDecided => ApiError::Conflict(
-                "this request was already decided; start again from the site".into(),
-            ),
-            PendingError::State(s) => ApiError::Overloaded(s.to_string()),
-            _ => ApiError::Internal,
-        })?;
-    Ok(ApprovalAnswer {
-        accepted: false,
-        status: "invalid",
-        detail: Some(why.to_string()),
-    })
+}
+
+impl Decider<'_> {
+    async fn decide(&self, pending: Pending, decided: Decided) -> Result<(), ApiError> {
+        pending
+            .decide(&*self.provider.store, self.pairing, decided, self.secs)
+            .await
+            .map_err(|e| match e {
+                PendingError::AlreadyDecided => ApiError::Conflict(
+                    "this request was already decided; start again from the site".into(),
+                ),
+                PendingError::State(s) => ApiError::from(s),
+                _ => ApiError::Internal,
+            })
+    }
+
+    /// Refuses the card: the page says `message`; the RP learns that the
+    /// card was refused and the status word, not the person's certificate
+    /// or the details.
+    async fn refuse(
+        &self,
+        pending: Pending,
+        status: CertStatus,
+        message: String,
+        detail: Option<String>,
+    ) -> Result<ApprovalAnswer, ApiError> {
+        let location = pending.denied_location(
+            self.provider.issuer.as_str(),
+            &format!("the card was refused ({})", status.as_str()),
+        );
+        self.decide(pending, Decided::Refused { message, location })
+            .await?;
+        Ok(ApprovalAnswer {
+            accepted: false,
+            status: status.as_str(),
+            detail,
+        })
+    }
+
+    /// Refuses `pending` before any card check (its sign transaction
+    /// ended): the page says `message`, the RP learns `access_denied` with
+    /// `why`.
+    async fn refuse_early(
+        &self,
+        pending: Pending,
+        message: String,
+        why: &str,
+    ) -> Result<ApprovalAnswer, ApiError> {
+        let location = pending.denied_location(self.provider.issuer.as_str(), why);
+        self.decide(pending, Decided::Refused { message, location })
+            .await?;
+        Ok(ApprovalAnswer {
+            accepted: false,
+            status: "invalid",
+            detail: Some(why.to_string()),
+        })
+    }
+}
+
+/// What ending a sign transaction as refused needs: the signing
+/// certificate and its verdict, the document signatures.
+struct Settle<'a> {
+    provider: &'a Provider,
+    sign: &'a Option<(Vec<u8>, Vec<u8>)>,
+    scheck: &'a Option<(Decision, Option<Verdict>)>,
+    document_signatures: &'a [Vec<u8>],
+    now: Timestamp,
+}
+
+impl Settle<'_> {
+    /// Ends the transaction in `tx` (if any, and taken) as refused for
+    /// `reason` (or the certificate's refusal), evidence written.
+    async fn refused(
+        &self,
+        tx: &mut Option<SignTransaction>,
+        reason: Option<String>,
+    ) -> Result<(), ApiError> {
+        let (Some(t), Some((sign_cert, _)), Some((d, sverdict))) =
+            (tx.take(), self.sign, self.scheck)
+        else {
+            return Ok(());
+        };
+        let signing = self.provider.signing.as_ref().ok_or(ApiError::Internal)?;
+        let check = SignCheck {
+            cert: sign_cert,
+            decision: d,
+            verdict: sverdict.as_ref(),
+            refused: reason,
+        };
+        signing
+            .settle(
+                &*self.provider.store,
+                t,
+                check,
+                self.document_signatures,
+                self.now,
+            )
+            .await?;
+        Ok(())
+    }
 }

@@ -123,7 +123,7 @@ fn hash(secret: &str) -> String {
 impl Pending {
     /// Stores a new pending request for `req`, made at `now` (seconds),
     /// living `lifetime`.
-    pub(crate) fn create(
+    pub(crate) async fn create(
         store: &dyn StateStore,
         req: &AuthorizationRequest,
         now: u64,
@@ -158,8 +158,11 @@ impl Pending {
         for _ in 0..4 {
             let pairing = PairingCode::random().ok_or(PendingError::Random)?;
             let held = lifetime + EXPIRED_HELD;
-            if store.mark_once(&format!("pairing:{}", pairing.as_str()), held)? {
-                store.put(&key(&pairing), record, held)?;
+            if store
+                .mark_once(&format!("pairing:{}", pairing.as_str()), held)
+                .await?
+            {
+                store.put(&key(&pairing), record.clone(), held).await?;
                 return Ok(Created {
                     pairing,
                     pending,
@@ -171,12 +174,13 @@ impl Pending {
     }
 
     /// The live pending request `pairing`, if any.
-    pub(crate) fn load(
+    pub(crate) async fn load(
         store: &dyn StateStore,
         pairing: &PairingCode,
     ) -> Result<Option<Pending>, PendingError> {
         store
-            .get(&key(pairing))?
+            .get(&key(pairing))
+            .await?
             .map(|r| serde_json::from_slice(&r).map_err(|e| PendingError::Corrupt(e.to_string())))
             .transpose()
     }
@@ -208,7 +212,7 @@ impl Pending {
 
     /// Records the decision, once: of two concurrent decisions one wins,
     /// the other gets [`PendingError::AlreadyDecided`].
-    pub(crate) fn decide(
+    pub(crate) async fn decide(
         mut self,
         store: &dyn StateStore,
         pairing: &PairingCode,
@@ -216,22 +220,25 @@ impl Pending {
         now: u64,
     ) -> Result<(), PendingError> {
         let ttl = Duration::from_secs(self.expires_at.saturating_sub(now).max(1)) + EXPIRED_HELD;
-        if !store.mark_once(&format!("decided:{}", pairing.as_str()), ttl)? {
+        if !store
+            .mark_once(&format!("decided:{}", pairing.as_str()), ttl)
+            .await?
+        {
             return Err(PendingError::AlreadyDecided);
         }
         self.decision = Some(decided);
         let record = serde_json::to_vec(&self).map_err(|e| PendingError::Corrupt(e.to_string()))?;
-        store.put(&key(pairing), record, ttl)?;
+        store.put(&key(pairing), record, ttl).await?;
         Ok(())
     }
 
     /// Takes the decided request out of the store, so that its redirect
     /// (and the code in it) is handed out once.
-    pub(crate) fn finish(
+    pub(crate) async fn finish(
         store: &dyn StateStore,
         pairing: &PairingCode,
     ) -> Result<(), PendingError> {
-        store.take(&key(pairing))?;
+        store.take(&key(pairing)).await?;
         Ok(())
     }
 }

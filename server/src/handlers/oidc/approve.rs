@@ -17,7 +17,7 @@ use crate::app::App;
 use crate::error::ApiError;
 use crate::http::json_response;
 use crate::limits;
-use crate::provider::signing::{SignTransaction, Signing};
+use crate::provider::signing::{store_error, SignTransaction, Signing};
 use crate::provider::{approve, Approval, PairingCode, Pending, Provider};
 
 /// A fact scope in both languages, as the login page and the card front
@@ -33,7 +33,7 @@ pub(crate) fn fact_label(s: Scope) -> (&'static str, &'static str) {
     }
 }
 
-fn undecided(p: &Provider, pairing: &str) -> Result<(PairingCode, Pending), ApiError> {
+async fn undecided(p: &Provider, pairing: &str) -> Result<(PairingCode, Pending), ApiError> {
     let gone = || {
         ApiError::NoSuch(
             "no such login request: unknown, expired or already decided; start again from the site"
@@ -42,6 +42,7 @@ fn undecided(p: &Provider, pairing: &str) -> Result<(PairingCode, Pending), ApiE
     };
     let code = PairingCode::parse(pairing).ok_or_else(gone)?;
     let pending = Pending::load(&*p.store, &code)
+        .await
         .map_err(pending_error)?
         .filter(|p| p.decision.is_none() && !p.is_expired(super::now_secs()))
         .ok_or_else(gone)?;
@@ -51,24 +52,24 @@ fn undecided(p: &Provider, pairing: &str) -> Result<(PairingCode, Pending), ApiE
 /// The open sign transaction a pending request approves, if any; a
 /// transaction that ended or expired is a request that cannot be
 /// approved.
-pub(crate) fn signing_documents(
+pub(crate) async fn signing_documents(
     p: &Provider,
     pending: &Pending,
 ) -> Result<Option<SignTransaction>, ApiError> {
     let Some(id) = &pending.sign_transaction_id else {
         return Ok(None);
     };
-    match Signing::open_for(&*p.store, id, &pending.client_id, super::now_secs()) {
+    match Signing::open_for(&*p.store, id, &pending.client_id, super::now_secs()).await {
         Ok(tx) => Ok(Some(tx)),
         Err(Ok(why)) => Err(ApiError::NoSuch(why.into())),
-        Err(Err(e)) => Err(ApiError::Overloaded(e.to_string())),
+        Err(Err(e)) => Err(store_error(e)),
     }
 }
 
 /// `GET /approve/{pairing}`.
-pub(crate) fn show(app: &App, pairing: &str) -> Result<Response<Full<Bytes>>, ApiError> {
+pub(crate) async fn show(app: &App, pairing: &str) -> Result<Response<Full<Bytes>>, ApiError> {
     let p = provider(app)?;
-    let (code, pending) = undecided(p, pairing)?;
+    let (code, pending) = undecided(p, pairing).await?;
     let scopes = Scopes::parse(&pending.scope).map_err(|_| ApiError::Internal)?;
     let facts: Vec<_> = scopes
         .iter()
@@ -79,7 +80,7 @@ pub(crate) fn show(app: &App, pairing: &str) -> Result<Response<Full<Bytes>>, Ap
         })
         .collect();
     let client_name = p.client_name(&pending.client_id);
-    let tx = signing_documents(p, &pending)?;
+    let tx = signing_documents(p, &pending).await?;
     let mut facts = facts;
     if tx.as_ref().is_some_and(|t| t.facts) && facts.is_empty() {
         facts = [Scope::Name, Scope::Address, Scope::Birthdate, Scope::Gender]
@@ -124,7 +125,7 @@ pub(crate) async fn decide(
             "expected {{\"origin\", \"cert\", \"signature\"[, \"sign_cert\", \"sign_signature\"][, \"document_signatures\"]}} or {{\"decline\": true}}: {e}"
         ))
     })?;
-    let (code, pending) = undecided(p, pairing)?;
+    let (code, pending) = undecided(p, pairing).await?;
     let client_id = pending.client_id.clone();
     let answer = approve(
         p,
@@ -134,7 +135,8 @@ pub(crate) async fn decide(
         pending,
         &approval,
         Timestamp::now(),
-    )?;
+    )
+    .await?;
     app.metrics.login(if answer.accepted {
         "accepted"
     } else {

@@ -19,7 +19,7 @@ use crate::app::App;
 use crate::error::ApiError;
 use crate::http::json_response;
 use crate::limits;
-use crate::provider::signing::Signing;
+use crate::provider::signing::{store_error, Signing};
 use crate::provider::{Decided, PairingCode, Pending, PendingError, Provider, EXPIRED_HELD};
 
 /// How long a pushed request's `request_uri` lives (RFC 9126 §2.2 suggests
@@ -47,7 +47,7 @@ pub(crate) async fn authorize(
     let registry = p.clients();
     let parsed = match single(&pairs, "request_uri") {
         Err(e) => return Ok(page::error(p, StatusCode::BAD_REQUEST, &e, json)),
-        Ok(Some(uri)) => match pushed(p, &pairs, uri) {
+        Ok(Some(uri)) => match pushed(p, &pairs, uri).await {
             Ok(stored) => AuthorizationRequest::from_pairs(&stored, &registry, Via::Pushed),
             Err(e) => return Ok(page::error(p, StatusCode::BAD_REQUEST, &e, json)),
         },
@@ -69,13 +69,14 @@ pub(crate) async fn authorize(
     if let Some(id) = &request.sign_transaction_id {
         let refused = match &p.signing {
             None => Some("sign_transaction_id: document signing is not configured here"),
-            Some(_) => match Signing::open_for(&*p.store, id, &request.client_id, now_secs()) {
+            Some(_) => match Signing::open_for(&*p.store, id, &request.client_id, now_secs()).await
+            {
                 Ok(t) => {
                     tx = Some(t);
                     None
                 }
                 Err(Ok(why)) => Some(why),
-                Err(Err(e)) => return Err(ApiError::Overloaded(e.to_string())),
+                Err(Err(e)) => return Err(store_error(e)),
             },
         };
         if let Some(why) = refused {
@@ -89,6 +90,7 @@ pub(crate) async fn authorize(
         }
     }
     let created = Pending::create(&*p.store, &request, now_secs(), p.pending_lifetime)
+        .await
         .map_err(pending_error)?;
     let client_name = p.client_name(&request.client_id);
     let mut resp = if json {
@@ -126,7 +128,7 @@ pub(crate) async fn authorize(
 
 /// The stored parameters of a pushed request, taken (single use,
 /// RFC 9126 §7.3) and checked to belong to the `client_id` in the query.
-fn pushed(
+async fn pushed(
     p: &Provider,
     pairs: &[(String, String)],
     uri: &str,
@@ -143,6 +145,7 @@ fn pushed(
     let stored = p
         .store
         .take(&format!("par:{id}"))
+        .await
         .map_err(|e| e.to_string())?
         .ok_or("expected a live request_uri, found an unknown, expired or used one (each is used once, within 90 s)")?;
     let stored: Vec<(String, String)> =
@@ -175,11 +178,17 @@ pub(crate) async fn par(
         Err(refusal) => return Ok(refusal),
     };
     let registry = p.clients();
-    let client =
-        match token::authenticate_client(p, &registry, &pairs, &p.issuer.endpoint(PAR_PATH)) {
-            Ok(c) => c,
-            Err(e) => return Ok(e.into_response()),
-        };
+    let client = match token::authenticate_client(
+        p,
+        &registry,
+        &pairs,
+        &p.issuer.endpoint(PAR_PATH),
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(e) => return Ok(e.into_response()),
+    };
     let mut request: Vec<(String, String)> = pairs
         .into_iter()
         .filter(|(k, _)| k != "client_assertion" && k != "client_assertion_type")
@@ -222,7 +231,8 @@ pub(crate) async fn par(
             record,
             std::time::Duration::from_secs(PAR_LIFETIME_SECS),
         )
-        .map_err(|e| ApiError::Overloaded(e.to_string()))?;
+        .await
+        .map_err(ApiError::from)?;
     let body = json!({
         "request_uri": format!("{REQUEST_URI_PREFIX}{id}"),
         "expires_in": PAR_LIFETIME_SECS,
@@ -235,7 +245,7 @@ pub(crate) async fn par(
 
 /// `GET /authorize/wait/{pairing}`: JSON for the page's polling, or the
 /// outcome itself for a navigation.
-pub(crate) fn wait(
+pub(crate) async fn wait(
     app: &App,
     req: &Request<Incoming>,
     pairing: &str,
@@ -258,7 +268,10 @@ pub(crate) fn wait(
     let Some(code) = PairingCode::parse(pairing) else {
         return Ok(expired());
     };
-    let Some(pending) = Pending::load(&*p.store, &code).map_err(pending_error)? else {
+    let Some(pending) = Pending::load(&*p.store, &code)
+        .await
+        .map_err(pending_error)?
+    else {
         return Ok(expired());
     };
     let bound = cookie(req.headers(), &cookie_name(p, code.as_str()))
@@ -286,7 +299,9 @@ pub(crate) fn wait(
         }
         // Held a while past its expiry for this: the person learns it
         // expired, and the RP does when they go back (RFC 6749 §4.1.2.1).
-        Pending::finish(&*p.store, &code).map_err(pending_error)?;
+        Pending::finish(&*p.store, &code)
+            .await
+            .map_err(pending_error)?;
         let back = pending.denied_location(p.issuer.as_str(), "the login request expired");
         return Ok(page::message(
             p,
@@ -310,6 +325,7 @@ pub(crate) fn wait(
     match &pending.decision {
         None => {
             let tx = super::approve::signing_documents(p, &pending)
+                .await
                 .ok()
                 .flatten();
             Ok(page::login(
@@ -321,11 +337,15 @@ pub(crate) fn wait(
             ))
         }
         Some(Decided::Approved { location }) | Some(Decided::Declined { location }) => {
-            Pending::finish(&*p.store, &code).map_err(pending_error)?;
+            Pending::finish(&*p.store, &code)
+                .await
+                .map_err(pending_error)?;
             see_other(location)
         }
         Some(Decided::Refused { message, location }) => {
-            Pending::finish(&*p.store, &code).map_err(pending_error)?;
+            Pending::finish(&*p.store, &code)
+                .await
+                .map_err(pending_error)?;
             Ok(page::message(
                 p,
                 StatusCode::OK,
@@ -350,7 +370,7 @@ pub(crate) fn wait_url(p: &Provider, pairing: &PairingCode) -> String {
 
 pub(super) fn pending_error(e: PendingError) -> ApiError {
     match e {
-        PendingError::State(s) => ApiError::Overloaded(token::full_store(&s)),
+        PendingError::State(s) => super::state_error(s),
         PendingError::AlreadyDecided => {
             ApiError::Conflict("this request was already decided".into())
         }

@@ -8,7 +8,7 @@ use hyper::header::{HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
 use hyper::{HeaderMap, Response, StatusCode};
 
 use kakunin_oidc::code;
-use kakunin_oidc::tokens::AccessTokenClaims;
+use kakunin_oidc::tokens::{AccessTokenClaims, TokenIssuer};
 use serde_json::Value;
 
 use super::{now_secs, oauth_error};
@@ -91,24 +91,26 @@ impl Refused {
 /// consented to, the sign transaction if any), or the refusal to answer
 /// with: a token not ours, expired, from client credentials, of a revoked
 /// grant, or of a login no longer held. A store failure is the `Err`.
-pub(super) fn login_record(
+pub(super) async fn login_record(
     p: &Provider,
     token: &str,
 ) -> Result<Result<(AccessTokenClaims, Value), Refused>, ApiError> {
-    let mut record: Option<Value> = None;
-    let mut store_error = None;
+    let unavailable = ApiError::from;
+    // The grant's record first (by the token's unverified `gid`), then
+    // the token checked against the digest it holds.
+    let record: Option<Value> = match TokenIssuer::unverified_grant_id(token) {
+        Some(gid) => p
+            .store
+            .get(&format!("userinfo:{gid}"))
+            .await
+            .map_err(unavailable)?
+            .and_then(|r| serde_json::from_slice(&r).ok()),
+        None => None,
+    };
+    let recorded = record.as_ref().and_then(|r| r["at"].as_str());
     let verified = p
         .tokens
-        .verify_recorded_access_token(token, now_secs(), |gid| {
-            match p.store.get(&format!("userinfo:{gid}")) {
-                Ok(r) => record = r.and_then(|r| serde_json::from_slice(&r).ok()),
-                Err(e) => store_error = Some(e),
-            }
-            record.as_ref()?["at"].as_str().map(String::from)
-        });
-    if let Some(e) = store_error {
-        return Err(ApiError::Overloaded(e.to_string()));
-    }
+        .verify_recorded_access_token(token, now_secs(), recorded);
     let claims = match verified {
         Ok(c) => c,
         Err(e) => {
@@ -126,8 +128,10 @@ pub(super) fn login_record(
             "expected an access token from a login (scope openid), found a client-credentials token",
         )));
     };
-    let unavailable = |e: kakunin_oidc::state::StateError| ApiError::Overloaded(e.to_string());
-    if code::is_revoked(&*p.store, gid).map_err(unavailable)? {
+    if code::is_revoked(&*p.store, gid)
+        .await
+        .map_err(unavailable)?
+    {
         return Ok(Err(Refused::new(
             StatusCode::UNAUTHORIZED,
             "invalid_token",

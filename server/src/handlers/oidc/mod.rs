@@ -29,6 +29,16 @@ pub(crate) fn asset(name: &str) -> Option<Response<Full<Bytes>>> {
     page::asset_response(name)
 }
 
+/// A store failure as the client sees it: a full in-process store is
+/// `overloaded` and says which bound to raise; a shared store that did
+/// not answer is `state_unavailable`. Both are 503.
+fn state_error(e: kakunin_oidc::state::StateError) -> ApiError {
+    match e {
+        kakunin_oidc::state::StateError::Full { .. } => ApiError::Overloaded(token::full_store(&e)),
+        e => ApiError::from(e),
+    }
+}
+
 /// The provider, or 404 when the server runs without one.
 fn provider(app: &App) -> Result<&Provider, ApiError> {
     app.provider.as_deref().ok_or(ApiError::NotFound)

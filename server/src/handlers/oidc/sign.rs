@@ -18,7 +18,7 @@ use crate::app::App;
 use crate::error::ApiError;
 use crate::http::json_response;
 use crate::limits;
-use crate::provider::signing::{RegisterFailure, Settled, SignTransaction, Signing, StoreError};
+use crate::provider::signing::{store_error, RegisterFailure, Settled, SignTransaction, Signing};
 use crate::provider::Provider;
 
 /// The provider and its signing service, or 404 saying how to turn it on.
@@ -32,13 +32,6 @@ fn signing(app: &App) -> Result<(&Provider, &Signing), ApiError> {
         )
     })?;
     Ok((p, s))
-}
-
-fn store_error(e: StoreError) -> ApiError {
-    match e {
-        StoreError::State(s) => ApiError::Overloaded(s.to_string()),
-        _ => ApiError::Internal,
-    }
 }
 
 fn no_such() -> ApiError {
@@ -91,6 +84,7 @@ pub(crate) async fn register(
     let now = now_secs();
     let tx = signing
         .register(&*p.store, client, &body, now)
+        .await
         .map_err(|e| match e {
             RegisterFailure::Store(e) => store_error(e),
             RegisterFailure::Random => ApiError::Internal,
@@ -111,7 +105,7 @@ pub(crate) async fn register(
 
 /// `GET /v1/sign-transactions/{id}`: the state of one of the client's
 /// transactions (another client's is "no such").
-pub(crate) fn state(
+pub(crate) async fn state(
     app: &App,
     req: &Request<Incoming>,
     id: &str,
@@ -122,6 +116,7 @@ pub(crate) fn state(
         Err(refusal) => return Ok(refusal.response()),
     };
     let tx = SignTransaction::load(&*p.store, id)
+        .await
         .map_err(store_error)?
         .filter(|t| t.client_id == claims.client_id)
         .ok_or_else(no_such)?;
@@ -155,7 +150,7 @@ pub(crate) fn state(
 /// `GET /v1/sign-transactions/{id}/result`: with the access token of the
 /// login that approved it, by the client that registered it; a JWE when
 /// the client registered an encryption key.
-pub(crate) fn result(
+pub(crate) async fn result(
     app: &App,
     req: &Request<Incoming>,
     id: &str,
@@ -164,7 +159,7 @@ pub(crate) fn result(
     let Some(token) = bearer::token(req.headers()) else {
         return Ok(bearer::missing());
     };
-    let (claims, record) = match bearer::login_record(p, token)? {
+    let (claims, record) = match bearer::login_record(p, token).await? {
         Ok(found) => found,
         Err(refusal) => return Ok(refusal.response()),
     };
@@ -176,6 +171,7 @@ pub(crate) fn result(
         ));
     }
     let tx = SignTransaction::load(&*p.store, id)
+        .await
         .map_err(store_error)?
         .filter(|t| t.client_id == claims.client_id)
         .ok_or_else(no_such)?;

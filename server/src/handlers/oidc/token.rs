@@ -28,7 +28,7 @@ type Answer = Response<Full<Bytes>>;
 /// Authenticates the client of a token or PAR request by its
 /// `client_assertion` (audience: the issuer or `endpoint`). The error is
 /// the answer to send: `invalid_client`, 401 (RFC 6749 §5.2).
-pub(super) fn authenticate_client<'r>(
+pub(super) async fn authenticate_client<'r>(
     p: &Provider,
     registry: &'r ClientRegistry,
     pairs: &[(String, String)],
@@ -57,7 +57,9 @@ pub(super) fn authenticate_client<'r>(
         audience,
         now_secs(),
         &*p.store,
-    ) {
+    )
+    .await
+    {
         Ok((client, _)) => Ok(client),
         Err(AssertionError::State(e)) => Err(unavailable(e)),
         Err(e) => {
@@ -123,21 +125,24 @@ pub(crate) async fn token(app: &App, req: Request<Incoming>) -> Result<Answer, A
         Err(refusal) => return Ok(refusal),
     };
     let registry = p.clients();
-    let answer = authenticate_client(p, &registry, &pairs, &p.issuer.endpoint(TOKEN_PATH))
-        .and_then(|client| match single(&pairs, "grant_type") {
-            Ok(Some("authorization_code")) => authorization_code(p, client, &pairs),
-            Ok(Some("client_credentials")) => client_credentials(p, client, &pairs),
-            Ok(Some(other)) => Err(OAuthError::new(
-                StatusCode::BAD_REQUEST,
-                "unsupported_grant_type",
-                format!(
-                    "expected grant_type authorization_code or client_credentials, found {:?}",
-                    other.chars().take(40).collect::<String>()
-                ),
-            )),
-            Ok(None) => Err(OAuthError::invalid_request("expected a grant_type")),
-            Err(e) => Err(OAuthError::invalid_request(e)),
-        });
+    let answer =
+        match authenticate_client(p, &registry, &pairs, &p.issuer.endpoint(TOKEN_PATH)).await {
+            Err(e) => Err(e),
+            Ok(client) => match single(&pairs, "grant_type") {
+                Ok(Some("authorization_code")) => authorization_code(p, client, &pairs).await,
+                Ok(Some("client_credentials")) => client_credentials(p, client, &pairs),
+                Ok(Some(other)) => Err(OAuthError::new(
+                    StatusCode::BAD_REQUEST,
+                    "unsupported_grant_type",
+                    format!(
+                        "expected grant_type authorization_code or client_credentials, found {:?}",
+                        other.chars().take(40).collect::<String>()
+                    ),
+                )),
+                Ok(None) => Err(OAuthError::invalid_request("expected a grant_type")),
+                Err(e) => Err(OAuthError::invalid_request(e)),
+            },
+        };
     Ok(answer.unwrap_or_else(OAuthError::into_response))
 }
 
@@ -157,6 +162,9 @@ fn server_error(what: &str, e: impl std::fmt::Display) -> OAuthError {
     )
 }
 
+/// The store full or unreachable: 503 `temporarily_unavailable` (RFC 6749
+/// §5.2 has no code for it; §4.1.2.1's is the closest), the detail saying
+/// which.
 fn unavailable(e: StateError) -> OAuthError {
     OAuthError::new(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -177,7 +185,7 @@ pub(super) fn full_store(e: &StateError) -> String {
     }
 }
 
-fn authorization_code(
+async fn authorization_code(
     p: &Provider,
     client: &Client,
     pairs: &[(String, String)],
@@ -195,7 +203,7 @@ fn authorization_code(
         code_verifier: verifier,
     };
     let store = &*p.store;
-    let (grant, gid) = match code::redeem(store, code_value, redemption) {
+    let (grant, gid) = match code::redeem(store, code_value, redemption).await {
         Ok(g) => g,
         Err(CodeError::State(e)) => return Err(unavailable(e)),
         Err(e @ (CodeError::Random(_) | CodeError::Corrupt(_))) => {
@@ -243,6 +251,7 @@ fn authorization_code(
             record,
             std::time::Duration::from_secs(ACCESS_TOKEN_TTL_SECS),
         )
+        .await
         .map_err(unavailable)?;
     Ok(tokens_answer(json!({
         "access_token": access_token,

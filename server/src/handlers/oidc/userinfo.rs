@@ -13,7 +13,7 @@ use crate::error::ApiError;
 use crate::http::json_response;
 
 /// `GET /userinfo` or `POST /userinfo`.
-pub(crate) fn userinfo(
+pub(crate) async fn userinfo(
     app: &App,
     req: &Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, ApiError> {
@@ -21,7 +21,7 @@ pub(crate) fn userinfo(
     let Some(token) = bearer::token(req.headers()) else {
         return Ok(bearer::missing());
     };
-    let record = match bearer::login_record(p, token)? {
+    let record = match bearer::login_record(p, token).await? {
         Ok((_, record)) => record,
         Err(refusal) => return Ok(refusal.response()),
     };

@@ -30,6 +30,18 @@ use crate::config::SigningConfig;
 use crate::error::ApiError;
 use crate::login::{Decision, Outcome as CardOutcome};
 
+/// A store failure as the client sees it (a record that does not parse
+/// is ours: internal).
+pub(crate) fn store_error(e: StoreError) -> ApiError {
+    match e {
+        StoreError::State(s) => ApiError::from(s),
+        StoreError::AlreadySettled => ApiError::Conflict(
+            "this sign transaction was already decided (on another device?)".into(),
+        ),
+        StoreError::Corrupt(_) => ApiError::Internal,
+    }
+}
+
 /// How long a settled transaction's result is held for its RP: time to
 /// redeem the code and fetch (the access token lives 5 minutes).
 pub(crate) const RESULT_LIFETIME: Duration = Duration::from_secs(600);
@@ -84,7 +96,7 @@ impl Signing {
     }
 
     /// Registers the transaction `body` describes for `client`, at `now`.
-    pub(crate) fn register(
+    pub(crate) async fn register(
         &self,
         store: &dyn StateStore,
         client: &Client,
@@ -104,21 +116,24 @@ impl Signing {
             expires_at: now + self.lifetime.as_secs(),
             settled: None,
         };
-        tx.put(store, self.lifetime + RESULT_LIFETIME)?;
+        tx.put(store, self.lifetime + RESULT_LIFETIME).await?;
         Ok(tx)
     }
 
     /// The open transaction `id` for an authorization request of
     /// `client_id`, or why not (an `invalid_request` description, ASCII).
-    pub(crate) fn open_for(
+    pub(crate) async fn open_for(
         store: &dyn StateStore,
         id: &str,
         client_id: &str,
         now: u64,
     ) -> Result<SignTransaction, Result<&'static str, StoreError>> {
-        let tx = SignTransaction::load(store, id).map_err(Err)?.ok_or(Ok(
-            "sign_transaction_id: no such sign transaction (unknown or expired)",
-        ))?;
+        let tx = SignTransaction::load(store, id)
+            .await
+            .map_err(Err)?
+            .ok_or(Ok(
+                "sign_transaction_id: no such sign transaction (unknown or expired)",
+            ))?;
         if tx.client_id != client_id {
             // Said the same way as an unknown id: another client's
             // transactions are not this client's business.
@@ -140,7 +155,7 @@ impl Signing {
     /// (fsynced, sealed by a checkpoint) and only then ends the
     /// transaction. An error leaves the transaction open and nothing
     /// recorded as signed.
-    pub(crate) fn settle(
+    pub(crate) async fn settle(
         &self,
         store: &dyn StateStore,
         tx: SignTransaction,
@@ -192,18 +207,12 @@ impl Signing {
             refused: refused.as_deref(),
             decided_at: now,
         };
-        let conflict = |e: StoreError| match e {
-            StoreError::AlreadySettled => ApiError::Conflict(
-                "this sign transaction was already decided (on another device?)".into(),
-            ),
-            StoreError::State(s) => ApiError::Overloaded(s.to_string()),
-            StoreError::Corrupt(_) => ApiError::Internal,
-        };
-        tx.claim(store, RESULT_LIFETIME).map_err(conflict)?;
+        let conflict = store_error;
+        tx.claim(store, RESULT_LIFETIME).await.map_err(conflict)?;
         let evidence_id = match self.evidence.append_sealed(record::KIND, &outcome.record()) {
             Ok(id) => id,
             Err(e) => {
-                tx.release(store);
+                tx.release(store).await;
                 return Err(ApiError::Overloaded(e));
             }
         };
@@ -218,6 +227,7 @@ impl Signing {
             },
         };
         tx.finish(store, settled.clone(), RESULT_LIFETIME)
+            .await
             .map_err(conflict)?;
         Ok(settled)
     }

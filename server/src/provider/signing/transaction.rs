@@ -236,16 +236,21 @@ pub(crate) enum StoreError {
 
 impl SignTransaction {
     /// Stores the transaction for `ttl`.
-    pub(crate) fn put(&self, store: &dyn StateStore, ttl: Duration) -> Result<(), StoreError> {
+    pub(crate) async fn put(
+        &self,
+        store: &dyn StateStore,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
         let record = serde_json::to_vec(self).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        store.put(&key(&self.id), record, ttl)?;
+        store.put(&key(&self.id), record, ttl).await?;
         Ok(())
     }
 
     /// The live transaction `id`, if any.
-    pub(crate) fn load(store: &dyn StateStore, id: &str) -> Result<Option<Self>, StoreError> {
+    pub(crate) async fn load(store: &dyn StateStore, id: &str) -> Result<Option<Self>, StoreError> {
         store
-            .get(&key(id))?
+            .get(&key(id))
+            .await?
             .map(|r| serde_json::from_slice(&r).map_err(|e| StoreError::Corrupt(e.to_string())))
             .transpose()
     }
@@ -259,8 +264,12 @@ impl SignTransaction {
     /// claims one wins, the other gets [`StoreError::AlreadySettled`].
     /// Taken before the evidence is written, so that one transaction
     /// never has two outcomes on record.
-    pub(crate) fn claim(&self, store: &dyn StateStore, ttl: Duration) -> Result<(), StoreError> {
-        if !store.mark_once(&claim_key(&self.id), ttl)? {
+    pub(crate) async fn claim(
+        &self,
+        store: &dyn StateStore,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        if !store.mark_once(&claim_key(&self.id), ttl).await? {
             return Err(StoreError::AlreadySettled);
         }
         Ok(())
@@ -268,20 +277,20 @@ impl SignTransaction {
 
     /// Gives a claim back when nothing was recorded (the evidence log
     /// failed), so the holder can try again.
-    pub(crate) fn release(&self, store: &dyn StateStore) {
-        let _ = store.take(&claim_key(&self.id));
+    pub(crate) async fn release(&self, store: &dyn StateStore) {
+        let _ = store.take(&claim_key(&self.id)).await;
     }
 
     /// Stores how the claimed transaction ended, kept (with its result)
     /// for `ttl`.
-    pub(crate) fn finish(
+    pub(crate) async fn finish(
         mut self,
         store: &dyn StateStore,
         settled: Settled,
         ttl: Duration,
     ) -> Result<(), StoreError> {
         self.settled = Some(settled);
-        self.put(store, ttl)
+        self.put(store, ttl).await
     }
 }
 
