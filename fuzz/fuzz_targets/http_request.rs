@@ -285,6 +285,7 @@ fn server() -> &'static (tokio::runtime::Runtime, OneConnection) {
             // The OpenID Provider's parsers have targets of their own
             // (oidc_request, oidc_assertion); its paths stay unrouted here.
             oidc: None,
+            state: kakunin_server::StateConfig::Memory,
             tls: None,
         };
         let runtime = tokio::runtime::Builder::new_current_thread()

@@ -509,9 +509,7 @@ pub(crate) mod tests {
         assert!(t.verify_recorded_access_token(&forged, NOW, find).is_err());
         // No record (a grant this provider never recorded): the signature
         // decides, and a forged one fails.
-        assert!(t
-            .verify_recorded_access_token(&forged, NOW, None)
-            .is_err());
+        assert!(t.verify_recorded_access_token(&forged, NOW, None).is_err());
         assert!(t.verify_recorded_access_token(&tok, NOW, None).is_ok());
     }
 

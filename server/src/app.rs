@@ -11,15 +11,17 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use kakunin_engine::store::Store;
+use kakunin_oidc::state::StateStore;
 use tokio_rustls::TlsAcceptor;
 
-use crate::config::{Config, Limits};
+use crate::config::{Config, Limits, OidcConfig};
 use crate::issuers::{IssuerError, Issuers};
 use crate::login::{Login, LoginError};
 use crate::metrics::Metrics;
 use crate::ocsp::{Ocsp, SignerError};
 use crate::provider::{Provider, ProviderError};
 use crate::reload::{self, ReloadHandle, Reloader, ScanReport};
+use crate::state::{State, StateStartError};
 use crate::tls::{self, TlsError};
 use crate::verifiers::Verifiers;
 
@@ -58,6 +60,9 @@ pub enum ServerError {
         /// Why.
         source: std::io::Error,
     },
+    /// The shared state store cannot be used.
+    #[error(transparent)]
+    State(#[from] StateStartError),
     /// Runtime, thread or signal setup.
     #[error("cannot start the server: {0}")]
     Start(std::io::Error),
@@ -75,6 +80,23 @@ pub(crate) struct App {
     pub(crate) login: Login,
     /// The OpenID Provider, when configured.
     pub(crate) provider: Option<Arc<Provider>>,
+    /// Short-lived state (the provider's and used login challenges).
+    pub(crate) state: Arc<State>,
+}
+
+impl App {
+    /// What replicas sharing a state store must agree on: the hex SHA-256
+    /// of the provider's published keys, an HMAC under its pairwise key
+    /// and one under the challenge key (never the secrets themselves).
+    pub(crate) fn fingerprint(&self) -> String {
+        let provider = self
+            .provider
+            .as_ref()
+            .map(|p| p.fingerprint_parts())
+            .unwrap_or_default();
+        let text = format!("{provider}\n{}", self.login.key_fingerprint());
+        hex::encode(kakunin_engine::crypto::sha256(text.as_bytes()))
+    }
 }
 
 /// What is loaded before a port is bound: everything that reads files.
@@ -145,12 +167,24 @@ impl App {
         config: &Config,
         own_origin: String,
     ) -> Result<Assembled, ServerError> {
+        let cap = config
+            .oidc
+            .as_ref()
+            .map_or(OidcConfig::DEFAULT_MAX_STATE_ENTRIES, |o| {
+                o.max_state_entries
+            });
+        let state = Arc::new(State::new(&config.state, cap, loaded.metrics.clone()));
+        let store: Arc<dyn StateStore> = state.clone();
         let provider = config
             .oidc
             .as_ref()
-            .map(|c| Provider::load(c, &own_origin).map(Arc::new))
+            .map(|c| Provider::load(c, &own_origin, store.clone()).map(Arc::new))
             .transpose()?;
-        let login = Login::new(&config.login, own_origin)?;
+        let login = Login::new(
+            &config.login,
+            own_origin,
+            state.is_shared().then_some(store),
+        )?;
         let reload = reload::spawn(loaded.reloader, config.reload.poll_interval)
             .map_err(ServerError::Start)?;
         let app = App {
@@ -163,6 +197,7 @@ impl App {
             ocsp: loaded.ocsp,
             login,
             provider,
+            state,
         };
         Ok(Assembled {
             app: Arc::new(app),

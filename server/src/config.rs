@@ -32,6 +32,9 @@ pub struct Config {
     /// The OpenID Provider (`/authorize`, `/token`, ...); `None` leaves
     /// its paths unrouted.
     pub oidc: Option<OidcConfig>,
+    /// Where short-lived state lives: this process, or a Redis shared by
+    /// every replica (docs/operating.md, "Replicas").
+    pub state: StateConfig,
     /// TLS on the listening port; `None` serves plain HTTP. A card front end
     /// at a desk reaches the server over a network, where answers must not
     /// be forgeable in transit; plain HTTP is for loopback, or behind a
@@ -83,6 +86,20 @@ pub struct OidcConfig {
     /// Document signing (`POST /v1/sign-transactions`), when configured:
     /// it needs an evidence log.
     pub signing: Option<SigningConfig>,
+}
+
+/// Where the short-lived state of logins lives (pending requests, codes,
+/// used assertions and challenges, sign transactions).
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub enum StateConfig {
+    /// In this process (bounded by `--max-state-entries`): one replica, or
+    /// replicas behind a balancer that routes each login to one of them.
+    #[default]
+    Memory,
+    /// In Redis (or Valkey), shared by every replica: no routing rule, no
+    /// replay window.
+    Redis(kakunin_state_redis::RedisConfig),
 }
 
 /// Document signing's settings (docs/signing.md).

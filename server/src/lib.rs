@@ -49,7 +49,7 @@
 //! too.
 //!
 //! ```no_run
-//! use kakunin_server::{Config, Server};
+//! use kakunin_server::{Config, Server, StateConfig};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let config = Config {
 //!     listen: "127.0.0.1:8080".parse()?,
@@ -68,6 +68,7 @@
 //!     },
 //!     login: Default::default(),
 //!     oidc: None, // or Some(OidcConfig { .. }): the OpenID Provider (docs/oidc.md)
+//!     state: StateConfig::Memory, // or StateConfig::Redis(..): shared by replicas
 //!     tls: None, // or Some(TlsConfig { cert, key }): HTTPS on the same port
 //! };
 //! let server = Server::bind(config)?; // CAs read, directory loaded, port bound
@@ -94,13 +95,14 @@ mod provider;
 mod reload;
 mod routes;
 mod server;
+mod state;
 mod tls;
 mod verifiers;
 
 pub use app::ServerError;
 pub use config::{
     AliasSpec, Config, Limits, LoginConfig, OcspConfig, OidcConfig, ReloadConfig, SignerSpec,
-    SigningConfig, TlsConfig,
+    SigningConfig, StateConfig, TlsConfig,
 };
 pub use error::ApiError;
 pub use issuers::IssuerError;
@@ -109,6 +111,7 @@ pub use ocsp::{OcspSigner, SignerError};
 pub use provider::ProviderError;
 pub use reload::{FileOutcome, ScanReport};
 pub use server::{ServedCrl, ServedIssuer, Server};
+pub use state::StateStartError;
 pub use tls::TlsError;
 
 /// A file of the sample PKI in `data/`, for the unit tests.

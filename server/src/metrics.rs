@@ -8,6 +8,7 @@
 
 use std::sync::atomic::AtomicU64;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use kakunin_engine::store::Store;
 use kakunin_engine::{CrlNumber, Timestamp};
@@ -53,6 +54,17 @@ struct LoginLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabels {
+    op: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateOpLabels {
+    op: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReloadLabels {
     kind: &'static str,
 }
@@ -83,6 +95,8 @@ pub(crate) struct Metrics {
     ocsp_signatures: Counter,
     ocsp_responses: Family<OcspLabels, Counter>,
     logins: Family<LoginLabels, Counter>,
+    state_operations: Family<StateLabels, Counter>,
+    state_latency: Family<StateOpLabels, Histogram, fn() -> Histogram>,
     tls_handshake_failures: Family<TlsLabels, Counter>,
     /// Scrapes refresh the per-issuer gauges: one at a time.
     scrape: Mutex<()>,
@@ -190,6 +204,21 @@ impl Metrics {
             "Card logins (/v1/authenticate) by outcome: accepted, or what refused them (challenge, replayed, origin, certificate, signature, revoked, unknown, invalid)",
             logins.clone(),
         );
+        let state_operations = Family::<StateLabels, Counter>::default();
+        registry.register(
+            "state_operations",
+            "Operations on the short-lived state store (op: put, get, take, mark_once) by outcome: ok, full (--max-state-entries), unavailable (a shared store that did not answer in time or refused)",
+            state_operations.clone(),
+        );
+        let state_latency =
+            Family::<StateOpLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+                latency_histogram as fn() -> Histogram,
+            );
+        registry.register(
+            "state_operation_duration_seconds",
+            "Time an operation on the state store took, failures included (a shared store's round trip)",
+            state_latency.clone(),
+        );
         let tls_handshake_failures = Family::<TlsLabels, Counter>::default();
         registry.register(
             "tls_handshake_failures",
@@ -199,6 +228,8 @@ impl Metrics {
         Metrics {
             registry,
             logins,
+            state_operations,
+            state_latency,
             tls_handshake_failures,
             ocsp_cache_hits,
             ocsp_cache_misses,
@@ -279,6 +310,16 @@ impl Metrics {
     /// Counts a login by its outcome.
     pub(crate) fn login(&self, outcome: &'static str) {
         self.logins.get_or_create(&LoginLabels { outcome }).inc();
+    }
+
+    /// One state store operation: its outcome and how long it took.
+    pub(crate) fn state_operation(&self, op: &'static str, outcome: &'static str, took: Duration) {
+        self.state_operations
+            .get_or_create(&StateLabels { op, outcome })
+            .inc();
+        self.state_latency
+            .get_or_create(&StateOpLabels { op })
+            .observe(took.as_secs_f64());
     }
 
     /// The OpenMetrics text, with per-issuer gauges as of `now`.

@@ -229,7 +229,7 @@ pub(crate) async fn handle(
             (Route::Challenge, _) => login::challenge(&app),
             (Route::Authenticate, _) => login::authenticate(&app, req).await,
             (Route::Healthz, _) => Ok(health::healthz()),
-            (Route::Readyz, _) => health::readyz(&app),
+            (Route::Readyz, _) => health::readyz(&app).await,
             (Route::Metrics, _) => Ok(health::metrics(&app)),
             (Route::AdminReload, _) => admin::reload(&app, peer).await,
             (Route::Ocsp, _) => ocsp::post(&app, req).await,

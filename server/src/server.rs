@@ -157,6 +157,9 @@ impl Server {
             initial: _,
         } = self;
         let listener = TcpListener::from_std(listener).map_err(ServerError::Start)?;
+        // A shared store is connected in the runtime that uses it, and
+        // joined (same secrets as the other replicas) before serving.
+        app.state.start(app.fingerprint()).await?;
         // Kept alive until the end of serving.
         let _watcher = if config.reload.watch {
             match reload::watch(&config.crl_dir, config.reload.debounce, app.reload.clone()) {

@@ -12,6 +12,7 @@
 //!   [`ocsp_text`] what `openssl ocsp -resp_text` and `-req_text` print;
 //!   [`openssl_verify`] and [`openssl_kind`] ask `openssl verify`.
 //! - [`jwk`] makes P-256 and RSA keys and reads their public JWKs back.
+//! - [`redis::RedisServer`] runs a real `redis-server` for a test.
 //! - [`der`] writes the DER that `openssl` will not: TLVs, SEQUENCEs and
 //!   extensions, one piece at a time.
 //!
@@ -43,6 +44,7 @@ pub mod needs;
 pub mod ocsp;
 mod ocsp_text;
 mod openssl_ca;
+pub mod redis;
 pub mod tls;
 mod verify;
 

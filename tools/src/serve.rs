@@ -14,8 +14,9 @@ use anyhow::{bail, Context};
 use clap::ArgMatches;
 use kakunin_server::{
     AliasSpec, Config, Limits, LoginConfig, OcspConfig, OidcConfig, ReloadConfig, Server,
-    SignerSpec, SigningConfig, TlsConfig,
+    SignerSpec, SigningConfig, StateConfig, TlsConfig,
 };
+use kakunin_state_redis::RedisConfig;
 
 use crate::Outcome;
 
@@ -232,6 +233,30 @@ pub(crate) struct ServeArgs {
     /// How long an authorization code lives (at most 60s).
     #[arg(long, env = "KAKUNIN_CODE_LIFETIME", default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
     code_lifetime: Duration,
+    /// Where short-lived state lives (pending logins, codes, used
+    /// assertions and challenges, sign transactions): `memory` (this
+    /// process), or `redis://HOST[:PORT][/DB]` (`rediss://` for TLS), a
+    /// Redis or Valkey every replica shares, so no balancer routing rule is
+    /// needed (docs/operating.md, "Replicas"). The password comes from
+    /// --state-password-file or KAKUNIN_STATE_PASSWORD, never the URL.
+    #[arg(
+        long,
+        env = "KAKUNIN_STATE",
+        default_value = "memory",
+        value_name = "memory|URL"
+    )]
+    state: String,
+    /// A file holding the Redis password (AUTH), one line.
+    #[arg(long, value_name = "FILE")]
+    state_password_file: Option<PathBuf>,
+    /// Put before every Redis key, so that several deployments can share
+    /// one Redis.
+    #[arg(long, env = "KAKUNIN_STATE_PREFIX", default_value = kakunin_state_redis::DEFAULT_PREFIX, value_name = "PREFIX")]
+    state_prefix: String,
+    /// The bound on every Redis call; beyond it the request answers 503
+    /// state_unavailable.
+    #[arg(long, env = "KAKUNIN_STATE_TIMEOUT", default_value = "250ms", value_parser = parse_duration, value_name = "DURATION")]
+    state_timeout: Duration,
     /// Document signing (docs/signing.md): the evidence log, one
     /// hash-chained record per sign transaction (docs/evidence.md). Needs
     /// --evidence-key; without both, POST /v1/sign-transactions answers 404.
@@ -331,6 +356,12 @@ pub(crate) fn run(mut args: ServeArgs, matches: &ArgMatches) -> anyhow::Result<O
         args.ocsp_cache,
     )?;
     let tls = tls_config(args.tls_cert, args.tls_key)?;
+    let state = state_config(
+        &args.state,
+        args.state_password_file.as_deref(),
+        args.state_prefix,
+        args.state_timeout,
+    )?;
     let oidc = oidc_config(
         args.issuer,
         args.clients,
@@ -382,6 +413,7 @@ pub(crate) fn run(mut args: ServeArgs, matches: &ArgMatches) -> anyhow::Result<O
             max_live_challenges: args.max_live_challenges.max(1),
         },
         oidc,
+        state,
         tls,
     };
     let evidence = config
@@ -453,6 +485,46 @@ fn oidc_config(
         code_lifetime: bounds.code,
         signing: None,
     }))
+}
+
+/// `--state`: memory, or a Redis URL with its password from
+/// `--state-password-file` or `KAKUNIN_STATE_PASSWORD` (removed from the
+/// environment once read).
+fn state_config(
+    state: &str,
+    password_file: Option<&Path>,
+    prefix: String,
+    timeout: Duration,
+) -> anyhow::Result<StateConfig> {
+    const PASSWORD_ENV: &str = "KAKUNIN_STATE_PASSWORD";
+    let from_env = std::env::var(PASSWORD_ENV).ok();
+    if from_env.is_some() {
+        // Out of the environment, so that /proc/PID/environ and child
+        // processes do not show it.
+        std::env::remove_var(PASSWORD_ENV);
+    }
+    if state == "memory" {
+        if password_file.is_some() || from_env.is_some() {
+            bail!("--state-password-file and {PASSWORD_ENV} are for --state redis://…");
+        }
+        return Ok(StateConfig::Memory);
+    }
+    let mut config = RedisConfig::from_url(state)
+        .context("--state: expected memory or redis://HOST[:PORT][/DB] (rediss:// for TLS)")?;
+    config.password = match (password_file, from_env) {
+        (Some(_), Some(_)) => {
+            bail!("give the Redis password once: --state-password-file or {PASSWORD_ENV}")
+        }
+        (Some(f), None) => {
+            let text = std::fs::read_to_string(f)
+                .with_context(|| format!("--state-password-file {}", f.display()))?;
+            Some(text.trim_end_matches(['\r', '\n']).to_string())
+        }
+        (None, env) => env,
+    };
+    config.prefix = prefix;
+    config.timeout = timeout;
+    Ok(StateConfig::Redis(config))
 }
 
 /// Document signing's flags.

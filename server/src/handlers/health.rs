@@ -20,7 +20,7 @@ pub(crate) fn healthz() -> Response<Full<Bytes>> {
 /// now before its nextUpdate) and no OCSP signing certificate has expired.
 /// Otherwise `503`, naming the issuers that would answer `unknown` and the
 /// signers that can no longer sign.
-pub(crate) fn readyz(app: &App) -> Result<Response<Full<Bytes>>, ApiError> {
+pub(crate) async fn readyz(app: &App) -> Result<Response<Full<Bytes>>, ApiError> {
     let now = Timestamp::now();
     let mut issuers = Vec::new();
     let mut missing = Vec::new();
@@ -57,10 +57,21 @@ pub(crate) fn readyz(app: &App) -> Result<Response<Full<Bytes>>, ApiError> {
         problems.push(format!("no current CRL for: {}", missing.join("; ")));
     }
     problems.extend(app.ocsp.expired_signers(now));
+    // A shared state store that does not answer: logins fail closed, so
+    // the balancer should send them elsewhere (status and OCSP would
+    // still answer here).
+    let state = match app.state.health().await {
+        Ok(None) => json!({"backend": "memory"}),
+        Ok(Some(latency)) => json!({"backend": "redis", "latency_ms": latency.as_secs_f64() * 1e3}),
+        Err(e) => {
+            problems.push(format!("state store: {e}"));
+            json!({"backend": "redis", "error": e})
+        }
+    };
     if !problems.is_empty() {
         return Err(ApiError::NotReady(problems.join("; ")));
     }
-    let body = json!({ "status": "ready", "issuers": issuers });
+    let body = json!({ "status": "ready", "issuers": issuers, "state": state });
     Ok(json_response(StatusCode::OK, body.to_string().into_bytes()))
 }
 

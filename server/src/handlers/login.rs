@@ -68,7 +68,8 @@ pub(crate) async fn authenticate(
     };
     let (decision, verdict) = app
         .login
-        .decide(&app.verifiers, &app.store, &attempt, now)?;
+        .decide(&app.verifiers, &app.store, &attempt, now)
+        .await?;
     app.metrics.login(decision.outcome.as_str());
     let serial = verdict.as_ref().and_then(|v| v.serial).map(|s| s.to_hex());
     // Refusals (replays, other origins, revoked cards) are what an operator

@@ -79,6 +79,12 @@ impl ChallengeKey {
         }
     }
 
+    /// Hex HMAC of a fixed label under the key: equal on two replicas
+    /// exactly when their keys are, and telling nothing of the key.
+    pub(crate) fn fingerprint(&self) -> String {
+        hex::encode(hmac::sign(&self.key, b"kakunin deployment fingerprint v1").as_ref())
+    }
+
     fn tag(&self, body: &[u8]) -> [u8; TAG_LEN] {
         let mut ctx = hmac::Context::with_key(&self.key);
         ctx.update(LABEL);

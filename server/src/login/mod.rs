@@ -24,6 +24,7 @@
 mod challenge;
 mod replay;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use kakunin_engine::docsig::{verify_pkcs1_sha256, MessageRef};
@@ -31,6 +32,7 @@ use kakunin_engine::jpki::{self, login_message};
 use kakunin_engine::store::Store;
 use kakunin_engine::verify::Verdict;
 use kakunin_engine::Timestamp;
+use kakunin_oidc::state::StateStore;
 use kakunin_report::{CertStatus, StatusParts};
 
 pub(crate) use challenge::MIN_KEY_LEN;
@@ -67,12 +69,25 @@ pub enum LoginError {
     /// No system randomness.
     #[error("no system random number generator")]
     Random,
+    /// Shared state without a challenge key file.
+    #[error("--state redis needs --challenge-key FILE (at least 32 secret bytes, the same on every replica): a challenge minted by one replica must open on the others")]
+    SharedNeedsKey,
+}
+
+/// Where used challenges are remembered.
+enum Replay {
+    /// In this process: a replica behind a balancer that routes by
+    /// challenge, or the only one.
+    Local(ReplayCache),
+    /// In the state store every replica shares: a challenge used on one
+    /// replica is refused on every other (`challenge:{nonce}`, SET NX).
+    Shared(Arc<dyn StateStore>),
 }
 
 /// The login state of one server.
 pub(crate) struct Login {
     key: ChallengeKey,
-    replay: ReplayCache,
+    replay: Replay,
     origins: Vec<String>,
     lifetime: Duration,
 }
@@ -80,7 +95,11 @@ pub(crate) struct Login {
 impl Login {
     /// Reads the key (or makes a random one) and checks the origins;
     /// `own_origin` is used when none is configured.
-    pub(crate) fn new(config: &LoginConfig, own_origin: String) -> Result<Login, LoginError> {
+    pub(crate) fn new(
+        config: &LoginConfig,
+        own_origin: String,
+        shared: Option<Arc<dyn StateStore>>,
+    ) -> Result<Login, LoginError> {
         let key = match &config.key_file {
             Some(path) => {
                 let bytes = std::fs::read(path).map_err(|source| LoginError::KeyFile {
@@ -95,6 +114,8 @@ impl Login {
                 }
                 ChallengeKey::from_bytes(&bytes)
             }
+            // Replicas sharing a store must open each other's challenges.
+            None if shared.is_some() => return Err(LoginError::SharedNeedsKey),
             None => ChallengeKey::random().map_err(|_| LoginError::Random)?,
         };
         let origins = if config.origins.is_empty() {
@@ -107,10 +128,19 @@ impl Login {
         }
         Ok(Login {
             key,
-            replay: ReplayCache::new(config.max_live_challenges),
+            replay: match shared {
+                Some(store) => Replay::Shared(store),
+                None => Replay::Local(ReplayCache::new(config.max_live_challenges)),
+            },
             origins,
             lifetime: config.challenge_lifetime,
         })
+    }
+
+    /// An HMAC under the challenge key (not the key): what replicas
+    /// sharing a store compare ([`crate::state`]).
+    pub(crate) fn key_fingerprint(&self) -> String {
+        self.key.fingerprint()
     }
 
     /// The origins logins are accepted for.
@@ -216,7 +246,7 @@ impl Decision {
 /// verified.
 impl Login {
     /// Every check of a login against the CRLs `store` serves.
-    pub(crate) fn decide(
+    pub(crate) async fn decide(
         &self,
         verifiers: &Verifiers,
         store: &Store,
@@ -234,7 +264,7 @@ impl Login {
             Ok(o) => o,
             Err(e) => return Ok((Decision::refuse(Outcome::Challenge, e.to_string()), None)),
         };
-        if login.replay.is_used(opened.nonce, opened.expires) {
+        if login.is_used(opened.nonce, opened.expires).await? {
             return Ok((Decision::refuse(Outcome::Replayed, REPLAYED), None));
         }
         if !login.origins.iter().any(|o| o == origin) {
@@ -259,7 +289,7 @@ impl Login {
         if decision.outcome != Outcome::Accepted {
             return Ok((decision, verdict));
         }
-        let decision = match login.replay.mark_used(opened.nonce, opened.expires, now) {
+        let decision = match login.mark_used(opened.nonce, opened.expires, now).await? {
             Mark::First => decision,
             Mark::Replayed => Decision::refuse(Outcome::Replayed, REPLAYED),
             Mark::Full => {
@@ -271,6 +301,41 @@ impl Login {
         };
         Ok((decision, verdict))
     }
+}
+
+impl Login {
+    /// Whether the challenge `nonce` was used (a look-up that spares the
+    /// card check for a replay; [`Login::mark_used`] decides).
+    async fn is_used(&self, nonce: u128, expires: Timestamp) -> Result<bool, ApiError> {
+        match &self.replay {
+            Replay::Local(cache) => Ok(cache.is_used(nonce, expires)),
+            Replay::Shared(store) => Ok(store.get(&challenge_key(nonce)).await?.is_some()),
+        }
+    }
+
+    /// Marks the challenge `nonce` (valid until `expires`) used, once.
+    async fn mark_used(
+        &self,
+        nonce: u128,
+        expires: Timestamp,
+        now: Timestamp,
+    ) -> Result<Mark, ApiError> {
+        match &self.replay {
+            Replay::Local(cache) => Ok(cache.mark_used(nonce, expires, now)),
+            Replay::Shared(store) => {
+                let ttl = Duration::from_secs((expires.unix() - now.unix()).max(1) as u64 + 1);
+                Ok(match store.mark_once(&challenge_key(nonce), ttl).await? {
+                    true => Mark::First,
+                    false => Mark::Replayed,
+                })
+            }
+        }
+    }
+}
+
+/// The store key of a used challenge.
+fn challenge_key(nonce: u128) -> String {
+    format!("challenge:{nonce:032x}")
 }
 
 /// A certificate from the card, and its signature over `message`.

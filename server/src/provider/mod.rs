@@ -18,7 +18,7 @@ use arc_swap::ArcSwap;
 use kakunin_oidc::clients::{ClientRegistry, ClientsError};
 use kakunin_oidc::discovery::{Issuer, IssuerError, ProviderMetadata};
 use kakunin_oidc::keys::{KeysError, ProviderKeys};
-use kakunin_oidc::state::{MemoryStore, StateStore};
+use kakunin_oidc::state::StateStore;
 use kakunin_oidc::tokens::{PairwiseSecret, TokenIssuer};
 
 pub(crate) use approval::{approve, Approval};
@@ -83,8 +83,13 @@ pub(crate) struct Provider {
 
 impl Provider {
     /// Reads the registry, the keys and the pairwise key; `own_issuer` is
-    /// the issuer when none is configured.
-    pub(crate) fn load(config: &OidcConfig, own_issuer: &str) -> Result<Provider, ProviderError> {
+    /// the issuer when none is configured; `store` holds the short-lived
+    /// state.
+    pub(crate) fn load(
+        config: &OidcConfig,
+        own_issuer: &str,
+        store: Arc<dyn StateStore>,
+    ) -> Result<Provider, ProviderError> {
         let issuer = Issuer::new(config.issuer.as_deref().unwrap_or(own_issuer))?;
         let registry = ClientRegistry::load(&config.clients)?;
         let keys = ProviderKeys::from_files(&config.keys)?;
@@ -127,7 +132,7 @@ impl Provider {
             registry: ArcSwap::from_pointee(registry),
             tokens,
             pairwise,
-            store: Arc::new(MemoryStore::new(config.max_state_entries)),
+            store,
             metadata,
             jwks,
             pending_lifetime: config.pending_lifetime.clamp(
@@ -188,6 +193,17 @@ impl Provider {
     /// The discovery document, serialised once.
     pub(crate) fn metadata_json(&self) -> &[u8] {
         &self.metadata
+    }
+
+    /// What replicas sharing a store must agree on, without the secrets:
+    /// the published keys, and an HMAC under the pairwise key.
+    pub(crate) fn fingerprint_parts(&self) -> String {
+        format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&self.jwks),
+            self.pairwise
+                .subject("kakunin deployment fingerprint v1", b"", b"")
+        )
     }
 
     /// The JWKS, serialised once.

@@ -127,6 +127,7 @@ pub(crate) fn config(dir: &Path) -> Config {
         ocsp: OcspConfig::default(),
         login: LoginConfig::default(),
         oidc: None,
+        state: kakunin_server::StateConfig::Memory,
         tls: None,
     }
 }

@@ -82,6 +82,11 @@ pub(super) struct FileOptions {
     pending_lifetime: Option<Duration>,
     #[serde(default, deserialize_with = "duration")]
     code_lifetime: Option<Duration>,
+    state: Option<String>,
+    state_password_file: Option<PathBuf>,
+    state_prefix: Option<String>,
+    #[serde(default, deserialize_with = "duration")]
+    state_timeout: Option<Duration>,
     evidence: Option<PathBuf>,
     evidence_key: Option<PathBuf>,
     evidence_rotate_bytes: Option<u64>,
@@ -135,6 +140,7 @@ impl FileOptions {
             &mut self.pairwise_key,
             &mut self.evidence,
             &mut self.evidence_key,
+            &mut self.state_password_file,
         ] {
             path.iter_mut().for_each(join);
         }
@@ -192,6 +198,10 @@ impl FileOptions {
             max_state_entries,
             pending_lifetime,
             code_lifetime,
+            state,
+            state_password_file,
+            state_prefix,
+            state_timeout,
             evidence,
             evidence_key,
             evidence_rotate_bytes,
@@ -217,9 +227,10 @@ impl FileOptions {
             body_timeout, idle_timeout, max_connections, shutdown_grace, poll_interval,
             debounce, no_watch, ocsp_signers, ocsp_keys, ocsp_cache, origins,
             challenge_lifetime, max_live_challenges, log_format, log, oidc_keys, max_state_entries,
-            pending_lifetime, code_lifetime, sign_max_documents, sign_lifetime;
+            pending_lifetime, code_lifetime, sign_max_documents, sign_lifetime, state, state_prefix,
+            state_timeout;
             optional: crl_dir, ocsp_max_signing, challenge_key, tls_cert, tls_key, issuer,
-            clients, pairwise_key, evidence, evidence_key, evidence_rotate_bytes
+            clients, pairwise_key, evidence, evidence_key, evidence_rotate_bytes, state_password_file
         );
     }
 }
