@@ -2,6 +2,7 @@
 //! parsed and checked before anything connects.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use thiserror::Error;
@@ -38,6 +39,10 @@ pub struct RedisConfig {
     pub timeout: Duration,
     /// How many multiplexed connections the store keeps (round robin).
     pub connections: usize,
+    /// For `rediss://`: the CA certificates (PEM) that Redis's certificate
+    /// must chain to, in place of the system's roots — Redis inside a
+    /// cluster usually has a private CA. `None`: the system's roots.
+    pub tls_ca_file: Option<PathBuf>,
 }
 
 /// Why a `--state` URL or a [`RedisConfig`] was refused.
@@ -86,6 +91,12 @@ pub enum RedisConfigError {
         /// The query or fragment found.
         found: String,
     },
+    /// A CA file for a connection without TLS.
+    #[error("expected a rediss:// URL with a TLS CA file, found {url:?} (no TLS)")]
+    CaWithoutTls {
+        /// The URL.
+        url: String,
+    },
     /// A zero timeout or no connections.
     #[error("expected {what} above zero, found zero")]
     Zero {
@@ -127,6 +138,7 @@ impl RedisConfig {
             prefix: DEFAULT_PREFIX.to_owned(),
             timeout: DEFAULT_TIMEOUT,
             connections: DEFAULT_CONNECTIONS,
+            tls_ca_file: None,
         };
         config.target()?;
         Ok(config)
@@ -143,7 +155,13 @@ impl RedisConfig {
                 what: "connections",
             });
         }
-        parse(&self.url)
+        let target = parse(&self.url)?;
+        if self.tls_ca_file.is_some() && !target.tls {
+            return Err(RedisConfigError::CaWithoutTls {
+                url: self.url.clone(),
+            });
+        }
+        Ok(target)
     }
 }
 
@@ -266,6 +284,7 @@ impl fmt::Debug for RedisConfig {
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
             .field("connections", &self.connections)
+            .field("tls_ca_file", &self.tls_ca_file)
             .finish()
     }
 }
@@ -347,6 +366,12 @@ mod tests {
             RedisConfigError::Extra { .. }
         ));
         let mut c = RedisConfig::from_url("redis://h/0").unwrap();
+        c.tls_ca_file = Some("ca.pem".into());
+        assert!(matches!(
+            c.target(),
+            Err(RedisConfigError::CaWithoutTls { .. })
+        ));
+        c.tls_ca_file = None;
         c.connections = 0;
         assert_eq!(
             c.target(),

@@ -42,6 +42,13 @@
 //! resumes by itself within about a second of Redis returning. Connecting tries three times and then fails naming the
 //! address; it never hangs.
 //!
+//! # TLS
+//!
+//! `rediss://` connects with rustls on the aws-lc-rs provider the rest of
+//! kakunin uses, checking Redis's certificate against the system's roots,
+//! or only against [`RedisConfig::tls_ca_file`] when set (a private CA).
+//! There is no "insecure" mode (`#insecure` in the URL is refused).
+//!
 //! # Secrets
 //!
 //! The password never goes in the URL (refused: command lines show in

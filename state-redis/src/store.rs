@@ -11,7 +11,7 @@ use kakunin_oidc::state::{StateError, StateFuture, StateStore};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{
     AsyncConnectionConfig, Client, ConnectionAddr, ConnectionInfo, FromRedisValue,
-    IntoConnectionInfo, RedisError, Value,
+    IntoConnectionInfo, RedisError, TlsCertificates, Value,
 };
 use thiserror::Error;
 
@@ -86,6 +86,14 @@ pub enum RedisStoreError {
         addr: String,
         /// The policy Redis reported.
         found: String,
+    },
+    /// The TLS CA file could not be read.
+    #[error("cannot read the redis TLS CA file {path}: {reason}")]
+    CaFile {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
     },
     /// The client could not be set up (TLS configuration, say).
     #[error("cannot set up a redis client for {addr}: {detail}")]
@@ -173,9 +181,25 @@ impl RedisStore {
             // (by the server's TLS, say) is fine.
             let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         }
-        let client = connection_info(&target, password.as_deref())
-            .and_then(Client::open)
-            .map_err(client_error)?;
+        let ca = match &config.tls_ca_file {
+            Some(path) => Some(std::fs::read(path).map_err(|e| RedisStoreError::CaFile {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?),
+            None => None,
+        };
+        let info = connection_info(&target, password.as_deref()).map_err(client_error)?;
+        let client = match ca {
+            Some(pem) => Client::build_with_tls(
+                info,
+                TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(pem),
+                },
+            ),
+            None => Client::open(info),
+        }
+        .map_err(client_error)?;
 
         let timeout = config.timeout;
         let conn_config = AsyncConnectionConfig::new()
@@ -285,8 +309,8 @@ impl RedisStore {
     /// Calling this again (from a readiness check, say) is cheap.
     pub async fn join(&self, fingerprint: &str) -> Result<(), JoinError> {
         let key = self.key(FINGERPRINT_KEY);
-        // Twice at most: the key can vanish between SET NX and GET only if
-        // Redis restarts in between.
+        // A few rounds: the key can vanish between SET NX and GET only if
+        // Redis restarts (empty) in between, and then the next SET NX wins.
         for _ in 0..3 {
             let mut set = redis::cmd("SET");
             set.arg(&key).arg(fingerprint).arg("NX");
@@ -344,12 +368,14 @@ impl RedisStore {
                 self.addr,
                 scrub(&e.to_string(), self.password.as_deref())
             ))),
-            Ok(Err(e)) => Err(StateError::Unavailable(format!(
+            // The connection's own response timeout (a backstop, equal to
+            // ours) may fire first: said the same way.
+            Ok(Err(e)) if !e.is_timeout() => Err(StateError::Unavailable(format!(
                 "redis at {}: {what} failed: {}",
                 self.addr,
                 scrub(&e.to_string(), self.password.as_deref())
             ))),
-            Err(_) => Err(StateError::Unavailable(format!(
+            Ok(Err(_)) | Err(_) => Err(StateError::Unavailable(format!(
                 "redis at {}: no answer to {what} within {} ms",
                 self.addr,
                 self.timeout.as_millis()
