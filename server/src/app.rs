@@ -183,7 +183,7 @@ impl App {
         let login = Login::new(
             &config.login,
             own_origin,
-            state.is_shared().then_some(store),
+            state.is_shared().then(|| state.clone()),
         )?;
         let reload = reload::spawn(loaded.reloader, config.reload.poll_interval)
             .map_err(ServerError::Start)?;

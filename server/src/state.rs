@@ -22,6 +22,7 @@
 //!   [`StateError::Unavailable`]: the request answers 503
 //!   `state_unavailable` and nothing single-use is ever accepted twice.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -50,6 +51,9 @@ pub(crate) struct State {
     metrics: Arc<Metrics>,
     /// What the last health check found.
     health: Mutex<Health>,
+    /// When the shared store's content began (unix seconds; 0 in memory):
+    /// see [`State::epoch`].
+    epoch: AtomicI64,
 }
 
 /// What the last health check of a shared store found.
@@ -88,6 +92,7 @@ impl State {
             backend,
             metrics,
             health: Mutex::new(Health::default()),
+            epoch: AtomicI64::new(0),
         }
     }
 
@@ -114,6 +119,9 @@ impl State {
             .await
             .map_err(|e| StateStartError::Join(e.to_string()))?;
         let _ = store.set(redis);
+        self.refresh_epoch()
+            .await
+            .map_err(|e| StateStartError::Connect(e.to_string()))?;
         let me = Arc::downgrade(self);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(HEALTH_INTERVAL);
@@ -137,7 +145,10 @@ impl State {
         let (unreachable, conflict) = match redis.ping().await {
             Err(e) => (Some(e.to_string()), None),
             Ok(_) => match redis.join(fingerprint).await {
-                Ok(()) => (None, None),
+                Ok(()) => match self.refresh_epoch().await {
+                    Ok(()) => (None, None),
+                    Err(e) => (Some(e.to_string()), None),
+                },
                 Err(e @ kakunin_state_redis::JoinError::Mismatch { .. }) => {
                     (None, Some(e.to_string()))
                 }
@@ -160,6 +171,48 @@ impl State {
         if conflict.is_some() {
             h.conflict = conflict;
         }
+    }
+
+    /// When the content of the shared store began: a Redis restarted
+    /// empty has forgotten which card-login challenges were used, so a
+    /// challenge minted before this time is refused (it could be a
+    /// replay). 0 in memory, where the marks live as long as the process.
+    pub(crate) fn epoch(&self) -> i64 {
+        self.epoch.load(Ordering::Relaxed)
+    }
+
+    /// Reads `epoch` from the shared store, setting it to now when absent
+    /// (a store that is new, or restarted empty).
+    async fn refresh_epoch(&self) -> Result<(), StateError> {
+        let Backend::Redis { store, .. } = &self.backend else {
+            return Ok(());
+        };
+        let Some(redis) = store.get() else {
+            return Ok(());
+        };
+        const KEEP: Duration = Duration::from_secs(10 * 365 * 86_400);
+        let stored = redis
+            .get("epoch")
+            .await?
+            .and_then(|v| String::from_utf8(v).ok()?.parse::<i64>().ok());
+        let epoch = match stored {
+            Some(e) => e,
+            None => {
+                let now = kakunin_engine::Timestamp::now().unix();
+                if redis.mark_once("epoch-set", KEEP).await? {
+                    redis
+                        .put("epoch", now.to_string().into_bytes(), KEEP)
+                        .await?;
+                    tracing::info!(epoch = now, "shared state store is new or was restarted empty: challenges minted before now are refused");
+                    now
+                } else {
+                    // Another replica is setting it: now is a safe bound.
+                    now
+                }
+            }
+        };
+        self.epoch.store(epoch, Ordering::Relaxed);
+        Ok(())
     }
 
     fn lock_health(&self) -> std::sync::MutexGuard<'_, Health> {

@@ -249,6 +249,10 @@ pub(crate) struct ServeArgs {
     /// A file holding the Redis password (AUTH), one line.
     #[arg(long, value_name = "FILE")]
     state_password_file: Option<PathBuf>,
+    /// With rediss://: the CA certificates (PEM) Redis's certificate must
+    /// chain to, when not the system's.
+    #[arg(long, env = "KAKUNIN_STATE_CA", value_name = "FILE")]
+    state_ca: Option<PathBuf>,
     /// Put before every Redis key, so that several deployments can share
     /// one Redis.
     #[arg(long, env = "KAKUNIN_STATE_PREFIX", default_value = kakunin_state_redis::DEFAULT_PREFIX, value_name = "PREFIX")]
@@ -359,6 +363,7 @@ pub(crate) fn run(mut args: ServeArgs, matches: &ArgMatches) -> anyhow::Result<O
     let state = state_config(
         &args.state,
         args.state_password_file.as_deref(),
+        args.state_ca,
         args.state_prefix,
         args.state_timeout,
     )?;
@@ -493,6 +498,7 @@ fn oidc_config(
 fn state_config(
     state: &str,
     password_file: Option<&Path>,
+    ca: Option<PathBuf>,
     prefix: String,
     timeout: Duration,
 ) -> anyhow::Result<StateConfig> {
@@ -504,8 +510,8 @@ fn state_config(
         std::env::remove_var(PASSWORD_ENV);
     }
     if state == "memory" {
-        if password_file.is_some() || from_env.is_some() {
-            bail!("--state-password-file and {PASSWORD_ENV} are for --state redis://…");
+        if password_file.is_some() || from_env.is_some() || ca.is_some() {
+            bail!("--state-password-file, {PASSWORD_ENV} and --state-ca are for --state redis://…");
         }
         return Ok(StateConfig::Memory);
     }
@@ -524,6 +530,7 @@ fn state_config(
     };
     config.prefix = prefix;
     config.timeout = timeout;
+    config.tls_ca_file = ca;
     Ok(StateConfig::Redis(config))
 }
 

@@ -32,15 +32,16 @@ use kakunin_engine::jpki::{self, login_message};
 use kakunin_engine::store::Store;
 use kakunin_engine::verify::Verdict;
 use kakunin_engine::Timestamp;
-use kakunin_oidc::state::StateStore;
 use kakunin_report::{CertStatus, StatusParts};
 
 pub(crate) use challenge::MIN_KEY_LEN;
 
 use crate::config::LoginConfig;
 use crate::error::ApiError;
+use crate::state::State;
 use crate::verifiers::Verifiers;
 use challenge::ChallengeKey;
+use kakunin_oidc::state::StateStore;
 use replay::{Mark, ReplayCache};
 
 /// Why the login state cannot be set up.
@@ -80,8 +81,10 @@ enum Replay {
     /// challenge, or the only one.
     Local(ReplayCache),
     /// In the state store every replica shares: a challenge used on one
-    /// replica is refused on every other (`challenge:{nonce}`, SET NX).
-    Shared(Arc<dyn StateStore>),
+    /// replica is refused on every other (`challenge:{nonce}`, SET NX),
+    /// and one minted before the store's content began is refused
+    /// ([`State::epoch`]).
+    Shared(Arc<State>),
 }
 
 /// The login state of one server.
@@ -98,7 +101,7 @@ impl Login {
     pub(crate) fn new(
         config: &LoginConfig,
         own_origin: String,
-        shared: Option<Arc<dyn StateStore>>,
+        shared: Option<Arc<State>>,
     ) -> Result<Login, LoginError> {
         let key = match &config.key_file {
             Some(path) => {
@@ -264,6 +267,14 @@ impl Login {
             Ok(o) => o,
             Err(e) => return Ok((Decision::refuse(Outcome::Challenge, e.to_string()), None)),
         };
+        if let Replay::Shared(state) = &login.replay {
+            let minted = opened.expires.unix() - login.lifetime.as_secs() as i64;
+            if minted < state.epoch() {
+                let detail = "the challenge was issued before the shared state store was last \
+                    (re)started empty, so whether it was used cannot be known; get a new one";
+                return Ok((Decision::refuse(Outcome::Challenge, detail), None));
+            }
+        }
         if login.is_used(opened.nonce, opened.expires).await? {
             return Ok((Decision::refuse(Outcome::Replayed, REPLAYED), None));
         }

@@ -84,6 +84,7 @@ pub(super) struct FileOptions {
     code_lifetime: Option<Duration>,
     state: Option<String>,
     state_password_file: Option<PathBuf>,
+    state_ca: Option<PathBuf>,
     state_prefix: Option<String>,
     #[serde(default, deserialize_with = "duration")]
     state_timeout: Option<Duration>,
@@ -141,6 +142,7 @@ impl FileOptions {
             &mut self.evidence,
             &mut self.evidence_key,
             &mut self.state_password_file,
+            &mut self.state_ca,
         ] {
             path.iter_mut().for_each(join);
         }
@@ -200,6 +202,7 @@ impl FileOptions {
             code_lifetime,
             state,
             state_password_file,
+            state_ca,
             state_prefix,
             state_timeout,
             evidence,
@@ -230,7 +233,7 @@ impl FileOptions {
             pending_lifetime, code_lifetime, sign_max_documents, sign_lifetime, state, state_prefix,
             state_timeout;
             optional: crl_dir, ocsp_max_signing, challenge_key, tls_cert, tls_key, issuer,
-            clients, pairwise_key, evidence, evidence_key, evidence_rotate_bytes, state_password_file
+            clients, pairwise_key, evidence, evidence_key, evidence_rotate_bytes, state_password_file, state_ca
         );
     }
 }

@@ -73,14 +73,29 @@ impl Balanced {
     /// been answered by each replica.
     pub(crate) fn start(haproxy: &Path, replica_args: &[&str], haproxy_extra: &str) -> Balanced {
         let replicas = vec![Served::start(replica_args), Served::start(replica_args)];
+        Balanced::front(haproxy, replicas, haproxy_extra, None)
+    }
+
+    /// HAProxy, configured as [`start`](Self::start) does, in front of
+    /// `replicas` started by the caller (each with its own arguments),
+    /// listening on `port` if given (a port the caller probed, e.g. to
+    /// name it in the replicas' `--issuer`), else on a free one.
+    pub(crate) fn front(
+        haproxy: &Path,
+        replicas: Vec<Served>,
+        haproxy_extra: &str,
+        port: Option<u16>,
+    ) -> Balanced {
         let config = kakunin_testkit::tempdir();
         // A free port can be taken between our probe and HAProxy's bind on
         // a busy machine: a few tries.
         for _ in 0..3 {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("a free port")
-                .port();
+            let port = port.unwrap_or_else(|| {
+                std::net::TcpListener::bind("127.0.0.1:0")
+                    .and_then(|l| l.local_addr())
+                    .expect("a free port")
+                    .port()
+            });
             let addr = format!("127.0.0.1:{port}");
             let servers: String = replicas
                 .iter()
