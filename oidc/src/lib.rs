@@ -103,6 +103,8 @@ pub mod pkce;
 pub mod request;
 pub mod scope;
 pub mod state;
+#[cfg(any(test, feature = "conformance"))]
+pub mod state_conformance;
 pub mod tokens;
 
 mod jws;

@@ -204,6 +204,12 @@ mod tests {
     const S: Duration = Duration::from_secs(1);
 
     #[test]
+    fn the_memory_store_passes_the_conformance_suite() {
+        let store = MemoryStore::new(64);
+        ready(crate::state_conformance::check(&store, "t:"));
+    }
+
+    #[test]
     fn take_is_single_use() {
         let store = MemoryStore::new(4);
         ready(store.put("code:a", b"x".to_vec(), S * 60)).unwrap();

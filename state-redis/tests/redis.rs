@@ -64,6 +64,17 @@ async fn until_served(store: &RedisStore, n: usize, within: Duration) -> Duratio
     start.elapsed()
 }
 
+/// The suite every StateStore backend passes (kakunin-oidc's
+/// `state_conformance`; the memory store runs it too).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_passes_the_state_store_conformance_suite() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let store = store(&server).await;
+    kakunin_oidc::state_conformance::check(&store, "conformance:").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn put_get_take_and_mark_once_with_ttls_in_redis() {
     let Some(server) = RedisServer::start() else {
