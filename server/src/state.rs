@@ -56,6 +56,15 @@ pub(crate) struct State {
     epoch: AtomicI64,
 }
 
+/// What is wrong with a shared store, for `/readyz`.
+pub(crate) enum StateHealth {
+    /// It does not answer (every replica shares that).
+    Unavailable(String),
+    /// It holds another deployment's fingerprint (this replica's secrets
+    /// differ).
+    Conflict(String),
+}
+
 /// What the last health check of a shared store found.
 #[derive(Default)]
 struct Health {
@@ -173,23 +182,29 @@ impl State {
         }
     }
 
-    /// When the content of the shared store began: a Redis restarted
-    /// empty has forgotten which card-login challenges were used, so a
-    /// challenge minted before this time is refused (it could be a
-    /// replay). 0 in memory, where the marks live as long as the process.
-    pub(crate) fn epoch(&self) -> i64 {
-        self.epoch.load(Ordering::Relaxed)
+    /// When the content of the shared store began, read from it now: a
+    /// Redis restarted empty has forgotten which card-login challenges
+    /// were used, so a challenge minted before this time is refused (it
+    /// could be a replay). Read on every card login, not cached: a restart
+    /// between two health checks must not open a window. 0 in memory,
+    /// where the marks live as long as the process.
+    pub(crate) async fn epoch(&self) -> Result<i64, StateError> {
+        if !self.is_shared() {
+            return Ok(0);
+        }
+        self.refresh_epoch().await?;
+        Ok(self.epoch.load(Ordering::Relaxed))
     }
 
     /// Reads `epoch` from the shared store, setting it to now when absent
     /// (a store that is new, or restarted empty).
     async fn refresh_epoch(&self) -> Result<(), StateError> {
-        let Backend::Redis { store, .. } = &self.backend else {
+        if !self.is_shared() {
             return Ok(());
-        };
-        let Some(redis) = store.get() else {
-            return Ok(());
-        };
+        }
+        // Through the measured operations: a failure here is a state
+        // failure like any other.
+        let redis: &dyn StateStore = self;
         const KEEP: Duration = Duration::from_secs(10 * 365 * 86_400);
         let stored = redis
             .get("epoch")
@@ -198,17 +213,14 @@ impl State {
         let epoch = match stored {
             Some(e) => e,
             None => {
+                // Two replicas finding it absent at once both write their
+                // now, a second apart at most: the later one stands.
                 let now = kakunin_engine::Timestamp::now().unix();
-                if redis.mark_once("epoch-set", KEEP).await? {
-                    redis
-                        .put("epoch", now.to_string().into_bytes(), KEEP)
-                        .await?;
-                    tracing::info!(epoch = now, "shared state store is new or was restarted empty: challenges minted before now are refused");
-                    now
-                } else {
-                    // Another replica is setting it: now is a safe bound.
-                    now
-                }
+                redis
+                    .put("epoch", now.to_string().into_bytes(), KEEP)
+                    .await?;
+                tracing::info!(epoch = now, "shared state store is new or was restarted empty: challenges minted before now are refused");
+                now
             }
         };
         self.epoch.store(epoch, Ordering::Relaxed);
@@ -221,17 +233,21 @@ impl State {
 
     /// For `/readyz`: `Ok(None)` in memory, `Ok(Some(latency))` for a
     /// shared store that answers, or what is wrong with it.
-    pub(crate) async fn health(&self) -> Result<Option<Duration>, String> {
+    pub(crate) async fn health(&self) -> Result<Option<Duration>, StateHealth> {
         let Backend::Redis { store, .. } = &self.backend else {
             return Ok(None);
         };
         let redis = store
             .get()
-            .ok_or_else(|| "state store not connected yet".to_string())?;
+            .ok_or_else(|| StateHealth::Unavailable("state store not connected yet".into()))?;
         if let Some(c) = self.lock_health().conflict.clone() {
-            return Err(c);
+            return Err(StateHealth::Conflict(c));
         }
-        redis.ping().await.map(Some).map_err(|e| e.to_string())
+        redis
+            .ping()
+            .await
+            .map(Some)
+            .map_err(|e| StateHealth::Unavailable(e.to_string()))
     }
 
     /// The store to run an operation on, or why there is none: not

@@ -9,6 +9,7 @@ use serde_json::json;
 use crate::app::App;
 use crate::error::ApiError;
 use crate::http::{json_response, response};
+use crate::state::StateHealth;
 
 /// `GET /healthz`: the process answers. Says nothing about CRLs, so an
 /// orchestrator does not restart a server that is waiting for one.
@@ -57,21 +58,34 @@ pub(crate) async fn readyz(app: &App) -> Result<Response<Full<Bytes>>, ApiError>
         problems.push(format!("no current CRL for: {}", missing.join("; ")));
     }
     problems.extend(app.ocsp.expired_signers(now));
-    // A shared state store that does not answer: logins fail closed, so
-    // the balancer should send them elsewhere (status and OCSP would
-    // still answer here).
-    let state = match app.state.health().await {
-        Ok(None) => json!({"backend": "memory"}),
-        Ok(Some(latency)) => json!({"backend": "redis", "latency_ms": latency.as_secs_f64() * 1e3}),
-        Err(e) => {
+    // The shared state store is reported, and a replica joined with other
+    // secrets is not ready. A Redis that does not answer leaves the
+    // replica ready: every replica shares that one Redis, so taking them
+    // out would stop status and OCSP (which need no state) everywhere,
+    // while logins fail closed with 503 state_unavailable on their own.
+    let (state, degraded) = match app.state.health().await {
+        Ok(None) => (json!({"backend": "memory"}), false),
+        Ok(Some(latency)) => (
+            json!({"backend": "redis", "available": true, "latency_ms": latency.as_secs_f64() * 1e3}),
+            false,
+        ),
+        Err(StateHealth::Conflict(e)) => {
             problems.push(format!("state store: {e}"));
-            json!({"backend": "redis", "error": e})
+            (
+                json!({"backend": "redis", "available": false, "error": e}),
+                true,
+            )
         }
+        Err(StateHealth::Unavailable(e)) => (
+            json!({"backend": "redis", "available": false, "error": e}),
+            true,
+        ),
     };
     if !problems.is_empty() {
         return Err(ApiError::NotReady(problems.join("; ")));
     }
-    let body = json!({ "status": "ready", "issuers": issuers, "state": state });
+    let status = if degraded { "degraded" } else { "ready" };
+    let body = json!({ "status": status, "issuers": issuers, "state": state });
     Ok(json_response(StatusCode::OK, body.to_string().into_bytes()))
 }
 

@@ -17,6 +17,7 @@ mod serve_config;
 mod serve_login;
 mod serve_ocsp;
 mod serve_oidc;
+mod serve_shared;
 mod serve_tls;
 mod status;
 mod verify;
