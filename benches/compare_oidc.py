@@ -26,7 +26,20 @@ same cores as the servers:
      same multi-process Python client (--login-clients processes, one
      keep-alive connection each, a minimal HTTP/1.1 client) in the same
      run. Scope `openid` for the main figure, and the 4 facts as a variant.
-     Target: logins ≥ 0.5× the authenticate rate.
+     Target: logins ≥ 0.5× the authenticate rate;
+  3. with --state-compare (or --only state): kakunin's short-lived state
+     in memory against Redis, in one run. The script starts Debian's
+     redis-server on a free loopback port (no persistence; stopped by its
+     pid at the end) and two kakunin servers, `--state memory` and
+     `--state redis://127.0.0.1:PORT/0`, with the same --challenge-key
+     (a file of 32 random bytes it writes). On each: the token endpoint
+     (1.), whole logins with scope `openid` and card logins (2.), which
+     mark used challenges in the store too. Per token or login: the
+     server's state operations (its /metrics) and the time it awaited
+     them, Redis's round trips (SET/GET/GETDEL calls from `INFO
+     commandstats`), redis-server's CPU (/proc), and each side's CPU.
+     Target: Redis costs ≤ 25% of the whole-login rate, i.e. the Redis
+     whole-login rate ≥ 0.75× the memory one.
 
 The client and the server share the cores, and the client signs with RSA
 as the card would (one or two RSA-2048 signatures per login, ~0.5 ms of
@@ -42,8 +55,10 @@ other sessions on the machine not to start builds.
 
 Usage: python3 benches/compare_oidc.py [--runs 3] [--duration 10] [--connections 32]
            [--threads 2] [--login-clients 6] [--login-duration 10] [--only token,login]
+           [--state-compare]
            [--kakunin PATH] [--quiet-flag /tmp/bench-quiet] [--json FILE]
-Needs: wrk (apt-get install wrk), Node.js ≥ 20 with npm (benches/oidc: `npm ci`, run
+Needs: wrk (apt-get install wrk), redis-server and redis-tools for --state-compare,
+Node.js ≥ 20 with npm (benches/oidc: `npm ci`, run
 by this script when node_modules is missing), Python `cryptography`.
 Builds `cargo build --release -p kakunin` (in $CARGO_TARGET_DIR if set) unless --kakunin.
 """
@@ -210,10 +225,11 @@ def alive(srv):
                  f"see its log in {srv.log.name}")
 
 
-def kakunin_oidc(a, kakunin, work):
+def kakunin_oidc(a, kakunin, work, extra=(), log="kakunin.log"):
     """`kakunin serve` on the sample PKI (data/) with the OpenID Provider on:
     client `bench` (the same JWKS as oidc-provider's), the demo's provider
-    keys (P-256 first, so access tokens are ES256) and pairwise key."""
+    keys (P-256 first, so access tokens are ES256) and pairwise key;
+    `extra`: more arguments (--state, --challenge-key)."""
     clients = write(os.path.join(work, "clients.toml"), f"""
 [[client]]
 client_id = "{CLIENT_ID}"
@@ -228,8 +244,9 @@ jwks_file = "{CLIENT_JWKS}"
                             "--trust", os.path.join(DATA, "auth-ca.pem"), "--crl-dir", DATA,
                             "--clients", clients, *sum((["--oidc-key", k] for k in OP_KEYS), []),
                             "--pairwise-key", os.path.join(DATA, "oidc", "pairwise.key"),
-                            "--max-state-entries", str(a.max_state_entries), "--log", "warn"],
-                  os.path.join(work, "kakunin.log"))
+                            "--max-state-entries", str(a.max_state_entries), "--log", "warn",
+                            *extra],
+                  os.path.join(work, log))
     srv.token_path = "/token"
     return srv
 
@@ -250,8 +267,9 @@ def token_format(base):
 
 # ---------------------------------------------------------------- token bench
 
-def token_run(a, srv, label, n, work, duration):
-    """One wrk run of distinct assertions (n of them) against srv's /token."""
+def token_run(a, srv, label, n, work, duration, probe=None):
+    """One wrk run of distinct assertions (n of them) against srv's /token;
+    `probe` (a StateProbe) adds the state store's figures per token."""
     alive(srv)
     path = make_assertions(srv.base + srv.token_path, n, os.path.join(work, f"assertions-{label}.txt"))
     lua = write(os.path.join(work, "token.lua"), TOKEN_LUA)
@@ -259,6 +277,7 @@ def token_run(a, srv, label, n, work, duration):
     cmd = [a.wrk, f"-t{a.threads}", f"-c{a.connections}", f"-d{duration}s", "--latency",
            "-s", lua, srv.base + srv.token_path, "--", path, str(a.threads), srv.token_path,
            TOKEN_FORM]
+    mark = probe.begin() if probe else None
     before, t0 = cpu_by_pid(), time.time()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     out = p.stdout.read()
@@ -278,6 +297,8 @@ def token_run(a, srv, label, n, work, duration):
     client = ru.ru_utime + ru.ru_stime
     r["server_cpu_s"], r["client_cpu_s"], r["wall_s"] = server, client, secs
     r["server_us_per_ok"] = server / max(1, r["ok"]) * 1e6
+    if probe:
+        r["state"] = probe.end(mark, before, after, r["ok"])
     os.unlink(path)
     return r
 
@@ -512,8 +533,9 @@ def _login_proc(job, out):
     out.put(login_worker(job))
 
 
-def login_run(a, srv, flow, scope=""):
-    """--login-clients processes doing `flow` for --login-duration s."""
+def login_run(a, srv, flow, scope="", probe=None):
+    """--login-clients processes doing `flow` for --login-duration s;
+    `probe` (a StateProbe) adds the state store's figures per login."""
     busy = wait_quiet(a.wait_quiet)
     alive(srv)
     ids = holders()
@@ -528,6 +550,7 @@ def login_run(a, srv, flow, scope=""):
         p.start()
     for _ in procs:
         ready.get()
+    mark = probe.begin() if probe else None
     before, t0 = cpu_by_pid(), time.time()
     for _ in procs:
         start.put(t0 + a.login_duration)
@@ -544,12 +567,17 @@ def login_run(a, srv, flow, scope=""):
     pct = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] if lat else float("nan")
     server = (tree_jiffies(after, srv.p.pid) - tree_jiffies(before, srv.p.pid)) / CLK
     client = sum(g[3] for g in got)
+    # Every login that began before the deadline has finished by now, so
+    # the store's counters (read after) cover exactly the `done` logins
+    # (and the failed ones, which there should be none of).
+    state = probe.end(mark, before, after, done) if probe else None
     return {"flow": flow, "scope": scope, "done": done, "rate": done / secs, "secs": secs,
             "failures": failures, "p50": pct(0.5), "p99": pct(0.99),
             "server_cpu_s": server, "client_cpu_s": client,
             "server_us_per_login": server / max(1, done) * 1e6,
             "client_us_per_login": client / max(1, done) * 1e6,
-            "busy_before": busy, "foreign": foreign_share(before, after, secs)}
+            "busy_before": busy, "foreign": foreign_share(before, after, secs),
+            **({"state": state} if state else {})}
 
 
 def bench_login(a, kakunin, work):
@@ -574,6 +602,264 @@ def bench_login(a, kakunin, work):
         runs = sorted(out[name]["runs"], key=lambda r: r["rate"])
         out[name]["median"] = runs[len(runs) // 2]
     return out
+
+
+# ---------------------------------------------------------------- state: memory vs Redis
+
+STATE_CMDS = ("set", "get", "getdel")  # put and mark_once, get, take (state-redis/src/store.rs)
+
+
+class RedisServer(Proc):
+    """Debian's redis-server on a free loopback port, no persistence;
+    killed (by its pid) when closed."""
+
+    def __init__(self, a, log):
+        self.port = free_port()
+        self.cli_path = find_tool("redis-cli")
+        super().__init__([find_tool("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1",
+                          "--save", "", "--appendonly", "no"], log)
+        self.drain()  # it logs to stdout
+        deadline = time.time() + 30
+        while self.cli("ping") != "PONG":
+            if self.p.poll() is not None or time.time() > deadline:
+                self.close()
+                sys.exit(f"redis-server did not start; see {log}")
+            time.sleep(0.1)
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.version = self.info("server").get("redis_version", "?")
+
+    def cli(self, *args):
+        return subprocess.run([self.cli_path, "-p", str(self.port), *args],
+                              capture_output=True, text=True).stdout.strip()
+
+    def info(self, section):
+        out = {}
+        for line in self.cli("info", section).splitlines():
+            k, sep, v = line.partition(":")
+            if sep and not k.startswith("#"):
+                out[k] = v.strip()
+        return out
+
+    def commandstats(self):
+        """{command: (calls, usec)} from INFO commandstats."""
+        out = {}
+        for k, v in self.info("commandstats").items():
+            f = dict(x.split("=", 1) for x in v.split(","))
+            out[k.removeprefix("cmdstat_")] = (int(f["calls"]), int(f["usec"]))
+        return out
+
+    def rtt(self):
+        """redis-benchmark with one connection, no pipelining: the round
+        trip of a GET and a SET on this machine at rest, in µs (avg, p50)."""
+        bench = find_tool("redis-benchmark")
+        out = subprocess.run([bench, "-p", str(self.port), "-c", "1", "-n", "50000", "-t", "get,set",
+                              "--csv"], capture_output=True, text=True).stdout
+        got = {}
+        for line in out.splitlines()[1:]:
+            f = [x.strip('"') for x in line.split(",")]
+            got[f[0].lower()] = {"rps": float(f[1]), "avg_us": float(f[2]) * 1000,
+                                 "p50_us": float(f[4]) * 1000, "p99_us": float(f[6]) * 1000}
+        return got
+
+
+STATE_METRIC = re.compile(r'kakunin_state_operation_duration_seconds_(sum|count)\{op="(\w+)"\}\s+(\S+)')
+
+
+def state_metrics(srv):
+    """{op: [count, seconds]} from the server's state-operation histogram."""
+    out = {}
+    for m in STATE_METRIC.finditer(srv.get("/metrics").decode()):
+        out.setdefault(m.group(2), [0, 0.0])[0 if m.group(1) == "count" else 1] = float(m.group(3))
+    return out
+
+
+class StateProbe:
+    """Around one measured run of `srv`: the server's state operations
+    (its own metrics), and with Redis the commands Redis served (INFO
+    commandstats), the CPU time Redis used (/proc) and Redis's own time in
+    those commands. Both snapshots are taken outside the timed window."""
+
+    def __init__(self, srv, redis=None):
+        self.srv, self.redis = srv, redis
+
+    def begin(self):
+        return (state_metrics(self.srv), self.redis.commandstats() if self.redis else {})
+
+    def end(self, mark, cpu_before, cpu_after, done):
+        m0, c0 = mark
+        m1 = state_metrics(self.srv)
+        n = max(1, done)
+        ops = {op: (v[0] - m0.get(op, [0, 0.0])[0], v[1] - m0.get(op, [0, 0.0])[1])
+               for op, v in m1.items()}
+        ops = {op: v for op, v in ops.items() if v[0]}
+        count = sum(v[0] for v in ops.values())
+        wait = sum(v[1] for v in ops.values())
+        out = {"ops_per_op": {op: v[0] / n for op, v in sorted(ops.items())},
+               "ops": count / n,
+               "op_mean_us": wait / max(1, count) * 1e6,  # the server's view of one call
+               "wait_us": wait / n * 1e6}                 # the server's time awaiting the store
+        if self.redis:
+            c1 = self.redis.commandstats()
+            calls = {c: c1.get(c, (0, 0))[0] - c0.get(c, (0, 0))[0] for c in STATE_CMDS}
+            usec = sum(c1.get(c, (0, 0))[1] - c0.get(c, (0, 0))[1] for c in STATE_CMDS)
+            other = {c: v[0] - c0.get(c, (0, 0))[0] for c, v in c1.items()
+                     if c not in STATE_CMDS and c != "info" and v[0] != c0.get(c, (0, 0))[0]}
+            pid = self.redis.p.pid
+            cpu = (tree_jiffies(cpu_after, pid) - tree_jiffies(cpu_before, pid)) / CLK
+            out.update({"redis_calls": calls, "redis_other_calls": other,
+                        "round_trips": sum(calls.values()) / n,
+                        "redis_cmd_us": usec / n,            # Redis's own time in the commands
+                        "redis_cpu_us": cpu / n * 1e6,       # redis-server's CPU (/proc)
+                        "redis_cpu_s": cpu})
+        return out
+
+
+def bench_state(a, kakunin, work):
+    """kakunin with --state memory and with --state redis://, in one run:
+    the token endpoint (wrk), whole logins (scope openid) and card logins,
+    interleaved, median of --runs."""
+    redis = RedisServer(a, os.path.join(work, "redis.log"))
+    key = os.path.join(work, "challenge.key")
+    with open(key, "wb") as f:
+        f.write(os.urandom(32))
+    started = {}
+    out = {"redis_version": redis.version, "token": {}, "login": {}}
+    try:
+        wait_quiet(a.wait_quiet)
+        rtt = redis.rtt()
+        out["rtt"] = rtt
+        print(f"  Redis {redis.version} on port {redis.port}; redis-benchmark -c1, at rest: "
+              + ", ".join(f"{k.upper()} {v['avg_us']:.0f} µs avg ({v['rps']:,.0f}/s)" for k, v in rtt.items()),
+              file=sys.stderr)
+        # Both servers get the same challenge key: memory does not need it,
+        # but then the two differ only in where the state lives.
+        backends = [("memory", ["--challenge-key", key], None),
+                    ("redis", ["--challenge-key", key, "--state", redis.url], redis)]
+        for name, extra, rd in backends:
+            started[name] = (kakunin_oidc(a, kakunin, work, extra, f"kakunin-{name}.log"), rd)
+        # Token endpoint: warm-up and probe, then interleaved runs.
+        for name, _, _ in backends:
+            srv, rd = started[name]
+            n = a.probe_assertions
+            token_run(a, srv, name + "-warm", n // 2, work, 3)
+            while True:
+                probe = token_run(a, srv, name + "-probe", n, work, 3)
+                if not probe["exhausted"] or n >= 4_000_000:
+                    break
+                n *= 2
+            out["token"][name] = {"runs": [], "probe_rate": probe["rate"]}
+            print(f"  {name}: probe {probe['rate']:,.0f} tokens/s", file=sys.stderr)
+        for i in range(a.runs):
+            order = backends if i % 2 == 0 else list(reversed(backends))
+            for name, _, _ in order:
+                srv, rd = started[name]
+                res = out["token"][name]
+                est = max([res["probe_rate"]] + [r["rate"] for r in res["runs"]])
+                r = token_run(a, srv, name, int(est * a.duration * 2) + 5000, work, a.duration,
+                              StateProbe(srv, rd))
+                res["runs"].append(r)
+                st = r["state"]
+                print(f"  token run {i + 1}: {name}: {r['rate']:,.0f} tokens/s (non-2xx {r['non2xx']}, "
+                      f"socket errors {r['socket_errors']}; p50 {r['p50']:.2f} ms, p99 {r['p99']:.2f} ms; "
+                      f"server CPU µs/token {r['server_us_per_ok']:,.0f}; store ops/token {st['ops']:.2f}"
+                      + (f", Redis round trips/token {st['round_trips']:.2f}, Redis CPU µs/token "
+                         f"{st['redis_cpu_us']:.0f}" if rd else "")
+                      + f"; other processes {r['foreign']:.0%})"
+                      + (" RAN OUT OF ASSERTIONS" if r["exhausted"] else ""), file=sys.stderr)
+        # Logins: card logins and whole OpenID logins on each backend.
+        flows = [("authenticate", "authenticate", ""), ("oidc", "oidc", "openid")]
+        items = [(b, f) for b, _, _ in backends for f in flows]
+        for b, (f, _, _) in items:
+            out["login"].setdefault(f, {})[b] = {"runs": []}
+        for i in range(a.runs):
+            order = items if i % 2 == 0 else list(reversed(items))
+            for b, (f, flow, scope) in order:
+                srv, rd = started[b]
+                r = login_run(a, srv, flow, scope, StateProbe(srv, rd))
+                out["login"][f][b]["runs"].append(r)
+                st = r["state"]
+                print(f"  login run {i + 1}: {f}, {b}: {r['rate']:,.0f}/s (failed {r['failures'] or 0}; "
+                      f"p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms; CPU µs per login: server "
+                      f"{r['server_us_per_login']:,.0f}, client {r['client_us_per_login']:,.0f}; "
+                      f"store ops {st['ops']:.2f}, awaited {st['wait_us']:.0f} µs"
+                      + (f"; Redis round trips {st['round_trips']:.2f} {st['redis_calls']}, "
+                         f"Redis CPU µs {st['redis_cpu_us']:.0f}" if rd else "")
+                      + f"; other processes {r['foreign']:.0%})", file=sys.stderr)
+        out["redis_memory"] = redis.info("memory").get("used_memory_human")
+        out["redis_keys"] = redis.info("keyspace")
+    finally:
+        for srv, _ in started.values():
+            srv.close()
+        redis.close()
+    for part in (out["token"], *out["login"].values()):
+        for res in part.values():
+            runs = sorted(res["runs"], key=lambda r: r["rate"])
+            res["median"] = runs[len(runs) // 2]
+    return out
+
+
+def report_state(a, st, cores):
+    """Prints the memory-vs-Redis table and the target; returns JSON rows."""
+    rows = []
+    runs = lambda res: " · ".join(f"{x['rate']:,.0f}" for x in res["runs"])
+    print(f"\n**The provider's state: memory vs Redis** (Redis {st['redis_version']} on the same "
+          f"{cores} cores, loopback; token: wrk -t{a.threads} -c{a.connections} -d{a.duration}s; "
+          f"logins: {a.login_clients} Python client processes, {a.login_duration} s; median of {a.runs} "
+          f"interleaved runs):\n")
+    row("workload", "state", "per s (runs)", "p50 ms", "p99 ms", "failed", "kakunin CPU µs",
+        "store calls", "Redis round trips (SET/GET/GETDEL)", "Redis CPU µs", "store wait µs",
+        "cores busy: kakunin + Redis + client", "redis ÷ memory", "other load")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    parts = [("token", "`POST /token` client_credentials (per token)", st["token"]),
+             ("authenticate", "`/v1/challenge` → sign → `POST /v1/authenticate`", st["login"]["authenticate"]),
+             ("oidc", "whole OpenID login, scope `openid`", st["login"]["oidc"])]
+    ratios = {}
+    for key, label, res in parts:
+        mem, red = res["memory"]["median"], res["redis"]["median"]
+        ratios[key] = red["rate"] / mem["rate"]
+        for b in ("memory", "redis"):
+            r = res[b]["median"]
+            s = r["state"]
+            is_tok = key == "token"
+            srv_us = r["server_us_per_ok"] if is_tok else r["server_us_per_login"]
+            wall = r["wall_s"] if is_tok else r["secs"]
+            client_cpu = r["client_cpu_s"]
+            rd_cpu = s.get("redis_cpu_s", 0.0)
+            c = s.get("redis_calls")
+            trips = (f"{s['round_trips']:.2f} ({c['set'] / max(1, r['ok'] if is_tok else r['done']):.2f}/"
+                     f"{c['get'] / max(1, r['ok'] if is_tok else r['done']):.2f}/"
+                     f"{c['getdel'] / max(1, r['ok'] if is_tok else r['done']):.2f})") if c else ""
+            failed = r["non2xx"] + r["socket_errors"] if is_tok else sum(r["failures"].values())
+            row(label if b == "memory" else "", b, f"{r['rate']:,.0f} ({runs(res[b])})",
+                f"{r['p50']:.2f}", f"{r['p99']:.2f}", failed, f"{srv_us:,.0f}", f"{s['ops']:.2f}",
+                trips, f"{s['redis_cpu_us']:.0f}" if c else "", f"{s['wait_us']:.0f}",
+                f"{r['server_cpu_s'] / wall:.2f} + {rd_cpu / wall:.2f} + {client_cpu / wall:.2f} of {cores}",
+                f"{ratios[key]:.2f}x" if b == "redis" else "", f"{r['foreign']:.0%}")
+            rows.append({"workload": f"state {key}", "state": b, "rate": r["rate"], "p50_ms": r["p50"],
+                         "p99_ms": r["p99"], "failed": failed, "server_us": srv_us,
+                         "store": s, "ratio": ratios[key] if b == "redis" else None,
+                         "other_load": r["foreign"], "runs": [x["rate"] for x in res[b]["runs"]]})
+    mem, red = st["login"]["oidc"]["memory"]["median"], st["login"]["oidc"]["redis"]["median"]
+    extra_us = red["server_us_per_login"] - mem["server_us_per_login"]
+    redis_us = red["state"]["redis_cpu_us"]
+    ok = red["rate"] >= 0.75 * mem["rate"]
+    rtt = st["rtt"]
+    print(f"\nRedis's cost per whole login: {red['state']['round_trips']:.2f} round trips; kakunin's CPU "
+          f"{extra_us:+,.0f} µs ({mem['server_us_per_login']:,.0f} → {red['server_us_per_login']:,.0f}), "
+          f"redis-server's CPU {redis_us:,.0f} µs (of which {red['state']['redis_cmd_us']:.0f} µs in "
+          f"the commands themselves): {extra_us + redis_us:,.0f} µs of CPU per login in all; the "
+          f"server awaited the store {red['state']['wait_us']:,.0f} µs per login "
+          f"({red['state']['op_mean_us']:.0f} µs a call under load; at rest, redis-benchmark -c1: "
+          f"GET {rtt['get']['avg_us']:.0f} µs, SET {rtt['set']['avg_us']:.0f} µs).")
+    print(f"Target: Redis costs ≤ 25% of the whole-login rate (redis ≥ 0.75 × memory): "
+          f"{red['rate']:,.0f} vs {mem['rate']:,.0f}/s = {ratios['oidc']:.2f}x: {met(ok)}")
+    print("(store calls: the server's state operations per token or login (put, get, take, "
+          "mark_once), from its own metrics; store wait: the time the server awaited them, summed "
+          "over a login; Redis CPU: redis-server's CPU time from /proc.)")
+    rows.append({"workload": "state target", "redis_over_memory": ratios["oidc"], "target": "≥ 0.75x",
+                 "met": ok, "extra_kakunin_us": extra_us, "redis_us": redis_us,
+                 "round_trips": red["state"]["round_trips"]})
+    return rows
 
 
 # ---------------------------------------------------------------- main
@@ -612,8 +898,11 @@ def main():
     ap.add_argument("--wait-quiet", type=int, default=120, metavar="SECS",
                     help="before each run, wait at most this long for the CPUs to be <10%% busy")
     ap.add_argument("--only", default="", metavar="LIST",
-                    help="comma-separated subset: token,login; or op: oidc-provider's token rate alone "
-                         "(no kakunin, no build)")
+                    help="comma-separated subset: token,login,state; or op: oidc-provider's token rate "
+                         "alone (no kakunin, no build)")
+    ap.add_argument("--state-compare", action="store_true",
+                    help="kakunin with --state memory against --state redis:// (a redis-server this "
+                         "script starts): token, whole-login and card-login rates; the same as --only state")
     ap.add_argument("--kakunin", metavar="PATH", help="use this binary instead of building one")
     ap.add_argument("--quiet-flag", metavar="FILE",
                     help="create FILE while measuring (others on the machine hold builds), remove it after")
@@ -621,12 +910,19 @@ def main():
     ap.add_argument("--json", metavar="FILE", help="also write every figure and the machine as JSON")
     a = ap.parse_args()
     only = set(filter(None, a.only.split(",")))
+    if a.state_compare:
+        only.add("state")
     want = lambda part: not only or part in only
     m = machine.print_machine()
     a.wrk = find_tool("wrk")
-    a.node = find_tool("node")
-    node_version = subprocess.run([a.node, "--version"], capture_output=True, text=True).stdout.strip()
-    if not os.path.isdir(os.path.join(OIDC_DIR, "node_modules", "oidc-provider")):
+    if "state" in only:
+        for tool in ("redis-server", "redis-cli", "redis-benchmark"):
+            find_tool(tool)
+    need_node = only != {"state"}
+    a.node = find_tool("node") if need_node else None
+    node_version = subprocess.run([a.node, "--version"], capture_output=True,
+                                  text=True).stdout.strip() if need_node else None
+    if need_node and not os.path.isdir(os.path.join(OIDC_DIR, "node_modules", "oidc-provider")):
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=OIDC_DIR, check=True)
     os.makedirs(a.work, exist_ok=True)
     a.work = os.path.abspath(a.work)
@@ -638,15 +934,15 @@ def main():
         subprocess.run(["cargo", "build", "--release", "-q", "-p", "kakunin"], cwd=ROOT, check=True)
         target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target")
         kakunin = os.path.join(target, "release", "kakunin")
-    version = op_version()
+    version = op_version() if need_node else None
     cores = os.cpu_count()
-    print(f"oidc-provider {version} on Node.js {node_version}; load: wrk -t{a.threads} "
+    print((f"oidc-provider {version} on Node.js {node_version}; " if need_node else "") + f"load: wrk -t{a.threads} "
           f"-c{a.connections} -d{a.duration}s and {a.login_clients} Python client processes "
           f"on the same {cores} cores as the servers; median of {a.runs} interleaved runs; "
           f"load average at start {open('/proc/loadavg').read().split()[0]}\n")
 
     work = tempfile.mkdtemp(prefix="run-", dir=a.work)
-    token = login = None
+    token = login = state = None
     flag = a.quiet_flag
     if flag:
         open(flag, "w").close()
@@ -661,6 +957,8 @@ def main():
             token = bench_token(a, kakunin, work)
         if want("login"):
             login = bench_login(a, kakunin, work)
+        if "state" in only:
+            state = bench_state(a, kakunin, work)
     finally:
         if flag and os.path.exists(flag):
             os.unlink(flag)
@@ -723,12 +1021,14 @@ def main():
                          "other_load": r["foreign"], "runs": [x["rate"] for x in res["runs"]]})
         print("\n(server CPU ratio: the authenticate flow's server CPU per login ÷ this flow's: "
               "the rate ratio the server alone would reach if the client cost nothing.)")
+    if state:
+        rows += report_state(a, state, cores)
     print("(other load: the share of the CPUs used by processes outside this benchmark "
           "during the median run.)")
     machine.write_json(a.json, "oidc", m, rows, oidc_provider=version, node=node_version,
                        openssl_speed_p256={"sign_per_s": p256[0], "verify_per_s": p256[1]},
                        wrk={"threads": a.threads, "connections": a.connections, "duration": a.duration},
-                       login_clients=a.login_clients, token=token, login=login)
+                       login_clients=a.login_clients, token=token, login=login, state=state)
 
 
 if __name__ == "__main__":
