@@ -39,6 +39,7 @@ pub mod der;
 pub mod http;
 pub mod jwk;
 mod lab;
+pub mod lines;
 pub mod login;
 pub mod needs;
 pub mod ocsp;

@@ -5,6 +5,7 @@
 //! the `openssl dgst -verify` command line, an oracle independent of
 //! kakunin.
 
+use kakunin_testkit::lines as file_lines;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -61,23 +62,6 @@ fn check(files: &[&Path], public: &Path) -> (Option<i32>, String) {
     (out.status.code(), stdout(&out))
 }
 
-/// The file as lines without their newlines.
-fn lines_of(path: &Path) -> Vec<Vec<u8>> {
-    let bytes = std::fs::read(path).unwrap();
-    let mut out: Vec<Vec<u8>> = bytes.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
-    assert_eq!(out.pop(), Some(Vec::new()), "ends in a newline");
-    out
-}
-
-fn write_lines(path: &Path, lines: &[Vec<u8>]) {
-    let mut bytes = Vec::new();
-    for l in lines {
-        bytes.extend_from_slice(l);
-        bytes.push(b'\n');
-    }
-    std::fs::write(path, bytes).unwrap();
-}
-
 /// A log of two runs (200 records) signed with a fresh OpenSSL key:
 /// checkpoints at lines 1 (start), 102 (batch), 103 (shutdown), 204 and
 /// 205. Returns (log, public key).
@@ -112,7 +96,7 @@ fn two_runs(dir: &Path) -> (PathBuf, PathBuf) {
 /// A tampered copy of the log, checked: exit 1 and stdout naming `needles`.
 fn tampered(dir: &Path, name: &str, lines: &[Vec<u8>], public: &Path, needles: &[&str]) {
     let path = dir.join(name);
-    write_lines(&path, lines);
+    file_lines::write(&path, lines);
     let (code, text) = check(&[&path], public);
     assert_eq!(code, Some(1), "{name}: {text}");
     for n in needles {
@@ -164,7 +148,7 @@ fn an_intact_signed_log_verifies_and_each_tampering_is_named() {
     assert_eq!(records[0]["record"]["validation_time"], AT);
     assert_eq!(records[0]["record"]["sources"][0]["kind"], "crl");
 
-    let good = lines_of(&evidence);
+    let good = file_lines::read(&evidence);
     let dir = work.path();
 
     // One byte changed in record seq 50: the next line no longer links.
@@ -308,7 +292,7 @@ fn a_checkpoint_verifies_with_the_openssl_command_line() {
     assert_eq!(r["head_seq"], 101);
     assert_eq!(
         r["head"],
-        hex_of(&sha256(&lines_of(&evidence)[100])).as_str()
+        hex_of(&sha256(&file_lines::read(&evidence)[100])).as_str()
     );
     // The key id is the SHA-256 of the public key's DER.
     let der = openssl(&["pkey", "-pubin", "-in", s(&public), "-outform", "DER"]);
@@ -348,7 +332,7 @@ fn a_checkpoint_verifies_with_the_openssl_command_line() {
 fn show_finds_an_entry_by_seq_hash_prefix_or_record_id() {
     let work = kakunin_testkit::tempdir();
     let (evidence, _) = two_runs(work.path());
-    let line = &lines_of(&evidence)[9];
+    let line = &file_lines::read(&evidence)[9];
     let hash = hex_of(&sha256(line));
     for id in ["10", &hash[..10], &hash] {
         let out = kakunin(&["evidence", "show", id, s(&evidence)]);

@@ -5,6 +5,7 @@
 //! checkpoint, a torn last line — and any single byte flipped anywhere.
 
 use super::*;
+use kakunin_testkit::lines as file_lines;
 
 /// A signed log of 12 records in batches of 4: checkpoints at lines 1
 /// (start), 6, 11, 16 (batch) and 17 (shutdown).
@@ -13,22 +14,6 @@ fn signed_log(dir: &Path) -> (PathBuf, EvidencePublicKey) {
     let (k, public) = key();
     write_log(&path, Some(k), 0, 12, 4);
     (path, public)
-}
-
-fn file_lines(path: &Path) -> Vec<Vec<u8>> {
-    let bytes = std::fs::read(path).unwrap();
-    let mut out: Vec<Vec<u8>> = bytes.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
-    assert_eq!(out.pop(), Some(Vec::new()), "ends in a newline");
-    out
-}
-
-fn write_lines(path: &Path, lines: &[Vec<u8>]) {
-    let mut bytes = Vec::new();
-    for l in lines {
-        bytes.extend_from_slice(l);
-        bytes.push(b'\n');
-    }
-    std::fs::write(path, bytes).unwrap();
 }
 
 /// What an attacker without the key does after changing line `from`
@@ -74,13 +59,13 @@ fn the_untouched_log_is_intact() {
 fn one_changed_byte_breaks_the_next_line() {
     let dir = tempfile::tempdir().unwrap();
     let (path, public) = signed_log(dir.path());
-    let mut lines = file_lines(&path);
+    let mut lines = file_lines::read(&path);
     let text = String::from_utf8(lines[2].clone()).unwrap();
     lines[2] = text
         .replacen("\"serial\":\"1001\"", "\"serial\":\"1002\"", 1)
         .into_bytes();
-    assert_ne!(lines[2], file_lines(&path)[2]);
-    write_lines(&path, &lines);
+    assert_ne!(lines[2], file_lines::read(&path)[2]);
+    file_lines::write(&path, &lines);
     let b = broken(&path, &public);
     assert_eq!(
         (b.kind, b.line, b.seq),
@@ -99,9 +84,9 @@ fn one_changed_byte_breaks_the_next_line() {
 fn a_removed_record_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let (path, public) = signed_log(dir.path());
-    let mut lines = file_lines(&path);
+    let mut lines = file_lines::read(&path);
     lines.remove(2);
-    write_lines(&path, &lines);
+    file_lines::write(&path, &lines);
     let b = broken(&path, &public);
     assert_eq!((b.kind, b.line, b.seq), (BreakKind::Seq, 3, Some(4)), "{b}");
     assert!(
@@ -114,9 +99,9 @@ fn a_removed_record_is_named() {
 fn two_swapped_records_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let (path, public) = signed_log(dir.path());
-    let mut lines = file_lines(&path);
+    let mut lines = file_lines::read(&path);
     lines.swap(2, 3);
-    write_lines(&path, &lines);
+    file_lines::write(&path, &lines);
     let b = broken(&path, &public);
     assert_eq!((b.kind, b.line, b.seq), (BreakKind::Seq, 3, Some(4)), "{b}");
 }
@@ -125,26 +110,26 @@ fn two_swapped_records_are_named() {
 fn inserted_duplicated_and_spliced_lines_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let (path, public) = signed_log(dir.path());
-    let good = file_lines(&path);
+    let good = file_lines::read(&path);
 
     let mut inserted = good.clone();
     inserted.insert(3, good[2].clone());
-    write_lines(&path, &inserted);
+    file_lines::write(&path, &inserted);
     let b = broken(&path, &public);
     assert_eq!((b.kind, b.line), (BreakKind::Seq, 4), "{b}");
     assert!(b.detail.contains("duplicated"), "{b}");
 
     let mut duplicated_last = good.clone();
     duplicated_last.push(good[16].clone());
-    write_lines(&path, &duplicated_last);
+    file_lines::write(&path, &duplicated_last);
     assert_eq!(broken(&path, &public).line, 18);
 
     // A line from another log (another key, so every hash differs).
     let other_dir = tempfile::tempdir().unwrap();
     let (other, _) = signed_log(other_dir.path());
     let mut spliced = good.clone();
-    spliced[7] = file_lines(&other)[7].clone();
-    write_lines(&path, &spliced);
+    spliced[7] = file_lines::read(&other)[7].clone();
+    file_lines::write(&path, &spliced);
     let b = broken(&path, &public);
     assert_eq!(
         (b.kind, b.line, b.seq),
@@ -154,8 +139,8 @@ fn inserted_duplicated_and_spliced_lines_are_named() {
 
     // The other log's whole tail, from a checkpoint on.
     let mut tail = good[..11].to_vec();
-    tail.extend(file_lines(&other)[11..].iter().cloned());
-    write_lines(&path, &tail);
+    tail.extend(file_lines::read(&other)[11..].iter().cloned());
+    file_lines::write(&path, &tail);
     let b = broken(&path, &public);
     assert_eq!((b.kind, b.line), (BreakKind::Prev, 12), "{b}");
 }
@@ -164,7 +149,7 @@ fn inserted_duplicated_and_spliced_lines_are_named() {
 fn a_rewritten_tail_with_recomputed_hashes_is_detected() {
     let dir = tempfile::tempdir().unwrap();
     let (path, public) = signed_log(dir.path());
-    let good = file_lines(&path);
+    let good = file_lines::read(&path);
     let forge = |lines: &mut Vec<Vec<u8>>| {
         let text = String::from_utf8(lines[7].clone()).unwrap();
         lines[7] = text
@@ -177,7 +162,7 @@ fn a_rewritten_tail_with_recomputed_hashes_is_detected() {
     let mut kept = good.clone();
     forge(&mut kept);
     rechain(&mut kept, 7);
-    write_lines(&path, &kept);
+    file_lines::write(&path, &kept);
     let b = broken(&path, &public);
     assert_eq!((b.kind, b.line), (BreakKind::Checkpoint, 11), "{b}");
     assert!(
@@ -197,7 +182,7 @@ fn a_rewritten_tail_with_recomputed_hashes_is_detected() {
         .map(|(_, l)| l)
         .collect();
     rechain(&mut dropped, 7);
-    write_lines(&path, &dropped);
+    file_lines::write(&path, &dropped);
     let report = verify(std::slice::from_ref(&path), std::slice::from_ref(&public));
     assert!(report.broken.is_none() && !report.intact(), "{report:?}");
     let u = report.unsealed.unwrap();
@@ -222,12 +207,12 @@ fn a_rewritten_tail_with_recomputed_hashes_is_detected() {
 fn removed_edited_and_forged_checkpoints_are_detected() {
     let dir = tempfile::tempdir().unwrap();
     let (path, public) = signed_log(dir.path());
-    let good = file_lines(&path);
+    let good = file_lines::read(&path);
 
     // A checkpoint in the middle removed.
     let mut removed = good.clone();
     removed.remove(5);
-    write_lines(&path, &removed);
+    file_lines::write(&path, &removed);
     let b = broken(&path, &public);
     assert_eq!((b.kind, b.line, b.seq), (BreakKind::Seq, 6, Some(7)), "{b}");
 
@@ -243,7 +228,7 @@ fn removed_edited_and_forged_checkpoints_are_detected() {
     pasted[10] = text
         .replace(&sig_of(&good[10]), &sig_of(&good[5]))
         .into_bytes();
-    write_lines(&path, &pasted);
+    file_lines::write(&path, &pasted);
     let b = broken(&path, &public);
     assert_eq!((b.kind, b.line), (BreakKind::Signature, 11), "{b}");
 
@@ -251,7 +236,7 @@ fn removed_edited_and_forged_checkpoints_are_detected() {
     let mut spaced = good.clone();
     let text = String::from_utf8(spaced[5].clone()).unwrap();
     spaced[5] = text.replacen("\"reason\":", "\"reason\": ", 1).into_bytes();
-    write_lines(&path, &spaced);
+    file_lines::write(&path, &spaced);
     let b = broken(&path, &public);
     assert_eq!((b.kind, b.line), (BreakKind::Checkpoint, 6), "{b}");
 
@@ -259,7 +244,7 @@ fn removed_edited_and_forged_checkpoints_are_detected() {
     let mut reason = good.clone();
     let text = String::from_utf8(reason[16].clone()).unwrap();
     reason[16] = text.replacen("\"shutdown\"", "\"batch\"", 1).into_bytes();
-    write_lines(&path, &reason);
+    file_lines::write(&path, &reason);
     let b = broken(&path, &public);
     assert_eq!((b.kind, b.line), (BreakKind::Signature, 17), "{b}");
 
@@ -267,13 +252,13 @@ fn removed_edited_and_forged_checkpoints_are_detected() {
     let lone = dir.path().join("lone.jsonl");
     let (k, lone_public) = key();
     write_log(&lone, Some(k), 0, 6, 4);
-    let mut lines = file_lines(&lone);
+    let mut lines = file_lines::read(&lone);
     assert_eq!(
         parse_entry(lines.last().unwrap()).unwrap().record["reason"],
         "shutdown"
     );
     lines.pop();
-    write_lines(&lone, &lines);
+    file_lines::write(&lone, &lines);
     let report = verify(&[lone], &[lone_public]);
     assert!(report.broken.is_none() && !report.intact(), "{report:?}");
     assert_eq!(report.unsealed.unwrap().count, 2);
