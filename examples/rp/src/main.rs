@@ -285,17 +285,25 @@ impl Rp {
         }
     }
 
-    /// A fresh login asking for `scopes` (and `openid`), for a signing
-    /// when `signing` is given, and the redirect to the provider.
-    fn start(&mut self, scopes: &[Scope], signing: Option<sign::Transaction>) -> Answer {
-        if self.logins.len() >= MAX_LOGINS {
-            return html(
+    /// The 503 page when [`MAX_LOGINS`] logins are in progress (a signing
+    /// checks before it registers a transaction it could not start).
+    fn busy(&self) -> Option<Answer> {
+        (self.logins.len() >= MAX_LOGINS).then(|| {
+            html(
                 503,
                 page::error(
                     "Busy",
                     "Too many logins in progress; try again in a few minutes.",
                 ),
-            );
+            )
+        })
+    }
+
+    /// A fresh login asking for `scopes` (and `openid`), for a signing
+    /// when `signing` is given, and the redirect to the provider.
+    fn start(&mut self, scopes: &[Scope], signing: Option<sign::Transaction>) -> Answer {
+        if let Some(busy) = self.busy() {
+            return busy;
         }
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = self

@@ -13,7 +13,7 @@ use openidconnect::{CsrfToken, OAuth2TokenResponse, Scope};
 use tiny_http::Request;
 
 use crate::assertion::JWT_BEARER;
-use crate::{cookie, header, html, page, sign, Answer, Login, Rp, LOGIN_LIFETIME, MAX_LOGINS};
+use crate::{cookie, header, html, page, sign, Answer, Login, Rp, LOGIN_LIFETIME};
 
 /// The cookie that binds the signing form to this browser (double submit).
 const FORM_COOKIE: &str = "kakunin-rp-form";
@@ -24,14 +24,8 @@ impl Rp {
     /// `POST /sign`: the form checked, the document hashed, the
     /// transaction registered, and the redirect to the provider.
     pub(crate) fn sign(&mut self, request: &mut Request) -> Answer {
-        if self.logins.len() >= MAX_LOGINS {
-            return html(
-                503,
-                page::error(
-                    "Busy",
-                    "Too many logins in progress; try again in a few minutes.",
-                ),
-            );
+        if let Some(busy) = self.busy() {
+            return busy;
         }
         let form_cookie = cookie(request, FORM_COOKIE);
         match self.register(request, form_cookie.as_deref()) {
